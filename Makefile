@@ -1,0 +1,97 @@
+# steelgrad - one build for the library, the CLI, the tests and the benches.
+#
+#   make              libsteelgrad.a and the steelgrad binary (in build/)
+#   make test         build and run every Check suite
+#   make sanitize     the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo         the main job on the built-in synthetic data (no data needed)
+#   make bench        benchmarks, JSON lines
+#   make clean
+# Options: CC=clang, OPENMP=1, BUILD=dir, DEBUG=1.
+#
+# Generic files are compiled for the baseline ISA only; files named *_avx2.c,
+# *_avx512.c, *_neon.c get their ISA flags and nothing else does, so an old
+# CPU never meets an instruction it lacks (the dispatch table picks at run time).
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+# CFLAGS from the command line are added (e.g. CFLAGS=-Werror), not substituted.
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -Wall -Wextra -I. -pthread $(CFLAGS)
+LDLIBS  += -lm -pthread
+ifeq ($(OPENMP),1)
+ALL_CFLAGS += -fopenmp -DSG_OPENMP
+LDLIBS  += -fopenmp
+endif
+
+ARCH := $(shell $(CC) -dumpmachine)
+LIB_DIRS := core core/kernels layers optim models data interp
+LIB_SRC_ALL := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+ifneq (,$(findstring x86_64,$(ARCH)))
+LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC_ALL))
+else ifneq (,$(findstring aarch64,$(ARCH)))
+LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC_ALL))
+else
+LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_neon.c,$(LIB_SRC_ALL))
+endif
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(TEST_SRC),$(wildcard tests/*.c)))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt)
+
+LIB := $(BUILD)/libsteelgrad.a
+BIN := $(BUILD)/steelgrad
+
+.PHONY: all test sanitize demo bench clean tests
+all: $(LIB) $(BIN)
+
+$(BUILD)/obj/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+$(BUILD)/obj/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_LIB_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tests: $(TEST_BIN) $(BIN)
+
+# Every suite runs even if one fails; tests/run.sh prints the totals.
+test: tests
+	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fsanitize=address,undefined" test
+
+demo: $(BIN)
+	$(BIN) demo --out runs/demo
+
+bench: $(BENCH_BIN) $(BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

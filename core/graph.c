@@ -1,0 +1,288 @@
+/* core/graph.c - the tape: recording, backward in reverse, step reset. */
+#include "core/graph.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sg_graph {
+    sg_arena *arena;
+    sg_node **tape;          /* malloc'd; grows to the longest step, then stays */
+    int tape_len, tape_cap;
+    sg_tensor **retained;    /* tensors asked for with sg_graph_retain_grad */
+    int retained_len, retained_cap;
+    bool grad_enabled;
+    bool training;
+    uint64_t seed, step, random_id;
+    sg_err err;
+    char err_msg[1024];
+};
+
+sg_graph *sg_graph_new(void)
+{
+    sg_graph *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->arena = sg_arena_new(1 << 20);
+    if (!g->arena) {
+        free(g);
+        return NULL;
+    }
+    g->grad_enabled = true;
+    g->training = true;
+    return g;
+}
+
+void sg_graph_free(sg_graph *g)
+{
+    if (!g) return;
+    sg_graph_reset(g);
+    sg_arena_free(g->arena);
+    free(g->tape);
+    free(g->retained);
+    free(g);
+}
+
+/* Tensors created outside the arena (parameters are skipped: their grad is
+ * theirs) may have been given an arena gradient; forget it before the arena
+ * memory is reused. */
+static void forget_arena_grad(sg_tensor *t)
+{
+    if (t && !t->is_param) t->grad = NULL;
+}
+
+void sg_graph_reset(sg_graph *g)
+{
+    for (int i = 0; i < g->tape_len; i++) {
+        sg_node *n = g->tape[i];
+        for (int k = 0; k < n->n_in; k++) forget_arena_grad(n->in[k]);
+        forget_arena_grad(n->out);
+    }
+    for (int i = 0; i < g->retained_len; i++) forget_arena_grad(g->retained[i]);
+    g->tape_len = 0;
+    g->retained_len = 0;
+    g->random_id = 0;
+    g->err = SG_OK;
+    g->err_msg[0] = '\0';
+    sg_arena_reset(g->arena);
+}
+
+void sg_graph_set_grad_enabled(sg_graph *g, bool enabled) { g->grad_enabled = enabled; }
+bool sg_graph_grad_enabled(const sg_graph *g) { return g->grad_enabled; }
+void sg_graph_set_training(sg_graph *g, bool training) { g->training = training; }
+bool sg_graph_training(const sg_graph *g) { return g->training; }
+
+void sg_graph_set_seed(sg_graph *g, uint64_t seed, uint64_t step)
+{
+    g->seed = seed;
+    g->step = step;
+    g->random_id = 0;
+}
+uint64_t sg_graph_seed(const sg_graph *g) { return g->seed; }
+uint64_t sg_graph_step(const sg_graph *g) { return g->step; }
+uint64_t sg_graph_next_random_id(sg_graph *g) { return g->random_id++; }
+
+sg_err sg_graph_error(const sg_graph *g) { return g->err; }
+const char *sg_graph_error_message(const sg_graph *g) { return g->err_msg; }
+
+sg_err sg_graph_fail(sg_graph *g, sg_err code, const char *fmt, ...)
+{
+    if (g->err == SG_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->err_msg, sizeof g->err_msg, fmt, ap);
+        va_end(ap);
+        g->err = code;
+    }
+    sg_error_set(g->err, "%s", g->err_msg);
+    return g->err;
+}
+
+bool sg_graph_inputs_ok(sg_graph *g, const char *op, int n, sg_tensor *const *in)
+{
+    if (g->err != SG_OK) return false;
+    for (int i = 0; i < n; i++)
+        if (!in[i]) {
+            sg_graph_fail(g, SG_ERR_INVALID, "%s: input %d is NULL", op, i);
+            return false;
+        }
+    return true;
+}
+
+void *sg_graph_alloc(sg_graph *g, size_t bytes)
+{
+    void *p = sg_arena_calloc(g->arena, bytes);
+    if (!p) sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: step arena could not grow by %zu bytes", bytes);
+    return p;
+}
+
+sg_arena_mark sg_graph_scratch_mark(sg_graph *g) { return sg_arena_get_mark(g->arena); }
+void sg_graph_scratch_release(sg_graph *g, sg_arena_mark mark) { sg_arena_release(g->arena, mark); }
+sg_arena *sg_graph_arena(sg_graph *g) { return g->arena; }
+
+static sg_tensor *new_tensor(sg_graph *g, int ndim, const int64_t *shape, bool zero)
+{
+    if (g->err != SG_OK) return NULL;
+    int64_t n = ndim >= 0 && ndim <= SG_MAX_DIMS ? sg_shape_numel(ndim, shape) : -1;
+    if (n < 0) {
+        sg_graph_fail(g, SG_ERR_SHAPE, "tensor: invalid shape (ndim %d)", ndim);
+        return NULL;
+    }
+    sg_tensor *t = sg_arena_alloc(g->arena, sizeof *t);
+    float *data = t ? (zero ? sg_arena_calloc : sg_arena_alloc)(g->arena, (size_t)n * sizeof(float)) : NULL;
+    if (!data) {
+        sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: tensor of %lld floats", (long long)n);
+        return NULL;
+    }
+    sg_tensor_view(t, data, ndim, shape);
+    return t;
+}
+
+sg_tensor *sg_graph_tensor(sg_graph *g, int ndim, const int64_t *shape)
+{
+    return new_tensor(g, ndim, shape, false);
+}
+
+sg_tensor *sg_graph_zeros(sg_graph *g, int ndim, const int64_t *shape)
+{
+    return new_tensor(g, ndim, shape, true);
+}
+
+sg_tensor *sg_graph_tensor_from(sg_graph *g, int ndim, const int64_t *shape, const float *data)
+{
+    sg_tensor *t = new_tensor(g, ndim, shape, false);
+    if (t && t->numel) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
+    return t;
+}
+
+sg_tensor *sg_graph_view(sg_graph *g, float *data, int ndim, const int64_t *shape)
+{
+    if (g->err != SG_OK) return NULL;
+    sg_tensor *t = sg_arena_alloc(g->arena, sizeof *t);
+    if (!t) {
+        sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: tensor header");
+        return NULL;
+    }
+    if (!sg_tensor_view(t, data, ndim, shape)) {
+        sg_graph_fail(g, SG_ERR_SHAPE, "view: invalid shape (ndim %d)", ndim);
+        return NULL;
+    }
+    return t;
+}
+
+sg_node *sg_graph_record(sg_graph *g, const char *op, sg_tensor *out, int n_in,
+                         sg_tensor *const *in, sg_backward_fn backward, size_t ctx_bytes)
+{
+    if (g->err != SG_OK || !g->grad_enabled) return NULL;
+    bool any = false;
+    for (int i = 0; i < n_in; i++) any |= in[i] && in[i]->requires_grad;
+    if (!any) return NULL;
+    if (n_in > SG_NODE_MAX_INPUTS) {
+        sg_graph_fail(g, SG_ERR_INVALID, "%s: %d inputs, at most %d can be recorded", op, n_in,
+                      SG_NODE_MAX_INPUTS);
+        return NULL;
+    }
+    if (g->tape_len == g->tape_cap) {
+        int cap = g->tape_cap ? g->tape_cap * 2 : 256;
+        sg_node **tape = realloc(g->tape, (size_t)cap * sizeof *tape);
+        if (!tape) {
+            sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: tape of %d nodes", cap);
+            return NULL;
+        }
+        g->tape = tape;
+        g->tape_cap = cap;
+    }
+    sg_node *node = sg_graph_alloc(g, sizeof *node);
+    void *ctx = ctx_bytes ? sg_graph_alloc(g, ctx_bytes) : NULL;
+    if (!node || (ctx_bytes && !ctx)) return NULL;
+    node->op = op;
+    node->backward = backward;
+    node->out = out;
+    node->n_in = n_in;
+    for (int i = 0; i < n_in; i++) node->in[i] = in[i];
+    node->ctx = ctx;
+    out->requires_grad = true;
+    g->tape[g->tape_len++] = node;
+    return node;
+}
+
+float *sg_graph_grad_of(sg_graph *g, sg_tensor *t)
+{
+    if (!t->grad) {
+        t->grad = sg_arena_calloc(g->arena, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
+        if (!t->grad) sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: gradient of %lld floats",
+                                    (long long)t->numel);
+    }
+    return t->grad;
+}
+
+float *sg_node_grad(sg_graph *g, sg_node *node, int i)
+{
+    sg_tensor *t = node->in[i];
+    if (!t || !t->requires_grad) return NULL;
+    return sg_graph_grad_of(g, t);
+}
+
+void sg_graph_retain_grad(sg_graph *g, sg_tensor *t)
+{
+    if (!t || g->err != SG_OK) return;
+    t->requires_grad = true;
+    t->retain_grad = true;
+    if (g->retained_len == g->retained_cap) {
+        int cap = g->retained_cap ? g->retained_cap * 2 : 16;
+        sg_tensor **r = realloc(g->retained, (size_t)cap * sizeof *r);
+        if (!r) {
+            sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: retain_grad list");
+            return;
+        }
+        g->retained = r;
+        g->retained_cap = cap;
+    }
+    g->retained[g->retained_len++] = t;
+}
+
+static void zero_if_not_param(sg_tensor *t)
+{
+    if (t && !t->is_param && t->grad) memset(t->grad, 0, (size_t)t->numel * sizeof(float));
+}
+
+sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed)
+{
+    if (g->err != SG_OK) return g->err;
+    if (!out) return sg_graph_fail(g, SG_ERR_INVALID, "backward: output is NULL");
+    if (!out->requires_grad)
+        return sg_graph_fail(g, SG_ERR_INVALID,
+                             "backward: the output does not depend on anything that requires grad");
+    /* A second backward over the same tape (retain_graph in PyTorch terms)
+     * starts intermediate gradients from zero; parameters keep accumulating. */
+    for (int i = 0; i < g->tape_len; i++) {
+        sg_node *n = g->tape[i];
+        for (int k = 0; k < n->n_in; k++) zero_if_not_param(n->in[k]);
+        zero_if_not_param(n->out);
+    }
+    float *d = sg_graph_grad_of(g, out);
+    if (!d) return g->err;
+    for (int64_t i = 0; i < out->numel; i++) d[i] += seed[i];
+    for (int i = g->tape_len - 1; i >= 0 && g->err == SG_OK; i--) {
+        sg_node *n = g->tape[i];
+        if (n->out->grad) n->backward(g, n);
+    }
+    return g->err;
+}
+
+sg_err sg_graph_backward(sg_graph *g, sg_tensor *loss)
+{
+    if (g->err != SG_OK) return g->err;
+    if (!loss) return sg_graph_fail(g, SG_ERR_INVALID, "backward: loss is NULL");
+    if (loss->numel != 1) {
+        char s[96];
+        return sg_graph_fail(g, SG_ERR_SHAPE, "backward: loss must have one element, got shape %s",
+                             sg_shape_str(loss, s, sizeof s));
+    }
+    const float one = 1.0f;
+    return sg_graph_backward_from(g, loss, &one);
+}
+
+int sg_graph_tape_length(const sg_graph *g) { return g->tape_len; }
+const sg_node *sg_graph_tape_node(const sg_graph *g, int i) { return g->tape[i]; }
+size_t sg_graph_peak_bytes(const sg_graph *g) { return sg_arena_peak(g->arena); }

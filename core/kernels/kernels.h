@@ -1,0 +1,45 @@
+/* core/kernels/kernels.h - the kernel dispatch table.
+ *
+ * A kernel is a pure function on raw pointers and explicit sizes; it knows
+ * nothing of tensors, tapes or threads. Each has a scalar reference
+ * (sg_k_<op>_scalar, portable C, compiled without ISA flags) and may have SIMD
+ * twins (sg_k_<op>_avx2, _avx512, _neon) in files of their own, compiled with
+ * their own flags. The table is filled once at start-up from the CPU features
+ * (or SG_ISA); entries an ISA lacks fall back to the scalar reference.
+ * Porting to a new CPU = adding a column here (see docs/PORTING.md). */
+#ifndef SG_KERNELS_H
+#define SG_KERNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/cpu.h"
+#include "core/error.h"
+
+/* C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major.
+ * op(A) is M x K: A itself (lda >= K) or, if transA, the transpose of a
+ * K x M matrix (lda >= M). Likewise op(B) is K x N. beta == 0 overwrites C
+ * without reading it. Each C element is accumulated over k in increasing
+ * order, so the result does not depend on how callers tile M and N. */
+typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+                            float alpha, const float *A, int64_t lda, const float *B,
+                            int64_t ldb, float beta, float *C, int64_t ldc);
+
+typedef struct sg_kernel_table {
+    sg_isa isa;
+    sg_sgemm_fn sgemm;
+} sg_kernel_table;
+
+/* The table in use (selected on first use from SG_ISA or the CPU). */
+const sg_kernel_table *sg_kernels(void);
+/* Use the kernels of `isa`; SG_ERR_UNSUPPORTED if this machine cannot run them. */
+sg_err sg_kernels_select(sg_isa isa);
+/* The table an ISA would give (for tests comparing SIMD with scalar);
+ * NULL if the machine cannot run it. */
+const sg_kernel_table *sg_kernels_for(sg_isa isa);
+
+void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc);
+
+#endif

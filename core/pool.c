@@ -1,0 +1,191 @@
+/* core/pool.c - the persistent pthread pool behind sg_parallel_for. */
+#define _POSIX_C_SOURCE 200809L
+#include "core/pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#ifdef SG_OPENMP
+#include <omp.h>
+#endif
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;      /* workers wait here for a new job (gen changes) */
+    pthread_cond_t done;      /* the submitter waits here for active == 0 */
+    pthread_mutex_t submit;   /* one job at a time */
+    pthread_t *workers;
+    int n_workers;            /* threads - 1: the caller works too */
+    uint64_t gen;
+    bool stop;
+    int active;
+    /* the current job */
+    sg_range_fn fn;
+    void *ctx;
+    int64_t n, grain, chunks;
+    atomic_int_fast64_t next;
+} pool;
+
+static pool P = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .submit = PTHREAD_MUTEX_INITIALIZER,
+};
+static int n_threads;               /* 0 = not decided yet */
+static _Thread_local bool in_worker; /* nested parallel_for runs inline */
+
+int64_t sg_parallel_chunks(int64_t n, int64_t grain)
+{
+    if (n <= 0) return 0;
+    if (grain < 1) grain = 1;
+    return (n + grain - 1) / grain;
+}
+
+static void run_chunks(void)
+{
+    for (;;) {
+        int64_t c = atomic_fetch_add(&P.next, 1);
+        if (c >= P.chunks) break;
+        int64_t begin = c * P.grain, end = begin + P.grain;
+        P.fn(P.ctx, begin, end < P.n ? end : P.n);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    in_worker = true;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&P.mu);
+    for (;;) {
+        while (!P.stop && P.gen == seen) pthread_cond_wait(&P.wake, &P.mu);
+        if (P.stop) break;
+        seen = P.gen;
+        pthread_mutex_unlock(&P.mu);
+        run_chunks();
+        pthread_mutex_lock(&P.mu);
+        if (--P.active == 0) pthread_cond_signal(&P.done);
+    }
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&P.mu);
+    P.stop = true;
+    pthread_cond_broadcast(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+    for (int i = 0; i < P.n_workers; i++) pthread_join(P.workers[i], NULL);
+    free(P.workers);
+    P.workers = NULL;
+    P.n_workers = 0;
+    P.stop = false;
+}
+
+static sg_err start_workers(int threads)
+{
+#ifdef SG_OPENMP
+    omp_set_num_threads(threads);
+    n_threads = threads;
+    return SG_OK;
+#else
+    if (threads <= 1) {
+        n_threads = 1;
+        return SG_OK;
+    }
+    P.workers = calloc((size_t)threads - 1, sizeof *P.workers);
+    if (!P.workers) return sg_error_set(SG_ERR_NOMEM, "thread pool: out of memory");
+    for (int i = 0; i < threads - 1; i++) {
+        if (pthread_create(&P.workers[i], NULL, worker_main, NULL) != 0) {
+            n_threads = 1 + P.n_workers;
+            return sg_error_set(SG_ERR_INVALID, "thread pool: could only start %d of %d threads",
+                                n_threads, threads);
+        }
+        P.n_workers++;
+    }
+    n_threads = threads;
+    return SG_OK;
+#endif
+}
+
+sg_err sg_set_threads(int n)
+{
+    if (n < 1 || n > 256) return sg_error_set(SG_ERR_INVALID, "threads: %d is not in 1..256", n);
+    pthread_mutex_lock(&P.submit);
+    stop_workers();
+    sg_err err = start_workers(n);
+    pthread_mutex_unlock(&P.submit);
+    return err;
+}
+
+sg_err sg_threads_from_env(void)
+{
+    const char *s = getenv("SG_THREADS");
+    if (!s || !*s) return n_threads ? SG_OK : sg_set_threads(default_threads());
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*end || n < 1 || n > 256) {
+        if (!n_threads) sg_set_threads(default_threads());
+        return sg_error_set(SG_ERR_INVALID, "SG_THREADS=%s: expected an integer in 1..256", s);
+    }
+    return sg_set_threads((int)n);
+}
+
+int sg_threads(void)
+{
+    if (!n_threads) sg_threads_from_env();
+    return n_threads;
+}
+
+void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    int64_t chunks = sg_parallel_chunks(n, grain);
+    if (chunks == 1 || in_worker || sg_threads() == 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+#ifdef SG_OPENMP
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t begin = c * grain, end = begin + grain;
+        in_worker = true;
+        fn(ctx, begin, end < n ? end : n);
+        in_worker = false;
+    }
+#else
+    pthread_mutex_lock(&P.submit);
+    pthread_mutex_lock(&P.mu);
+    P.fn = fn;
+    P.ctx = ctx;
+    P.n = n;
+    P.grain = grain;
+    P.chunks = chunks;
+    atomic_store(&P.next, 0);
+    P.active = P.n_workers;
+    P.gen++;
+    pthread_cond_broadcast(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+
+    in_worker = true;
+    run_chunks();
+    in_worker = false;
+
+    pthread_mutex_lock(&P.mu);
+    while (P.active > 0) pthread_cond_wait(&P.done, &P.mu);
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&P.submit);
+#endif
+}

@@ -1,0 +1,142 @@
+/* tests/testutil.c - comparison, test data and the finite-difference checker. */
+#include "tests/testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool sg_test_close(const char *what, const float *expected, const float *found, int64_t n,
+                   double atol, double rtol)
+{
+    double max_abs = 0, max_rel = 0;
+    int64_t at = -1, bad = -1;
+    for (int64_t i = 0; i < n; i++) {
+        double e = expected[i], f = found[i];
+        double d = fabs(e - f);
+        if (isnan(e) != isnan(f) || (!isnan(e) && !(d <= atol + rtol * fabs(e)))) {
+            if (bad < 0) bad = i;
+        }
+        if (d > max_abs || isnan(d)) {
+            max_abs = d;
+            at = i;
+        }
+        double rel = d / (fabs(e) > 1e-12 ? fabs(e) : 1e-12);
+        if (fabs(e) > atol && rel > max_rel) max_rel = rel;
+    }
+    printf("%s: n=%lld max abs diff %.3g (at %lld), max rel diff %.3g\n", what, (long long)n,
+           max_abs, (long long)at, max_rel);
+    if (bad >= 0)
+        printf("%s: FIRST MISMATCH at %lld: expected %.9g found %.9g (atol %g rtol %g)\n", what,
+               (long long)bad, expected[bad], found[bad], atol, rtol);
+    return bad < 0;
+}
+
+void sg_test_fill_normal(float *x, int64_t n, uint64_t seed, float std)
+{
+    sg_rng_fill_normal((sg_rng_key){seed, SG_RNG_TEST, 0}, x, n, 0.0f, std);
+}
+
+void sg_test_fill_uniform(float *x, int64_t n, uint64_t seed, float lo, float hi)
+{
+    sg_rng_fill_uniform((sg_rng_key){seed, SG_RNG_TEST, 1}, x, n, lo, hi);
+}
+
+/* L = sum(out .* r) in double, from a fresh no-grad graph. */
+static double eval_loss(sg_test_build_fn build, void *ctx, int n, sg_test_input *inputs,
+                        const float *r, int64_t r_n, bool training)
+{
+    sg_graph *g = sg_graph_new();
+    ck_assert_ptr_nonnull(g);
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, training);
+    sg_graph_set_seed(g, 1234, 0);
+    sg_tensor *in[SG_NODE_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+        in[k] = sg_graph_tensor_from(g, inputs[k].ndim, inputs[k].shape, inputs[k].data);
+    sg_tensor *out = build(g, in, ctx);
+    ck_assert_msg(out != NULL, "forward failed: %s", sg_graph_error_message(g));
+    ck_assert_int_eq(out->numel, r_n);
+    double L = 0;
+    for (int64_t i = 0; i < r_n; i++) L += (double)out->data[i] * r[i];
+    sg_graph_free(g);
+    return L;
+}
+
+void sg_test_gradcheck(const char *name, sg_test_build_fn build, void *ctx, int n,
+                       sg_test_input *inputs, const sg_test_gradcheck_opts *opts)
+{
+    sg_test_gradcheck_opts o = {1e-3f, 5e-3, 1e-2, 64, true};
+    if (opts) {
+        if (opts->eps > 0) o.eps = opts->eps;
+        if (opts->atol > 0) o.atol = opts->atol;
+        if (opts->rtol > 0) o.rtol = opts->rtol;
+        if (opts->max_checks > 0) o.max_checks = opts->max_checks;
+        o.training = opts->training;
+    }
+    ck_assert_int_le(n, SG_NODE_MAX_INPUTS);
+
+    /* Analytic gradients. */
+    sg_graph *g = sg_graph_new();
+    ck_assert_ptr_nonnull(g);
+    sg_graph_set_training(g, o.training);
+    sg_graph_set_seed(g, 1234, 0);
+    sg_tensor *in[SG_NODE_MAX_INPUTS];
+    for (int k = 0; k < n; k++) {
+        in[k] = sg_graph_tensor_from(g, inputs[k].ndim, inputs[k].shape, inputs[k].data);
+        ck_assert_ptr_nonnull(in[k]);
+        in[k]->requires_grad = inputs[k].needs_grad;
+    }
+    sg_tensor *out = build(g, in, ctx);
+    ck_assert_msg(out != NULL, "%s: forward failed: %s", name, sg_graph_error_message(g));
+    int64_t r_n = out->numel;
+    float *r = malloc((size_t)r_n * sizeof *r);
+    sg_test_fill_normal(r, r_n, 777, 1.0f);
+    ck_assert_msg(sg_graph_backward_from(g, out, r) == SG_OK, "%s: backward failed: %s", name,
+                  sg_graph_error_message(g));
+
+    for (int k = 0; k < n; k++) {
+        if (!inputs[k].needs_grad) continue;
+        int64_t numel = in[k]->numel;
+        ck_assert_msg(in[k]->grad != NULL, "%s: input %d got no gradient", name, k);
+        float *analytic = malloc((size_t)numel * sizeof *analytic);
+        memcpy(analytic, in[k]->grad, (size_t)numel * sizeof *analytic);
+        int64_t checks = numel < o.max_checks ? numel : o.max_checks;
+        double max_diff = 0;
+        for (int64_t c = 0; c < checks; c++) {
+            int64_t i = checks == numel ? c : (c * numel) / checks + (c * 7) % (numel / checks);
+            float saved = inputs[k].data[i];
+            inputs[k].data[i] = saved + o.eps;
+            double lp = eval_loss(build, ctx, n, inputs, r, r_n, o.training);
+            inputs[k].data[i] = saved - o.eps;
+            double lm = eval_loss(build, ctx, n, inputs, r, r_n, o.training);
+            inputs[k].data[i] = saved;
+            double numeric = (lp - lm) / (2.0 * o.eps);
+            double d = fabs(numeric - analytic[i]);
+            if (d > max_diff) max_diff = d;
+            ck_assert_msg(d <= o.atol + o.rtol * fabs(numeric),
+                          "%s: d/d input%d[%lld]: backward %.6g, finite differences %.6g "
+                          "(|diff| %.3g > atol %g + rtol %g)",
+                          name, k, (long long)i, analytic[i], numeric, d, o.atol, o.rtol);
+        }
+        printf("%s: input %d, %lld of %lld elements checked, max |backward - numeric| %.3g\n",
+               name, k, (long long)checks, (long long)numel, max_diff);
+        free(analytic);
+    }
+    free(r);
+    sg_graph_free(g);
+}
+
+void sg_test_expect_error(sg_graph *g, sg_err code, const char *needle)
+{
+    ck_assert_msg(sg_graph_error(g) == code, "expected error %s, got %s (%s)", sg_err_name(code),
+                  sg_err_name(sg_graph_error(g)), sg_graph_error_message(g));
+    ck_assert_msg(strstr(sg_graph_error_message(g), needle) != NULL,
+                  "error message '%s' does not mention '%s'", sg_graph_error_message(g), needle);
+}
+
+const char *sg_test_golden_dir(void)
+{
+    const char *d = getenv("SG_GOLDEN_DIR");
+    return d && *d ? d : "tests/golden/data";
+}
