@@ -93,8 +93,28 @@ static void stop_workers(void)
     P.stop = false;
 }
 
+/* After fork() only the forking thread exists in the child: forget the
+ * workers (they are not ours there) so the pool restarts on first use. */
+static void forget_workers_in_child(void)
+{
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_mutex_init(&P.submit, NULL);
+    pthread_cond_init(&P.wake, NULL);
+    pthread_cond_init(&P.done, NULL);
+    P.workers = NULL;
+    P.n_workers = 0;
+    P.stop = false;
+    P.active = 0;
+    n_threads = 0;
+}
+
 static sg_err start_workers(int threads)
 {
+    static bool atfork_set;
+    if (!atfork_set) {
+        pthread_atfork(NULL, NULL, forget_workers_in_child);
+        atfork_set = true;
+    }
 #ifdef SG_OPENMP
     omp_set_num_threads(threads);
     n_threads = threads;

@@ -1,0 +1,35 @@
+/* core/fileio.h - whole-file reads and atomic writes.
+ *
+ * Writes that matter (checkpoints, reports, metrics) go to a temporary file in
+ * the same directory, are flushed (fflush + fsync), and are renamed into place:
+ * a crash or a full disk never leaves a half-written file under the real name. */
+#ifndef SG_FILEIO_H
+#define SG_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated, *len excludes the
+ * NUL). Fails with SG_ERR_LIMIT if it is larger than max_bytes. */
+sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
+
+/* Streaming atomic write: open a temporary file, write through f, then commit
+ * (flush, fsync, rename) or abort (remove the temporary file). */
+typedef struct sg_atomic_file {
+    FILE *f;
+    char *final_path;
+    char *tmp_path;
+} sg_atomic_file;
+sg_err sg_atomic_open(sg_atomic_file *af, const char *path);
+sg_err sg_atomic_commit(sg_atomic_file *af);   /* also reports earlier write errors (ENOSPC) */
+void sg_atomic_abort(sg_atomic_file *af);
+
+/* Write `n` bytes to `path` atomically. */
+sg_err sg_file_write_atomic(const char *path, const void *data, size_t n);
+
+/* mkdir -p; ok if it exists. */
+sg_err sg_mkdir_p(const char *path);
+
+#endif
