@@ -11,6 +11,7 @@
 #ifndef SG_SAFETENSORS_H
 #define SG_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -26,6 +27,17 @@ typedef enum sg_dtype {
 /* "F32", "BF16", ... as in the safetensors header. */
 const char *sg_dtype_name(sg_dtype dtype);
 int sg_dtype_size(sg_dtype dtype);
+/* The dtype named `name` ("F32", ...); false if it is not one of ours. */
+bool sg_dtype_from_name(const char *name, sg_dtype *out);
+
+/* IEEE half (F16) and bfloat16 bit patterns to float, exactly (subnormals,
+ * infinities and NaN payloads kept): 0x3C00 -> 1.0, 0x0001 -> 2^-24,
+ * bf16 0x3F80 -> 1.0. */
+float sg_f16_to_f32(uint16_t bits);
+float sg_bf16_to_f32(uint16_t bits);
+/* Convert n elements of `dtype` stored at src (little-endian, or big-endian
+ * if big_endian) to float32. Integers round to nearest float, bool is 0/1. */
+void sg_dtype_to_f32(sg_dtype dtype, const void *src, int64_t n, bool big_endian, float *dst);
 
 typedef struct sg_st_tensor {
     char *name;
@@ -43,7 +55,16 @@ typedef struct sg_safetensors {
     int meta_count;
 } sg_safetensors;
 
-/* Read a whole file. On failure *out is empty and nothing leaks. */
+/* Largest header accepted on read (the reference implementation's limit). */
+#define SG_SAFETENSORS_MAX_HEADER (100u * 1000u * 1000u)
+
+/* Read a whole file. On failure *out is empty and nothing leaks. Checks, as
+ * the reference implementation does: header length within the file and the
+ * limit, the header a JSON object, every tensor with a known dtype, a shape
+ * of non-negative integers (at most SG_MAX_DIMS), data_offsets [begin, end]
+ * with end - begin = numel * dtype size, tensors tiling the data section with
+ * no gap, overlap or trailing bytes, no duplicate names, __metadata__ a map
+ * of strings to strings. */
 sg_err sg_safetensors_read(const char *path, sg_safetensors *out);
 /* Read only the header (names, dtypes, shapes, metadata); data stays NULL. */
 sg_err sg_safetensors_read_header(const char *path, sg_safetensors *out);
@@ -60,8 +81,11 @@ typedef struct sg_st_entry {
     const float *data;
 } sg_st_entry;
 
-/* Write F32 tensors and string metadata (meta_kv = key0, value0, key1, ...)
- * atomically: to a temporary file beside `path`, flushed, then renamed. */
+/* Write F32 tensors and string metadata (meta_kv = key0, value0, key1, ...,
+ * meta_count pairs) atomically: to a temporary file beside `path`, flushed,
+ * then renamed. Laid out as Python's safetensors.torch.save_file lays out
+ * F32 tensors: "__metadata__" first, tensors sorted by name, compact JSON
+ * padded with spaces to a multiple of 8 bytes. Duplicate names are refused. */
 sg_err sg_safetensors_write(const char *path, const sg_st_entry *entries, int count,
                             const char *const *meta_kv, int meta_count);
 
