@@ -1,0 +1,349 @@
+/* layers/attention.c - scaled dot-product attention (fused) and multi-head
+ * attention.
+ *
+ * Scaled dot-product attention, for every batch/head matrix (one "bh"):
+ *     S  = q k^T * scale + mask        [T, S]   (causal: S[t][s] = -inf for s > t)
+ *     P  = softmax(S) along each row   [T, S]
+ *     O  = P v                         [T, Dv]
+ * Matches torch.nn.functional.scaled_dot_product_attention with dropout 0
+ * (https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html;
+ * is_causal keeps the lower-left triangle tril(ones(T, S)), as torch does).
+ * A row whose every score is -inf gives NaN, as in torch.
+ *
+ * Backward, from dO [T, Dv] and the P saved by forward:
+ *     dv += P^T dO                               (O = P v)
+ *     dP  = dO v^T
+ *     dS  = P * (dP - rowsum(dP * P))            (softmax: dS_ts = P_ts (dP_ts - sum_u dP_tu P_tu))
+ *     dq += dS k * scale,  dk += dS^T q * scale  (S = q k^T * scale)
+ *     dmask += dS, summed over the dims the mask is broadcast along
+ * Each bh is computed start to end by one thread (sg_parallel_for over bh),
+ * and the mask gradient is summed afterwards in increasing bh order: results
+ * are bit-identical on 1 or N threads. */
+#include "layers/attention.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/pool.h"
+#include "layers/matmul.h"
+#include "layers/shape.h"
+
+typedef struct sdpa_ctx {
+    int64_t batch, T, S, Dh, Dv;   /* batch = product of the leading dims */
+    float scale;
+    bool causal;
+    float *P;                      /* [batch, T, S] softmax probabilities */
+    int bdim;                      /* leading dims */
+    int64_t bshape[SG_MAX_DIMS];
+    int64_t mstride[SG_MAX_DIMS];  /* mask strides over (leading dims, T, S); 0 = broadcast */
+    const float *mask;             /* NULL when there is none */
+} sdpa_ctx;
+
+/* Offset of mask element (bh, 0, 0). */
+static int64_t mask_base(const sdpa_ctx *c, int64_t bh)
+{
+    int64_t off = 0;
+    for (int d = c->bdim - 1; d >= 0; d--) {
+        off += (bh % c->bshape[d]) * c->mstride[d];
+        bh /= c->bshape[d];
+    }
+    return off;
+}
+
+typedef struct sdpa_job {
+    const sdpa_ctx *c;
+    const float *q, *k, *v, *dO;
+    float *O, *dq, *dk, *dv, *dS;
+} sdpa_job;
+
+static void sdpa_forward_range(void *arg, int64_t begin, int64_t end)
+{
+    const sdpa_job *j = arg;
+    const sdpa_ctx *c = j->c;
+    int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
+    int64_t mt = c->mstride[c->bdim], ms = c->mstride[c->bdim + 1];
+    for (int64_t bh = begin; bh < end; bh++) {
+        const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
+        float *P = c->P + bh * T * S;
+        sg_gemm(false, true, T, S, Dh, c->scale, q, Dh, k, Dh, 0.0f, P, S);   /* q k^T * scale */
+        const float *mask = c->mask ? c->mask + mask_base(c, bh) : NULL;
+        for (int64_t t = 0; t < T; t++) {
+            float *row = P + t * S;
+            if (mask)
+                for (int64_t s = 0; s < S; s++) row[s] += mask[t * mt + s * ms];
+            if (c->causal)
+                for (int64_t s = t + 1; s < S; s++) row[s] = -INFINITY;
+            float mx = -INFINITY;
+            for (int64_t s = 0; s < S; s++) mx = row[s] > mx ? row[s] : mx;
+            float sum = 0.0f;
+            for (int64_t s = 0; s < S; s++) {
+                row[s] = expf(row[s] - mx);
+                sum += row[s];
+            }
+            float inv = 1.0f / sum;
+            for (int64_t s = 0; s < S; s++) row[s] *= inv;
+        }
+        sg_gemm(false, false, T, Dv, S, 1.0f, P, S, v, Dv, 0.0f, j->O + bh * T * Dv, Dv);   /* P v */
+    }
+}
+
+static void sdpa_backward_range(void *arg, int64_t begin, int64_t end)
+{
+    const sdpa_job *j = arg;
+    const sdpa_ctx *c = j->c;
+    int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
+    for (int64_t bh = begin; bh < end; bh++) {
+        const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
+        const float *P = c->P + bh * T * S, *dO = j->dO + bh * T * Dv;
+        float *dS = j->dS + bh * T * S;
+        if (j->dv) sg_gemm(true, false, S, Dv, T, 1.0f, P, S, dO, Dv, 1.0f, j->dv + bh * S * Dv, Dv);
+        if (!j->dq && !j->dk && !j->dS) continue;
+        sg_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, v, Dv, 0.0f, dS, S);   /* dP = dO v^T */
+        for (int64_t t = 0; t < T; t++) {
+            float *d = dS + t * S;
+            const float *p = P + t * S;
+            float dot = 0.0f;
+            for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
+            for (int64_t s = 0; s < S; s++) d[s] = p[s] * (d[s] - dot);
+        }
+        if (j->dq) sg_gemm(false, false, T, Dh, S, c->scale, dS, S, k, Dh, 1.0f, j->dq + bh * T * Dh, Dh);
+        if (j->dk) sg_gemm(true, false, S, Dh, T, c->scale, dS, S, q, Dh, 1.0f, j->dk + bh * S * Dh, Dh);
+    }
+}
+
+static void sdpa_backward(sg_graph *g, sg_node *node)
+{
+    const sdpa_ctx *c = node->ctx;
+    float *dq = sg_node_grad(g, node, 0), *dk = sg_node_grad(g, node, 1), *dv = sg_node_grad(g, node, 2);
+    float *dmask = node->n_in > 3 ? sg_node_grad(g, node, 3) : NULL;
+    if (sg_graph_error(g)) return;
+    sg_arena_mark mark = sg_graph_scratch_mark(g);
+    float *dS = NULL;
+    if (dq || dk || dmask) {
+        dS = sg_graph_alloc(g, (size_t)(c->batch * c->T * c->S + 1) * sizeof(float));
+        if (!dS) return;
+    }
+    sdpa_job j = {c, node->in[0]->data, node->in[1]->data, node->in[2]->data, node->out->grad,
+                  NULL, dq, dk, dv, dS};
+    sg_parallel_for(c->batch, 1, sdpa_backward_range, &j);
+    if (dmask) {
+        /* dmask = dS summed over broadcast dims, in increasing (bh, t, s) order. */
+        int64_t mt = c->mstride[c->bdim], ms = c->mstride[c->bdim + 1];
+        for (int64_t bh = 0; bh < c->batch; bh++) {
+            float *m = dmask + mask_base(c, bh);
+            const float *d = dS + bh * c->T * c->S;
+            for (int64_t t = 0; t < c->T; t++)
+                for (int64_t s = 0; s < c->S; s++) m[t * mt + s * ms] += d[t * c->S + s];
+        }
+    }
+    sg_graph_scratch_release(g, mark);
+}
+
+/* Shape rule: fills c (sizes, mask strides) or fails naming the shapes. */
+static bool sdpa_shape(sg_graph *g, const sg_tensor *q, const sg_tensor *k, const sg_tensor *v,
+                       const sg_tensor *mask, sdpa_ctx *c)
+{
+    char sq[96], sk[96], sv[96], sm[96];
+    sg_shape_str(q, sq, sizeof sq);
+    sg_shape_str(k, sk, sizeof sk);
+    sg_shape_str(v, sv, sizeof sv);
+    int n = q->ndim;
+    bool ok = n >= 2 && k->ndim == n && v->ndim == n;
+    for (int d = 0; ok && d < n - 2; d++) ok = k->shape[d] == q->shape[d] && v->shape[d] == q->shape[d];
+    ok = ok && k->shape[n - 1] == q->shape[n - 1] && v->shape[n - 2] == k->shape[n - 2];
+    ok = ok && q->shape[n - 1] > 0 && k->shape[n - 2] > 0;
+    if (!ok) {
+        sg_graph_fail(g, SG_ERR_SHAPE,
+                      "scaled_dot_product_attention: q %s, k %s, v %s: expected q [..., T, Dh], "
+                      "k [..., S, Dh], v [..., S, Dv] with the same leading dims and S, Dh >= 1",
+                      sq, sk, sv);
+        return false;
+    }
+    c->bdim = n - 2;
+    c->batch = 1;
+    for (int d = 0; d < n - 2; d++) {
+        c->bshape[d] = q->shape[d];
+        c->batch *= q->shape[d];
+    }
+    c->T = q->shape[n - 2];
+    c->S = k->shape[n - 2];
+    c->Dh = q->shape[n - 1];
+    c->Dv = v->shape[n - 1];
+    memset(c->mstride, 0, sizeof c->mstride);
+    if (!mask) return true;
+    /* The mask lines up with (leading dims, T, S) from the right; each of its
+     * dims is 1 (broadcast) or the full size. */
+    int64_t full[SG_MAX_DIMS];
+    memcpy(full, q->shape, sizeof full);
+    full[n - 1] = c->S;
+    ok = mask->ndim <= n;
+    int64_t stride = 1;
+    for (int d = mask->ndim - 1; ok && d >= 0; d--) {
+        int fd = d + (n - mask->ndim);
+        if (mask->shape[d] == full[fd]) c->mstride[fd] = full[fd] == 1 ? 0 : stride;
+        else ok = mask->shape[d] == 1;
+        stride *= mask->shape[d];
+    }
+    if (!ok) {
+        char want[96];
+        sg_tensor t;
+        sg_tensor_view(&t, NULL, n, full);
+        sg_graph_fail(g, SG_ERR_SHAPE,
+                      "scaled_dot_product_attention: mask %s does not broadcast to the scores %s "
+                      "(q %s, k %s)",
+                      sg_shape_str(mask, sm, sizeof sm), sg_shape_str(&t, want, sizeof want), sq, sk);
+        return false;
+    }
+    return true;
+}
+
+sg_tensor *sg_scaled_dot_product_attention_probs(sg_graph *g, sg_tensor *q, sg_tensor *k,
+                                                 sg_tensor *v, sg_tensor *mask, bool causal,
+                                                 float scale, sg_tensor **probs)
+{
+    const char *op = "scaled_dot_product_attention";
+    sg_tensor *in[4] = {q, k, v, mask};
+    if (probs) *probs = NULL;
+    if (!sg_graph_inputs_ok(g, op, 3, in)) return NULL;
+    sdpa_ctx c = {0};
+    if (!sdpa_shape(g, q, k, v, mask, &c)) return NULL;
+    c.scale = scale != 0.0f ? scale : 1.0f / sqrtf((float)c.Dh);
+    c.causal = causal;
+    c.mask = mask ? mask->data : NULL;
+    int n_in = mask ? 4 : 3;
+
+    int64_t oshape[SG_MAX_DIMS];
+    memcpy(oshape, q->shape, sizeof oshape);
+    oshape[q->ndim - 1] = c.Dv;
+    sg_tensor *out = sg_graph_tensor(g, q->ndim, oshape);
+    if (!out) return NULL;
+    /* P is kept (saved for backward, or handed out) or is scratch. */
+    bool keep = probs != NULL;
+    for (int i = 0; i < n_in && sg_graph_grad_enabled(g); i++) keep |= in[i]->requires_grad;
+    int64_t pshape[SG_MAX_DIMS];
+    memcpy(pshape, q->shape, sizeof pshape);
+    pshape[q->ndim - 1] = c.S;
+    sg_arena_mark mark = sg_graph_scratch_mark(g);
+    sg_tensor *P = sg_graph_tensor(g, q->ndim, pshape);
+    if (!P) return NULL;
+    c.P = P->data;
+    if (out->numel > 0 || c.T > 0) {
+        sdpa_job j = {&c, q->data, k->data, v->data, NULL, out->data, NULL, NULL, NULL, NULL};
+        sg_parallel_for(c.batch, 1, sdpa_forward_range, &j);
+    }
+    if (!keep) {
+        sg_graph_scratch_release(g, mark);
+        return sg_graph_error(g) ? NULL : out;
+    }
+    if (probs) *probs = P;
+    sg_node *node = sg_graph_record(g, op, out, n_in, in, sdpa_backward, sizeof c);
+    if (node) *(sdpa_ctx *)node->ctx = c;
+    return sg_graph_error(g) ? NULL : out;
+}
+
+sg_tensor *sg_scaled_dot_product_attention(sg_graph *g, sg_tensor *q, sg_tensor *k, sg_tensor *v,
+                                           sg_tensor *mask, bool causal, float scale)
+{
+    return sg_scaled_dot_product_attention_probs(g, q, k, v, mask, causal, scale, NULL);
+}
+
+/* ---------------------------------------------------- multi-head attention --
+ * torch.nn.MultiheadAttention(E, H, batch_first=True)
+ * (https://pytorch.org/docs/stable/generated/torch.nn.MultiheadAttention.html),
+ * dropout 0, key = value = x_kv:
+ *     q = x_q  Wq^T + bq,  k = x_kv Wk^T + bk,  v = x_kv Wv^T + bv
+ *         (Wq, Wk, Wv = rows [0, E), [E, 2E), [2E, 3E) of in_proj_weight)
+ *     split E into H heads of Dh = E / H:  [B, T, E] -> [B, H, T, Dh]
+ *     o = SDPA(q, k, v, mask, causal, 1/sqrt(Dh)), heads joined back to [B, T, E]
+ *     y = o out_proj_weight^T + out_proj_bias
+ * Every step is an op on the tape, so the gradients of all inputs and weights
+ * come from those ops' backward functions. */
+
+/* Rows [part * E, (part + 1) * E) of a [3E, ...] tensor (NULL stays NULL). */
+static sg_tensor *third(sg_graph *g, sg_tensor *w, int64_t E, int part)
+{
+    return w ? sg_slice(g, w, 0, part * E, (part + 1) * E, 1) : NULL;
+}
+
+/* Projection `part` (0 = q, 1 = k, 2 = v) of x [B, L, E], split into heads:
+ * x W^T + b as [B, L, E] -> [B, L, H, Dh] -> [B, H, L, Dh]. */
+static sg_tensor *project_heads(sg_graph *g, sg_tensor *x, sg_tensor *in_proj_weight,
+                                sg_tensor *in_proj_bias, int part, int64_t H)
+{
+    int64_t E = x->shape[2];
+    sg_tensor *p = sg_linear(g, x, third(g, in_proj_weight, E, part), third(g, in_proj_bias, E, part));
+    if (!p) return NULL;
+    const int64_t shape[4] = {p->shape[0], p->shape[1], H, E / H};
+    static const int perm[4] = {0, 2, 1, 3};
+    return sg_permute(g, sg_reshape(g, p, 4, shape), perm);
+}
+
+sg_tensor *sg_multihead_attention(sg_graph *g, sg_tensor *x_q, sg_tensor *x_kv,
+                                  sg_tensor *in_proj_weight, sg_tensor *in_proj_bias,
+                                  sg_tensor *out_proj_weight, sg_tensor *out_proj_bias,
+                                  int n_heads, sg_tensor *mask, bool causal,
+                                  sg_tensor **attn_weights)
+{
+    const char *op = "multihead_attention";
+    sg_tensor *in[4] = {x_q, x_kv, in_proj_weight, out_proj_weight};
+    if (attn_weights) *attn_weights = NULL;
+    if (!sg_graph_inputs_ok(g, op, 4, in)) return NULL;
+    char sq[96], skv[96], sw[96], sb[96], so[96], sob[96];
+    sg_shape_str(x_q, sq, sizeof sq);
+    sg_shape_str(x_kv, skv, sizeof skv);
+    sg_shape_str(in_proj_weight, sw, sizeof sw);
+    sg_shape_str(out_proj_weight, so, sizeof so);
+    if (in_proj_bias) sg_shape_str(in_proj_bias, sb, sizeof sb); else strcpy(sb, "none");
+    if (out_proj_bias) sg_shape_str(out_proj_bias, sob, sizeof sob); else strcpy(sob, "none");
+    int64_t E = x_q->ndim == 3 ? x_q->shape[2] : -1, H = n_heads;
+    bool ok = x_q->ndim == 3 && x_kv->ndim == 3 && x_kv->shape[0] == x_q->shape[0] &&
+              x_kv->shape[2] == E && E > 0 && H > 0 && E % H == 0;
+    ok = ok && in_proj_weight->ndim == 2 && in_proj_weight->shape[0] == 3 * E &&
+         in_proj_weight->shape[1] == E;
+    ok = ok && out_proj_weight->ndim == 2 && out_proj_weight->shape[0] == E && out_proj_weight->shape[1] == E;
+    ok = ok && (!in_proj_bias || (in_proj_bias->ndim == 1 && in_proj_bias->shape[0] == 3 * E));
+    ok = ok && (!out_proj_bias || (out_proj_bias->ndim == 1 && out_proj_bias->shape[0] == E));
+    if (!ok) {
+        sg_graph_fail(g, SG_ERR_SHAPE,
+                      "%s: x_q %s, x_kv %s, in_proj_weight %s, in_proj_bias %s, out_proj_weight %s, "
+                      "out_proj_bias %s, %d heads: expected x_q [B, T, E], x_kv [B, S, E], [3E, E], "
+                      "[3E], [E, E], [E] with E divisible by the heads",
+                      op, sq, skv, sw, sb, so, sob, n_heads);
+        return NULL;
+    }
+    int64_t B = x_q->shape[0], T = x_q->shape[1], S = x_kv->shape[1];
+    if (mask && mask->ndim == 3 && mask->shape[0] == B * H && B > 1) {
+        /* torch's per-(batch, head) mask [B*H, T, S] is our [B, H, T, S] */
+        const int64_t mshape[4] = {B, H, mask->shape[1], mask->shape[2]};
+        mask = sg_reshape(g, mask, 4, mshape);
+        if (!mask) return NULL;
+    }
+    sg_tensor *q = project_heads(g, x_q, in_proj_weight, in_proj_bias, 0, H);
+    sg_tensor *k = project_heads(g, x_kv, in_proj_weight, in_proj_bias, 1, H);
+    sg_tensor *v = project_heads(g, x_kv, in_proj_weight, in_proj_bias, 2, H);
+    if (!q || !k || !v) return NULL;
+    sg_tensor *P = NULL;
+    sg_tensor *o = sg_scaled_dot_product_attention_probs(g, q, k, v, mask, causal, 0.0f,
+                                                         attn_weights ? &P : NULL);
+    static const int perm[4] = {0, 2, 1, 3};
+    const int64_t joined[3] = {B, T, E};
+    sg_tensor *y = sg_linear(g, sg_reshape(g, sg_permute(g, o, perm), 3, joined), out_proj_weight,
+                             out_proj_bias);
+    if (!y) return NULL;
+    if (attn_weights) {
+        /* mean over heads, heads added in increasing order */
+        const int64_t wshape[3] = {B, T, S};
+        sg_tensor *w = sg_graph_zeros(g, 3, wshape);
+        if (!w) return NULL;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t h = 0; h < H; h++) {
+                const float *p = P->data + (b * H + h) * T * S;
+                float *wb = w->data + b * T * S;
+                for (int64_t i = 0; i < T * S; i++) wb[i] += p[i];
+            }
+        for (int64_t i = 0; i < w->numel; i++) w->data[i] /= (float)H;
+        *attn_weights = w;
+    }
+    return y;
+}
