@@ -1,0 +1,99 @@
+/* layers/dropout.c - inverted dropout.
+ *
+ * Training:  y = x * m / (1 - p),  m ~ Bernoulli(1 - p) per element
+ * Eval:      y = x
+ * The 1 / (1 - p) scale keeps E[y] = x, so eval needs no rescaling.
+ * dL/dx = dL/dy * m / (1 - p): the same mask, the same scale.
+ * Matches torch.nn.functional.dropout
+ * (https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html) in
+ * distribution; the mask itself comes from our own generator.
+ *
+ * The mask: element i of the c-th dropout call of a step is kept when
+ *     uniform(key = (seed, SG_RNG_DROPOUT, step), index = c * 2^40 + i) >= p.
+ * It depends on nothing else (not on threads, not on scheduling), so the
+ * backward recomputes it instead of storing it: no memory per element. */
+#include "layers/dropout.h"
+
+#include <stdio.h>
+
+#include "core/pool.h"
+#include "core/rng.h"
+
+#define DROPOUT_CALL_SHIFT 40   /* elements per call index: 2^40 */
+#define DROPOUT_GRAIN 16384     /* elements per work chunk (a multiple of 4) */
+
+typedef struct dropout_ctx {
+    sg_rng_key key;
+    uint64_t call;
+    float p, scale;
+} dropout_ctx;
+
+bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p)
+{
+    sg_rng_key key = {seed, SG_RNG_DROPOUT, step};
+    return sg_rng_uniform(key, (call << DROPOUT_CALL_SHIFT) + (uint64_t)index) >= p;
+}
+
+typedef struct dropout_work {
+    const dropout_ctx *c;
+    const float *in;    /* x (forward) or dy (backward) */
+    float *out;         /* y (written) or dx (accumulated) */
+    bool accumulate;
+} dropout_work;
+
+/* out[i] (+)= in[i] * mask[i] * scale over [i0, i1). One Philox block gives
+ * the four words of elements 4b .. 4b+3, exactly as sg_rng_uniform would. */
+static void dropout_apply(void *arg, int64_t i0, int64_t i1)
+{
+    dropout_work *k = arg;
+    const dropout_ctx *c = k->c;
+    const uint64_t base = c->call << DROPOUT_CALL_SHIFT;
+    for (int64_t i = i0; i < i1; i += 4) {
+        uint32_t w[4];
+        sg_rng_block(c->key, (base + (uint64_t)i) >> 2, w);
+        for (int64_t j = 0; j < 4 && i + j < i1; j++) {
+            float u = (float)(w[j] >> 8) * (1.0f / 16777216.0f);
+            float v = u >= c->p ? k->in[i + j] * c->scale : 0.0f;
+            if (k->accumulate) k->out[i + j] += v;
+            else k->out[i + j] = v;
+        }
+    }
+}
+
+static void dropout_backward(sg_graph *g, sg_node *node)
+{
+    float *dx = sg_node_grad(g, node, 0);
+    if (!dx) return;
+    dropout_work k = {node->ctx, node->out->grad, dx, true};
+    sg_parallel_for(node->out->numel, DROPOUT_GRAIN, dropout_apply, &k);
+}
+
+sg_tensor *sg_dropout(sg_graph *g, sg_tensor *x, float p)
+{
+    if (!sg_graph_inputs_ok(g, "dropout", 1, &x)) return NULL;
+    if (!(p >= 0.0f && p < 1.0f)) {
+        sg_graph_fail(g, SG_ERR_INVALID, "dropout: probability p = %g, expected 0 <= p < 1", (double)p);
+        return NULL;
+    }
+    if (!sg_graph_training(g) || p == 0.0f) return x;
+    if (x->numel >= ((int64_t)1 << DROPOUT_CALL_SHIFT)) {
+        char sx[96];
+        sg_graph_fail(g, SG_ERR_LIMIT, "dropout: input %s has more than 2^%d elements",
+                      sg_shape_str(x, sx, sizeof sx), DROPOUT_CALL_SHIFT);
+        return NULL;
+    }
+    sg_tensor *y = sg_graph_tensor(g, x->ndim, x->shape);
+    if (!y) return NULL;
+    dropout_ctx c = {
+        .key = {sg_graph_seed(g), SG_RNG_DROPOUT, sg_graph_step(g)},
+        .call = sg_graph_next_random_id(g),
+        .p = p,
+        .scale = 1.0f / (1.0f - p),
+    };
+    dropout_work k = {&c, x->data, y->data, false};
+    sg_parallel_for(x->numel, DROPOUT_GRAIN, dropout_apply, &k);
+
+    sg_node *node = sg_graph_record(g, "dropout", y, 1, &x, dropout_backward, sizeof c);
+    if (node) *(dropout_ctx *)node->ctx = c;
+    return sg_graph_error(g) ? NULL : y;
+}
