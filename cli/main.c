@@ -13,6 +13,8 @@ typedef struct {
 
 static const command commands[] = {
     {"info", cmd_info, "version, compiler, CPU features, ISA in use, threads"},
+    {"inspect", cmd_inspect, "tensors of a .safetensors or .npy file: names, dtypes, shapes"},
+    {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

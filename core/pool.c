@@ -101,6 +101,7 @@ static void forget_workers_in_child(void)
     pthread_mutex_init(&P.submit, NULL);
     pthread_cond_init(&P.wake, NULL);
     pthread_cond_init(&P.done, NULL);
+    free(P.workers);
     P.workers = NULL;
     P.n_workers = 0;
     P.stop = false;

@@ -17,7 +17,7 @@ void sg_toy_image(uint64_t seed, uint64_t index, int size, float *pixels)
     for (int i = 0; i < 16; i++) u[i] = sg_rng_uniform(key, (uint64_t)i);
     float base = 0.35f + 0.3f * u[0];
     float gx = (u[1] - 0.5f) * 0.2f, gy = (u[2] - 0.5f) * 0.2f;   /* illumination gradient */
-    float contrast = (0.25f + 0.25f * u[3]) * (u[4] < 0.5f ? -1.0f : 1.0f);
+    float contrast = (0.3f + 0.3f * u[3]) * (u[4] < 0.5f ? -1.0f : 1.0f);
     float cx = size * (0.2f + 0.6f * u[5]), cy = size * (0.2f + 0.6f * u[6]);
     float half_len = size * (0.2f + 0.25f * u[7]);
     float half_width = 0.6f + 1.0f * u[8];
@@ -43,7 +43,7 @@ void sg_toy_image(uint64_t seed, uint64_t index, int size, float *pixels)
                 break;
             default: break;
             }
-            v += 0.08f * sg_rng_normal(key, 16 + (uint64_t)(y * size + x));
+            v += 0.06f * sg_rng_normal(key, 16 + (uint64_t)(y * size + x));
             pixels[y * size + x] = v < 0 ? 0 : v > 1 ? 1 : v;
         }
 }

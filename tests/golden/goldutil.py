@@ -30,7 +30,7 @@ def save(case, tensors, meta=None):
         t = tensors[name]
         if isinstance(t, torch.Tensor):
             t = t.detach().cpu().numpy()
-        a = np.ascontiguousarray(np.asarray(t, dtype="<f4"))
+        a = np.array(t, dtype="<f4", order="C")  # keeps 0-d arrays 0-d
         raw = a.tobytes()
         header[name] = {"dtype": "F32", "shape": list(a.shape),
                         "data_offsets": [offset, offset + len(raw)]}

@@ -1,0 +1,51 @@
+/* models/cnn.c - the plain CNN classifier (see cnn.h). */
+#include "models/cnn.h"
+
+#include <stdio.h>
+
+#include "layers/activation.h"
+#include "layers/pool.h"
+#include "layers/shape.h"
+
+sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
+{
+    *m = (sg_cnn){.cfg = *cfg};
+    if (cfg->n_blocks < 1 || cfg->n_blocks > SG_CNN_MAX_BLOCKS || cfg->in_channels < 1 ||
+        cfg->classes < 2 || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks))
+        return sg_error_set(SG_ERR_INVALID,
+                            "cnn: %d blocks, %d input channels, %d classes, size %d: the size must "
+                            "divide by 2^blocks, blocks in 1..%d, classes >= 2",
+                            cfg->n_blocks, cfg->in_channels, cfg->classes, cfg->image_size,
+                            SG_CNN_MAX_BLOCKS);
+    int in = cfg->in_channels;
+    sg_conv2d_opts same = sg_conv2d_opts_make(1, 1, 1, 1);
+    for (int i = 0; i < cfg->n_blocks; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "features.%d", 4 * i);
+        sg_err err = sg_conv2d_layer_init(&m->conv[i], &m->params, name, in, cfg->widths[i], 3,
+                                          &same, true, seed);
+        if (err != SG_OK) return err;
+        snprintf(name, sizeof name, "features.%d", 4 * i + 1);
+        err = sg_batchnorm_layer_init(&m->bn[i], &m->params, name, cfg->widths[i]);
+        if (err != SG_OK) return err;
+        in = cfg->widths[i];
+    }
+    int side = cfg->image_size >> cfg->n_blocks;
+    return sg_linear_layer_init(&m->classifier, &m->params, "classifier", in * side * side,
+                                cfg->classes, true, seed);
+}
+
+sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
+{
+    sg_pool2d_opts pool = sg_pool2d_opts_make(2, 2, 0);
+    for (int i = 0; i < m->cfg.n_blocks; i++) {
+        x = sg_conv2d_layer_forward(g, &m->conv[i], x);
+        x = sg_batchnorm_layer_forward(g, &m->bn[i], x);
+        x = sg_relu(g, x);
+        x = sg_max_pool2d(g, x, &pool);
+    }
+    x = sg_flatten(g, x, 1, -1);
+    return sg_linear_layer_forward(g, &m->classifier, x);
+}
+
+void sg_cnn_free(sg_cnn *m) { sg_params_free(&m->params); }

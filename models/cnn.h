@@ -1,0 +1,39 @@
+/* models/cnn.h - a plain convolutional classifier.
+ *
+ * n_blocks x [conv3x3(pad 1) -> BatchNorm -> ReLU -> maxpool 2x2], then
+ * flatten -> linear(classes). It is the demo's model and the "custom CNN" of
+ * paper 002 in its smallest form. Parameter names follow an nn.Sequential:
+ * "features.<4 i>" conv, "features.<4 i + 1>" batchnorm, "classifier" linear,
+ * so the same network written in PyTorch exports a state dict that loads here. */
+#ifndef SG_MODEL_CNN_H
+#define SG_MODEL_CNN_H
+
+#include "core/graph.h"
+#include "core/param.h"
+#include "layers/layers.h"
+
+enum { SG_CNN_MAX_BLOCKS = 6 };
+
+typedef struct sg_cnn_config {
+    int in_channels;              /* 1 for grayscale, 3 for RGB */
+    int image_size;               /* square input side; must divide by 2^n_blocks */
+    int classes;
+    int n_blocks;                 /* 1 .. SG_CNN_MAX_BLOCKS */
+    int widths[SG_CNN_MAX_BLOCKS];/* output channels of each block */
+} sg_cnn_config;
+
+typedef struct sg_cnn {
+    sg_cnn_config cfg;
+    sg_params params;             /* owns every weight and buffer */
+    sg_conv2d_layer conv[SG_CNN_MAX_BLOCKS];
+    sg_batchnorm_layer bn[SG_CNN_MAX_BLOCKS];
+    sg_linear_layer classifier;
+} sg_cnn;
+
+/* Build and initialise (PyTorch default init keyed by `seed`). */
+sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed);
+/* Logits [N, classes] for images [N, in_channels, size, size]. */
+sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x);
+void sg_cnn_free(sg_cnn *m);
+
+#endif
