@@ -1,0 +1,498 @@
+/* layers/conv_kernels.c - im2col, col2im, the depthwise row loops and the
+ * three convolution products built on them and on sg_gemm.
+ * See layers/conv_kernels.h for the map they compute and the strategies. */
+#include "layers/conv_kernels.h"
+
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/pool.h"
+
+/* Work (multiply-adds or copies) below which a parallel chunk is not worth it. */
+enum { PARALLEL_GRAIN_WORK = 1 << 15 };
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Grain (items per chunk) so that one chunk holds about PARALLEL_GRAIN_WORK of
+ * work when each item costs `work_per_item`; depends on sizes only. */
+static int64_t grain_for(int64_t work_per_item)
+{
+    return max64(1, PARALLEL_GRAIN_WORK / max64(1, work_per_item));
+}
+
+/* For one kernel tap along a row: the output positions o in [lo, hi) whose
+ * input position o*stride + off lies inside [0, in_size). */
+static void tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size,
+                      int64_t *lo, int64_t *hi)
+{
+    int64_t l = off < 0 ? (-off + stride - 1) / stride : 0;
+    int64_t h = in_size - 1 - off < 0 ? 0 : (in_size - 1 - off) / stride + 1;
+    h = min64(h, out_size);
+    *lo = min64(l, h);
+    *hi = h;
+}
+
+static bool is_depthwise(const sg_conv_geom *G) { return G->C == G->groups; }
+
+static bool is_pointwise(const sg_conv_geom *G)
+{
+    return G->KH == 1 && G->KW == 1 && G->stride_h == 1 && G->stride_w == 1 &&
+           G->pad_top == 0 && G->pad_left == 0 && G->OH == G->H && G->OW == G->W;
+}
+
+/* ---------------------------------------------------------------------------
+ * im2col / col2im over a range of output columns.
+ *
+ * For one group, the column matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW + kw)
+ * and one column per output position j = n*OH*OW + oh*OW + ow:
+ *     col[r][j] = x[n, c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]   (0 outside).
+ * A chunk holds columns [j0, j0 + ncols) of it (ld = ncols). `x` points at the
+ * group's first channel of image 0; images are `img_stride` floats apart.
+ * col2im is the adjoint: dx[...] += col[r][j] for the same index pairs.
+ * ------------------------------------------------------------------------- */
+
+typedef struct {
+    const sg_conv_geom *G;
+    const float *x;         /* im2col source */
+    float *dx;              /* col2im destination */
+    int64_t img_stride;
+    int64_t j0, ncols;
+    float *col;             /* im2col destination */
+    const float *dcol;      /* col2im source */
+} col_job;
+
+/* Walks the columns [j0, j0 + ncols) in segments that stay inside one output
+ * row: image n, output row oh, columns ow0 .. ow0 + len - 1, which sit at
+ * offset `done` of the chunk. im2col, col2im and the packers all use it, so
+ * they visit the same index pairs. */
+typedef struct {
+    int64_t OH, OW, ncols;
+    int64_t n, oh, ow0, len, done;
+} row_segments;
+
+static void segments_begin(row_segments *s, const sg_conv_geom *G, int64_t j0, int64_t ncols)
+{
+    int64_t P = G->OH * G->OW;
+    s->OH = G->OH, s->OW = G->OW, s->ncols = ncols;
+    s->n = j0 / P, s->oh = (j0 % P) / G->OW, s->ow0 = (j0 % P) % G->OW;
+    s->len = -1, s->done = 0;
+}
+
+static bool segments_next(row_segments *s)
+{
+    if (s->len >= 0) {             /* step past the previous segment */
+        s->done += s->len;
+        s->ow0 = 0;
+        if (++s->oh == s->OH) {
+            s->oh = 0;
+            s->n++;
+        }
+    }
+    if (s->done >= s->ncols) return false;
+    s->len = min64(s->OW - s->ow0, s->ncols - s->done);
+    return true;
+}
+
+static void im2col_rows(void *arg, int64_t r0, int64_t r1)
+{
+    const col_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t KK = G->KH * G->KW, HW = G->H * G->W;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t c = r / KK, kh = (r % KK) / G->KW, kw = r % G->KW;
+        int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
+        tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
+        row_segments s;
+        for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
+            float *out = J->col + r * J->ncols + s.done;   /* out[ow - ow0], ow in the segment */
+            int64_t ih = s.oh * G->stride_h - G->pad_top + kh * G->dil_h;
+            int64_t a = max64(s.ow0, lo), b = min64(s.ow0 + s.len, hi), end = s.ow0 + s.len;
+            if (ih < 0 || ih >= G->H) a = b = end;     /* the whole segment is padding */
+            if (a > b) a = b;
+            const float *xrow = J->x + s.n * J->img_stride + c * HW + (a < b ? ih * G->W : 0);
+            for (int64_t ow = s.ow0; ow < a; ow++) out[ow - s.ow0] = 0.0f;
+            for (int64_t ow = a; ow < b; ow++) out[ow - s.ow0] = xrow[ow * G->stride_w + off_w];
+            for (int64_t ow = b; ow < end; ow++) out[ow - s.ow0] = 0.0f;
+        }
+    }
+}
+
+/* Chunked over input channels: each channel's KH*KW rows are added by one
+ * thread in a fixed order, so the sums do not depend on scheduling. */
+static void col2im_channels(void *arg, int64_t c0, int64_t c1)
+{
+    const col_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t KK = G->KH * G->KW, HW = G->H * G->W;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t t = 0; t < KK; t++) {
+            int64_t kh = t / G->KW, kw = t % G->KW;
+            int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
+            tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
+            row_segments s;
+            for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
+                int64_t ih = s.oh * G->stride_h - G->pad_top + kh * G->dil_h;
+                if (ih < 0 || ih >= G->H) continue;
+                const float *in = J->dcol + (c * KK + t) * J->ncols + s.done;
+                float *drow = J->dx + s.n * J->img_stride + c * HW + ih * G->W;
+                int64_t a = max64(s.ow0, lo), b = min64(s.ow0 + s.len, hi);
+                for (int64_t ow = a; ow < b; ow++)
+                    drow[ow * G->stride_w + off_w] += in[ow - s.ow0];
+            }
+        }
+}
+
+/* ---------------------------------------------------------------------------
+ * Packing between the NCHW layout and a chunk [Og, ncols] of the columns of
+ * all images (the GEMM's output / input for one group).
+ * ------------------------------------------------------------------------- */
+
+typedef struct {
+    const sg_conv_geom *G;
+    float *y;               /* unpack destination, at the group's first output channel */
+    const float *dy;        /* pack source, likewise */
+    const float *out;       /* unpack source [Og, ncols] */
+    float *packed;          /* pack destination [Og, ncols] */
+    const float *bias;      /* at the group's first channel, or NULL */
+    int64_t j0, ncols;
+    bool accumulate;
+} pack_job;
+
+/* y[n, o, p] = (accumulate ? y : 0) + out[o][j] + bias[o]. */
+static void unpack_rows(void *arg, int64_t o0, int64_t o1)
+{
+    const pack_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t P = G->OH * G->OW;
+    for (int64_t o = o0; o < o1; o++) {
+        float bv = J->bias ? J->bias[o] : 0.0f;
+        row_segments s;
+        for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
+            const float *src = J->out + o * J->ncols + s.done;
+            float *dst = J->y + (s.n * G->O + o) * P + s.oh * G->OW + s.ow0;
+            if (J->accumulate)
+                for (int64_t q = 0; q < s.len; q++) dst[q] += src[q] + bv;
+            else
+                for (int64_t q = 0; q < s.len; q++) dst[q] = src[q] + bv;
+        }
+    }
+}
+
+/* packed[o][j] = dy[n, o, p]. */
+static void pack_rows(void *arg, int64_t o0, int64_t o1)
+{
+    const pack_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t P = G->OH * G->OW;
+    for (int64_t o = o0; o < o1; o++) {
+        row_segments s;
+        for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);)
+            memcpy(J->packed + o * J->ncols + s.done,
+                   J->dy + (s.n * G->O + o) * P + s.oh * G->OW + s.ow0,
+                   (size_t)s.len * sizeof(float));
+    }
+}
+
+static void run_im2col(const sg_conv_geom *G, const float *x_group, int64_t j0, int64_t ncols,
+                       float *col)
+{
+    col_job J = {G, x_group, NULL, G->C * G->H * G->W, j0, ncols, col, NULL};
+    int64_t K = G->C / G->groups * G->KH * G->KW;
+    sg_parallel_for(K, grain_for(ncols), im2col_rows, &J);
+}
+
+static void run_col2im(const sg_conv_geom *G, const float *dcol, int64_t j0, int64_t ncols,
+                       float *dx_group)
+{
+    col_job J = {G, NULL, dx_group, G->C * G->H * G->W, j0, ncols, NULL, dcol};
+    sg_parallel_for(G->C / G->groups, grain_for(G->KH * G->KW * ncols), col2im_channels, &J);
+}
+
+/* y_group (NCHW) = / += packed + bias. */
+static void run_unpack(const sg_conv_geom *G, const float *packed, const float *bias,
+                       int64_t j0, int64_t ncols, bool accumulate, float *y_group)
+{
+    pack_job J = {G, y_group, NULL, packed, NULL, bias, j0, ncols, accumulate};
+    sg_parallel_for(G->O / G->groups, grain_for(ncols), unpack_rows, &J);
+}
+
+/* packed = the columns [j0, j0 + ncols) of dy_group (NCHW). */
+static void run_pack(const sg_conv_geom *G, const float *dy_group, int64_t j0, int64_t ncols,
+                     float *packed)
+{
+    pack_job J = {G, NULL, dy_group, NULL, packed, NULL, j0, ncols, false};
+    sg_parallel_for(G->O / G->groups, grain_for(ncols), pack_rows, &J);
+}
+
+/* Columns per chunk so that the im2col chunk [K, cols] plus the packed chunk
+ * [Og, cols] fit in SG_CONV_SCRATCH_FLOATS (at least one column). */
+static int64_t chunk_columns(const sg_conv_geom *G)
+{
+    int64_t K = G->C / G->groups * G->KH * G->KW, Og = G->O / G->groups;
+    int64_t total = G->N * G->OH * G->OW;
+    return max64(1, min64(total, SG_CONV_SCRATCH_FLOATS / (K + Og)));
+}
+
+/* ---------------------------------------------------------------------------
+ * Depthwise: one input channel per group (groups == C), O = C * mult.
+ * Output channel o reads input channel o / mult. Every loop below walks one
+ * kernel tap along an output row: y_row[ow] += w * x_row[ow*sw + off] for the
+ * ow whose input lies inside the row (tap_range), so no per-pixel bounds test.
+ * ------------------------------------------------------------------------- */
+
+typedef struct {
+    const sg_conv_geom *G;
+    const float *x, *w, *b, *dy;
+    float *y, *dx, *dw;
+    bool accumulate;
+} dw_job;
+
+/* Planes (n, o) of y. */
+static void depthwise_forward_planes(void *arg, int64_t p0, int64_t p1)
+{
+    const dw_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t mult = G->O / G->C, HW = G->H * G->W, KK = G->KH * G->KW;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        int64_t n = pl / G->O, o = pl % G->O, ci = o / mult;
+        const float *xp = J->x + (n * G->C + ci) * HW, *wp = J->w + o * KK;
+        float *yp = J->y + pl * G->OH * G->OW;
+        float bv = J->b ? J->b[o] : 0.0f;
+        for (int64_t oh = 0; oh < G->OH; oh++) {
+            float *yrow = yp + oh * G->OW;
+            if (J->accumulate)
+                for (int64_t ow = 0; ow < G->OW; ow++) yrow[ow] += bv;
+            else
+                for (int64_t ow = 0; ow < G->OW; ow++) yrow[ow] = bv;
+            for (int64_t kh = 0; kh < G->KH; kh++) {
+                int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
+                if (ih < 0 || ih >= G->H) continue;
+                for (int64_t kw = 0; kw < G->KW; kw++) {
+                    int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
+                    tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
+                    const float *xrow = xp + ih * G->W;
+                    float wv = wp[kh * G->KW + kw];
+                    for (int64_t ow = lo; ow < hi; ow++)
+                        yrow[ow] += wv * xrow[ow * G->stride_w + off];
+                }
+            }
+        }
+    }
+}
+
+/* Planes (n, ci) of dx: the mult output channels of ci are added in order. */
+static void depthwise_backward_data_planes(void *arg, int64_t p0, int64_t p1)
+{
+    const dw_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t mult = G->O / G->C, HW = G->H * G->W, KK = G->KH * G->KW;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        int64_t n = pl / G->C, ci = pl % G->C;
+        float *dxp = J->dx + pl * HW;
+        for (int64_t o = ci * mult; o < (ci + 1) * mult; o++) {
+            const float *dyp = J->dy + (n * G->O + o) * G->OH * G->OW, *wp = J->w + o * KK;
+            for (int64_t oh = 0; oh < G->OH; oh++)
+                for (int64_t kh = 0; kh < G->KH; kh++) {
+                    int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
+                    if (ih < 0 || ih >= G->H) continue;
+                    for (int64_t kw = 0; kw < G->KW; kw++) {
+                        int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
+                        tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
+                        float *dxrow = dxp + ih * G->W;
+                        const float *dyrow = dyp + oh * G->OW;
+                        float wv = wp[kh * G->KW + kw];
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            dxrow[ow * G->stride_w + off] += wv * dyrow[ow];
+                    }
+                }
+        }
+    }
+}
+
+/* Output channels o of dw: each tap sums over images 0, 1, 2, ... in double. */
+static void depthwise_backward_weight_channels(void *arg, int64_t o0, int64_t o1)
+{
+    const dw_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t mult = G->O / G->C, HW = G->H * G->W;
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t kh = 0; kh < G->KH; kh++)
+            for (int64_t kw = 0; kw < G->KW; kw++) {
+                int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
+                tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
+                double acc = 0.0;
+                for (int64_t n = 0; n < G->N; n++) {
+                    const float *xp = J->x + (n * G->C + o / mult) * HW;
+                    const float *dyp = J->dy + (n * G->O + o) * G->OH * G->OW;
+                    for (int64_t oh = 0; oh < G->OH; oh++) {
+                        int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
+                        if (ih < 0 || ih >= G->H) continue;
+                        const float *xrow = xp + ih * G->W, *dyrow = dyp + oh * G->OW;
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            acc += (double)dyrow[ow] * xrow[ow * G->stride_w + off];
+                    }
+                }
+                J->dw[(o * G->KH + kh) * G->KW + kw] += (float)acc;
+            }
+}
+
+/* ---------------------------------------------------------------------------
+ * The three products.
+ * ------------------------------------------------------------------------- */
+
+sg_err sg_conv_forward_raw(sg_arena *scratch, const sg_conv_geom *G, const float *x,
+                           const float *w, const float *b, float *y, bool accumulate)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, K = Cg * G->KH * G->KW;
+    const int64_t HW = G->H * G->W, P = G->OH * G->OW;
+    if (is_depthwise(G)) {
+        dw_job J = {.G = G, .x = x, .w = w, .b = b, .y = y, .accumulate = accumulate};
+        sg_parallel_for(G->N * G->O, grain_for(P * G->KH * G->KW), depthwise_forward_planes, &J);
+        return SG_OK;
+    }
+    if (is_pointwise(G)) {
+        /* y[n] (Og x P, per group) = w_g (Og x Cg) * x[n]_g (Cg x P): start from
+         * the bias (or the old y) and let the GEMM add with beta = 1. */
+        for (int64_t n = 0; n < G->N; n++) {
+            float *yn = y + n * G->O * P;
+            if (!accumulate)
+                for (int64_t o = 0; o < G->O; o++)
+                    for (int64_t p = 0; p < P; p++) yn[o * P + p] = b ? b[o] : 0.0f;
+            else if (b)
+                for (int64_t o = 0; o < G->O; o++)
+                    for (int64_t p = 0; p < P; p++) yn[o * P + p] += b[o];
+            for (int64_t grp = 0; grp < G->groups; grp++)
+                sg_gemm(false, false, Og, P, Cg, 1.0f, w + grp * Og * Cg, Cg,
+                        x + n * G->C * HW + grp * Cg * HW, HW, 1.0f, yn + grp * Og * P, P);
+        }
+        return SG_OK;
+    }
+    const int64_t total = G->N * P, cols = chunk_columns(G);
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *col = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
+    float *out = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
+    if (!col || !out) {
+        sg_arena_release(scratch, mark);
+        return SG_ERR_NOMEM;
+    }
+    for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        int64_t nc = min64(cols, total - j0);
+        for (int64_t grp = 0; grp < G->groups; grp++) {
+            /* out (Og x nc) = w_g (Og x K) * col (K x nc), then into NCHW + bias. */
+            run_im2col(G, x + grp * Cg * HW, j0, nc, col);
+            sg_gemm(false, false, Og, nc, K, 1.0f, w + grp * Og * K, K, col, nc, 0.0f, out, nc);
+            run_unpack(G, out, b ? b + grp * Og : NULL, j0, nc, accumulate, y + grp * Og * P);
+        }
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
+sg_err sg_conv_backward_data_raw(sg_arena *scratch, const sg_conv_geom *G, const float *dy,
+                                 const float *w, float *dx)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, K = Cg * G->KH * G->KW;
+    const int64_t HW = G->H * G->W, P = G->OH * G->OW;
+    if (is_depthwise(G)) {
+        dw_job J = {.G = G, .w = w, .dy = dy, .dx = dx};
+        int64_t mult = G->O / G->C;
+        sg_parallel_for(G->N * G->C, grain_for(mult * P * G->KH * G->KW),
+                        depthwise_backward_data_planes, &J);
+        return SG_OK;
+    }
+    if (is_pointwise(G)) {
+        /* dx[n]_g (Cg x P) += w_g^T (Cg x Og) * dy[n]_g (Og x P). */
+        for (int64_t n = 0; n < G->N; n++)
+            for (int64_t grp = 0; grp < G->groups; grp++)
+                sg_gemm(true, false, Cg, P, Og, 1.0f, w + grp * Og * Cg, Cg,
+                        dy + n * G->O * P + grp * Og * P, P, 1.0f,
+                        dx + n * G->C * HW + grp * Cg * HW, HW);
+        return SG_OK;
+    }
+    const int64_t total = G->N * P, cols = chunk_columns(G);
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *dcol = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
+    float *dyp = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
+    if (!dcol || !dyp) {
+        sg_arena_release(scratch, mark);
+        return SG_ERR_NOMEM;
+    }
+    for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        int64_t nc = min64(cols, total - j0);
+        for (int64_t grp = 0; grp < G->groups; grp++) {
+            /* dcol (K x nc) = w_g^T (K x Og) * dy_g (Og x nc); col2im adds it into dx. */
+            run_pack(G, dy + grp * Og * P, j0, nc, dyp);
+            sg_gemm(true, false, K, nc, Og, 1.0f, w + grp * Og * K, K, dyp, nc, 0.0f, dcol, nc);
+            run_col2im(G, dcol, j0, nc, dx + grp * Cg * HW);
+        }
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
+sg_err sg_conv_backward_weight_raw(sg_arena *scratch, const sg_conv_geom *G, const float *x,
+                                   const float *dy, float *dw)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, K = Cg * G->KH * G->KW;
+    const int64_t HW = G->H * G->W, P = G->OH * G->OW;
+    if (is_depthwise(G)) {
+        dw_job J = {.G = G, .x = x, .dy = dy, .dw = dw};
+        sg_parallel_for(G->O, grain_for(G->N * P * G->KH * G->KW),
+                        depthwise_backward_weight_channels, &J);
+        return SG_OK;
+    }
+    if (is_pointwise(G)) {
+        /* dw_g (Og x Cg) += dy[n]_g (Og x P) * x[n]_g^T (P x Cg), images in order. */
+        for (int64_t n = 0; n < G->N; n++)
+            for (int64_t grp = 0; grp < G->groups; grp++)
+                sg_gemm(false, true, Og, Cg, P, 1.0f, dy + n * G->O * P + grp * Og * P, P,
+                        x + n * G->C * HW + grp * Cg * HW, HW, 1.0f, dw + grp * Og * Cg, Cg);
+        return SG_OK;
+    }
+    const int64_t total = G->N * P, cols = chunk_columns(G);
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *col = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
+    float *dyp = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
+    if (!col || !dyp) {
+        sg_arena_release(scratch, mark);
+        return SG_ERR_NOMEM;
+    }
+    /* Chunks of columns in increasing j (image 0 first): a fixed order. */
+    for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        int64_t nc = min64(cols, total - j0);
+        for (int64_t grp = 0; grp < G->groups; grp++) {
+            /* dw_g (Og x K) += dy_g (Og x nc) * col^T (nc x K). */
+            run_im2col(G, x + grp * Cg * HW, j0, nc, col);
+            run_pack(G, dy + grp * Og * P, j0, nc, dyp);
+            sg_gemm(false, true, Og, K, nc, 1.0f, dyp, nc, col, nc, 1.0f, dw + grp * Og * K, K);
+        }
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
+typedef struct {
+    int64_t N, C, P;
+    const float *src;
+    float *dst;
+} sum_job;
+
+static void channel_sum_range(void *arg, int64_t c0, int64_t c1)
+{
+    const sum_job *J = arg;
+    for (int64_t c = c0; c < c1; c++) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < J->N; n++) {
+            const float *s = J->src + (n * J->C + c) * J->P;
+            for (int64_t p = 0; p < J->P; p++) acc += s[p];
+        }
+        J->dst[c] += (float)acc;
+    }
+}
+
+void sg_conv_channel_sum_raw(int64_t N, int64_t C, int64_t P, const float *src, float *dst)
+{
+    sum_job J = {N, C, P, src, dst};
+    sg_parallel_for(C, grain_for(N * P), channel_sum_range, &J);
+}
