@@ -47,7 +47,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests
+.PHONY: all test sanitize demo bench clean tests check-lib
 all: $(LIB) $(BIN)
 
 $(BUILD)/obj/%_avx2.o: %_avx2.c
@@ -75,11 +75,16 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-tests: $(TEST_BIN) $(BIN)
+tests: check-lib $(TEST_BIN) $(BIN)
+
+# A clear message instead of a wall of compiler errors on a machine without Check.
+check-lib:
+	@printf '#include <check.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
+	  { echo "make test needs the Check unit-test library: apt-get install check (Debian/Ubuntu)"; exit 1; }
 
 # Every suite runs even if one fails; tests/run.sh prints the totals.
 test: tests
-	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	@SG_BIN=$(BIN) sh tests/run.sh $(TEST_BIN)
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
