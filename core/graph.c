@@ -265,7 +265,12 @@ sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed)
     for (int64_t i = 0; i < out->numel; i++) d[i] += seed[i];
     for (int i = g->tape_len - 1; i >= 0 && g->err == SG_OK; i--) {
         sg_node *n = g->tape[i];
-        if (n->out->grad) n->backward(g, n);
+        if (!n->out->grad) continue;
+        /* Create the input gradients before the op's backward runs, so a
+         * backward that takes and releases arena scratch never frees them. */
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] && n->in[k]->requires_grad && !sg_graph_grad_of(g, n->in[k])) return g->err;
+        n->backward(g, n);
     }
     return g->err;
 }

@@ -100,8 +100,10 @@ sg_arena *sg_graph_arena(sg_graph *g);
 sg_node *sg_graph_record(sg_graph *g, const char *op, sg_tensor *out, int n_in,
                          sg_tensor *const *in, sg_backward_fn backward, size_t ctx_bytes);
 
-/* The gradient buffer of node input i (zero-filled when first created), or
- * NULL if that input does not require grad. */
+/* The gradient buffer of node input i, or NULL if that input does not require
+ * grad. sg_graph_backward creates (zeroed) the gradients of a node's inputs
+ * before calling its backward, so this never allocates there and a backward
+ * may take and release scratch freely. */
 float *sg_node_grad(sg_graph *g, sg_node *node, int i);
 /* The gradient buffer of any tensor, created zeroed in the arena if missing. */
 float *sg_graph_grad_of(sg_graph *g, sg_tensor *t);
