@@ -11,6 +11,7 @@
 
 #include "core/pool.h"
 #include "layers/activation.h"
+#include "layers/elementwise.h"
 #include "tests/testutil.h"
 
 typedef struct act_case {
@@ -97,6 +98,26 @@ START_TEST(activation_backward_matches_finite_differences)
         sg_test_gradcheck(c->name, build_act, (void *)c, 1, in,
                           &(sg_test_gradcheck_opts){.max_checks = 120});
     }
+}
+END_TEST
+
+/* x feeds every activation and both softmaxes; their sum is the output. Each
+ * backward must ADD into x's gradient, or the check fails. */
+static sg_tensor *build_fan_out(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    sg_tensor *y = sg_softmax(g, in[0], 1);
+    y = sg_add(g, y, sg_log_softmax(g, in[0], 0));
+    for (int k = 0; k < N_ACTS; k++) y = sg_add(g, y, build_act(g, in, (void *)&ACTS[k]));
+    return y;
+}
+
+START_TEST(fan_out_gradients_accumulate)
+{
+    float x[24];
+    sg_test_fill_uniform(x, 24, 99, 0.1f, 5.5f);   /* away from every kink */
+    sg_test_input in[1] = {{2, {4, 6}, x, true}};
+    sg_test_gradcheck("sum of all activations of one x", build_fan_out, NULL, 1, in, NULL);
 }
 END_TEST
 
@@ -289,6 +310,7 @@ static Suite *activation_suite(void)
     Suite *s = suite_create("activation");
     SG_ADD_TEST(s, activations_match_their_formulas_in_double, 10);
     SG_ADD_TEST(s, activation_backward_matches_finite_differences, 30);
+    SG_ADD_TEST(s, fan_out_gradients_accumulate, 10);
     SG_ADD_TEST(s, gradient_at_the_kinks_is_zero_as_in_torch, 10);
     SG_ADD_TEST(s, bad_hardtanh_bounds_fail, 10);
     SG_ADD_TEST(s, softmax_matches_reference_along_any_dim, 10);

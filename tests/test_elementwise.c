@@ -322,6 +322,24 @@ START_TEST(unary_backward_matches_finite_differences)
 }
 END_TEST
 
+/* x (positive) feeds every unary op; each backward must ADD into x's gradient. */
+static sg_tensor *build_fan_out(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    sg_tensor *y = build_unary(g, in, (void *)&UNARY[0]);
+    for (int k = 1; k < N_UNARY; k++) y = sg_add(g, y, build_unary(g, in, (void *)&UNARY[k]));
+    return y;
+}
+
+START_TEST(fan_out_gradients_accumulate)
+{
+    float x[24];
+    sg_test_fill_uniform(x, 24, 98, 0.3f, 2.0f);
+    sg_test_input in[1] = {{2, {4, 6}, x, true}};
+    sg_test_gradcheck("sum of all unary ops of one x", build_fan_out, NULL, 1, in, NULL);
+}
+END_TEST
+
 START_TEST(abs_gradient_at_zero_is_zero)
 {
     sg_graph *g = sg_graph_new();
@@ -410,6 +428,7 @@ static Suite *elementwise_suite(void)
     SG_ADD_TEST(s, mismatched_shapes_fail_naming_the_op_and_both_shapes, 10);
     SG_ADD_TEST(s, unary_forward_matches_libm_in_double, 10);
     SG_ADD_TEST(s, unary_backward_matches_finite_differences, 30);
+    SG_ADD_TEST(s, fan_out_gradients_accumulate, 10);
     SG_ADD_TEST(s, abs_gradient_at_zero_is_zero, 10);
     SG_ADD_TEST(s, no_grad_mode_records_nothing, 10);
     SG_ADD_TEST(s, results_are_bit_identical_on_1_and_2_threads, 30);

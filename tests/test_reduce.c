@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/pool.h"
+#include "layers/elementwise.h"
 #include "layers/reduce.h"
 #include "tests/testutil.h"
 
@@ -135,9 +136,9 @@ static sg_tensor *build_reduce(sg_graph *g, sg_tensor **in, void *ctx)
 
 static void gradcheck_all(const char *name, reduce_fn fn)
 {
-    /* distinct values 0.05 apart, shuffled: no near-ties for max */
+    /* distinct values 0.01 apart (10 eps), shuffled: no near-ties for max */
     float x[360];
-    for (int i = 0; i < 360; i++) x[i] = 0.05f * (float)((i * 37) % 360) - 9.0f;
+    for (int i = 0; i < 360; i++) x[i] = 0.01f * (float)((i * 37) % 360) - 1.8f;
     for (int k = 0; k < N_AXES; k++) {
         sg_test_input in[1] = {{4, {3, 4, 5, 6}, x, true}};
         reduce_ctx c = {fn, &AXES[k], k % 2 == 0};
@@ -152,6 +153,24 @@ END_TEST
 START_TEST(mean_backward_matches_finite_differences) { gradcheck_all("mean", sg_mean); }
 END_TEST
 START_TEST(max_backward_matches_finite_differences) { gradcheck_all("max", sg_max); }
+END_TEST
+
+/* x feeds sum, mean and max; each backward must ADD into x's gradient. */
+static sg_tensor *build_fan_out(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    const int axes[2] = {0, 2};
+    sg_tensor *y = sg_add(g, sg_sum(g, in[0], 1, (int[]){1}, true), sg_mean_all(g, in[0]));
+    return sg_add(g, y, sg_max(g, in[0], 2, axes, true));
+}
+
+START_TEST(fan_out_gradients_accumulate)
+{
+    float x[360];
+    for (int i = 0; i < 360; i++) x[i] = 0.01f * (float)((i * 37) % 360) - 1.8f;
+    sg_test_input in[1] = {{4, {3, 4, 5, 6}, x, true}};
+    sg_test_gradcheck("sum + mean + max of one x", build_fan_out, NULL, 1, in, NULL);
+}
 END_TEST
 
 START_TEST(max_gradient_goes_to_the_first_of_tied_maxima)
@@ -315,6 +334,7 @@ static Suite *reduce_suite(void)
     SG_ADD_TEST(s, sum_backward_matches_finite_differences, 30);
     SG_ADD_TEST(s, mean_backward_matches_finite_differences, 30);
     SG_ADD_TEST(s, max_backward_matches_finite_differences, 30);
+    SG_ADD_TEST(s, fan_out_gradients_accumulate, 10);
     SG_ADD_TEST(s, max_gradient_goes_to_the_first_of_tied_maxima, 10);
     SG_ADD_TEST(s, max_propagates_nan, 10);
     SG_ADD_TEST(s, empty_reductions_follow_torch, 10);
