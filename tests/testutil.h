@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/graph.h"
 #include "core/init.h"
@@ -17,6 +18,7 @@
 #define SG_TEST_MAIN(suite_fn)                                   \
     int main(void)                                               \
     {                                                            \
+        setvbuf(stdout, NULL, _IOLBF, 0); /* keep diffs of forked failing tests */ \
         sg_init();                                               \
         SRunner *sr = srunner_create(suite_fn());                \
         srunner_run_all(sr, CK_NORMAL);                          \
