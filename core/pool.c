@@ -45,6 +45,7 @@ int64_t sg_parallel_chunks(int64_t n, int64_t grain)
     return (n + grain - 1) / grain;
 }
 
+#ifndef SG_OPENMP /* OpenMP runs the chunks itself */
 static void run_chunks(void)
 {
     for (;;) {
@@ -73,6 +74,8 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&P.mu);
     return NULL;
 }
+
+#endif
 
 static int default_threads(void)
 {
