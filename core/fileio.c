@@ -167,9 +167,9 @@ sg_err sg_atomic_commit(sg_atomic_file *af)
      * still buffered and, failing, tells us errno; fsync() catches errors
      * that only show up when the kernel writes back (NFS, full thin disks). */
     errno = 0;
-    int e = 0;
+    int e = af->error;
     const char *what = "write";
-    if (fflush(af->f) != 0 || ferror(af->f)) {
+    if (e == 0 && (fflush(af->f) != 0 || ferror(af->f))) {
         e = errno ? errno : EIO;
     } else if (fsync(fileno(af->f)) != 0) {
         e = errno;
@@ -193,6 +193,22 @@ sg_err sg_atomic_commit(sg_atomic_file *af)
     return SG_OK;
 }
 
+sg_err sg_atomic_write(sg_atomic_file *af, const void *data, size_t n)
+{
+    if (!af->f) return sg_error_set(SG_ERR_INVALID, "atomic write: write without open");
+    if (n == 0 || af->error) {
+        return af->error ? sg_error_set(SG_ERR_IO, "cannot write '%s': %s", af->final_path,
+                                        strerror(af->error))
+                         : SG_OK;
+    }
+    errno = 0;
+    if (fwrite(data, 1, n, af->f) != n) {
+        af->error = errno ? errno : EIO;
+        return sg_error_set(SG_ERR_IO, "cannot write '%s': %s", af->final_path, strerror(af->error));
+    }
+    return SG_OK;
+}
+
 void sg_atomic_abort(sg_atomic_file *af)
 {
     if (af->f) {
@@ -207,9 +223,7 @@ sg_err sg_file_write_atomic(const char *path, const void *data, size_t n)
     sg_atomic_file af;
     sg_err err = sg_atomic_open(&af, path);
     if (err != SG_OK) return err;
-    if (n > 0 && fwrite(data, 1, n, af.f) != n) {
-        /* Let commit report the errno, remove the temporary and free. */
-    }
+    sg_atomic_write(&af, data, n); /* a failure is reported by commit, which cleans up */
     return sg_atomic_commit(&af);
 }
 

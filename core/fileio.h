@@ -15,15 +15,24 @@
  * NUL). Fails with SG_ERR_LIMIT if it is larger than max_bytes. */
 sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
 
-/* Streaming atomic write: open a temporary file, write through f, then commit
- * (flush, fsync, rename) or abort (remove the temporary file). */
+/* Streaming atomic write: open a temporary file ("<path>.tmp.<pid>[.<k>]"),
+ * write through sg_atomic_write (or f directly), then commit (flush, fsync,
+ * rename) or abort (remove the temporary file). After either, the struct is
+ * empty and a second commit/abort does nothing. */
 typedef struct sg_atomic_file {
     FILE *f;
     char *final_path;
     char *tmp_path;
+    int error;          /* errno of the first failed sg_atomic_write, else 0 */
 } sg_atomic_file;
 sg_err sg_atomic_open(sg_atomic_file *af, const char *path);
-sg_err sg_atomic_commit(sg_atomic_file *af);   /* also reports earlier write errors (ENOSPC) */
+/* fwrite that remembers the errno of a failure (ENOSPC, EFBIG) for commit;
+ * SG_ERR_IO naming the file on failure. */
+sg_err sg_atomic_write(sg_atomic_file *af, const void *data, size_t n);
+/* Flush, fsync, rename into place. Reports any earlier write error with the
+ * file name and strerror ("cannot write 'x': No space left on device") and
+ * then removes the temporary file instead. */
+sg_err sg_atomic_commit(sg_atomic_file *af);
 void sg_atomic_abort(sg_atomic_file *af);
 
 /* Write `n` bytes to `path` atomically. */

@@ -168,13 +168,9 @@ static size_t utf8_encode(unsigned cp, char *out)
 /* Four hex digits at p->pos, or -1 (error set). */
 static long hex4(parser *p)
 {
-    if (p->n - p->pos < 4) {
-        fail_at(p, p->pos, SG_ERR_FORMAT, "expected 4 hex digits after \\u, found end of input");
-        return -1;
-    }
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p->s[p->pos];
+        char c = p->pos < p->n ? p->s[p->pos] : '\0';
         int d = c >= '0' && c <= '9' ? c - '0'
               : c >= 'a' && c <= 'f' ? c - 'a' + 10
               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;

@@ -360,12 +360,12 @@ static int named_index_cmp(const void *a, const void *b)
     return strcmp(((const named_index *)a)->name, ((const named_index *)b)->name);
 }
 
-/* Write n floats little-endian (a plain fwrite on a little-endian CPU). */
-static void write_f32_le(FILE *f, const float *data, int64_t n)
+/* Write n floats little-endian (a plain write on a little-endian CPU). */
+static void write_f32_le(sg_atomic_file *af, const float *data, int64_t n)
 {
     const uint16_t one = 1;
     if (*(const unsigned char *)&one == 1) {
-        fwrite(data, sizeof(float), (size_t)n, f);
+        sg_atomic_write(af, data, (size_t)n * sizeof(float));
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -373,7 +373,7 @@ static void write_f32_le(FILE *f, const float *data, int64_t n)
         memcpy(&bits, &data[i], 4);
         unsigned char b[4] = {(unsigned char)bits, (unsigned char)(bits >> 8),
                               (unsigned char)(bits >> 16), (unsigned char)(bits >> 24)};
-        fwrite(b, 1, 4, f);
+        sg_atomic_write(af, b, 4);
     }
 }
 
@@ -461,11 +461,11 @@ sg_err sg_safetensors_write(const char *path, const sg_st_entry *entries, int co
         size_t padded = (hlen + 7) / 8 * 8;
         unsigned char len8[8];
         for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
-        fwrite(len8, 1, 8, af.f);
-        fwrite(header, 1, hlen, af.f);
-        fwrite("        ", 1, padded - hlen, af.f);
+        sg_atomic_write(&af, len8, 8);
+        sg_atomic_write(&af, header, hlen);
+        sg_atomic_write(&af, "        ", padded - hlen);
         for (int k = 0; k < count; k++)
-            write_f32_le(af.f, entries[order[k].index].data, numel[order[k].index]);
+            write_f32_le(&af, entries[order[k].index].data, numel[order[k].index]);
         err = sg_atomic_commit(&af); /* reports any write error above */
     }
     sg_json_writer_free(&w);

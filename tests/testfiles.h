@@ -1,0 +1,30 @@
+/* tests/testfiles.h - scratch files for the Check suites that read and write
+ * files (formats, data sets, the CLI). Every helper fails the test on an I/O
+ * error, with the path in the message. */
+#ifndef SG_TESTFILES_H
+#define SG_TESTFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* Make a fresh directory /tmp/sg_test_XXXXXX; returns its path (static
+ * storage, valid until the next call). */
+const char *sg_test_tmpdir(void);
+/* Remove dir and everything below it (best effort). */
+void sg_test_remove_tree(const char *dir);
+/* "dir/name" in one of four rotating static buffers. */
+char *sg_test_path(const char *dir, const char *name);
+/* Write n bytes to path (replacing it). */
+void sg_test_write_bytes(const char *path, const void *data, size_t n);
+/* The whole file, malloc'd and NUL-terminated; *n = its length. */
+unsigned char *sg_test_read_bytes(const char *path, size_t *n);
+bool sg_test_file_exists(const char *path);
+/* How many entries of dir have `needle` in their name (e.g. ".tmp."). */
+int sg_test_count_names(const char *dir, const char *needle);
+/* Expect `got` == `want` and sg_error_message() to contain both needles
+ * (either may be NULL). */
+void sg_test_expect_code(sg_err got, sg_err want, const char *needle1, const char *needle2);
+
+#endif
