@@ -47,7 +47,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests check-lib
+.PHONY: all test sanitize demo bench clean tests check-lib fuzz fuzz-run
 all: $(LIB) $(BIN)
 
 $(BUILD)/obj/%_avx2.o: %_avx2.c
@@ -97,7 +97,28 @@ demo: $(BIN)
 bench: $(BENCH_BIN) $(BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
+# libFuzzer targets (clang): every reader of untrusted bytes has one in fuzz/.
+# `make fuzz-run FUZZ_SECONDS=60` runs each for that long on its seed corpus
+# (fuzz/corpus/<target>/, seeded from the committed test files).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) OPT="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" build-fuzz/libsteelgrad.a
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libsteelgrad.a
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsteelgrad.a -lm -pthread
+
+fuzz-run: fuzz
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,5 +1,9 @@
-/* core/pool.c - the persistent pthread pool behind sg_parallel_for. */
-#define _POSIX_C_SOURCE 200809L
+/* core/pool.c - the persistent pthread pool behind sg_parallel_for.
+ *
+ * The thread count is decided at start-up (SG_THREADS or the online cores),
+ * but the workers are started lazily by the first parallel_for that needs
+ * them: a program that never splits work never owns threads, and a process
+ * that forks (Check runs each test in a child) has no workers to lose. */
 #include "core/pool.h"
 
 #include <pthread.h>
@@ -16,10 +20,12 @@ typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t wake;      /* workers wait here for a new job (gen changes) */
     pthread_cond_t done;      /* the submitter waits here for active == 0 */
-    pthread_mutex_t submit;   /* one job at a time */
+    pthread_mutex_t submit;   /* one job at a time; also guards starting/stopping */
     pthread_t *workers;
-    int n_workers;            /* threads - 1: the caller works too */
-    uint64_t gen;
+    int n_workers;            /* running workers: threads - 1 once started, else 0 */
+    bool started;             /* workers for n_threads are running */
+    uint64_t gen;             /* bumped once per job */
+    uint64_t start_gen;       /* gen when the workers were started: their "seen" */
     bool stop;
     int active;
     /* the current job */
@@ -35,7 +41,7 @@ static pool P = {
     .done = PTHREAD_COND_INITIALIZER,
     .submit = PTHREAD_MUTEX_INITIALIZER,
 };
-static int n_threads;               /* 0 = not decided yet */
+static int n_threads;                /* the chosen count; 0 = not decided yet */
 static _Thread_local bool in_worker; /* nested parallel_for runs inline */
 
 int64_t sg_parallel_chunks(int64_t n, int64_t grain)
@@ -46,6 +52,25 @@ int64_t sg_parallel_chunks(int64_t n, int64_t grain)
 }
 
 #ifndef SG_OPENMP /* OpenMP runs the chunks itself */
+/* After fork() only the forking thread exists in the child: forget the
+ * workers (they are not ours there); the next parallel_for starts new ones. */
+static void forget_workers_in_child(void)
+{
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_mutex_init(&P.submit, NULL);
+    pthread_cond_init(&P.wake, NULL);
+    pthread_cond_init(&P.done, NULL);
+    free(P.workers);
+    P.workers = NULL;
+    P.n_workers = 0;
+    P.started = false;
+    P.stop = false;
+    P.active = 0;
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void install_atfork(void) { pthread_atfork(NULL, NULL, forget_workers_in_child); }
+
 static void run_chunks(void)
 {
     for (;;) {
@@ -60,8 +85,8 @@ static void *worker_main(void *arg)
 {
     (void)arg;
     in_worker = true;
-    uint64_t seen = 0;
     pthread_mutex_lock(&P.mu);
+    uint64_t seen = P.start_gen;   /* not P.gen: a job may already be posted */
     for (;;) {
         while (!P.stop && P.gen == seen) pthread_cond_wait(&P.wake, &P.mu);
         if (P.stop) break;
@@ -75,14 +100,24 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Start threads - 1 workers; called with P.submit held. On failure the pool
+ * runs with the workers it got (at least the caller). */
+static void start_workers(void)
+{
+    pthread_once(&atfork_once, install_atfork);
+    P.started = true;
+    P.start_gen = P.gen;
+    if (n_threads <= 1) return;
+    P.workers = calloc((size_t)n_threads - 1, sizeof *P.workers);
+    if (!P.workers) return;
+    for (int i = 0; i < n_threads - 1; i++) {
+        if (pthread_create(&P.workers[i], NULL, worker_main, NULL) != 0) break;
+        P.n_workers++;
+    }
+}
 #endif
 
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
-
+/* Join the workers; called with P.submit held. */
 static void stop_workers(void)
 {
     pthread_mutex_lock(&P.mu);
@@ -94,63 +129,26 @@ static void stop_workers(void)
     P.workers = NULL;
     P.n_workers = 0;
     P.stop = false;
+    P.started = false;
 }
 
-/* After fork() only the forking thread exists in the child: forget the
- * workers (they are not ours there) so the pool restarts on first use. */
-static void forget_workers_in_child(void)
+static int default_threads(void)
 {
-    pthread_mutex_init(&P.mu, NULL);
-    pthread_mutex_init(&P.submit, NULL);
-    pthread_cond_init(&P.wake, NULL);
-    pthread_cond_init(&P.done, NULL);
-    free(P.workers);
-    P.workers = NULL;
-    P.n_workers = 0;
-    P.stop = false;
-    P.active = 0;
-    n_threads = 0;
-}
-
-static sg_err start_workers(int threads)
-{
-    static bool atfork_set;
-    if (!atfork_set) {
-        pthread_atfork(NULL, NULL, forget_workers_in_child);
-        atfork_set = true;
-    }
-#ifdef SG_OPENMP
-    omp_set_num_threads(threads);
-    n_threads = threads;
-    return SG_OK;
-#else
-    if (threads <= 1) {
-        n_threads = 1;
-        return SG_OK;
-    }
-    P.workers = calloc((size_t)threads - 1, sizeof *P.workers);
-    if (!P.workers) return sg_error_set(SG_ERR_NOMEM, "thread pool: out of memory");
-    for (int i = 0; i < threads - 1; i++) {
-        if (pthread_create(&P.workers[i], NULL, worker_main, NULL) != 0) {
-            n_threads = 1 + P.n_workers;
-            return sg_error_set(SG_ERR_INVALID, "thread pool: could only start %d of %d threads",
-                                n_threads, threads);
-        }
-        P.n_workers++;
-    }
-    n_threads = threads;
-    return SG_OK;
-#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
 sg_err sg_set_threads(int n)
 {
     if (n < 1 || n > 256) return sg_error_set(SG_ERR_INVALID, "threads: %d is not in 1..256", n);
     pthread_mutex_lock(&P.submit);
-    stop_workers();
-    sg_err err = start_workers(n);
+    if (P.started) stop_workers();
+    n_threads = n;
+#ifdef SG_OPENMP
+    omp_set_num_threads(n);
+#endif
     pthread_mutex_unlock(&P.submit);
-    return err;
+    return SG_OK;
 }
 
 sg_err sg_threads_from_env(void)
@@ -191,6 +189,7 @@ void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx)
     }
 #else
     pthread_mutex_lock(&P.submit);
+    if (!P.started) start_workers();
     pthread_mutex_lock(&P.mu);
     P.fn = fn;
     P.ctx = ctx;
