@@ -7,6 +7,8 @@
  *   bench_jpeg [PATH...]     PATH: a JPEG file or a directory of *.jpg / *.jpeg;
  *                            default: the NEU-DET images ($SG_DATA_DIR/neu-det/images
  *                            or ../shared/data/neu-det/images)
+ * Big photo-like images: /usr/bin/python3 tests/golden/gen_jpeg.py --bench /tmp/sg_jpeg_bench
+ * then bench_jpeg /tmp/sg_jpeg_bench/photo2048_420.jpg (and _444, _progressive).
  * Files are read into memory first; each implementation decodes the whole set
  * repeatedly for at least ~0.3 s per round and the best of 3 rounds counts.
  * The PIL figure is Image.open(BytesIO(bytes)).load(): what a Python user

@@ -19,17 +19,23 @@
  *                              YCCK (Adobe transform 2) is converted to that CMYK.
  * The pixels are those of libjpeg-turbo's defaults: the "islow" integer IDCT
  * (jpeg_idct.c), "fancy" upsampling and fixed-point YCbCr -> RGB
- * (jpeg_color.c). Not done: libjpeg's block smoothing of progressive images
- * whose low-frequency AC coefficients never arrive complete (it only matters
- * for unusual scan scripts), and the default Huffman tables some Motion-JPEG
- * frames rely on (a scan whose table was never defined is an error).
+ * (jpeg_color.c). A scan that uses Huffman table 0 or 1 without a DHT gets
+ * the Annex K tables, as in libjpeg (Motion-JPEG frames omit their DHT).
+ * Not done: libjpeg's block smoothing of progressive images whose
+ * low-frequency AC coefficients never arrive complete (it only matters for
+ * unusual scan scripts).
  *
- * Robustness: every length is checked against the buffer; a scan's first use
- * of memory is checked against the bytes left (each block costs at least one
+ * Damaged files: every length is checked against the buffer, and a scan's
+ * first use of memory against the bytes left (each block costs at least one
  * or two bits), so a small file cannot claim a huge image and make us fill
- * it; decoding past the end of the entropy-coded data is an error, not a
- * silent grey image; a restart marker out of sequence is resynchronised as
- * libjpeg does (intervals whose data is missing decode as zero coefficients). */
+ * it. Beyond that we follow libjpeg, so that PIL's pixels come out even for
+ * damaged files: a bit pattern that is no Huffman code reads as symbol 0;
+ * entropy data that runs into a marker too early leaves the rest of its
+ * restart interval empty (grey); a restart marker out of sequence is
+ * resynchronised as libjpeg's default does. Two differences, both errors
+ * where PIL also fails or is lenient to no purpose: data that simply ends
+ * inside a scan (a cut file) is SG_ERR_FORMAT; and once a sequential image
+ * is complete we stop reading, whatever follows. */
 #include "data/image.h"
 
 #include <stdlib.h>

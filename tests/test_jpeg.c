@@ -415,6 +415,23 @@ START_TEST(upsampling_matches_libjpegs_formulas_for_every_ratio_and_width)
             }
         }
     }
+    /* rows wider than the filters' 4096-sample chunks */
+    enum { WIDE = 9001 };
+    uint8_t *wide = malloc(2 * WIDE), *out = malloc(2 * WIDE + 64);
+    ck_assert(wide && out);
+    for (int i = 0; i < 2 * WIDE; i++) wide[i] = (uint8_t)sg_rng_u32((sg_rng_key){4, SG_RNG_TEST, 0}, (uint64_t)i);
+    for (int vf = 1; vf <= 2; vf++) {
+        int out_h = 2 * vf;
+        sg_jpeg_plane p = {wide, WIDE, 2, 1, WIDE, 2, 2, vf};
+        for (int y = 0; y < out_h; y++) {
+            const uint8_t *got = sg_jpeg_upsample_row(&p, y, 2 * WIDE, out);
+            for (int x = 0; x < 2 * WIDE; x++)
+                ck_assert_msg(got[x] == ref_upsample(wide, WIDE, WIDE, 2, 2, vf, x, y),
+                              "wide row, ratio 2x%d: (%d, %d)", vf, y, x);
+        }
+    }
+    free(wide);
+    free(out);
 }
 END_TEST
 

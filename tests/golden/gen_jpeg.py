@@ -5,6 +5,8 @@ Run from the repository root with Debian's Python and tools:
     /usr/bin/python3 tests/golden/gen_jpeg.py
     /usr/bin/python3 tests/golden/gen_jpeg.py --neu ../shared/data/neu-det/images
                         # also rewrites tests/data/neu_det_pixels.fnv (the real data's checksums)
+    /usr/bin/python3 tests/golden/gen_jpeg.py --bench /tmp/sg_jpeg_bench
+                        # only: 2048 x 2048 photo-like JPEGs for bench_jpeg (not committed)
 
 Writes tests/data/jpeg/: NAME.jpg, the pixels Pillow 9.4 decodes (through
 libjpeg-turbo 2.1) as NAME.npy (uint8, H x W x C: gray 1, RGB 3, CMYK 4
@@ -266,7 +268,31 @@ def neu_checksums(image_dir):
     print("wrote %d checksums to %s" % (len(lines) - 2, path))
 
 
+def bench_images(out_dir):
+    """2048 x 2048 photo-like images (smooth shading, colour blobs, fine
+    texture, mild noise) at quality 90: 4:2:0, 4:4:4 and progressive."""
+    os.makedirs(out_dir, exist_ok=True)
+    w = h = 2048
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([128 + 90 * np.sin(x / (97 + c * 13) + c) * np.cos(y / (151 - c * 7))
+                    + 30 * np.sin((x + y) / 17.0 + c) for c in range(3)], -1)
+    for _ in range(40):
+        cx, cy, r = rng.integers(0, w), rng.integers(0, h), rng.integers(20, 200)
+        inside = (x - cx) ** 2 + (y - cy) ** 2 < r * r
+        img[inside] = img[inside] * 0.5 + rng.integers(0, 255, 3) * 0.5
+    img += rng.normal(0, 6, img.shape)
+    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    im.save(os.path.join(out_dir, "photo2048_420.jpg"), quality=90)
+    im.save(os.path.join(out_dir, "photo2048_444.jpg"), quality=90, subsampling=0)
+    im.save(os.path.join(out_dir, "photo2048_progressive.jpg"), quality=90, progressive=True)
+    print("wrote 3 bench images to %s" % out_dir)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench":
+        bench_images(sys.argv[2])
+        sys.exit(0)
     build_corpus()
     if len(sys.argv) == 3 and sys.argv[1] == "--neu":
         neu_checksums(sys.argv[2])
