@@ -44,5 +44,6 @@ int sg_cli_fail_err(const char *cmd, sg_err err);
 int cmd_info(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

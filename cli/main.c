@@ -15,6 +15,7 @@ static const command commands[] = {
     {"info", cmd_info, "version, compiler, CPU features, ISA in use, threads"},
     {"inspect", cmd_inspect, "tensors of a .safetensors or .npy file: names, dtypes, shapes"},
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
+    {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

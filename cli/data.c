@@ -1,0 +1,422 @@
+/* cli/data.c - `steelgrad data inspect DIR` and `steelgrad data split DIR`.
+ *
+ * DIR is a folder of class folders (DIR/<class>/<image>), a VOC data set
+ * (DIR/annotations/<name>.xml + DIR/images/), or a CSV manifest file. inspect
+ * reports what a user should know before training: images per class (and
+ * boxes for VOC), formats, sizes, files that are not usable and why,
+ * duplicate files, and anything skipped. split writes a manifest
+ * path,label,split with a stratified, seeded split (data/split.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "data/csv.h"
+#include "data/dataset.h"
+#include "data/hash.h"
+#include "data/scan.h"
+#include "data/split.h"
+#include "data/voc.h"
+
+static const sg_cli_command data_cmd = {
+    "data", "steelgrad data inspect DIR\n       steelgrad data split DIR --out split.csv "
+            "[--ratios 70,15,15] [--seed 42] [--folds K --fold I] [--group none|number]",
+    "Look at a data set, or write a train/val/test split of it as a CSV manifest.\n"
+    "DIR: a folder with one sub-folder per class, a VOC folder (annotations/ + images/),\n"
+    "or a CSV manifest (path,label,split)."};
+
+static const sg_cli_command inspect_cmd = {
+    "data inspect", "steelgrad data inspect DIR [--all]",
+    "Images per class, formats, sizes, unusable files with the reason, duplicate files\n"
+    "(identical bytes, and identical pixels in different files), skipped files."};
+
+static const sg_cli_command split_cmd = {
+    "data split",
+    "steelgrad data split DIR --out split.csv [--ratios 70,15,15] [--seed 42] [--folds K --fold I]\n"
+    "                       [--group none|number]",
+    "Stratified split per class, reproducible from the seed. Ratios are train,val,test\n"
+    "(\"80,20\" = train,val; or named: \"train=80,test=20\"); per class every part but the last\n"
+    "gets floor(n * ratio), the last the rest (6 x 300 at 70,15,15 -> 1260/270/270).\n"
+    "--folds K --fold I: stratified k-fold, fold I is val, the rest train.\n"
+    "Files with identical bytes always land in the same part. --group number also keeps\n"
+    "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
+    "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
+
+/* ---- opening any kind of data set ---------------------------------------- */
+
+static const char *open_dataset(const char *where, bool allow_empty, sg_dataset *ds, sg_err *err)
+{
+    struct stat st;
+    size_t n = strlen(where);
+    if (stat(where, &st) == 0 && S_ISREG(st.st_mode) && n > 4 && strcmp(where + n - 4, ".csv") == 0) {
+        *err = sg_manifest_read(where, NULL, 0, ds);
+        return "CSV manifest";
+    }
+    if (sg_voc_is_layout(where)) {
+        *err = sg_dataset_from_voc(where, NULL, ds);
+        return "VOC annotations";
+    }
+    sg_folder_options opt = {.allow_empty_classes = allow_empty};
+    *err = sg_dataset_from_folders(where, &opt, ds);
+    return "class folders";
+}
+
+/* Up to `limit` lines of a note list (all when limit < 0). */
+static void print_notes(const char *title, const sg_notes *notes, int limit)
+{
+    if (!notes->count) return;
+    printf("%s: %d\n", title, notes->count);
+    int shown = limit < 0 || notes->count <= limit ? notes->count : limit;
+    for (int i = 0; i < shown; i++) printf("  %s\n", notes->items[i]);
+    if (shown < notes->count) printf("  ... %d more (--all lists every one)\n", notes->count - shown);
+}
+
+/* ---- inspect ---------------------------------------------------------------- */
+
+typedef struct size_count {
+    int width, height, bits;
+    int count;
+} size_count;
+
+static int by_count(const void *a, const void *b)
+{
+    const size_count *x = a, *y = b;
+    if (x->count != y->count) return y->count - x->count;
+    return x->width != y->width ? x->width - y->width : x->height - y->height;
+}
+
+static void print_classes(const sg_dataset *ds)
+{
+    int64_t *counts = calloc((size_t)ds->n_classes + 1, sizeof *counts);
+    int64_t *boxes = calloc((size_t)ds->n_classes + 1, sizeof *boxes);
+    double *weights = calloc((size_t)ds->n_classes + 1, sizeof *weights);
+    if (!counts || !boxes || !weights) {
+        free(counts);
+        free(boxes);
+        free(weights);
+        return;
+    }
+    sg_dataset_class_counts(ds, counts);
+    sg_dataset_box_counts(ds, boxes);
+    bool has_boxes = false, weighted = sg_class_weights_balanced(counts, ds->n_classes, weights) == SG_OK;
+    for (int c = 0; c < ds->n_classes; c++) has_boxes |= boxes[c] > 0;
+    printf("  %-24s %8s%s%s\n", "class", "images", has_boxes ? "    boxes" : "",
+           weighted ? "  balanced weight" : "");
+    for (int c = 0; c < ds->n_classes; c++) {
+        printf("  %-24s %8lld", ds->class_names[c], (long long)counts[c]);
+        if (has_boxes) printf(" %8lld", (long long)boxes[c]);
+        if (weighted) printf("  %15.4f", weights[c]);
+        printf("\n");
+    }
+    int unlabelled = 0;
+    for (int i = 0; i < ds->n_samples; i++) unlabelled += ds->samples[i].label < 0;
+    if (unlabelled) printf("  %-24s %8d\n", "(no label)", unlabelled);
+    free(counts);
+    free(boxes);
+    free(weights);
+}
+
+static void print_formats_and_sizes(const sg_file_info *info, int n)
+{
+    int formats[SG_IMAGE_JPEG + 1] = {0};
+    for (int i = 0; i < n; i++)
+        if (info[i].readable) formats[info[i].format]++;
+    printf("formats:");
+    for (int f = SG_IMAGE_BMP; f <= SG_IMAGE_JPEG; f++)
+        if (formats[f]) printf(" %s %d", sg_image_format_name(f), formats[f]);
+    if (formats[SG_IMAGE_UNKNOWN]) printf(" unknown %d", formats[SG_IMAGE_UNKNOWN]);
+    printf("\n");
+    size_count *sizes = calloc((size_t)(n ? n : 1), sizeof *sizes);
+    if (!sizes) return;
+    int n_sizes = 0;
+    for (int i = 0; i < n; i++) {
+        if (info[i].width <= 0) continue;
+        int k = 0;
+        while (k < n_sizes && !(sizes[k].width == info[i].width && sizes[k].height == info[i].height &&
+                                sizes[k].bits == info[i].bits_per_pixel))
+            k++;
+        if (k == n_sizes) sizes[n_sizes++] = (size_count){info[i].width, info[i].height, info[i].bits_per_pixel, 0};
+        sizes[k].count++;
+    }
+    qsort(sizes, (size_t)n_sizes, sizeof *sizes, by_count);
+    printf("sizes (width x height, bits per pixel):");
+    for (int k = 0; k < n_sizes && k < 12; k++)
+        printf("%s %dx%d %d-bit: %d", k ? "," : "", sizes[k].width, sizes[k].height, sizes[k].bits, sizes[k].count);
+    if (n_sizes > 12) printf(", ... %d more sizes", n_sizes - 12);
+    printf("\n");
+    free(sizes);
+}
+
+/* Print the groups of equal digests among the valid items. With same_bytes
+ * (the byte-duplicate groups), items that are byte copies of the group's
+ * first are left out: identical pixels of identical files are not news. */
+static void print_duplicates(const char *title, const sg_dataset *ds, const uint8_t *digests,
+                             const bool *valid, const int64_t *same_bytes, int64_t *first, int limit)
+{
+    int n = ds->n_samples;
+    int *next = malloc((size_t)(n ? n : 1) * sizeof *next), *members = malloc((size_t)(n ? n : 1) * sizeof *members);
+    if (!next || !members || sg_hash_groups(digests, n, first) < 0) {
+        free(next);
+        free(members);
+        return;
+    }
+    /* members[h] starts a list (through next[]) of the copies of head h, in index order. */
+    int copies = 0;
+    for (int i = 0; i < n; i++) members[i] = next[i] = -1;
+    for (int i = n - 1; i >= 0; i--) {
+        int h = (int)first[i];
+        if (h == i || !valid[i] || !valid[h] || (same_bytes && same_bytes[i] == same_bytes[h])) continue;
+        next[i] = members[h];
+        members[h] = i;
+        copies++;
+    }
+    if (copies) printf("%s: %d\n", title, copies);
+    int groups = 0;
+    for (int h = 0; h < n; h++) {
+        if (members[h] < 0 || (limit >= 0 && ++groups > limit)) continue;
+        printf("  %s", ds->samples[h].name);
+        for (int j = members[h]; j >= 0; j = next[j]) printf(" = %s", ds->samples[j].name);
+        printf("\n");
+    }
+    if (limit >= 0 && groups > limit) printf("  ... %d more groups (--all lists every one)\n", groups - limit);
+    free(next);
+    free(members);
+}
+
+/* Per-file results of a scan, laid out as sg_hash_groups wants them. */
+typedef struct scan_tables {
+    sg_file_info *info;
+    uint8_t *content, *pixels;       /* n digests each */
+    bool *readable, *decoded;
+    int64_t *first_bytes, *first_pixels;
+} scan_tables;
+
+static void scan_tables_free(scan_tables *t)
+{
+    free(t->info);
+    free(t->content);
+    free(t->pixels);
+    free(t->readable);
+    free(t->decoded);
+    free(t->first_bytes);
+    free(t->first_pixels);
+    *t = (scan_tables){0};
+}
+
+/* Scan every file (decoding it) and fill the tables; false if out of memory. */
+static bool scan_all(const sg_dataset *ds, scan_tables *t)
+{
+    size_t n = (size_t)(ds->n_samples ? ds->n_samples : 1);
+    *t = (scan_tables){calloc(n, sizeof *t->info), malloc(n * SG_SHA256_BYTES), malloc(n * SG_SHA256_BYTES),
+                       calloc(n, sizeof(bool)), calloc(n, sizeof(bool)), malloc(n * sizeof(int64_t)),
+                       malloc(n * sizeof(int64_t))};
+    if (!t->info || !t->content || !t->pixels || !t->readable || !t->decoded || !t->first_bytes ||
+        !t->first_pixels) {
+        scan_tables_free(t);
+        return false;
+    }
+    sg_dataset_scan(ds, sg_image_decode, NULL, t->info);
+    for (int i = 0; i < ds->n_samples; i++) {
+        memcpy(t->content + (size_t)i * SG_SHA256_BYTES, t->info[i].content, SG_SHA256_BYTES);
+        memcpy(t->pixels + (size_t)i * SG_SHA256_BYTES, t->info[i].pixels, SG_SHA256_BYTES);
+        t->readable[i] = t->info[i].readable;
+        t->decoded[i] = t->info[i].decoded;
+    }
+    return true;
+}
+
+/* "decoded: 11 of 13 (gray 8-bit 8, RGB 8-bit 3)" and the unusable files. */
+static void print_decoding(const sg_file_info *info, int n)
+{
+    static const char *const channel_names[5] = {"", "gray", "gray+alpha", "RGB", "RGBA"};
+    int layouts[5][2] = {{0}}, n_decoded = 0, bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (info[i].decoded && info[i].channels >= 1 && info[i].channels <= 4) {
+            layouts[info[i].channels][info[i].depth == 16]++;
+            n_decoded++;
+        }
+        bad += info[i].problem[0] != '\0';
+    }
+    printf("decoded: %d of %d", n_decoded, n);
+    const char *sep = " (";
+    for (int c = 1; c <= 4; c++)
+        for (int d = 0; d < 2; d++)
+            if (layouts[c][d]) {
+                printf("%s%s %d-bit %d", sep, channel_names[c], d ? 16 : 8, layouts[c][d]);
+                sep = ", ";
+            }
+    printf("%s\n", n_decoded ? ")" : "");
+    printf("unusable files: %d\n", bad);
+    for (int i = 0; i < n; i++)
+        if (info[i].problem[0]) printf("  %s\n", info[i].problem);
+}
+
+static int inspect(const char *dir, bool all)
+{
+    sg_dataset ds;
+    sg_err err;
+    const char *kind = open_dataset(dir, true, &ds, &err);
+    if (err != SG_OK) return sg_cli_fail_err("data inspect", err);
+    int n = ds.n_samples;
+    int64_t total_boxes = 0;
+    int parts[4] = {0};
+    for (int i = 0; i < n; i++) {
+        total_boxes += ds.samples[i].n_boxes;
+        parts[ds.samples[i].split]++;
+    }
+    printf("%s: %s, %d classes, %d images", dir, kind, ds.n_classes, n);
+    if (total_boxes) printf(", %lld boxes", (long long)total_boxes);
+    printf("\n");
+    print_classes(&ds);
+    if (parts[SG_SPLIT_TRAIN] + parts[SG_SPLIT_VAL] + parts[SG_SPLIT_TEST])
+        printf("splits: train %d, val %d, test %d, none %d\n", parts[SG_SPLIT_TRAIN], parts[SG_SPLIT_VAL],
+               parts[SG_SPLIT_TEST], parts[SG_SPLIT_NONE]);
+    scan_tables t;
+    if (!scan_all(&ds, &t)) {
+        sg_dataset_free(&ds);
+        return sg_cli_fail("data inspect", "out of memory for %d files", n);
+    }
+    print_formats_and_sizes(t.info, n);
+    print_decoding(t.info, n);
+    int limit = all ? -1 : 20;
+    print_duplicates("duplicate files (identical bytes)", &ds, t.content, t.readable, NULL, t.first_bytes, limit);
+    print_duplicates("duplicate images (identical pixels, different files)", &ds, t.pixels, t.decoded,
+                     t.first_bytes, t.first_pixels, limit);
+    print_notes("skipped", &ds.skipped, limit);
+    print_notes("warnings", &ds.warnings, limit);
+    scan_tables_free(&t);
+    sg_dataset_free(&ds);
+    return SG_EXIT_OK;
+}
+
+/* ---- split ------------------------------------------------------------------ */
+
+/* Group byte-identical files together (reads every file once). */
+static sg_err group_duplicates(sg_dataset *ds, int *copies)
+{
+    int n = ds->n_samples;
+    sg_file_info *info = calloc((size_t)(n ? n : 1), sizeof *info);
+    uint8_t *content = malloc((size_t)(n ? n : 1) * SG_SHA256_BYTES);
+    int64_t *first = malloc((size_t)(n ? n : 1) * sizeof *first);
+    sg_err err = SG_OK;
+    if (!info || !content || !first) err = sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", n);
+    if (err == SG_OK) {
+        sg_dataset_scan(ds, NULL, NULL, info);
+        for (int i = 0; i < n; i++) {
+            if (!info[i].readable) {
+                err = sg_error_set(SG_ERR_IO, "%s", info[i].problem);
+                break;
+            }
+            memcpy(content + (size_t)i * SG_SHA256_BYTES, info[i].content, SG_SHA256_BYTES);
+        }
+    }
+    int64_t c = err == SG_OK ? sg_hash_groups(content, n, first) : 0;
+    if (c < 0) err = SG_ERR_NOMEM;
+    *copies = (int)c;
+    if (err == SG_OK) err = sg_split_merge_groups(ds, first);
+    free(info);
+    free(content);
+    free(first);
+    return err;
+}
+
+static int split(const char *dir, const char *out, const char *ratios_text, int64_t seed, int64_t folds,
+                 int64_t fold, const char *group)
+{
+    sg_split_ratios ratios;
+    sg_err err;
+    if (folds == 0 && (err = sg_split_parse_ratios(ratios_text, &ratios)) != SG_OK) {
+        fprintf(stderr, "steelgrad data split: --ratios: %s\n", sg_error_message());
+        return SG_EXIT_USAGE;
+    }
+    if (folds != 0 && (folds < 2 || folds > 1000 || fold < 0 || fold >= folds)) {
+        fprintf(stderr, "steelgrad data split: --folds must be 2..1000 and --fold 0..folds-1 (got %lld, %lld)\n",
+                (long long)folds, (long long)fold);
+        return SG_EXIT_USAGE;
+    }
+    bool by_number = strcmp(group, "number") == 0;
+    if (!by_number && strcmp(group, "none") != 0) {
+        fprintf(stderr, "steelgrad data split: --group must be none or number, got '%s'\n", group);
+        return SG_EXIT_USAGE;
+    }
+    sg_dataset ds;
+    const char *kind = open_dataset(dir, false, &ds, &err);
+    if (err != SG_OK) return sg_cli_fail_err("data split", err);
+    int copies = 0;
+    if (ds.n_samples == 0) err = sg_error_set(SG_ERR_FORMAT, "%s: no images", dir);
+    if (err == SG_OK && by_number) err = sg_split_group_by_number(&ds);
+    if (err == SG_OK) err = group_duplicates(&ds, &copies);
+    if (err == SG_OK)
+        err = folds ? sg_split_kfold(&ds, (int)folds, (int)fold, (uint64_t)seed)
+                    : sg_split_stratified(&ds, &ratios, (uint64_t)seed);
+    if (err == SG_OK) err = sg_manifest_write(out, &ds, false);
+    if (err != SG_OK) {
+        sg_dataset_free(&ds);
+        return sg_cli_fail_err("data split", err);
+    }
+    printf("%s: %s, %d images in %d classes; ", dir, kind, ds.n_samples, ds.n_classes);
+    if (folds) printf("fold %lld of %lld (k-fold) is val", (long long)fold, (long long)folds);
+    else printf("ratios %s", ratios_text);
+    printf(", seed %lld, groups: %s; %d duplicate file(s) kept in their twin's part\n", (long long)seed, group,
+           copies);
+    printf("  %-24s %7s %7s %7s\n", "class", "train", "val", "test");
+    int64_t total[4] = {0};
+    for (int c = -1; c < ds.n_classes; c++) {
+        int64_t count[4] = {0};
+        for (int i = 0; i < ds.n_samples; i++)
+            if (ds.samples[i].label == c) count[ds.samples[i].split]++;
+        if (c < 0 && !(count[1] + count[2] + count[3])) continue;
+        printf("  %-24s %7lld %7lld %7lld\n", c < 0 ? "(no label)" : ds.class_names[c], (long long)count[1],
+               (long long)count[2], (long long)count[3]);
+        for (int k = 1; k < 4; k++) total[k] += count[k];
+    }
+    printf("  %-24s %7lld %7lld %7lld\n", "total", (long long)total[1], (long long)total[2], (long long)total[3]);
+    printf("wrote %s\n", out);
+    sg_dataset_free(&ds);
+    return SG_EXIT_OK;
+}
+
+int cmd_data(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "inspect") != 0 && strcmp(argv[1], "split") != 0)) {
+        bool done;
+        char *pos[2];
+        int n_pos;
+        int rc = sg_cli_parse(&data_cmd, argc, argv, NULL, 0, pos, 0, &n_pos, &done);
+        if (done) return rc;  /* --help */
+        fprintf(stderr, "steelgrad data: expected 'inspect DIR' or 'split DIR --out FILE' (see --help)\n");
+        return SG_EXIT_USAGE;
+    }
+    char *dirs[1];
+    int n_dirs;
+    bool done;
+    if (strcmp(argv[1], "inspect") == 0) {
+        bool all = false;
+        sg_cli_opt opts[] = {{"all", SG_OPT_FLAG, &all, "list every skipped file, warning and duplicate"}};
+        int rc = sg_cli_parse(&inspect_cmd, argc - 1, argv + 1, opts, 1, dirs, 1, &n_dirs, &done);
+        if (done) return rc;
+        if (n_dirs != 1) {
+            fprintf(stderr, "steelgrad data inspect: expected one DIR (see --help)\n");
+            return SG_EXIT_USAGE;
+        }
+        return inspect(dirs[0], all);
+    }
+    char *out = NULL, *ratios = "70,15,15", *group = "none";
+    int64_t seed = 42, folds = 0, fold = 0;
+    sg_cli_opt opts[] = {
+        {"out", SG_OPT_STRING, &out, "the manifest to write (path,label,split)"},
+        {"ratios", SG_OPT_STRING, &ratios, "train,val,test percentages or fractions (default 70,15,15)"},
+        {"seed", SG_OPT_INT, &seed, "random seed (default 42)"},
+        {"folds", SG_OPT_INT, &folds, "k for stratified k-fold (replaces --ratios)"},
+        {"fold", SG_OPT_INT, &fold, "which fold is val, 0..k-1 (default 0)"},
+        {"group", SG_OPT_STRING, &group, "none, or number: same class + number stay together"},
+    };
+    int rc = sg_cli_parse(&split_cmd, argc - 1, argv + 1, opts, 6, dirs, 1, &n_dirs, &done);
+    if (done) return rc;
+    if (n_dirs != 1 || !out) {
+        fprintf(stderr, "steelgrad data split: expected DIR and --out FILE (see --help)\n");
+        return SG_EXIT_USAGE;
+    }
+    return split(dirs[0], out, ratios, seed, folds, fold, group);
+}
