@@ -1,5 +1,5 @@
 """Golden corpus for the BMP and PNM decoders (tests/test_bmp.c, tests/test_pnm.c)
-and the NEU-CLS pixel checksums (tests/test_neu_cls.c).
+and the NEU-CLS pixel checksums (tests/test_neu_cls.c, FNV-1a 64 as gen_neu says).
 
 Run from the repository root with Debian's Python (Pillow 9.4, numpy 1.24):
     /usr/bin/python3 tests/golden/gen_bmp_pnm.py            # corpus only
@@ -26,7 +26,6 @@ what Pillow does, and listed in tests/data/bmp/README.md:
     for 16-bit gray, min(65535, round(v / maxval * 65535)); the script checks
     that Pillow's 8-bit result is the same formula with 255.
 """
-import hashlib
 import io
 import os
 import struct
@@ -38,7 +37,7 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BMP_DIR = os.path.join(ROOT, "tests", "data", "bmp")
 PNM_DIR = os.path.join(ROOT, "tests", "data", "pnm")
-NEU_SUMS = os.path.join(ROOT, "tests", "data", "neu_cls_pixels.sha256")
+NEU_SUMS = os.path.join(ROOT, "tests", "data", "neu_cls_pixels.fnv")
 
 written = []
 
@@ -674,11 +673,24 @@ def gen_pnm():
 
 
 # ---------------------------------------------------------------------------
-# NEU-CLS: SHA-256 of the raw pixel bytes Pillow decodes (H x W x C, C order).
+# NEU-CLS: FNV-1a 64 of the raw pixel bytes Pillow decodes (H x W x C, C order),
+# the same checksum tests/test_neu_det.c uses. FNV-1a: h = 0xcbf29ce484222325;
+# for each byte: h ^= byte; h *= 0x100000001b3 (mod 2^64). Computed for all
+# files at once, one byte position at a time, so numpy does the loop.
+
+def fnv1a64_rows(a):
+    """FNV-1a 64 of each row of a 2-D uint8 array."""
+    h = np.full(a.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for j in range(a.shape[1]):
+        h ^= a[:, j].astype(np.uint64)
+        h *= prime                   # wraps mod 2^64, as in C
+    return h
+
 
 def gen_neu(data_dir):
     root = os.path.join(data_dir, "neu-cls")
-    lines = []
+    names, shapes, pixels = [], [], []
     for cls in sorted(os.listdir(root)):
         d = os.path.join(root, cls)
         if not os.path.isdir(d):
@@ -688,13 +700,18 @@ def gen_neu(data_dir):
                 continue
             with open(os.path.join(d, fn), "rb") as f:
                 a = pil_pixels(f.read())
-            h, w, c = a.shape
-            lines.append(f"{cls}/{fn} {h} {w} {c} {hashlib.sha256(a.tobytes()).hexdigest()}\n")
+            names.append(f"{cls}/{fn}")
+            shapes.append(a.shape)
+            pixels.append(a.reshape(-1))
+    assert len(set(shapes)) == 1, "NEU-CLS images of different shapes"
+    hashes = fnv1a64_rows(np.stack(pixels))
+    assert int(fnv1a64_rows(np.frombuffer(b"a", np.uint8)[None])[0]) == 0xAF63DC4C8601EC8C  # FNV test vector
     with open(NEU_SUMS, "w") as f:
-        f.write("# NEU-CLS: relative path, height, width, channels, SHA-256 of the 8-bit pixels\n"
-                "# Pillow 9.4 decodes (H x W x C, row-major); tests/golden/gen_bmp_pnm.py --neu\n")
-        f.writelines(lines)
-    print("wrote", NEU_SUMS, len(lines), "files")
+        f.write("# NEU-CLS: relative path, height, width, channels, FNV-1a 64 of Pillow 9.4's 8-bit\n"
+                "# pixels (H x W x C, row-major); tests/golden/gen_bmp_pnm.py --neu\n")
+        for name, (h, w, c), v in zip(names, shapes, hashes):
+            f.write(f"{name} {h} {w} {c} {int(v):016x}\n")
+    print("wrote", NEU_SUMS, len(names), "files")
 
 
 def write_readme(directory, title, notes):
