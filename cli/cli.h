@@ -45,5 +45,6 @@ int cmd_info(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif

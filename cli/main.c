@@ -16,6 +16,7 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "tensors of a .safetensors or .npy file: names, dtypes, shapes"},
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
     {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
+    {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
