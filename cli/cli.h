@@ -46,5 +46,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

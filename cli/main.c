@@ -17,6 +17,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
     {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
     {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
+    {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG) to a uint8 .npy array"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -9,6 +9,7 @@
 
 #include "core/fileio.h"
 #include "core/json.h"
+#include "core/npy.h"
 #include "tests/testutil.h"
 
 static const char *bin(void)
@@ -160,12 +161,44 @@ START_TEST(demo_learns_the_toy_task_and_is_bit_identical_on_one_and_two_threads)
 }
 END_TEST
 
+
+/* `image decode` writes exactly the pixels the golden corpus holds (PIL's). */
+START_TEST(image_decode_writes_the_reference_pixels_as_uint8_npy)
+{
+    make_tmpdir();
+    char out[128], args[512], npy[128];
+    snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+    snprintf(npy, sizeof npy, "%s/img.npy", tmpdir);
+    const char *cases[][2] = {{"tests/data/png/deflate_fixed.png", "tests/data/png/deflate_fixed.npy"},
+                              {"tests/data/jpeg/cmyk_33x9_q90.jpg", "tests/data/jpeg/cmyk_33x9_q90.npy"}};
+    for (int c = 0; c < 2; c++) {
+        snprintf(args, sizeof args, "image decode %s --output %s", cases[c][0], npy);
+        ck_assert_int_eq(run(NULL, args, out), 0);
+        sg_npy got, want;
+        ck_assert_int_eq(sg_npy_read(npy, &got), SG_OK);
+        ck_assert_int_eq(sg_npy_read(cases[c][1], &want), SG_OK);
+        ck_assert_int_eq(got.dtype, SG_DTYPE_U8);
+        ck_assert_int_eq(got.numel, want.numel);
+        for (int d = 0; d < want.ndim; d++) ck_assert_int_eq(got.shape[d], want.shape[d]);
+        SG_ASSERT_CLOSE(cases[c][0], want.data, got.data, want.numel, 0, 0);
+        sg_npy_free(&got);
+        sg_npy_free(&want);
+    }
+    snprintf(args, sizeof args, "image decode README.md --output %s", npy);
+    ck_assert_int_eq(run(NULL, args, out), 1);
+    expect_output(out, "README.md: not a BMP, PNM, PNG or JPEG");
+    ck_assert_int_eq(run(NULL, "image decode", out), 2);
+    remove_tmpdir();
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
     SG_ADD_TEST(s, help_and_unknown_commands_give_documented_exit_codes, 30);
     SG_ADD_TEST(s, info_reports_isa_and_forcing_a_missing_isa_is_an_error, 30);
     SG_ADD_TEST(s, inspect_reports_corrupt_and_missing_files_without_crashing, 30);
+    SG_ADD_TEST(s, image_decode_writes_the_reference_pixels_as_uint8_npy, 30);
     SG_ADD_TEST(s, demo_learns_the_toy_task_and_is_bit_identical_on_one_and_two_threads, 600);
     return s;
 }
