@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "data/synth.h"
 #include "data/toy.h"
 #include "layers/loss.h"
 #include "models/cnn.h"
@@ -29,22 +30,54 @@ static const sg_cli_command demo_cmd = {
     "(clean, horizontal scratch, vertical scratch, spot), evaluate it on held-out images and\n"
     "write DIR/final.safetensors and DIR/metrics.json. Needs no data and no network."};
 
+/* A generated task: images are a pure function of (seed, index). */
+typedef struct demo_task {
+    const char *name;
+    int classes, size, n_blocks, widths[3];
+    const char *const *class_names;
+    void (*image)(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label);
+} demo_task;
+
+static void toy_image(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label)
+{
+    sg_toy_image(seed, index, size, pixels);
+    *label = sg_toy_label(index);
+}
+
+/* Synthetic steel (data/synth.h): class = index mod 7, sample = index / 7. */
+enum { SYNTH_SIZE = 64 };
+static void synth_image(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label)
+{
+    uint8_t gray[SYNTH_SIZE * SYNTH_SIZE];
+    sg_synth_opts so = sg_synth_defaults();
+    so.size = SYNTH_SIZE;
+    *label = (int32_t)(index % SG_SYNTH_CLASSES);
+    /* Cannot fail for a valid size and class; a zero image would show in the accuracy. */
+    if (sg_synth_sample(&so, seed, index / SG_SYNTH_CLASSES, *label, gray, NULL, NULL, 0, NULL) != SG_OK)
+        for (int i = 0; i < size * size; i++) gray[i] = 0;
+    for (int i = 0; i < size * size; i++) pixels[i] = gray[i] / 255.0f;
+}
+
+static const demo_task tasks[] = {
+    {"toy", SG_TOY_CLASSES, 32, 2, {8, 16}, sg_toy_class_names, toy_image},
+    {"synth", SG_SYNTH_CLASSES, SYNTH_SIZE, 3, {8, 16, 32}, sg_synth_class_names, synth_image},
+};
+
 typedef struct demo_opts {
     int64_t seed, epochs, train_n, test_n, batch, size;
     double lr;
-    const char *out, *log;
+    const char *out, *log, *task_name;
+    const demo_task *task;
 } demo_opts;
 
-/* Images [first, first + n) of the toy set into x [n, 1, size, size] and y [n]. */
+/* Images order[first .. first + n) of the task into x [n, 1, size, size] and y [n]. */
 static void fill_batch(const demo_opts *o, const int64_t *order, int64_t first, int64_t n,
                        float *x, int32_t *y)
 {
     int64_t pixels = o->size * o->size;
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t index = (uint64_t)order[first + i];
-        sg_toy_image((uint64_t)o->seed, index, (int)o->size, x + i * pixels);
-        y[i] = sg_toy_label(index);
-    }
+    for (int64_t i = 0; i < n; i++)
+        o->task->image((uint64_t)o->seed, (uint64_t)order[first + i], (int)o->size,
+                       x + i * pixels, &y[i]);
 }
 
 static int count_correct(const sg_tensor *logits, const int32_t *y)
@@ -118,7 +151,7 @@ static sg_err write_metrics(const char *path, const demo_opts *o, const sg_cnn *
     sg_json_writer w;
     sg_json_writer_init(&w, true);
     sg_json_writer_begin_object(&w);
-    sg_json_writer_kv_string(&w, "task", "toy");
+    sg_json_writer_kv_string(&w, "task", o->task->name);
     sg_json_writer_kv_string(&w, "model", "cnn");
     sg_json_writer_kv_number(&w, "accuracy", test_acc);
     sg_json_writer_kv_number(&w, "loss", test_loss);
@@ -133,7 +166,7 @@ static sg_err write_metrics(const char *path, const demo_opts *o, const sg_cnn *
     sg_json_writer_kv_number(&w, "seconds", seconds);
     sg_json_writer_key(&w, "classes");
     sg_json_writer_begin_array(&w);
-    for (int k = 0; k < SG_TOY_CLASSES; k++) sg_json_writer_string(&w, sg_toy_class_names[k]);
+    for (int k = 0; k < o->task->classes; k++) sg_json_writer_string(&w, o->task->class_names[k]);
     sg_json_writer_end_array(&w);
     sg_json_writer_end_object(&w);
     size_t len;
@@ -153,7 +186,7 @@ static double seconds_now(void)
 int cmd_demo(int argc, char **argv)
 {
     demo_opts o = {.seed = 42, .epochs = 3, .train_n = 2048, .test_n = 512, .batch = 32,
-                   .size = 32, .lr = 4e-3, .out = "runs/demo", .log = NULL};
+                   .lr = 4e-3, .out = "runs/demo", .log = NULL, .task_name = "toy"};
     bool done;
     sg_cli_opt opts[] = {
         {"seed", SG_OPT_INT, &o.seed, "random seed for data, init and shuffling (default 42)"},
@@ -164,6 +197,7 @@ int cmd_demo(int argc, char **argv)
         {"batch", SG_OPT_INT, &o.batch, "batch size (default 32)"},
         {"lr", SG_OPT_FLOAT, &o.lr, "peak Adam learning rate, cosine-annealed to 0 (default 0.004)"},
         {"log", SG_OPT_STRING, &o.log, "append one JSON object per epoch to this file"},
+        {"task", SG_OPT_STRING, &o.task_name, "toy (4 classes, 32x32, default) or synth (7 synthetic steel classes, 64x64)"},
     };
     int rc = sg_cli_parse(&demo_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,
                           NULL, &done);
@@ -172,12 +206,20 @@ int cmd_demo(int argc, char **argv)
         o.train_n > 1000000 || o.test_n > 1000000 || o.batch > 4096)
         return sg_cli_fail("demo", "--seed >= 0, --epochs/--train/--test/--batch >= 1 (train/test "
                                    "<= 1e6, batch <= 4096) and --lr > 0 are required");
+    for (size_t t = 0; t < sizeof tasks / sizeof tasks[0]; t++)
+        if (strcmp(o.task_name, tasks[t].name) == 0) o.task = &tasks[t];
+    if (!o.task) {
+        fprintf(stderr, "steelgrad demo: unknown --task '%s' (toy or synth)\n", o.task_name);
+        return SG_EXIT_USAGE;
+    }
+    o.size = o.task->size;
     sg_err err = sg_mkdir_p(o.out);
     if (err != SG_OK) return sg_cli_fail_err("demo", err);
 
     sg_cnn model;
-    sg_cnn_config cfg = {.in_channels = 1, .image_size = (int)o.size, .classes = SG_TOY_CLASSES,
-                         .n_blocks = 2, .widths = {8, 16}};
+    sg_cnn_config cfg = {.in_channels = 1, .image_size = (int)o.size, .classes = o.task->classes,
+                         .n_blocks = o.task->n_blocks};
+    for (int i = 0; i < o.task->n_blocks; i++) cfg.widths[i] = o.task->widths[i];
     if ((err = sg_cnn_init(&model, &cfg, (uint64_t)o.seed)) != SG_OK)
         return sg_cli_fail_err("demo", err);
     sg_adam_opts adam = sg_adam_defaults();
@@ -194,9 +236,9 @@ int cmd_demo(int argc, char **argv)
                            : sg_cli_fail("demo", "out of memory");
         goto cleanup;
     }
-    printf("demo: %lld training and %lld held-out images %lldx%lld, %d classes, CNN with %lld "
-           "parameters, %d threads\n", (long long)o.train_n, (long long)o.test_n,
-           (long long)o.size, (long long)o.size, SG_TOY_CLASSES,
+    printf("demo: task %s, %lld training and %lld held-out images %lldx%lld, %d classes, CNN with "
+           "%lld parameters, %d threads\n", o.task->name, (long long)o.train_n, (long long)o.test_n,
+           (long long)o.size, (long long)o.size, o.task->classes,
            (long long)sg_params_count(&model.params), sg_threads());
 
     double t0 = seconds_now(), train_acc = 0;
@@ -239,10 +281,12 @@ int cmd_demo(int argc, char **argv)
     printf("held-out: loss %.4f, accuracy %.4f (%lld images); %.1f s; peak arena %zu bytes\n",
            test_loss, test_acc, (long long)o.test_n, seconds, peak);
 
-    char path[4096], seed_text[32];
+    char path[4096], seed_text[32], classes[512] = "";
     snprintf(seed_text, sizeof seed_text, "%lld", (long long)o.seed);
-    const char *meta[] = {"model", "cnn", "task", "toy", "classes", "clean,scratch_h,scratch_v,spot",
-                          "seed", seed_text};
+    for (int k = 0; k < o.task->classes; k++)
+        snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", k ? "," : "",
+                 o.task->class_names[k]);
+    const char *meta[] = {"model", "cnn", "task", o.task->name, "classes", classes, "seed", seed_text};
     snprintf(path, sizeof path, "%s/final.safetensors", o.out);
     if ((err = sg_params_save(&model.params, path, meta, 4)) != SG_OK) {
         rc = sg_cli_fail_err("demo", err);

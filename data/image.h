@@ -18,7 +18,7 @@
 
 typedef struct sg_image {
     int width, height;
-    int channels;          /* 1, 2, 3 or 4 */
+    int channels;          /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (CMYK for 4-component JPEG, as PIL) */
     int depth;             /* 8 or 16 bits per sample */
     void *pixels;          /* malloc'd: height * width * channels samples */
 } sg_image;
