@@ -27,7 +27,7 @@
 #include "data/jpeg_internal.h"
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h> /* SSE2 only: part of the x86-64 baseline */
 #endif
 
 enum { SCALE_BITS = 16 };

@@ -38,7 +38,7 @@
 #include <string.h>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h> /* SSE2 only: part of the x86-64 baseline */
 #endif
 
 enum { CONST_BITS = 13, PASS1_BITS = 2 };
