@@ -42,4 +42,11 @@ void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
 
+#if defined(__x86_64__) || defined(__i386__)
+/* AVX2 + FMA (core/kernels/sgemm_avx2.c); only called when the CPU and OS have them. */
+void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                     float *C, int64_t ldc);
+#endif
+
 #endif

@@ -20,6 +20,11 @@ static void fill_tables(void)
         tables[i] = scalar_table;
         tables[i].isa = (sg_isa)i;
     }
+#if defined(__x86_64__) || defined(__i386__)
+    /* AVX-512 machines run the AVX2 kernels until AVX-512 twins exist. */
+    tables[SG_ISA_AVX2].sgemm = sg_k_sgemm_avx2;
+    tables[SG_ISA_AVX512].sgemm = sg_k_sgemm_avx2;
+#endif
     active = &tables[sg_isa_best()];
 }
 
