@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/fileio.h"
 #include "core/npy.h"
 #include "core/rng.h"
 #include "tests/testfiles.h"
@@ -195,4 +197,63 @@ void sg_test_hammer_decoder(sg_test_decode_fn decode, const uint8_t *data, size_
         decode_copy(decode, flipped, len, name, what, n_ok, n_err);
     }
     free(flipped);
+}
+
+uint64_t sg_test_fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+bool sg_test_data_dir(const char *sub, char *dir, size_t size)
+{
+    const char *root = getenv("SG_DATA_DIR");
+    snprintf(dir, size, "%s/%s", root && *root ? root : "../shared/data", sub);
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int sg_test_check_pixel_sums(const char *sums, const char *dir, sg_test_decode_fn decode,
+                             int *checked)
+{
+    FILE *f = fopen(sums, "r");
+    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", sums);
+    char line[512];
+    int n = 0, wrong = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char rel[256];
+        int h, w, c;
+        unsigned long long want;
+        ck_assert_msg(sscanf(line, "%255s %d %d %d %llx", rel, &h, &w, &c, &want) == 5,
+                      "%s: malformed line: %s", sums, line);
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        char *data;
+        size_t len;
+        ck_assert_msg(sg_file_read_all(path, (size_t)1 << 26, &data, &len) == SG_OK, "%s",
+                      sg_error_message());
+        sg_image img;
+        sg_err err = decode((const uint8_t *)data, len, path, NULL, &img);
+        free(data);
+        ck_assert_msg(err == SG_OK, "%s", sg_error_message());
+        uint64_t found = sg_test_fnv1a64(img.pixels, sg_image_bytes(&img));
+        if (img.height != h || img.width != w || img.channels != c || img.depth != 8 ||
+            found != want) {
+            if (wrong < 10)
+                printf("%s: expected %d x %d x %d %016llx, decoded %d x %d x %d (%d bits) %016llx\n",
+                       rel, h, w, c, want, img.height, img.width, img.channels, img.depth,
+                       (unsigned long long)found);
+            wrong++;
+        }
+        n++;
+        sg_image_free(&img);
+    }
+    fclose(f);
+    *checked = n;
+    return wrong;
 }

@@ -49,4 +49,21 @@ void sg_test_hammer_decoder(sg_test_decode_fn decode, const uint8_t *data, size_
                             const char *name, size_t max_truncations, int flips, uint64_t seed,
                             int *n_ok, int *n_err);
 
+/* The 64-bit FNV-1a hash of p[0..n): offset basis 0xcbf29ce484222325; for
+ * each byte h ^= byte, h *= 0x100000001b3. A checksum against accidents, not
+ * an adversary; the golden pixel sums under tests/data/ use it. */
+uint64_t sg_test_fnv1a64(const uint8_t *p, size_t n);
+
+/* $SG_DATA_DIR/<sub>, else ../shared/data/<sub> (relative to the repository
+ * root), into dir; true if that is a directory. */
+bool sg_test_data_dir(const char *sub, char *dir, size_t size);
+
+/* Read the sums file (lines "relative/path H W C fnv", '#' comments), decode
+ * each file under dir with `decode` and compare shape, 8-bit depth and the
+ * FNV-1a hash of the pixels. Prints the first 10 mismatches; fails the test
+ * if the sums file or an image cannot be read or decoded. Sets *checked to
+ * the number of files and returns how many differ. */
+int sg_test_check_pixel_sums(const char *sums, const char *dir, sg_test_decode_fn decode,
+                             int *checked);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "core/npy.h"
 #include "data/transform.h"
+#include "tests/codec_corpus.h"
 #include "tests/testutil.h"
 
 static const char *data_dir(void)
@@ -200,13 +201,6 @@ END_TEST
 
 /* ------------------------------------------------------------- real images */
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001B3ull;
-    return h;
-}
-
 /* The NEU-CLS folder, or NULL when the data set is not on this machine. */
 static const char *neu_dir(char *buf, size_t size)
 {
@@ -254,7 +248,7 @@ START_TEST(clahe_of_neu_images_matches_opencv_checksums)
         for (int k = 0; k < 3; k++) {
             ck_assert_msg(sg_clahe_apply(&img, &settings[k], &out, NULL) == SG_OK, "%s",
                           sg_error_message());
-            uint64_t h = fnv1a64(out.pixels, sg_image_bytes(&out));
+            uint64_t h = sg_test_fnv1a64(out.pixels, sg_image_bytes(&out));
             if (h != want[k]) {
                 printf("%s, clip %g tiles %dx%d: checksum %016llx, OpenCV %016llx\n", rel,
                        settings[k].clip_limit, settings[k].tiles_x, settings[k].tiles_y,

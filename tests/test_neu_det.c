@@ -13,84 +13,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/fileio.h"
 #include "data/image.h"
+#include "tests/codec_corpus.h"
 #include "tests/testutil.h"
 
 #define SUMS "tests/data/neu_det_pixels.fnv"
 enum { NEU_DET_FILES = 1800 };
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-/* $SG_DATA_DIR/neu-det/images, else ../shared/data/neu-det/images; true if a directory. */
-static bool neu_det_dir(char *dir, size_t size)
-{
-    const char *root = getenv("SG_DATA_DIR");
-    snprintf(dir, size, "%s/neu-det/images", root && *root ? root : "../shared/data");
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 START_TEST(fnv1a64_matches_the_published_test_vectors)
 {
     /* the reference values of the FNV authors' test suite */
-    ck_assert_uint_eq(fnv1a64((const uint8_t *)"", 0), 0xcbf29ce484222325ull);
-    ck_assert_uint_eq(fnv1a64((const uint8_t *)"a", 1), 0xaf63dc4c8601ec8cull);
-    ck_assert_uint_eq(fnv1a64((const uint8_t *)"foobar", 6), 0x85944171f73967e8ull);
+    ck_assert_uint_eq(sg_test_fnv1a64((const uint8_t *)"", 0), 0xcbf29ce484222325ull);
+    ck_assert_uint_eq(sg_test_fnv1a64((const uint8_t *)"a", 1), 0xaf63dc4c8601ec8cull);
+    ck_assert_uint_eq(sg_test_fnv1a64((const uint8_t *)"foobar", 6), 0x85944171f73967e8ull);
 }
 END_TEST
 
 START_TEST(neu_det_jpegs_decode_to_pillows_pixels)
 {
     char dir[1024];
-    if (!neu_det_dir(dir, sizeof dir)) {
+    if (!sg_test_data_dir("neu-det/images", dir, sizeof dir)) {
         printf("SKIP neu_det_jpegs_decode_to_pillows_pixels: no NEU-DET images at %s "
                "(set SG_DATA_DIR to the folder holding neu-det/)\n", dir);
         return;
     }
-    FILE *f = fopen(SUMS, "r");
-    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", SUMS);
-    char line[512];
-    int checked = 0, wrong = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || line[0] == '\n') continue;
-        char name[256];
-        int h, w, c;
-        unsigned long long want;
-        ck_assert_msg(sscanf(line, "%255s %d %d %d %llx", name, &h, &w, &c, &want) == 5,
-                      "%s: malformed line: %s", SUMS, line);
-        char path[1400];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        char *data;
-        size_t len;
-        ck_assert_msg(sg_file_read_all(path, (size_t)1 << 26, &data, &len) == SG_OK, "%s",
-                      sg_error_message());
-        sg_image img;
-        sg_err err = sg_jpeg_decode((const uint8_t *)data, len, path, NULL, &img);
-        free(data);
-        ck_assert_msg(err == SG_OK, "%s", sg_error_message());
-        uint64_t found = fnv1a64(img.pixels, sg_image_bytes(&img));
-        if (img.height != h || img.width != w || img.channels != c || found != want) {
-            if (wrong < 10)
-                printf("  %s: expected %d x %d x %d %016llx, decoded %d x %d x %d %016llx\n", path,
-                       h, w, c, want, img.height, img.width, img.channels,
-                       (unsigned long long)found);
-            wrong++;
-        }
-        sg_image_free(&img);
-        checked++;
-    }
-    fclose(f);
+    int checked;
+    int wrong = sg_test_check_pixel_sums(SUMS, dir, sg_jpeg_decode, &checked);
     printf("NEU-DET: %d of %d JPEGs decode bit-exactly like Pillow\n", checked - wrong, checked);
     ck_assert_msg(checked == NEU_DET_FILES, "%s lists %d files, expected %d", SUMS, checked,
                   NEU_DET_FILES);
