@@ -19,6 +19,22 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+sg_err sg_file_open_regular(const char *path, FILE **f, uint64_t *size)
+{
+    *f = NULL;
+    *size = 0;
+    FILE *file = fopen(path, "rb");
+    if (!file) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(file);
+        return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+    }
+    *f = file;
+    *size = (uint64_t)st.st_size;
+    return SG_OK;
+}
+
 sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len)
 {
     *data = NULL;

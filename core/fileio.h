@@ -7,6 +7,7 @@
 #define SG_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/error.h"
@@ -14,6 +15,12 @@
 /* Read a whole file into a malloc'd buffer (NUL-terminated, *len excludes the
  * NUL). Fails with SG_ERR_LIMIT if it is larger than max_bytes. */
 sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
+
+/* Open path for binary reading and check that it is a regular file (not a
+ * directory, pipe or device); *size is its length in bytes. On failure *f is
+ * NULL and the error is SG_ERR_IO naming the file ("cannot open 'x': ..." or
+ * "x: not a regular file"). The caller closes *f. */
+sg_err sg_file_open_regular(const char *path, FILE **f, uint64_t *size);
 
 /* Streaming atomic write: open a temporary file ("<path>.tmp.<pid>[.<k>]"),
  * write through sg_atomic_write (or f directly), then commit (flush, fsync,

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/fileio.h"
 
@@ -220,18 +219,13 @@ static void fortran_to_c(const float *src, float *dst, int ndim, const int64_t *
 sg_err sg_npy_read(const char *path, sg_npy *out)
 {
     *out = (sg_npy){0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    sg_err err = SG_OK;
+    FILE *f;
+    uint64_t file_size;
+    sg_err err = sg_file_open_regular(path, &f, &file_size);
+    if (err != SG_OK) return err;
     char *header = NULL;
     unsigned char *raw = NULL;
     float *tmp = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        err = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-        goto done;
-    }
-    uint64_t file_size = (uint64_t)st.st_size;
     unsigned char pre[12];
     if (file_size < 10 || fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
         err = sg_error_set(SG_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);

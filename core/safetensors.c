@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/fileio.h"
 #include "core/json.h"
@@ -252,18 +251,13 @@ done:
 static sg_err st_read(const char *path, sg_safetensors *out, bool with_data)
 {
     *out = (sg_safetensors){0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    sg_err err = SG_OK;
+    FILE *f;
+    uint64_t file_size;
+    sg_err err = sg_file_open_regular(path, &f, &file_size);
+    if (err != SG_OK) return err;
     char *header = NULL;
     unsigned char *raw = NULL;
     entry_span *spans = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        err = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-        goto done;
-    }
-    uint64_t file_size = (uint64_t)st.st_size;
     unsigned char len8[8];
     if (file_size < 8 || fread(len8, 1, 8, f) != 8) {
         err = sg_error_set(SG_ERR_FORMAT, "%s: %llu bytes, too short for the 8-byte header length",
