@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
@@ -447,27 +446,6 @@ END_TEST
 
 /* ---- the command line ----------------------------------------------------------- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("SG_BIN");
-    return b && *b ? b : "build/steelgrad";
-}
-
-static int run(const char *args, const char *out_path)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s > %s 2>&1", bin(), args, out_path);
-    int status = system(cmd);
-    ck_assert_msg(status != -1 && WIFEXITED(status), "'%s' did not exit normally (status %d)", cmd, status);
-    return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-    size_t n;
-    return (char *)sg_test_read_bytes(path, &n);
-}
-
 static void expect_in(const char *text, const char *needle)
 {
     ck_assert_msg(strstr(text, needle) != NULL, "output lacks '%s':\n%s", needle, text);
@@ -478,8 +456,8 @@ START_TEST(data_inspect_lists_counts_formats_corrupt_files_and_duplicates)
     const char *tmp = sg_test_tmpdir();
     char out[512];
     snprintf(out, sizeof out, "%s/out.txt", tmp);
-    ck_assert_int_eq(run("data inspect " FIXTURES "/folders", out), 0);
-    char *text = slurp(out);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data inspect " FIXTURES "/folders", out), 0);
+    char *text = sg_test_slurp(out);
     expect_in(text, "3 classes, 13 images");
     expect_in(text, "Z_upper");
     expect_in(text, "a_crack");
@@ -491,22 +469,22 @@ START_TEST(data_inspect_lists_counts_formats_corrupt_files_and_duplicates)
     expect_in(text, "b_scratch/dup1.bmp = b_scratch/dup2.bmp");
     expect_in(text, "a_crack/notes.txt");
     free(text);
-    ck_assert_int_eq(run("data inspect " FIXTURES "/voc", out), 0);
-    text = slurp(out);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data inspect " FIXTURES "/voc", out), 0);
+    text = sg_test_slurp(out);
     expect_in(text, "VOC annotations, 3 classes, 3 images, 5 boxes");
     expect_in(text, "annotations/d.xml: line 2: </objet> closes <object>");
     expect_in(text, "matched images/c.bmp by the annotation's name");
     free(text);
-    ck_assert_int_eq(run("data inspect " FIXTURES "/manifest.csv", out), 0);
-    text = slurp(out);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data inspect " FIXTURES "/manifest.csv", out), 0);
+    text = sg_test_slurp(out);
     expect_in(text, "CSV manifest, 3 classes, 4 images");
     expect_in(text, "splits: train 1, val 1, test 1, none 1");
     free(text);
     /* Missing and empty folders: exit 1 and one line naming the folder. */
     char args[1024];
     snprintf(args, sizeof args, "data inspect %s/nothing", tmp);
-    ck_assert_int_eq(run(args, out), 1);
-    text = slurp(out);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    text = sg_test_slurp(out);
     expect_in(text, "/nothing");
     ck_assert_msg(strchr(text, '\n') == text + strlen(text) - 1, "not one line:\n%s", text);
     free(text);
@@ -514,13 +492,13 @@ START_TEST(data_inspect_lists_counts_formats_corrupt_files_and_duplicates)
     snprintf(empty, sizeof empty, "%s/empty", tmp);
     ck_assert_int_eq(mkdir(empty, 0755), 0);
     snprintf(args, sizeof args, "data inspect %s", empty);
-    ck_assert_int_eq(run(args, out), 1);
-    text = slurp(out);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    text = sg_test_slurp(out);
     expect_in(text, "no class folders");
     free(text);
-    ck_assert_int_eq(run("data frobnicate x", out), 2);
-    ck_assert_int_eq(run("data", out), 2);
-    ck_assert_int_eq(run("data inspect --help", out), 0);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data frobnicate x", out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data", out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data inspect --help", out), 0);
     sg_test_remove_tree(tmp);
 }
 END_TEST

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "data/csv.h"
 #include "data/dataset.h"
@@ -339,29 +338,6 @@ END_TEST
 
 /* ---- the command line ----------------------------------------------------------- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("SG_BIN");
-    return b && *b ? b : "build/steelgrad";
-}
-
-static int run(const char *args, const char *out_path)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s > %s 2>&1", bin(), args, out_path);
-    int status = system(cmd);
-    ck_assert_msg(status != -1 && WIFEXITED(status), "'%s' did not exit normally (status %d)", cmd, status);
-    return WEXITSTATUS(status);
-}
-
-static void expect_file_has(const char *path, const char *needle)
-{
-    size_t n;
-    char *text = (char *)sg_test_read_bytes(path, &n);
-    ck_assert_msg(strstr(text, needle) != NULL, "%s lacks '%s':\n%s", path, needle, text);
-    free(text);
-}
-
 START_TEST(data_split_writes_a_manifest_that_reads_back)
 {
     const char *tmp = sg_test_tmpdir();
@@ -369,9 +345,9 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     snprintf(out, sizeof out, "%s/out.txt", tmp);
     snprintf(csv, sizeof csv, "%s/split.csv", tmp);
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --ratios 60,20,20 --seed 3", csv);
-    ck_assert_int_eq(run(args, out), 0);
-    expect_file_has(out, "1 duplicate file(s) kept in their twin's part");
-    expect_file_has(out, "wrote ");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, "1 duplicate file(s) kept in their twin's part");
+    sg_test_expect_file_contains(out, "wrote ");
     sg_dataset m, ds;
     ck_assert_int_eq(sg_manifest_read(csv, NULL, 0, &m), SG_OK);
     ck_assert_int_eq(m.n_samples, 13);
@@ -386,7 +362,7 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     /* The same command again: the same bytes. */
     size_t n1, n2;
     char *first = (char *)sg_test_read_bytes(csv, &n1);
-    ck_assert_int_eq(run(args, out), 0);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
     char *second = (char *)sg_test_read_bytes(csv, &n2);
     ck_assert(n1 == n2 && memcmp(first, second, n1) == 0);
     free(first);
@@ -394,30 +370,30 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     sg_dataset_free(&m);
     /* k-fold. */
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --folds 3 --fold 2", csv);
-    ck_assert_int_eq(run(args, out), 0);
-    expect_file_has(out, "fold 2 of 3");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, "fold 2 of 3");
     ck_assert_int_eq(sg_manifest_apply(csv, &ds, NULL), SG_OK);
     count_parts(&ds, counts);
     ck_assert(counts[1][SG_SPLIT_VAL] == 5 * 3 / 3 - 5 * 2 / 3 && counts[1][SG_SPLIT_TEST] == 0);
     sg_dataset_free(&ds);
     /* Usage errors exit 2, data errors exit 1 with one line. */
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --ratios 70,abc", csv);
-    ck_assert_int_eq(run(args, out), 2);
-    expect_file_has(out, "'abc' is not a number");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "'abc' is not a number");
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --group files", csv);
-    ck_assert_int_eq(run(args, out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --folds 3 --fold 3", csv);
-    ck_assert_int_eq(run(args, out), 2);
-    ck_assert_int_eq(run("data split " FIXTURES "/folders", out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data split " FIXTURES "/folders", out), 2);
     snprintf(args, sizeof args, "data split %s/none --out %s", tmp, csv);
-    ck_assert_int_eq(run(args, out), 1);
-    expect_file_has(out, "/none");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    sg_test_expect_file_contains(out, "/none");
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s/no/such/dir/s.csv", tmp);
-    ck_assert_int_eq(run(args, out), 1);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
     /* A VOC folder and a manifest are data sets too. */
     snprintf(args, sizeof args, "data split " FIXTURES "/voc --out %s --ratios 50,50", csv);
-    ck_assert_int_eq(run(args, out), 0);
-    expect_file_has(csv, "images/a.png");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(csv, "images/a.png");
     sg_test_remove_tree(tmp);
 }
 END_TEST
@@ -435,11 +411,11 @@ START_TEST(data_split_of_neu_cls_prints_1260_270_270)
     char out[512], args[2048];
     snprintf(out, sizeof out, "%s/out.txt", tmp);
     snprintf(args, sizeof args, "data split %s --out %s/split.csv --group number", root, tmp);
-    ck_assert_int_eq(run(args, out), 0);
-    expect_file_has(out, "1 duplicate file(s) kept in their twin's part");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, "1 duplicate file(s) kept in their twin's part");
     char row[128];
     snprintf(row, sizeof row, "%-24s %7d %7d %7d", "crazing", 210, 45, 45);
-    expect_file_has(out, row);
+    sg_test_expect_file_contains(out, row);
     size_t n;
     char *text = (char *)sg_test_read_bytes(out, &n);
     printf("%s", text);

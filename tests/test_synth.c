@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
 #include "data/image.h"
 #include "data/synth.h"
+#include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 enum { N_DEFECT_CLASSES = SG_SYNTH_CLASSES - 1 };
@@ -424,29 +424,6 @@ END_TEST
 
 /* ---- files on disk ------------------------------------------------------ */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/sg_test_synth_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *path)
-{
-    char *text = NULL;
-    size_t len;
-    ck_assert_msg(sg_file_read_all(path, 1 << 24, &text, &len) == SG_OK, "%s", sg_error_message());
-    return text;
-}
-
 /* Minimal XML well-formedness for what we write: tags nest and close in
  * order, no attributes or entities are needed, text has no '<' or '&'. */
 static void check_xml_well_formed(const char *text, const char *path)
@@ -509,7 +486,7 @@ static void check_png_equals(const char *path, const uint8_t *expected, int size
 
 START_TEST(written_files_hold_exactly_what_the_generator_made)
 {
-    make_tmpdir();
+    const char *tmpdir = sg_test_tmpdir();
     enum { PER = 3, SIZE = 72 };
     sg_synth_opts o = opts_of_size(SIZE);
     ck_assert_msg(sg_synth_write(tmpdir, &o, PER, 77) == SG_OK, "%s", sg_error_message());
@@ -523,7 +500,7 @@ START_TEST(written_files_hold_exactly_what_the_generator_made)
             snprintf(path, sizeof path, "%s/masks/%s_%d.png", tmpdir, name, k);
             check_png_equals(path, s.mask, SIZE);
             snprintf(path, sizeof path, "%s/annotations/%s_%d.xml", tmpdir, name, k);
-            char *xml = slurp(path);
+            char *xml = sg_test_slurp(path);
             check_xml_well_formed(xml, path);
             ck_assert_int_eq(int_field(xml, "width", NULL), SIZE);
             ck_assert_int_eq(int_field(xml, "height", NULL), SIZE);
@@ -553,58 +530,35 @@ START_TEST(written_files_hold_exactly_what_the_generator_made)
                      name, name, k, name);
         }
     snprintf(path, sizeof path, "%s/manifest.csv", tmpdir);
-    char *manifest = slurp(path);
+    char *manifest = sg_test_slurp(path);
     ck_assert_str_eq(manifest, expected_manifest);
     free(manifest);
     snprintf(path, sizeof path, "%s/README.txt", tmpdir);
-    char *readme = slurp(path);
+    char *readme = sg_test_slurp(path);
     ck_assert_ptr_nonnull(strstr(readme, "seed 77, 3 images per class, 72x72"));
     free(readme);
-    remove_tmpdir();
+    sg_test_remove_tree(tmpdir);
 }
 END_TEST
 
 /* ---- the command --------------------------------------------------------- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("SG_BIN");
-    return b && *b ? b : "build/steelgrad";
-}
-
-/* `steelgrad <args>` with stdout+stderr to `out`; the exit code. */
-static int run(const char *env, const char *args, const char *out)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s %s > %s 2>&1", env ? env : "", bin(), args, out);
-    int status = system(cmd);
-    ck_assert_msg(status != -1 && WIFEXITED(status), "'%s' did not exit normally", cmd);
-    return WEXITSTATUS(status);
-}
-
-static void expect_output(const char *path, const char *needle)
-{
-    char *text = slurp(path);
-    ck_assert_msg(strstr(text, needle) != NULL, "output does not contain '%s':\n%s", needle, text);
-    free(text);
-}
-
 START_TEST(synth_command_writes_identical_bytes_on_one_and_two_threads)
 {
-    make_tmpdir();
+    const char *tmpdir = sg_test_tmpdir();
     char out[128], args[512], cmd[512];
     snprintf(out, sizeof out, "%s/out.txt", tmpdir);
     snprintf(args, sizeof args, "synth --out %s/t1 --per-class 4 --size 96 --seed 5", tmpdir);
-    ck_assert_int_eq(run("SG_THREADS=1", args, out), 0);
-    expect_output(out, "wrote 28 images");
+    ck_assert_int_eq(sg_test_run_cli("SG_THREADS=1", args, out), 0);
+    sg_test_expect_file_contains(out, "wrote 28 images");
     snprintf(args, sizeof args, "synth --out %s/t2 --per-class 4 --size 96 --seed 5", tmpdir);
-    ck_assert_int_eq(run("SG_THREADS=2", args, out), 0);
+    ck_assert_int_eq(sg_test_run_cli("SG_THREADS=2", args, out), 0);
     snprintf(cmd, sizeof cmd, "diff -r %s/t1 %s/t2 > %s/diff.txt 2>&1", tmpdir, tmpdir, tmpdir);
     ck_assert_msg(system(cmd) == 0, "the data sets written on 1 and 2 threads differ (see %s/diff.txt)", tmpdir);
     /* A subset of classes and fewer images give the same files for those. */
     snprintf(args, sizeof args, "synth --out %s/t3 --per-class 2 --size 96 --seed 5 --classes scratches,good",
              tmpdir);
-    ck_assert_int_eq(run("SG_THREADS=2", args, out), 0);
+    ck_assert_int_eq(sg_test_run_cli("SG_THREADS=2", args, out), 0);
     const char *files[] = {"images/scratches/scratches_1.png", "masks/scratches_1.png",
                            "annotations/scratches_1.xml", "images/good/good_0.png"};
     for (int i = 0; i < 4; i++) {
@@ -613,38 +567,38 @@ START_TEST(synth_command_writes_identical_bytes_on_one_and_two_threads)
     }
     snprintf(cmd, sizeof cmd, "%s/t3/images/crazing", tmpdir);
     ck_assert_int_eq(access(cmd, F_OK), -1);
-    remove_tmpdir();
+    sg_test_remove_tree(tmpdir);
 }
 END_TEST
 
 START_TEST(synth_command_rejects_bad_arguments_and_names_unwritable_paths)
 {
-    make_tmpdir();
+    const char *tmpdir = sg_test_tmpdir();
     char out[128], args[512], file[128];
     snprintf(out, sizeof out, "%s/out.txt", tmpdir);
-    ck_assert_int_eq(run(NULL, "synth --per-class 3", out), 2);
-    expect_output(out, "--out DIR is required");
+    ck_assert_int_eq(sg_test_run_cli(NULL, "synth --per-class 3", out), 2);
+    sg_test_expect_file_contains(out, "--out DIR is required");
     snprintf(args, sizeof args, "synth --out %s/d --size 8", tmpdir);
-    ck_assert_int_eq(run(NULL, args, out), 2);
-    expect_output(out, "--size must be in 32..1024");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "--size must be in 32..1024");
     snprintf(args, sizeof args, "synth --out %s/d --per-class 0", tmpdir);
-    ck_assert_int_eq(run(NULL, args, out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
     snprintf(args, sizeof args, "synth --out %s/d --seed -1", tmpdir);
-    ck_assert_int_eq(run(NULL, args, out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
     snprintf(args, sizeof args, "synth --out %s/d --classes crazing,rust", tmpdir);
-    ck_assert_int_eq(run(NULL, args, out), 2);
-    expect_output(out, "unknown class 'rust'");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "unknown class 'rust'");
     snprintf(args, sizeof args, "synth --out %s/d --per-class many", tmpdir);
-    ck_assert_int_eq(run(NULL, args, out), 2);
-    ck_assert_int_eq(run(NULL, "synth --help", out), 0);
-    expect_output(out, "usage: steelgrad synth");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "synth --help", out), 0);
+    sg_test_expect_file_contains(out, "usage: steelgrad synth");
     /* A folder under a regular file cannot be made: exit 1 naming the path. */
     snprintf(file, sizeof file, "%s/plain_file", tmpdir);
     ck_assert_int_eq(sg_file_write_atomic(file, "x", 1), SG_OK);
     snprintf(args, sizeof args, "synth --out %s/sub --per-class 1 --size 32", file);
-    ck_assert_int_eq(run(NULL, args, out), 1);
-    expect_output(out, file);
-    remove_tmpdir();
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    sg_test_expect_file_contains(out, file);
+    sg_test_remove_tree(tmpdir);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
@@ -85,4 +86,34 @@ void sg_test_expect_code(sg_err got, sg_err want, const char *needle1, const cha
                   msg);
     ck_assert_msg(!needle1 || strstr(msg, needle1), "message \"%s\" lacks \"%s\"", msg, needle1);
     ck_assert_msg(!needle2 || strstr(msg, needle2), "message \"%s\" lacks \"%s\"", msg, needle2);
+}
+
+const char *sg_test_bin(void)
+{
+    const char *b = getenv("SG_BIN");
+    return b && *b ? b : "build/steelgrad";
+}
+
+int sg_test_run_cli(const char *env, const char *args, const char *out_path)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s %s > %s 2>&1", env ? env : "", sg_test_bin(), args, out_path);
+    int status = system(cmd);
+    ck_assert_msg(status != -1 && WIFEXITED(status), "'%s' did not exit normally (status %d)", cmd, status);
+    return WEXITSTATUS(status);
+}
+
+char *sg_test_slurp(const char *path)
+{
+    char *text = NULL;
+    size_t len;
+    ck_assert_msg(sg_file_read_all(path, 1 << 24, &text, &len) == SG_OK, "%s", sg_error_message());
+    return text;
+}
+
+void sg_test_expect_file_contains(const char *path, const char *needle)
+{
+    char *text = sg_test_slurp(path);
+    ck_assert_msg(strstr(text, needle) != NULL, "%s does not contain '%s':\n%s", path, needle, text);
+    free(text);
 }

@@ -27,4 +27,17 @@ int sg_test_count_names(const char *dir, const char *needle);
  * (either may be NULL). */
 void sg_test_expect_code(sg_err got, sg_err want, const char *needle1, const char *needle2);
 
+/* ---- the steelgrad command, as a user runs it ---- */
+
+/* The binary under test: $SG_BIN (set by `make test`), else build/steelgrad. */
+const char *sg_test_bin(void);
+/* Run "<env> steelgrad <args>" through the shell with stdout+stderr to
+ * out_path (env may be NULL, e.g. "SG_THREADS=2"); returns the exit code, or
+ * fails the test if the command died of a signal. */
+int sg_test_run_cli(const char *env, const char *args, const char *out_path);
+/* A whole text file, malloc'd and NUL-terminated; fails the test if unreadable. */
+char *sg_test_slurp(const char *path);
+/* Expect the file at path to contain needle; on failure prints the file. */
+void sg_test_expect_file_contains(const char *path, const char *needle);
+
 #endif
