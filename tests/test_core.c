@@ -277,15 +277,21 @@ START_TEST(every_available_isa_sgemm_matches_scalar)
     float *C = malloc(sizeof(float) * M * N), *R = malloc(sizeof(float) * M * N);
     sg_test_fill_normal(A, M * K, 8, 1);
     sg_test_fill_normal(B, K * N, 9, 1);
-    ref->sgemm(false, false, M, N, K, 1, A, K, B, N, 0, R, N);
     for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
         const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
         if (!t) {
             printf("isa %s: not available on this machine, skipped\n", sg_isa_name((sg_isa)isa));
             continue;
         }
-        t->sgemm(false, false, M, N, K, 1, A, K, B, N, 0, C, N);
-        SG_ASSERT_CLOSE(sg_isa_name((sg_isa)isa), R, C, M * N, 1e-4, 1e-5);
+        for (int tr = 0; tr < 4; tr++) {
+            bool ta = tr & 1, tb = tr & 2;
+            /* The same buffers read as A (M x K) or A^T (K x M), B (K x N) or B^T (N x K). */
+            ref->sgemm(ta, tb, M, N, K, 1, A, ta ? M : K, B, tb ? K : N, 0, R, N);
+            t->sgemm(ta, tb, M, N, K, 1, A, ta ? M : K, B, tb ? K : N, 0, C, N);
+            char what[64];
+            snprintf(what, sizeof what, "%s transA=%d transB=%d", sg_isa_name((sg_isa)isa), ta, tb);
+            SG_ASSERT_CLOSE(what, R, C, M * N, 1e-4, 1e-5);
+        }
     }
     free(A); free(B); free(C); free(R);
 }
