@@ -173,26 +173,6 @@ START_TEST(pool_backward_matches_finite_differences)
 }
 END_TEST
 
-static void run_pool_threads(int threads, const pool_case *k, float *out, int64_t *n_out)
-{
-    ck_assert_int_eq(sg_set_threads(threads), SG_OK);
-    const int64_t xs[4] = {k->N, k->C, k->H, k->W};
-    sg_graph *g = sg_graph_new();
-    sg_tensor *x = sg_graph_tensor(g, 4, xs);
-    sg_test_fill_normal(x->data, x->numel, 9, 1.0f);
-    x->requires_grad = true;
-    sg_tensor *y = build_pool(g, &x, (void *)k);
-    ck_assert_ptr_nonnull(y);
-    float *dy = malloc((size_t)y->numel * sizeof *dy);
-    sg_test_fill_normal(dy, y->numel, 10, 1.0f);
-    ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
-    memcpy(out, y->data, (size_t)y->numel * sizeof *out);
-    memcpy(out + y->numel, x->grad, (size_t)x->numel * sizeof *out);
-    *n_out = y->numel + x->numel;
-    free(dy);
-    sg_graph_free(g);
-}
-
 START_TEST(pool_is_bit_identical_on_1_and_2_threads)
 {
     const pool_case ks[] = {
@@ -204,9 +184,9 @@ START_TEST(pool_is_bit_identical_on_1_and_2_threads)
     int before = sg_threads();
     float *a = malloc(2 * 8 * 16 * 32 * 32 * sizeof *a), *b = malloc(2 * 8 * 16 * 32 * 32 * sizeof *b);
     for (int c = 0; c < 4; c++) {
-        int64_t na, nb;
-        run_pool_threads(1, &ks[c], a, &na);
-        run_pool_threads(2, &ks[c], b, &nb);
+        const int64_t xs[4] = {ks[c].N, ks[c].C, ks[c].H, ks[c].W};
+        int64_t na = sg_test_forward_backward_on_threads(1, build_pool, (void *)&ks[c], 4, xs, 9, a);
+        int64_t nb = sg_test_forward_backward_on_threads(2, build_pool, (void *)&ks[c], 4, xs, 9, b);
         ck_assert_int_eq(na, nb);
         ck_assert_msg(memcmp(a, b, (size_t)na * sizeof *a) == 0, "%s differs between 1 and 2 threads",
                       ks[c].name);

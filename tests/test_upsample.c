@@ -118,27 +118,6 @@ START_TEST(upsample_backward_matches_finite_differences)
 }
 END_TEST
 
-static int64_t run_up_threads(int threads, const up_case *k, float *out)
-{
-    ck_assert_int_eq(sg_set_threads(threads), SG_OK);
-    const int64_t xs[4] = {k->N, k->C, k->H, k->W};
-    sg_graph *g = sg_graph_new();
-    sg_tensor *x = sg_graph_tensor(g, 4, xs);
-    sg_test_fill_normal(x->data, x->numel, 3, 1.0f);
-    x->requires_grad = true;
-    sg_tensor *y = build_up(g, &x, (void *)k);
-    ck_assert_ptr_nonnull(y);
-    float *dy = malloc((size_t)y->numel * sizeof *dy);
-    sg_test_fill_normal(dy, y->numel, 4, 1.0f);
-    ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
-    memcpy(out, y->data, (size_t)y->numel * sizeof *out);
-    memcpy(out + y->numel, x->grad, (size_t)x->numel * sizeof *out);
-    int64_t n = y->numel + x->numel;
-    free(dy);
-    sg_graph_free(g);
-    return n;
-}
-
 START_TEST(upsample_is_bit_identical_on_1_and_2_threads)
 {
     const up_case ks[] = {
@@ -149,7 +128,9 @@ START_TEST(upsample_is_bit_identical_on_1_and_2_threads)
     size_t cap = 2 * 4 * 16 * 40 * 40;
     float *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
     for (int c = 0; c < 2; c++) {
-        int64_t na = run_up_threads(1, &ks[c], a), nb = run_up_threads(2, &ks[c], b);
+        const int64_t xs[4] = {ks[c].N, ks[c].C, ks[c].H, ks[c].W};
+        int64_t na = sg_test_forward_backward_on_threads(1, build_up, (void *)&ks[c], 4, xs, 3, a);
+        int64_t nb = sg_test_forward_backward_on_threads(2, build_up, (void *)&ks[c], 4, xs, 3, b);
         ck_assert_int_eq(na, nb);
         ck_assert_msg(memcmp(a, b, (size_t)na * sizeof *a) == 0, "%s differs between 1 and 2 threads",
                       ks[c].name);

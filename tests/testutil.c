@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pool.h"
+
 bool sg_test_close(const char *what, const float *expected, const float *found, int64_t n,
                    double atol, double rtol)
 {
@@ -139,4 +141,26 @@ const char *sg_test_golden_dir(void)
 {
     const char *d = getenv("SG_GOLDEN_DIR");
     return d && *d ? d : "tests/golden/data";
+}
+
+int64_t sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,
+                                            int ndim, const int64_t *shape, uint64_t seed,
+                                            float *out)
+{
+    ck_assert_int_eq(sg_set_threads(threads), SG_OK);
+    sg_graph *g = sg_graph_new();
+    sg_tensor *x = sg_graph_tensor(g, ndim, shape);
+    sg_test_fill_normal(x->data, x->numel, seed, 1.0f);
+    x->requires_grad = true;
+    sg_tensor *y = build(g, &x, ctx);
+    ck_assert_ptr_nonnull(y);
+    float *dy = malloc((size_t)y->numel * sizeof *dy);
+    sg_test_fill_normal(dy, y->numel, seed + 1, 1.0f);
+    ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
+    memcpy(out, y->data, (size_t)y->numel * sizeof *out);
+    memcpy(out + y->numel, x->grad, (size_t)x->numel * sizeof *out);
+    int64_t n = y->numel + x->numel;
+    free(dy);
+    sg_graph_free(g);
+    return n;
 }
