@@ -17,23 +17,8 @@
 #include "core/npy.h"
 #include "data/transform.h"
 #include "tests/codec_corpus.h"
+#include "tests/testfiles.h"
 #include "tests/testutil.h"
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("SG_TRANSFORM_DATA");
-    return d && *d ? d : "tests/data/transform";
-}
-
-static sg_npy load(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.npy", data_dir(), name);
-    sg_npy a;
-    ck_assert_msg(sg_npy_read(path, &a) == SG_OK, "%s (run from the repository root)",
-                  sg_error_message());
-    return a;
-}
 
 /* An H x W (x C) golden array as an sg_image of `depth` bits. */
 static sg_image image_from(const sg_npy *a, int depth)
@@ -80,7 +65,7 @@ static int run_case(const char *name, int depth, double clip, int tiles_x, int t
     char in_name[128], out_name[128];
     snprintf(in_name, sizeof in_name, "clahe_%s_in", name);
     snprintf(out_name, sizeof out_name, "clahe_%s_out", name);
-    sg_npy in_a = load(in_name), want_a = load(out_name);
+    sg_npy in_a = sg_test_transform_npy(in_name), want_a = sg_test_transform_npy(out_name);
     sg_image in = image_from(&in_a, depth), want = image_from(&want_a, depth), out;
     ck_assert(sg_image_alloc(&out, in.width, in.height, in.channels, depth, NULL, "test") == SG_OK);
     sg_clahe_opts o = {clip, tiles_x, tiles_y};
@@ -126,7 +111,8 @@ END_TEST
 START_TEST(clahe_copies_alpha_and_works_in_place_with_caller_scratch)
 {
     /* RGBA: the RGB part equals the RGB result, alpha is untouched. */
-    sg_npy in_a = load("clahe_rgb_u8_23x29_in"), want_a = load("clahe_rgb_u8_23x29_out");
+    sg_npy in_a = sg_test_transform_npy("clahe_rgb_u8_23x29_in");
+    sg_npy want_a = sg_test_transform_npy("clahe_rgb_u8_23x29_out");
     sg_image rgb = image_from(&in_a, 8), want = image_from(&want_a, 8), rgba;
     ck_assert(sg_image_alloc(&rgba, rgb.width, rgb.height, 4, 8, NULL, "test") == SG_OK);
     size_t n = (size_t)rgb.width * rgb.height;
@@ -152,7 +138,8 @@ START_TEST(clahe_copies_alpha_and_works_in_place_with_caller_scratch)
     sg_npy_free(&want_a);
 
     /* Gray + alpha: the gray equals the gray result. */
-    sg_npy g_a = load("clahe_u8_23x17_c2_t4x4_in"), gw_a = load("clahe_u8_23x17_c2_t4x4_out");
+    sg_npy g_a = sg_test_transform_npy("clahe_u8_23x17_c2_t4x4_in");
+    sg_npy gw_a = sg_test_transform_npy("clahe_u8_23x17_c2_t4x4_out");
     sg_image g = image_from(&g_a, 8), gw = image_from(&gw_a, 8), ga;
     ck_assert(sg_image_alloc(&ga, g.width, g.height, 2, 8, NULL, "test") == SG_OK);
     n = (size_t)g.width * g.height;
@@ -223,7 +210,7 @@ START_TEST(clahe_of_neu_images_matches_opencv_checksums)
         return;
     }
     char path[600];
-    snprintf(path, sizeof path, "%s/clahe_neu.txt", data_dir());
+    snprintf(path, sizeof path, "%s/clahe_neu.txt", sg_test_transform_dir());
     FILE *m = fopen(path, "r");
     ck_assert_msg(m != NULL, "cannot open %s", path);
     static const sg_clahe_opts settings[3] = {{2.0, 8, 8}, {40.0, 8, 8}, {2.0, 7, 7}};

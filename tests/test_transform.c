@@ -17,26 +17,10 @@
 #include "core/npy.h"
 #include "core/pool.h"
 #include "data/transform.h"
+#include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 /* ------------------------------------------------------------- helpers */
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("SG_TRANSFORM_DATA");
-    return d && *d ? d : "tests/data/transform";
-}
-
-/* Read <name>.npy; fails the test if it is missing. */
-static sg_npy load(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.npy", data_dir(), name);
-    sg_npy a;
-    ck_assert_msg(sg_npy_read(path, &a) == SG_OK, "%s (run from the repository root)",
-                  sg_error_message());
-    return a;
-}
 
 /* A C x H x W golden array as an image (a 2-D array is one channel). */
 static sg_fimage as_fimage(sg_npy *a)
@@ -81,7 +65,7 @@ static void expect_error(sg_err got, sg_err want, const char *needle)
 
 START_TEST(from_image_matches_torchvision_to_tensor_and_round_trips)
 {
-    sg_npy u8 = load("u8_rgb"), ref = load("u8_rgb_to_tensor");
+    sg_npy u8 = sg_test_transform_npy("u8_rgb"), ref = sg_test_transform_npy("u8_rgb_to_tensor");
     int H = (int)u8.shape[0], W = (int)u8.shape[1];
     sg_image img;
     expect_ok(sg_image_alloc(&img, W, H, 3, 8, NULL, "test"));
@@ -137,14 +121,14 @@ static const struct {
 
 static void resize_case(const char *input, int oh, int ow)
 {
-    sg_npy in_a = load(input);
+    sg_npy in_a = sg_test_transform_npy(input);
     sg_fimage in = as_fimage(&in_a);
     sg_fimage out = new_fimage(in.c, oh, ow);
     for (size_t r = 0; r < sizeof resize_refs / sizeof resize_refs[0]; r++) {
         char name[128];
         snprintf(name, sizeof name, "resize_%s_%s_%dx%d", resize_refs[r].file,
                  strcmp(input, "resize_in") == 0 ? "in" : "in2", oh, ow);
-        sg_npy ref = load(name);
+        sg_npy ref = sg_test_transform_npy(name);
         sg_fimage want = as_fimage(&ref);
         expect_ok(sg_fimage_resize(&in, &out, resize_refs[r].mode, NULL));
         expect_close(name, &want, &out, resize_refs[r].atol);
@@ -170,7 +154,7 @@ END_TEST
 
 START_TEST(resize_with_caller_scratch_equals_own_and_checks_shapes)
 {
-    sg_npy in_a = load("resize_in");
+    sg_npy in_a = sg_test_transform_npy("resize_in");
     sg_fimage in = as_fimage(&in_a);
     for (int mode = SG_RESIZE_NEAREST; mode <= SG_RESIZE_AREA; mode++) {
         sg_fimage a = new_fimage(3, 10, 21), b = new_fimage(3, 10, 21);
@@ -235,13 +219,13 @@ END_TEST
 
 START_TEST(center_crop_matches_torchvision)
 {
-    sg_npy in_a = load("crop_in");
+    sg_npy in_a = sg_test_transform_npy("crop_in");
     sg_fimage in = as_fimage(&in_a); /* 2 x 9 x 12 */
     static const int sizes[][2] = {{5, 6}, {4, 7}, {9, 12}, {12, 15}, {13, 14}};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         char name[64];
         snprintf(name, sizeof name, "center_crop_%dx%d", sizes[k][0], sizes[k][1]);
-        sg_npy ref = load(name);
+        sg_npy ref = sg_test_transform_npy(name);
         sg_fimage want = as_fimage(&ref), out = new_fimage(2, sizes[k][0], sizes[k][1]);
         expect_ok(sg_fimage_center_crop(&in, &out));
         expect_close(name, &want, &out, 0.0);
@@ -273,7 +257,7 @@ END_TEST
 
 START_TEST(pad_matches_numpy_in_every_mode)
 {
-    sg_npy in_a = load("crop_in");
+    sg_npy in_a = sg_test_transform_npy("crop_in");
     sg_fimage in = as_fimage(&in_a);
     static const struct { const char *name; sg_border border; } modes[] = {
         {"pad_constant", SG_BORDER_CONSTANT}, {"pad_edge", SG_BORDER_EDGE},
@@ -282,7 +266,7 @@ START_TEST(pad_matches_numpy_in_every_mode)
     };
     sg_fimage out = new_fimage(2, 9 + 5, 12 + 5);
     for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
-        sg_npy ref = load(modes[k].name);
+        sg_npy ref = sg_test_transform_npy(modes[k].name);
         sg_fimage want = as_fimage(&ref);
         expect_ok(sg_fimage_pad(&in, 2, 3, 4, 1, modes[k].border, 0.25f, &out));
         expect_close(modes[k].name, &want, &out, 0.0);
@@ -307,7 +291,7 @@ END_TEST
 
 START_TEST(flips_mirror_and_twice_is_identity)
 {
-    sg_npy in_a = load("crop_in");
+    sg_npy in_a = sg_test_transform_npy("crop_in");
     sg_fimage in = as_fimage(&in_a);
     size_t n = sg_fimage_numel(in.c, in.h, in.w);
     sg_fimage f = new_fimage(in.c, in.h, in.w);
@@ -405,7 +389,8 @@ END_TEST
 
 START_TEST(colour_ops_match_torchvision)
 {
-    sg_npy rgb_a = load("colour_rgb"), gray_a = load("colour_gray");
+    sg_npy rgb_a = sg_test_transform_npy("colour_rgb");
+    sg_npy gray_a = sg_test_transform_npy("colour_gray");
     sg_fimage rgb = as_fimage(&rgb_a), gray = as_fimage(&gray_a);
     sg_fimage work = new_fimage(3, rgb.h, rgb.w), g = new_fimage(1, rgb.h, rgb.w);
     size_t n = sg_fimage_numel(3, rgb.h, rgb.w);
@@ -414,7 +399,7 @@ START_TEST(colour_ops_match_torchvision)
         {"contrast_1.75_rgb", 1, 1.75f, false}, {"contrast_1.75_gray", 1, 1.75f, true},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        sg_npy ref = load(cases[k].file);
+        sg_npy ref = sg_test_transform_npy(cases[k].file);
         sg_fimage want = as_fimage(&ref);
         sg_fimage *img = cases[k].use_gray ? &g : &work;
         memcpy(img->data, (cases[k].use_gray ? gray : rgb).data,
@@ -424,7 +409,7 @@ START_TEST(colour_ops_match_torchvision)
         expect_close(cases[k].file, &want, img, 1e-6);
         sg_npy_free(&ref);
     }
-    sg_npy ref = load("gray_of_rgb");
+    sg_npy ref = sg_test_transform_npy("gray_of_rgb");
     sg_fimage want = as_fimage(&ref);
     expect_ok(sg_fimage_rgb_to_gray(&rgb, &g));
     expect_close("rgb_to_grayscale", &want, &g, 1e-7);
@@ -435,7 +420,7 @@ START_TEST(colour_ops_match_torchvision)
         SG_ASSERT_CLOSE("gray_to_rgb plane", gray.data, work.data + (size_t)c * rgb.h * rgb.w,
                         (int64_t)rgb.h * rgb.w, 0, 0);
 
-    ref = load("normalize_imagenet");
+    ref = sg_test_transform_npy("normalize_imagenet");
     want = as_fimage(&ref);
     memcpy(work.data, rgb.data, n * sizeof(float));
     expect_ok(sg_fimage_normalize_preset(&work, SG_NORM_IMAGENET));
@@ -461,7 +446,7 @@ START_TEST(uint8_gray_matches_pil_convert_L_exactly)
 {
     static const char *const inputs[][2] = {{"u8_rgb", "u8_rgb_to_L"}, {"u8_rgba", "u8_rgba_to_L"}};
     for (int k = 0; k < 2; k++) {
-        sg_npy a = load(inputs[k][0]), ref = load(inputs[k][1]);
+        sg_npy a = sg_test_transform_npy(inputs[k][0]), ref = sg_test_transform_npy(inputs[k][1]);
         int H = (int)a.shape[0], W = (int)a.shape[1], C = (int)a.shape[2];
         sg_image img, gray, rgb;
         expect_ok(sg_image_alloc(&img, W, H, C, 8, NULL, "test"));
@@ -489,8 +474,10 @@ END_TEST
 
 START_TEST(affine_matches_keras_reference_in_every_fill_mode)
 {
-    sg_npy rgb_a = load("affine_rgb"), gray_a = load("affine_gray");
-    sg_npy params = load("affine_params"), mats = load("affine_matrices");
+    sg_npy rgb_a = sg_test_transform_npy("affine_rgb");
+    sg_npy gray_a = sg_test_transform_npy("affine_gray");
+    sg_npy params = sg_test_transform_npy("affine_params");
+    sg_npy mats = sg_test_transform_npy("affine_matrices");
     sg_fimage rgb = as_fimage(&rgb_a), gray = as_fimage(&gray_a);
     int cases = (int)params.shape[0];
     ck_assert_int_eq(params.shape[1], 8);
@@ -502,7 +489,7 @@ START_TEST(affine_matches_keras_reference_in_every_fill_mode)
             const sg_fimage *in = which == 0 ? &rgb : &gray;
             char name[64];
             snprintf(name, sizeof name, "affine_%02d_%s", k, which == 0 ? "rgb" : "gray");
-            sg_npy ref = load(name);
+            sg_npy ref = sg_test_transform_npy(name);
             sg_fimage want = as_fimage(&ref), out = new_fimage(in->c, in->h, in->w);
             sg_affine m;
             ck_assert(sg_affine_keras(p[0], p[1], p[2], p[3], p[4], p[5], in->h, in->w, &m));
@@ -625,7 +612,7 @@ END_TEST
 
 START_TEST(augment_apply_is_warp_then_flips_then_brightness)
 {
-    sg_npy rgb_a = load("affine_rgb");
+    sg_npy rgb_a = sg_test_transform_npy("affine_rgb");
     sg_fimage in = as_fimage(&rgb_a);
     size_t n = sg_fimage_numel(in.c, in.h, in.w);
     sg_augment_opts o = busy_opts();
@@ -694,7 +681,7 @@ static float *augment_batch(const sg_augment_opts *o, const sg_fimage *in, int n
 
 START_TEST(augment_is_identical_on_1_and_2_threads_and_differs_by_key)
 {
-    sg_npy rgb_a = load("affine_rgb");
+    sg_npy rgb_a = sg_test_transform_npy("affine_rgb");
     sg_fimage in = as_fimage(&rgb_a);
     sg_augment_opts o = busy_opts();
     const int N = 16;

@@ -88,6 +88,22 @@ void sg_test_expect_code(sg_err got, sg_err want, const char *needle1, const cha
     ck_assert_msg(!needle2 || strstr(msg, needle2), "message \"%s\" lacks \"%s\"", msg, needle2);
 }
 
+const char *sg_test_transform_dir(void)
+{
+    const char *d = getenv("SG_TRANSFORM_DATA");
+    return d && *d ? d : "tests/data/transform";
+}
+
+sg_npy sg_test_transform_npy(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.npy", sg_test_transform_dir(), name);
+    sg_npy a;
+    ck_assert_msg(sg_npy_read(path, &a) == SG_OK, "%s (run from the repository root)",
+                  sg_error_message());
+    return a;
+}
+
 const char *sg_test_bin(void)
 {
     const char *b = getenv("SG_BIN");

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/npy.h"
 
 /* Make a fresh directory /tmp/sg_test_XXXXXX; returns its path (static
  * storage, valid until the next call). */
@@ -26,6 +27,11 @@ int sg_test_count_names(const char *dir, const char *needle);
 /* Expect `got` == `want` and sg_error_message() to contain both needles
  * (either may be NULL). */
 void sg_test_expect_code(sg_err got, sg_err want, const char *needle1, const char *needle2);
+
+/* The transform golden files: $SG_TRANSFORM_DATA, else tests/data/transform. */
+const char *sg_test_transform_dir(void);
+/* <transform dir>/<name>.npy; fails the test if it cannot be read. */
+sg_npy sg_test_transform_npy(const char *name);
 
 /* ---- the steelgrad command, as a user runs it ---- */
 
