@@ -18,22 +18,11 @@
 #include "data/dataset.h"
 #include "data/hash.h"
 #include "data/scan.h"
+#include "tests/codec_corpus.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 #define FIXTURES "tests/data/datasets"
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("SG_DATA_DIR");
-    return d && *d ? d : "../shared/data";
-}
-
-static bool have_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* BMP and PNM decoding only (the fixtures' duplicates are BMP and PGM files);
  * other formats are "not decoded here" (SG_OK, no pixels; see scan.h). */
@@ -378,8 +367,7 @@ END_TEST
 START_TEST(neu_cls_hashes_match_sha256sums_and_hold_one_duplicate_pair)
 {
     char root[1024], sums[1100];
-    snprintf(root, sizeof root, "%s/neu-cls", data_dir());
-    if (!have_dir(root)) {
+    if (!sg_test_data_dir("neu-cls", root, sizeof root)) {
         printf("SKIP neu_cls: %s not found (set SG_DATA_DIR to the folder holding neu-cls/)\n", root);
         return;
     }

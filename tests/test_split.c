@@ -4,22 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/split.h"
 #include "data/voc.h"
+#include "tests/codec_corpus.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 #define FIXTURES "tests/data/datasets"
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("SG_DATA_DIR");
-    return d && *d ? d : "../shared/data";
-}
 
 /* An in-memory data set: n_per_class[c] samples "<class>/<prefix>_<k>.bmp",
  * k = 1.., added in the order given by `stride` (a stride coprime with the
@@ -278,10 +272,9 @@ END_TEST
 START_TEST(neu_cls_and_neu_det_split_identically_with_number_groups)
 {
     char cls_root[1024], det_root[1024];
-    snprintf(cls_root, sizeof cls_root, "%s/neu-cls", data_dir());
-    snprintf(det_root, sizeof det_root, "%s/neu-det", data_dir());
-    struct stat st;
-    if (stat(cls_root, &st) != 0 || stat(det_root, &st) != 0) {
+    bool have_cls = sg_test_data_dir("neu-cls", cls_root, sizeof cls_root);
+    bool have_det = sg_test_data_dir("neu-det", det_root, sizeof det_root);
+    if (!have_cls || !have_det) {
         printf("SKIP neu split: %s or %s not found (set SG_DATA_DIR)\n", cls_root, det_root);
         return;
     }
@@ -401,9 +394,7 @@ END_TEST
 START_TEST(data_split_of_neu_cls_prints_1260_270_270)
 {
     char root[1024];
-    snprintf(root, sizeof root, "%s/neu-cls", data_dir());
-    struct stat st;
-    if (stat(root, &st) != 0) {
+    if (!sg_test_data_dir("neu-cls", root, sizeof root)) {
         printf("SKIP data split neu-cls: %s not found\n", root);
         return;
     }

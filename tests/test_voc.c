@@ -7,21 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/voc.h"
+#include "tests/codec_corpus.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 #define FIXTURES "tests/data/datasets"
-
-static const char *data_dir(void)
-{
-    const char *d = getenv("SG_DATA_DIR");
-    return d && *d ? d : "../shared/data";
-}
 
 static sg_err parse(const char *xml, sg_voc *voc)
 {
@@ -305,9 +299,7 @@ END_TEST
 START_TEST(neu_det_has_4189_boxes_with_the_per_class_counts)
 {
     char root[1024];
-    snprintf(root, sizeof root, "%s/neu-det", data_dir());
-    struct stat st;
-    if (stat(root, &st) != 0) {
+    if (!sg_test_data_dir("neu-det", root, sizeof root)) {
         printf("SKIP neu_det: %s not found (set SG_DATA_DIR to the folder holding neu-det/)\n", root);
         return;
     }
