@@ -106,8 +106,7 @@ START_TEST(pnm_truncated_and_bit_flipped_files_fail_cleanly)
     int n, ok = 0, err = 0;
     char **names = sg_test_list_dir(CORPUS, PNM_SUFFIXES, &n);
     for (int i = 0; i < n; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", CORPUS, names[i]);
+        const char *path = sg_test_path(CORPUS, names[i]);
         size_t len;
         unsigned char *data = sg_test_read_bytes(path, &len);
         sg_test_hammer_decoder(sg_pnm_decode, data, len, path, len, 300, 2000 + (uint64_t)i, &ok,
