@@ -143,9 +143,9 @@ const char *sg_test_golden_dir(void)
     return d && *d ? d : "tests/golden/data";
 }
 
-int64_t sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,
-                                            int ndim, const int64_t *shape, uint64_t seed,
-                                            float *out)
+float *sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,
+                                           int ndim, const int64_t *shape, uint64_t seed,
+                                           int64_t *n)
 {
     ck_assert_int_eq(sg_set_threads(threads), SG_OK);
     sg_graph *g = sg_graph_new();
@@ -157,10 +157,27 @@ int64_t sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build,
     float *dy = malloc((size_t)y->numel * sizeof *dy);
     sg_test_fill_normal(dy, y->numel, seed + 1, 1.0f);
     ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
+    *n = y->numel + x->numel;
+    float *out = malloc((size_t)*n * sizeof *out);
+    ck_assert_ptr_nonnull(out);
     memcpy(out, y->data, (size_t)y->numel * sizeof *out);
     memcpy(out + y->numel, x->grad, (size_t)x->numel * sizeof *out);
-    int64_t n = y->numel + x->numel;
     free(dy);
     sg_graph_free(g);
-    return n;
+    return out;
+}
+
+void sg_test_expect_same_on_1_and_2_threads(const char *what, sg_test_build_fn build, void *ctx,
+                                            int ndim, const int64_t *shape, uint64_t seed)
+{
+    int before = sg_threads();
+    int64_t na, nb;
+    float *a = sg_test_forward_backward_on_threads(1, build, ctx, ndim, shape, seed, &na);
+    float *b = sg_test_forward_backward_on_threads(2, build, ctx, ndim, shape, seed, &nb);
+    sg_set_threads(before);
+    ck_assert_int_eq(na, nb);
+    ck_assert_msg(memcmp(a, b, (size_t)na * sizeof *a) == 0, "%s differs between 1 and 2 threads",
+                  what);
+    free(a);
+    free(b);
 }

@@ -78,12 +78,15 @@ void sg_test_gradcheck(const char *name, sg_test_build_fn build, void *ctx, int 
 
 /* Forward and backward of build(g, &x, ctx) for one leaf x of `shape` on
  * `threads` threads: x is normal(0, 1) keyed by `seed`, the upstream gradient
- * normal(0, 1) keyed by seed + 1. Copies y and then dL/dx into out (room for
- * both) and returns how many floats that is. For checks that an op gives
- * bit-identical results on 1 and 2 threads. */
-int64_t sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,
-                                            int ndim, const int64_t *shape, uint64_t seed,
-                                            float *out);
+ * normal(0, 1) keyed by seed + 1. Returns y followed by dL/dx in one malloc'd
+ * buffer; *n is how many floats that is. */
+float *sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,
+                                           int ndim, const int64_t *shape, uint64_t seed,
+                                           int64_t *n);
+/* The above on 1 and on 2 threads: fails the test (naming `what`) unless y
+ * and dL/dx are bit-identical. Restores the thread count. */
+void sg_test_expect_same_on_1_and_2_threads(const char *what, sg_test_build_fn build, void *ctx,
+                                            int ndim, const int64_t *shape, uint64_t seed);
 
 /* Expect the graph to have failed with `code` and a message containing `needle`. */
 void sg_test_expect_error(sg_graph *g, sg_err code, const char *needle);
