@@ -204,8 +204,11 @@ int cmd_demo(int argc, char **argv)
     if (done) return rc;
     if (o.seed < 0 || o.epochs < 1 || o.train_n < 1 || o.test_n < 1 || o.batch < 1 || o.lr <= 0 ||
         o.train_n > 1000000 || o.test_n > 1000000 || o.batch > 4096)
-        return sg_cli_fail("demo", "--seed >= 0, --epochs/--train/--test/--batch >= 1 (train/test "
-                                   "<= 1e6, batch <= 4096) and --lr > 0 are required");
+    {
+        sg_cli_fail("demo", "--seed >= 0, --epochs/--train/--test/--batch >= 1 (train/test "
+                            "<= 1e6, batch <= 4096) and --lr > 0 are required");
+        return SG_EXIT_USAGE;
+    }
     for (size_t t = 0; t < sizeof tasks / sizeof tasks[0]; t++)
         if (strcmp(o.task_name, tasks[t].name) == 0) o.task = &tasks[t];
     if (!o.task) {
@@ -220,8 +223,11 @@ int cmd_demo(int argc, char **argv)
     sg_cnn_config cfg = {.in_channels = 1, .image_size = (int)o.size, .classes = o.task->classes,
                          .n_blocks = o.task->n_blocks};
     for (int i = 0; i < o.task->n_blocks; i++) cfg.widths[i] = o.task->widths[i];
-    if ((err = sg_cnn_init(&model, &cfg, (uint64_t)o.seed)) != SG_OK)
-        return sg_cli_fail_err("demo", err);
+    if ((err = sg_cnn_init(&model, &cfg, (uint64_t)o.seed)) != SG_OK) {
+        rc = sg_cli_fail_err("demo", err);
+        sg_cnn_free(&model);
+        return rc;
+    }
     sg_adam_opts adam = sg_adam_defaults();
     adam.lr = o.lr;
     sg_optimizer *opt = sg_adam_new(&adam);
