@@ -34,6 +34,7 @@ static const sg_cli_command demo_cmd = {
 typedef struct demo_task {
     const char *name;
     int classes, size, n_blocks, widths[3];
+    bool global_pool;
     const char *const *class_names;
     void (*image)(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label);
 } demo_task;
@@ -59,8 +60,8 @@ static void synth_image(uint64_t seed, uint64_t index, int size, float *pixels, 
 }
 
 static const demo_task tasks[] = {
-    {"toy", SG_TOY_CLASSES, 32, 2, {8, 16}, sg_toy_class_names, toy_image},
-    {"synth", SG_SYNTH_CLASSES, SYNTH_SIZE, 3, {8, 16, 32}, sg_synth_class_names, synth_image},
+    {"toy", SG_TOY_CLASSES, 32, 2, {8, 16}, false, sg_toy_class_names, toy_image},
+    {"synth", SG_SYNTH_CLASSES, SYNTH_SIZE, 3, {8, 16, 32}, true, sg_synth_class_names, synth_image},
 };
 
 typedef struct demo_opts {
@@ -221,7 +222,7 @@ int cmd_demo(int argc, char **argv)
 
     sg_cnn model;
     sg_cnn_config cfg = {.in_channels = 1, .image_size = (int)o.size, .classes = o.task->classes,
-                         .n_blocks = o.task->n_blocks};
+                         .n_blocks = o.task->n_blocks, .global_pool = o.task->global_pool};
     for (int i = 0; i < o.task->n_blocks; i++) cfg.widths[i] = o.task->widths[i];
     if ((err = sg_cnn_init(&model, &cfg, (uint64_t)o.seed)) != SG_OK) {
         rc = sg_cli_fail_err("demo", err);

@@ -30,7 +30,7 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
         if (err != SG_OK) return err;
         in = cfg->widths[i];
     }
-    int side = cfg->image_size >> cfg->n_blocks;
+    int side = cfg->global_pool ? 1 : cfg->image_size >> cfg->n_blocks;
     return sg_linear_layer_init(&m->classifier, &m->params, "classifier", in * side * side,
                                 cfg->classes, true, seed);
 }
@@ -44,6 +44,7 @@ sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
         x = sg_relu(g, x);
         x = sg_max_pool2d(g, x, &pool);
     }
+    if (m->cfg.global_pool) x = sg_global_avg_pool2d(g, x);
     x = sg_flatten(g, x, 1, -1);
     return sg_linear_layer_forward(g, &m->classifier, x);
 }

@@ -1,7 +1,7 @@
 /* models/cnn.h - a plain convolutional classifier.
  *
  * n_blocks x [conv3x3(pad 1) -> BatchNorm -> ReLU -> maxpool 2x2], then
- * flatten -> linear(classes). It is the demo's model and the "custom CNN" of
+ * flatten (or global average pool) -> linear(classes). It is the demo's model and the "custom CNN" of
  * paper 002 in its smallest form. Parameter names follow an nn.Sequential:
  * "features.<4 i>" conv, "features.<4 i + 1>" batchnorm, "classifier" linear,
  * so the same network written in PyTorch exports a state dict that loads here. */
@@ -20,6 +20,8 @@ typedef struct sg_cnn_config {
     int classes;
     int n_blocks;                 /* 1 .. SG_CNN_MAX_BLOCKS */
     int widths[SG_CNN_MAX_BLOCKS];/* output channels of each block */
+    bool global_pool;             /* global average pool before the classifier instead of
+                                     flattening (position-invariant; a far smaller head) */
 } sg_cnn_config;
 
 typedef struct sg_cnn {

@@ -20,13 +20,15 @@ typedef struct run_result {
     int64_t n_weights;
 } run_result;
 
-static run_result train(int threads)
+static run_result train(int threads, bool global_pool)
 {
     ck_assert_int_eq(sg_set_threads(threads), SG_OK);
     sg_cnn model;
     sg_cnn_config cfg = {.in_channels = 1, .image_size = SIZE, .classes = SG_TOY_CLASSES,
-                         .n_blocks = 2, .widths = {4, 8}};
+                         .n_blocks = 2, .widths = {4, 8}, .global_pool = global_pool};
     ck_assert_int_eq(sg_cnn_init(&model, &cfg, 5), SG_OK);
+    /* The head sees 8 channels x (32/4)^2 positions, or 8 pooled channels. */
+    ck_assert_int_eq(model.classifier.weight->t.shape[1], global_pool ? 8 : 8 * 8 * 8);
     sg_adam_opts adam = sg_adam_defaults();
     adam.lr = 0.01;
     sg_optimizer *opt = sg_adam_new(&adam);
@@ -70,7 +72,7 @@ static run_result train(int threads)
 
 START_TEST(cnn_learns_a_fixed_batch_without_arena_growth_and_bit_identical_on_two_threads)
 {
-    run_result one = train(1), two = train(2);
+    run_result one = train(1, false), two = train(2, false);
     printf("loss %.4f -> %.4f; arena capacity %zu after step 2, %zu after step %d\n",
            one.first_loss, one.last_loss, one.capacity_after_first, one.capacity_after_last, STEPS);
     ck_assert_msg(one.last_loss < 0.25f * one.first_loss, "loss %g -> %g did not fall below a quarter",
@@ -87,10 +89,21 @@ START_TEST(cnn_learns_a_fixed_batch_without_arena_growth_and_bit_identical_on_tw
 }
 END_TEST
 
+START_TEST(cnn_with_global_pooling_learns_the_same_batch)
+{
+    run_result r = train(2, true);
+    printf("global pool: loss %.4f -> %.4f\n", r.first_loss, r.last_loss);
+    ck_assert_msg(r.last_loss < 0.5f * r.first_loss, "loss %g -> %g did not halve", r.first_loss,
+                  r.last_loss);
+    free(r.weights);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
     SG_ADD_TEST(s, cnn_learns_a_fixed_batch_without_arena_growth_and_bit_identical_on_two_threads, 120);
+    SG_ADD_TEST(s, cnn_with_global_pooling_learns_the_same_batch, 120);
     return s;
 }
 
