@@ -341,6 +341,20 @@ static void depthwise_backward_weight_channels(void *arg, int64_t o0, int64_t o1
  * The three products.
  * ------------------------------------------------------------------------- */
 
+/* The two scratch buffers of a chunked product, K x cols and Og x cols
+ * floats, taken after `mark`; false (and nothing kept) when the arena cannot
+ * grow. The caller releases to `mark` when done. */
+static bool chunk_buffers(sg_arena *scratch, int64_t K, int64_t Og, int64_t cols,
+                          sg_arena_mark *mark, float **kbuf, float **obuf)
+{
+    *mark = sg_arena_get_mark(scratch);
+    *kbuf = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
+    *obuf = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
+    if (*kbuf && *obuf) return true;
+    sg_arena_release(scratch, *mark);
+    return false;
+}
+
 sg_err sg_conv_forward_raw(sg_arena *scratch, const sg_conv_geom *G, const float *x,
                            const float *w, const float *b, float *y, bool accumulate)
 {
@@ -369,13 +383,9 @@ sg_err sg_conv_forward_raw(sg_arena *scratch, const sg_conv_geom *G, const float
         return SG_OK;
     }
     const int64_t total = G->N * P, cols = chunk_columns(G);
-    sg_arena_mark mark = sg_arena_get_mark(scratch);
-    float *col = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
-    float *out = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
-    if (!col || !out) {
-        sg_arena_release(scratch, mark);
-        return SG_ERR_NOMEM;
-    }
+    sg_arena_mark mark;
+    float *col, *out;
+    if (!chunk_buffers(scratch, K, Og, cols, &mark, &col, &out)) return SG_ERR_NOMEM;
     for (int64_t j0 = 0; j0 < total; j0 += cols) {
         int64_t nc = min64(cols, total - j0);
         for (int64_t grp = 0; grp < G->groups; grp++) {
@@ -411,13 +421,9 @@ sg_err sg_conv_backward_data_raw(sg_arena *scratch, const sg_conv_geom *G, const
         return SG_OK;
     }
     const int64_t total = G->N * P, cols = chunk_columns(G);
-    sg_arena_mark mark = sg_arena_get_mark(scratch);
-    float *dcol = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
-    float *dyp = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
-    if (!dcol || !dyp) {
-        sg_arena_release(scratch, mark);
-        return SG_ERR_NOMEM;
-    }
+    sg_arena_mark mark;
+    float *dcol, *dyp;
+    if (!chunk_buffers(scratch, K, Og, cols, &mark, &dcol, &dyp)) return SG_ERR_NOMEM;
     for (int64_t j0 = 0; j0 < total; j0 += cols) {
         int64_t nc = min64(cols, total - j0);
         for (int64_t grp = 0; grp < G->groups; grp++) {
@@ -451,13 +457,9 @@ sg_err sg_conv_backward_weight_raw(sg_arena *scratch, const sg_conv_geom *G, con
         return SG_OK;
     }
     const int64_t total = G->N * P, cols = chunk_columns(G);
-    sg_arena_mark mark = sg_arena_get_mark(scratch);
-    float *col = sg_arena_alloc(scratch, (size_t)(K * cols) * sizeof(float));
-    float *dyp = sg_arena_alloc(scratch, (size_t)(Og * cols) * sizeof(float));
-    if (!col || !dyp) {
-        sg_arena_release(scratch, mark);
-        return SG_ERR_NOMEM;
-    }
+    sg_arena_mark mark;
+    float *col, *dyp;
+    if (!chunk_buffers(scratch, K, Og, cols, &mark, &col, &dyp)) return SG_ERR_NOMEM;
     /* Chunks of columns in increasing j (image 0 first): a fixed order. */
     for (int64_t j0 = 0; j0 < total; j0 += cols) {
         int64_t nc = min64(cols, total - j0);
