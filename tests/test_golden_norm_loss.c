@@ -195,27 +195,36 @@ START_TEST(nll_loss_matches_torch_with_weights_and_ignore_index)
 }
 END_TEST
 
+/* Backward from the stored upstream gradient "<variant>.dy", then compare the
+ * loss and the gradients of both inputs with "<variant>.loss/.dinput/.dtarget". */
+static void expect_loss_and_grads(const sg_safetensors *f, const char *file, const char *variant,
+                                  sg_graph *g, sg_tensor *loss, sg_tensor *input, sg_tensor *target)
+{
+    char key[128];
+    ck_assert_msg(loss != NULL, "%s: %s", variant, sg_graph_error_message(g));
+    snprintf(key, sizeof key, "%s.dy", variant);
+    ck_assert_int_eq(sg_graph_backward_from(g, loss, get(f, key)->data), SG_OK);
+    snprintf(key, sizeof key, "%s.loss", variant);
+    expect_close(f, file, key, loss->data, loss->numel);
+    snprintf(key, sizeof key, "%s.dinput", variant);
+    expect_close(f, file, key, input->grad, input->numel);
+    snprintf(key, sizeof key, "%s.dtarget", variant);
+    expect_close(f, file, key, target->grad, target->numel);
+}
+
 START_TEST(soft_cross_entropy_matches_torch_for_logits_and_targets)
 {
     sg_safetensors f = load("loss_ce_soft");
     const char *options[2] = {"plain", "weighted_smooth"};
     for (int v = 0; v < 2; v++)
         for (int r = 0; r < 3; r++) {
-            char variant[96], key[128];
+            char variant[96];
             snprintf(variant, sizeof variant, "%s_%s", options[v], reductions[r]);
             sg_ce_opts o = variant_opts(&f, variant, r);
             sg_graph *g = sg_graph_new();
             sg_tensor *z = leaf(g, &f, "input", true), *p = leaf(g, &f, "target", true);
             sg_tensor *loss = sg_cross_entropy_soft(g, z, p, &o);
-            ck_assert_msg(loss != NULL, "%s: %s", variant, sg_graph_error_message(g));
-            snprintf(key, sizeof key, "%s.dy", variant);
-            ck_assert_int_eq(sg_graph_backward_from(g, loss, get(&f, key)->data), SG_OK);
-            snprintf(key, sizeof key, "%s.loss", variant);
-            expect_close(&f, "loss_ce_soft", key, loss->data, loss->numel);
-            snprintf(key, sizeof key, "%s.dinput", variant);
-            expect_close(&f, "loss_ce_soft", key, z->grad, z->numel);
-            snprintf(key, sizeof key, "%s.dtarget", variant);
-            expect_close(&f, "loss_ce_soft", key, p->grad, p->numel);
+            expect_loss_and_grads(&f, "loss_ce_soft", variant, g, loss, z, p);
             sg_graph_free(g);
         }
     sg_safetensors_free(&f);
@@ -228,7 +237,7 @@ START_TEST(pointwise_losses_match_torch_for_both_inputs)
     const char *names[6] = {"mse", "l1", "smooth_l1_beta1", "smooth_l1_beta05", "bce", "bce_pos_weight"};
     for (int v = 0; v < 6; v++)
         for (int r = 0; r < 3; r++) {
-            char variant[96], key[128];
+            char variant[96];
             snprintf(variant, sizeof variant, "%s_%s", names[v], reductions[r]);
             sg_graph *g = sg_graph_new();
             bool bce = strncmp(names[v], "bce", 3) == 0;
@@ -239,15 +248,7 @@ START_TEST(pointwise_losses_match_torch_for_both_inputs)
                               : v == 2 ? sg_smooth_l1_loss(g, x, t, 1.0f, red)
                               : v == 3 ? sg_smooth_l1_loss(g, x, t, 0.5f, red)
                               : sg_bce_with_logits(g, x, t, v == 5 ? get(&f, "pos_weight")->data : NULL, red);
-            ck_assert_msg(loss != NULL, "%s: %s", variant, sg_graph_error_message(g));
-            snprintf(key, sizeof key, "%s.dy", variant);
-            ck_assert_int_eq(sg_graph_backward_from(g, loss, get(&f, key)->data), SG_OK);
-            snprintf(key, sizeof key, "%s.loss", variant);
-            expect_close(&f, "loss_pointwise", key, loss->data, loss->numel);
-            snprintf(key, sizeof key, "%s.dinput", variant);
-            expect_close(&f, "loss_pointwise", key, x->grad, x->numel);
-            snprintf(key, sizeof key, "%s.dtarget", variant);
-            expect_close(&f, "loss_pointwise", key, t->grad, t->numel);
+            expect_loss_and_grads(&f, "loss_pointwise", variant, g, loss, x, t);
             sg_graph_free(g);
         }
     sg_safetensors_free(&f);
