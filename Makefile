@@ -14,7 +14,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-OPT     ?= -O2
+OPT     ?= -O3
 # CFLAGS from the command line are added (e.g. CFLAGS=-Werror), not substituted.
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -Wall -Wextra -I. -pthread $(CFLAGS)
 LDLIBS  += -lm -pthread

@@ -7,6 +7,7 @@
 
 #include "core/gemm.h"
 #include "core/pool.h"
+#include "core/sum.h"
 
 /* Work (multiply-adds or copies) below which a parallel chunk is not worth it. */
 enum { PARALLEL_GRAIN_WORK = 1 << 15 };
@@ -273,8 +274,11 @@ static void depthwise_forward_planes(void *arg, int64_t p0, int64_t p1)
                     tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
                     const float *xrow = xp + ih * G->W;
                     float wv = wp[kh * G->KW + kw];
-                    for (int64_t ow = lo; ow < hi; ow++)
-                        yrow[ow] += wv * xrow[ow * G->stride_w + off];
+                    if (G->stride_w == 1)   /* contiguous: the compiler vectorises it */
+                        for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow + off];
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            yrow[ow] += wv * xrow[ow * G->stride_w + off];
                 }
             }
         }
@@ -302,8 +306,11 @@ static void depthwise_backward_data_planes(void *arg, int64_t p0, int64_t p1)
                         float *dxrow = dxp + ih * G->W;
                         const float *dyrow = dyp + oh * G->OW;
                         float wv = wp[kh * G->KW + kw];
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            dxrow[ow * G->stride_w + off] += wv * dyrow[ow];
+                        if (G->stride_w == 1)
+                            for (int64_t ow = lo; ow < hi; ow++) dxrow[ow + off] += wv * dyrow[ow];
+                        else
+                            for (int64_t ow = lo; ow < hi; ow++)
+                                dxrow[ow * G->stride_w + off] += wv * dyrow[ow];
                     }
                 }
         }
@@ -329,8 +336,11 @@ static void depthwise_backward_weight_channels(void *arg, int64_t o0, int64_t o1
                         int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
                         if (ih < 0 || ih >= G->H) continue;
                         const float *xrow = xp + ih * G->W, *dyrow = dyp + oh * G->OW;
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            acc += (double)dyrow[ow] * xrow[ow * G->stride_w + off];
+                        if (G->stride_w == 1)
+                            acc += sg_dot_f32(dyrow + lo, xrow + lo + off, hi - lo);
+                        else
+                            for (int64_t ow = lo; ow < hi; ow++)
+                                acc += (double)dyrow[ow] * xrow[ow * G->stride_w + off];
                     }
                 }
                 J->dw[(o * G->KH + kh) * G->KW + kw] += (float)acc;
@@ -485,10 +495,7 @@ static void channel_sum_range(void *arg, int64_t c0, int64_t c1)
     const sum_job *J = arg;
     for (int64_t c = c0; c < c1; c++) {
         double acc = 0.0;
-        for (int64_t n = 0; n < J->N; n++) {
-            const float *s = J->src + (n * J->C + c) * J->P;
-            for (int64_t p = 0; p < J->P; p++) acc += s[p];
-        }
+        for (int64_t n = 0; n < J->N; n++) acc += sg_sum_f32(J->src + (n * J->C + c) * J->P, J->P);
         J->dst[c] += (float)acc;
     }
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/pool.h"
+#include "core/sum.h"
 
 /* ------------------------------------------------------------------------ */
 /* BatchNorm                                                                  */
@@ -51,19 +52,10 @@ static void bn_forward_channels(void *arg, int64_t c0, int64_t c1)
         double mean, var;
         if (f->s.batch_stats) {
             double sum = 0;
-            for (int64_t n = 0; n < N; n++) {
-                const float *xc = f->x + (n * C + c) * S;
-                for (int64_t s = 0; s < S; s++) sum += xc[s];
-            }
+            for (int64_t n = 0; n < N; n++) sum += sg_sum_f32(f->x + (n * C + c) * S, S);
             mean = sum / M;
             double sq = 0;
-            for (int64_t n = 0; n < N; n++) {
-                const float *xc = f->x + (n * C + c) * S;
-                for (int64_t s = 0; s < S; s++) {
-                    double d = xc[s] - mean;
-                    sq += d * d;
-                }
-            }
+            for (int64_t n = 0; n < N; n++) sq += sg_sum_sq_dev_f32(f->x + (n * C + c) * S, S, mean);
             var = sq / M;
             if (f->running_mean) {
                 double m = f->momentum;
@@ -106,14 +98,13 @@ static void bn_backward_channels(void *arg, int64_t c0, int64_t c1)
     const double M = (double)(N * S);
     for (int64_t c = c0; c < c1; c++) {
         const float mean = k->s->mean[c], invstd = k->s->invstd[c];
-        double sum_dy = 0, sum_dy_xhat = 0;
+        double sum_dy = 0, sum_dy_xm = 0;
         for (int64_t n = 0; n < N; n++) {
             const float *xc = k->x + (n * C + c) * S, *dyc = k->dy + (n * C + c) * S;
-            for (int64_t s = 0; s < S; s++) {
-                sum_dy += dyc[s];
-                sum_dy_xhat += (double)dyc[s] * ((xc[s] - mean) * invstd);
-            }
+            sum_dy += sg_sum_f32(dyc, S);
+            sum_dy_xm += sg_dot_centered_f32(dyc, xc, mean, S);
         }
+        const double sum_dy_xhat = sum_dy_xm * invstd;
         if (k->dw) k->dw[c] += (float)sum_dy_xhat;
         if (k->db) k->db[c] += (float)sum_dy;
         if (!k->dx) continue;
@@ -273,10 +264,8 @@ static void ln_forward_rows(void *arg, int64_t r0, int64_t r1)
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = k->x + r * D;
         float *yr = k->y + r * D;
-        double sum = 0, sq = 0;
-        for (int64_t j = 0; j < D; j++) sum += xr[j];
-        double mean = sum / (double)D;
-        for (int64_t j = 0; j < D; j++) sq += (xr[j] - mean) * (xr[j] - mean);
+        double mean = sg_sum_f32(xr, D) / (double)D;
+        double sq = sg_sum_sq_dev_f32(xr, D, mean);
         float invstd = (float)(1.0 / sqrt(sq / (double)D + (double)k->eps));
         float meanf = (float)mean;
         k->s.mean[r] = meanf;

@@ -132,11 +132,50 @@ typedef struct {
     int32_t *argmax;         /* NULL in no-grad mode */
 } pool_job;
 
+/* The element at `at` becomes the window's maximum if it beats the current
+ * one or is NaN (torch's rule: a NaN anywhere in the window wins). */
+static inline void max_take(const float *xp, int64_t at, float *maxval, int64_t *best)
+{
+    float v = xp[at];
+    if (v > *maxval || isnan(v)) {
+        *maxval = v;
+        *best = at;
+    }
+}
+
+/* The common 2 x 2, stride 2, unpadded case with every window inside the
+ * plane: the same scan order as the general loop, without its bookkeeping. */
+static bool max_pool_is_2x2(const pool_geom *G)
+{
+    return G->kh == 2 && G->kw == 2 && G->sh == 2 && G->sw == 2 && G->ph == 0 && G->pw == 0 &&
+           G->dh == 1 && G->dw == 1 && 2 * G->OH <= G->H && 2 * G->OW <= G->W;
+}
+
+static void max_pool_2x2_plane(const pool_geom *G, const float *xp, float *yp, int32_t *ip)
+{
+    for (int64_t oh = 0; oh < G->OH; oh++)
+        for (int64_t ow = 0; ow < G->OW; ow++) {
+            int64_t at = 2 * oh * G->W + 2 * ow, best = at;
+            float maxval = -INFINITY;
+            max_take(xp, at, &maxval, &best);
+            max_take(xp, at + 1, &maxval, &best);
+            max_take(xp, at + G->W, &maxval, &best);
+            max_take(xp, at + G->W + 1, &maxval, &best);
+            yp[oh * G->OW + ow] = maxval;
+            if (ip) ip[oh * G->OW + ow] = (int32_t)best;
+        }
+}
+
 static void max_pool_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
     for (int64_t pl = p0; pl < p1; pl++) {
+        if (max_pool_is_2x2(G)) {
+            max_pool_2x2_plane(G, J->x + pl * G->H * G->W, J->y + pl * G->OH * G->OW,
+                               J->argmax ? J->argmax + pl * G->OH * G->OW : NULL);
+            continue;
+        }
         const float *xp = J->x + pl * G->H * G->W;
         float *yp = J->y + pl * G->OH * G->OW;
         int32_t *ip = J->argmax ? J->argmax + pl * G->OH * G->OW : NULL;
@@ -149,13 +188,7 @@ static void max_pool_forward_planes(void *arg, int64_t p0, int64_t p1)
                 int64_t best = h0 < h1 && w0 < w1 ? h0 * G->W + w0 : -1;
                 float maxval = -INFINITY;
                 for (int64_t h = h0; h < h1; h += G->dh)
-                    for (int64_t w = w0; w < w1; w += G->dw) {
-                        float v = xp[h * G->W + w];
-                        if (v > maxval || isnan(v)) {
-                            maxval = v;
-                            best = h * G->W + w;
-                        }
-                    }
+                    for (int64_t w = w0; w < w1; w += G->dw) max_take(xp, h * G->W + w, &maxval, &best);
                 yp[oh * G->OW + ow] = maxval;
                 if (ip) ip[oh * G->OW + ow] = (int32_t)best;
             }

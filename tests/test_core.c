@@ -12,7 +12,40 @@
 #include "core/param.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "core/sum.h"
 #include "tests/testutil.h"
+
+/* The lane sums against plain long-double loops for every length 0..70
+ * (whole lane blocks and every tail), and exactly on integers. */
+START_TEST(lane_sums_match_plain_loops_for_every_tail)
+{
+    float a[70], b[70];
+    sg_test_fill_normal(a, 70, 1, 3.0f);
+    sg_test_fill_normal(b, 70, 2, 1.0f);
+    for (int64_t n = 0; n <= 70; n++) {
+        long double s = 0, sq = 0, dot = 0, cdot = 0, mean = 0.25L;
+        for (int64_t i = 0; i < n; i++) {
+            s += a[i];
+            sq += (a[i] - mean) * (a[i] - mean);
+            dot += (long double)a[i] * b[i];
+            cdot += (long double)b[i] * (a[i] - 0.5f);
+        }
+        ck_assert_double_eq_tol(sg_sum_f32(a, n), (double)s, 1e-12);
+        ck_assert_double_eq_tol(sg_sum_sq_dev_f32(a, n, 0.25), (double)sq, 1e-11);
+        ck_assert_double_eq_tol(sg_dot_f32(a, b, n), (double)dot, 1e-12);
+        ck_assert_double_eq_tol(sg_dot_centered_f32(b, a, 0.5f, n), (double)cdot, 1e-12);
+    }
+    float ints[1000];
+    for (int i = 0; i < 1000; i++) ints[i] = (float)(i % 17 - 8);
+    double want = 0, want_sq = 0;
+    for (int i = 0; i < 1000; i++) {
+        want += ints[i];
+        want_sq += ints[i] * ints[i];
+    }
+    ck_assert(sg_sum_f32(ints, 1000) == want);
+    ck_assert(sg_dot_f32(ints, ints, 1000) == want_sq);
+}
+END_TEST
 
 START_TEST(arena_consolidates_to_high_water_mark_and_stops_growing)
 {
@@ -348,6 +381,7 @@ static Suite *core_suite(void)
     SG_ADD_TEST(s, params_reject_duplicate_names_and_count_values, 10);
     SG_ADD_TEST(s, philox_matches_random123_known_answer, 10);
     SG_ADD_TEST(s, rng_is_keyed_and_has_right_moments, 10);
+    SG_ADD_TEST(s, lane_sums_match_plain_loops_for_every_tail, 10);
     SG_ADD_TEST(s, gemm_matches_naive_for_all_transposes, 30);
     SG_ADD_TEST(s, gemm_is_bit_identical_on_one_and_two_threads, 30);
     SG_ADD_TEST(s, every_available_isa_sgemm_matches_scalar, 10);
