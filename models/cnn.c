@@ -11,12 +11,13 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
 {
     *m = (sg_cnn){.cfg = *cfg};
     if (cfg->n_blocks < 1 || cfg->n_blocks > SG_CNN_MAX_BLOCKS || cfg->in_channels < 1 ||
-        cfg->classes < 2 || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks))
+        cfg->classes < 2 || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks) ||
+        cfg->head < SG_CNN_FLATTEN || cfg->head > SG_CNN_GLOBAL_MAX)
         return sg_error_set(SG_ERR_INVALID,
-                            "cnn: %d blocks, %d input channels, %d classes, size %d: the size must "
-                            "divide by 2^blocks, blocks in 1..%d, classes >= 2",
-                            cfg->n_blocks, cfg->in_channels, cfg->classes, cfg->image_size,
-                            SG_CNN_MAX_BLOCKS);
+                            "cnn: %d blocks, %d input channels, %d classes, size %d, head %d: the "
+                            "size must divide by 2^blocks, blocks in 1..%d, classes >= 2, a "
+                            "known head", cfg->n_blocks, cfg->in_channels, cfg->classes,
+                            cfg->image_size, (int)cfg->head, SG_CNN_MAX_BLOCKS);
     int in = cfg->in_channels;
     sg_conv2d_opts same = sg_conv2d_opts_make(1, 1, 1, 1);
     for (int i = 0; i < cfg->n_blocks; i++) {
@@ -30,7 +31,7 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
         if (err != SG_OK) return err;
         in = cfg->widths[i];
     }
-    int side = cfg->global_pool ? 1 : cfg->image_size >> cfg->n_blocks;
+    int side = cfg->head == SG_CNN_FLATTEN ? cfg->image_size >> cfg->n_blocks : 1;
     return sg_linear_layer_init(&m->classifier, &m->params, "classifier", in * side * side,
                                 cfg->classes, true, seed);
 }
@@ -44,7 +45,13 @@ sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
         x = sg_relu(g, x);
         x = sg_max_pool2d(g, x, &pool);
     }
-    if (m->cfg.global_pool) x = sg_global_avg_pool2d(g, x);
+    if (m->cfg.head == SG_CNN_GLOBAL_AVG) {
+        x = sg_global_avg_pool2d(g, x);
+    } else if (m->cfg.head == SG_CNN_GLOBAL_MAX) {
+        int side = m->cfg.image_size >> m->cfg.n_blocks;
+        sg_pool2d_opts all = sg_pool2d_opts_make(side, side, 0);
+        x = sg_max_pool2d(g, x, &all);
+    }
     x = sg_flatten(g, x, 1, -1);
     return sg_linear_layer_forward(g, &m->classifier, x);
 }

@@ -1,7 +1,7 @@
 /* models/cnn.h - a plain convolutional classifier.
  *
  * n_blocks x [conv3x3(pad 1) -> BatchNorm -> ReLU -> maxpool 2x2], then
- * flatten (or global average pool) -> linear(classes). It is the demo's model and the "custom CNN" of
+ * flatten (or a global average or max pool) -> linear(classes). It is the demo's model and the "custom CNN" of
  * paper 002 in its smallest form. Parameter names follow an nn.Sequential:
  * "features.<4 i>" conv, "features.<4 i + 1>" batchnorm, "classifier" linear,
  * so the same network written in PyTorch exports a state dict that loads here. */
@@ -14,14 +14,22 @@
 
 enum { SG_CNN_MAX_BLOCKS = 6 };
 
+/* What feeds the classifier. A global pool makes the head position-invariant
+ * and far smaller; max answers "is the feature anywhere", so a defect a few
+ * pixels wide is not averaged away over the whole image. */
+typedef enum sg_cnn_head {
+    SG_CNN_FLATTEN = 0,           /* flatten the last feature map */
+    SG_CNN_GLOBAL_AVG,            /* global average pool */
+    SG_CNN_GLOBAL_MAX,            /* global max pool */
+} sg_cnn_head;
+
 typedef struct sg_cnn_config {
     int in_channels;              /* 1 for grayscale, 3 for RGB */
     int image_size;               /* square input side; must divide by 2^n_blocks */
     int classes;
     int n_blocks;                 /* 1 .. SG_CNN_MAX_BLOCKS */
     int widths[SG_CNN_MAX_BLOCKS];/* output channels of each block */
-    bool global_pool;             /* global average pool before the classifier instead of
-                                     flattening (position-invariant; a far smaller head) */
+    sg_cnn_head head;             /* default SG_CNN_FLATTEN */
 } sg_cnn_config;
 
 typedef struct sg_cnn {

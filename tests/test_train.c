@@ -25,7 +25,7 @@ static run_result train(int threads, bool global_pool)
     ck_assert_int_eq(sg_set_threads(threads), SG_OK);
     sg_cnn model;
     sg_cnn_config cfg = {.in_channels = 1, .image_size = SIZE, .classes = SG_TOY_CLASSES,
-                         .n_blocks = 2, .widths = {4, 8}, .global_pool = global_pool};
+                         .n_blocks = 2, .widths = {4, 8}, .head = global_pool ? SG_CNN_GLOBAL_AVG : SG_CNN_FLATTEN};
     ck_assert_int_eq(sg_cnn_init(&model, &cfg, 5), SG_OK);
     /* The head sees 8 channels x (32/4)^2 positions, or 8 pooled channels. */
     ck_assert_int_eq(model.classifier.weight->t.shape[1], global_pool ? 8 : 8 * 8 * 8);
