@@ -65,3 +65,17 @@ void sg_init_glorot_uniform(sg_param *p, uint64_t seed, int64_t fan_in, int64_t 
     float bound = fan_in + fan_out > 0 ? sqrtf(6.0f / (float)(fan_in + fan_out)) : 0.0f;
     sg_init_uniform(p, seed, -bound, bound);
 }
+
+void sg_init_fans(const sg_param *p, int64_t *fan_in, int64_t *fan_out)
+{
+    const sg_tensor *t = &p->t;
+    int64_t in = t->numel, out = t->numel;
+    if (t->ndim >= 2) {
+        int64_t receptive = 1;
+        for (int d = 2; d < t->ndim; d++) receptive *= t->shape[d];
+        in = t->shape[1] * receptive;
+        out = t->shape[0] * receptive;
+    }
+    if (fan_in) *fan_in = in;
+    if (fan_out) *fan_out = out;
+}

@@ -28,6 +28,12 @@ void sg_init_kaiming_normal(sg_param *p, uint64_t seed, int64_t fan);
 /* Keras' default glorot_uniform: U(+-sqrt(6 / (fan_in + fan_out))). */
 void sg_init_glorot_uniform(sg_param *p, uint64_t seed, int64_t fan_in, int64_t fan_out);
 
+/* torch.nn.init._calculate_fan_in_and_fan_out from a weight's shape
+ * [out, in, k...]: fan_in = in * prod(k), fan_out = out * prod(k) (a grouped
+ * conv's fan_out counts all `out` channels, as torch does). A 1-D parameter
+ * has fan_in = fan_out = its size. Either pointer may be NULL. */
+void sg_init_fans(const sg_param *p, int64_t *fan_in, int64_t *fan_out);
+
 /* FNV-1a 64-bit hash of a name (the RNG step of its parameter). */
 uint64_t sg_name_hash(const char *name);
 
