@@ -1,7 +1,8 @@
 /* cli/demo.c - `steelgrad demo`: the main job on built-in data.
  *
- * Generates the toy image task (data/toy.h), trains the plain CNN
- * (models/cnn.h) with Adam and cross-entropy, evaluates it on held-out
+ * Generates a labelled image task in memory - by default the synthetic steel
+ * defects of data/synth.h, or the toy task of data/toy.h -, trains the plain
+ * CNN (models/cnn.h) with Adam and cross-entropy, evaluates it on held-out
  * images, and writes DIR/final.safetensors and DIR/metrics.json. With the same
  * seed the final weights are bit-identical on any SG_THREADS.
  * docs/TOUR.md follows one call of train_step() below down to the kernels. */
@@ -25,18 +26,26 @@
 #include "optim/optim.h"
 
 static const sg_cli_command demo_cmd = {
-    "demo", "steelgrad demo [--seed N] [--out DIR] [--epochs N] [--log FILE.jsonl]",
-    "Train a small CNN (conv-BN-ReLU-pool x2 + linear) on generated images of four classes\n"
-    "(clean, horizontal scratch, vertical scratch, spot), evaluate it on held-out images and\n"
-    "write DIR/final.safetensors and DIR/metrics.json. Needs no data and no network."};
+    "demo", "steelgrad demo [--task synth|toy] [--seed N] [--out DIR] [--epochs N] [--log FILE.jsonl]",
+    "Generate images, train a small CNN on them, evaluate it on held-out images and write\n"
+    "DIR/final.safetensors and DIR/metrics.json (with the confusion matrix). Needs no data\n"
+    "and no network. Tasks:\n"
+    "  synth  (default) the synthetic steel-defect set of `steelgrad synth`: six NEU-like\n"
+    "         defect classes and good steel, 64x64 gray; 4 x (conv-BN-ReLU-maxpool) with\n"
+    "         widths 8-16-32-64, global max pool, linear; random flips while training\n"
+    "  toy    four easy classes (clean, horizontal scratch, vertical scratch, spot), 32x32;\n"
+    "         2 x (conv-BN-ReLU-maxpool), flatten, linear"};
 
 /* A generated task: images are a pure function of (seed, index). */
 typedef struct demo_task {
     const char *name;
-    int classes, size, n_blocks, widths[3];
-    bool global_pool;
+    int classes, size, n_blocks, widths[4];
+    sg_cnn_head head;
+    bool flips;             /* random horizontal and vertical flips while training */
     const char *const *class_names;
     void (*image)(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label);
+    int64_t train_n, test_n, epochs;    /* defaults of --train, --test, --epochs */
+    double lr;                          /* default of --lr */
 } demo_task;
 
 static void toy_image(uint64_t seed, uint64_t index, int size, float *pixels, int32_t *label)
@@ -55,13 +64,16 @@ static void synth_image(uint64_t seed, uint64_t index, int size, float *pixels, 
     *label = (int32_t)(index % SG_SYNTH_CLASSES);
     /* Cannot fail for a valid size and class; a zero image would show in the accuracy. */
     if (sg_synth_sample(&so, seed, index / SG_SYNTH_CLASSES, *label, gray, NULL, NULL, 0, NULL) != SG_OK)
-        for (int i = 0; i < size * size; i++) gray[i] = 0;
+        memset(gray, 0, sizeof gray);
     for (int i = 0; i < size * size; i++) pixels[i] = gray[i] / 255.0f;
 }
 
+/* The first task is the default. */
 static const demo_task tasks[] = {
-    {"toy", SG_TOY_CLASSES, 32, 2, {8, 16}, false, sg_toy_class_names, toy_image},
-    {"synth", SG_SYNTH_CLASSES, SYNTH_SIZE, 3, {8, 16, 32}, true, sg_synth_class_names, synth_image},
+    {"synth", SG_SYNTH_CLASSES, SYNTH_SIZE, 4, {8, 16, 32, 64}, SG_CNN_GLOBAL_MAX, true,
+     sg_synth_class_names, synth_image, 2800, 700, 6, 8e-3},
+    {"toy", SG_TOY_CLASSES, 32, 2, {8, 16}, SG_CNN_FLATTEN, false, sg_toy_class_names, toy_image,
+     2048, 512, 3, 4e-3},
 };
 
 typedef struct demo_opts {
@@ -71,17 +83,51 @@ typedef struct demo_opts {
     const demo_task *task;
 } demo_opts;
 
-/* Images order[first .. first + n) of the task into x [n, 1, size, size] and y [n]. */
-static void fill_batch(const demo_opts *o, const int64_t *order, int64_t first, int64_t n,
-                       float *x, int32_t *y)
+/* Every image of the run, generated once: [train_n + test_n, size, size]
+ * floats in [0, 1] and their labels. Image i is a pure function of (seed, i),
+ * so the threads may build them in any order. */
+typedef struct demo_images {
+    const demo_opts *o;
+    float *pixels;
+    int32_t *labels;
+} demo_images;
+
+static void generate_range(void *arg, int64_t i0, int64_t i1)
 {
-    int64_t pixels = o->size * o->size;
-    for (int64_t i = 0; i < n; i++)
-        o->task->image((uint64_t)o->seed, (uint64_t)order[first + i], (int)o->size,
-                       x + i * pixels, &y[i]);
+    demo_images *d = arg;
+    int64_t pixels = d->o->size * d->o->size;
+    for (int64_t i = i0; i < i1; i++)
+        d->o->task->image((uint64_t)d->o->seed, (uint64_t)i, (int)d->o->size,
+                          d->pixels + i * pixels, &d->labels[i]);
 }
 
-static int count_correct(const sg_tensor *logits, const int32_t *y)
+/* Images order[first .. first + n) into x [n, 1, size, size] and y [n].
+ * With `flip_key`, each image is mirrored left-right and/or top-bottom by two
+ * bits drawn for (key, image index): the same flips on any thread count. */
+static void fill_batch(const demo_images *d, const int64_t *order, int64_t first, int64_t n,
+                       const sg_rng_key *flip_key, float *x, int32_t *y)
+{
+    const int64_t size = d->o->size, pixels = size * size;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t k = order[first + i];
+        const float *src = d->pixels + k * pixels;
+        float *dst = x + i * pixels;
+        y[i] = d->labels[k];
+        uint32_t bits = flip_key ? sg_rng_u32(*flip_key, (uint64_t)k) : 0;
+        for (int64_t r = 0; r < size; r++) {
+            const float *row = src + ((bits & 2) ? size - 1 - r : r) * size;
+            float *out = dst + r * size;
+            if (bits & 1)
+                for (int64_t c = 0; c < size; c++) out[c] = row[size - 1 - c];
+            else
+                memcpy(out, row, (size_t)size * sizeof *out);
+        }
+    }
+}
+
+/* Correct argmax predictions in the batch; with `confusion` ([K, K], row =
+ * true class, column = predicted), also counts each (true, predicted) pair. */
+static int count_correct(const sg_tensor *logits, const int32_t *y, int64_t *confusion)
 {
     int64_t N = logits->shape[0], K = logits->shape[1];
     int correct = 0;
@@ -90,6 +136,7 @@ static int count_correct(const sg_tensor *logits, const int32_t *y)
         for (int64_t k = 1; k < K; k++)
             if (logits->data[i * K + k] > logits->data[i * K + best]) best = k;
         correct += best == y[i];
+        if (confusion) confusion[y[i] * K + best]++;
     }
     return correct;
 }
@@ -114,29 +161,31 @@ static sg_err train_step(sg_graph *g, sg_cnn *model, sg_optimizer *opt, float *i
     err = sg_optimizer_step(opt, &model->params);
     if (err != SG_OK) return err;
     *loss_sum += loss->data[0] * (double)n;
-    *correct += count_correct(logits, labels);
+    *correct += count_correct(logits, labels, NULL);
     return SG_OK;
 }
 
-/* Loss and accuracy on images [first, first + n) in eval mode, without a tape. */
-static sg_err evaluate(sg_graph *g, sg_cnn *model, const demo_opts *o, const int64_t *order,
+/* Loss, accuracy and confusion matrix on images order[first .. first + n) in
+ * eval mode, without a tape. */
+static sg_err evaluate(sg_graph *g, sg_cnn *model, const demo_images *d, const int64_t *order,
                        int64_t first, int64_t n, float *x, int32_t *y, double *loss_mean,
-                       double *accuracy)
+                       double *accuracy, int64_t *confusion)
 {
+    const int64_t batch = d->o->batch, size = d->o->size;
     double loss_sum = 0;
     int correct = 0;
     sg_graph_set_grad_enabled(g, false);
     sg_graph_set_training(g, false);
-    for (int64_t b = 0; b < n; b += o->batch) {
-        int64_t nb = n - b < o->batch ? n - b : o->batch;
-        fill_batch(o, order, first + b, nb, x, y);
+    for (int64_t b = 0; b < n; b += batch) {
+        int64_t nb = n - b < batch ? n - b : batch;
+        fill_batch(d, order, first + b, nb, NULL, x, y);
         sg_graph_reset(g);
-        sg_tensor *in = sg_graph_view(g, x, 4, (int64_t[]){nb, 1, o->size, o->size});
+        sg_tensor *in = sg_graph_view(g, x, 4, (int64_t[]){nb, 1, size, size});
         sg_tensor *logits = sg_cnn_forward(g, model, in);
         sg_tensor *loss = sg_cross_entropy(g, logits, y, NULL);
         if (!loss) break;
         loss_sum += loss->data[0] * (double)nb;
-        correct += count_correct(logits, y);
+        correct += count_correct(logits, y, confusion);
     }
     sg_graph_set_grad_enabled(g, true);
     sg_graph_set_training(g, true);
@@ -147,7 +196,7 @@ static sg_err evaluate(sg_graph *g, sg_cnn *model, const demo_opts *o, const int
 
 static sg_err write_metrics(const char *path, const demo_opts *o, const sg_cnn *model,
                             double test_loss, double test_acc, double train_acc,
-                            size_t peak_bytes, double seconds)
+                            const int64_t *confusion, size_t peak_bytes, double seconds)
 {
     sg_json_writer w;
     sg_json_writer_init(&w, true);
@@ -169,6 +218,16 @@ static sg_err write_metrics(const char *path, const demo_opts *o, const sg_cnn *
     sg_json_writer_begin_array(&w);
     for (int k = 0; k < o->task->classes; k++) sg_json_writer_string(&w, o->task->class_names[k]);
     sg_json_writer_end_array(&w);
+    /* Held-out confusion matrix: row = true class, column = predicted. */
+    sg_json_writer_key(&w, "confusion");
+    sg_json_writer_begin_array(&w);
+    for (int r = 0; r < o->task->classes; r++) {
+        sg_json_writer_begin_array(&w);
+        for (int c = 0; c < o->task->classes; c++)
+            sg_json_writer_int64(&w, confusion[r * o->task->classes + c]);
+        sg_json_writer_end_array(&w);
+    }
+    sg_json_writer_end_array(&w);
     sg_json_writer_end_object(&w);
     size_t len;
     const char *text = sg_json_writer_finish(&w, &len);
@@ -186,34 +245,39 @@ static double seconds_now(void)
 
 int cmd_demo(int argc, char **argv)
 {
-    demo_opts o = {.seed = 42, .epochs = 3, .train_n = 2048, .test_n = 512, .batch = 32,
-                   .lr = 4e-3, .out = "runs/demo", .log = NULL, .task_name = "toy"};
+    /* -1: the task's default. */
+    demo_opts o = {.seed = 42, .epochs = -1, .train_n = -1, .test_n = -1, .batch = 32, .lr = -1,
+                   .out = "runs/demo", .log = NULL, .task_name = tasks[0].name};
     bool done;
     sg_cli_opt opts[] = {
-        {"seed", SG_OPT_INT, &o.seed, "random seed for data, init and shuffling (default 42)"},
+        {"task", SG_OPT_STRING, &o.task_name, "synth (default) or toy"},
+        {"seed", SG_OPT_INT, &o.seed, "random seed for data, init, flips and shuffling (default 42)"},
         {"out", SG_OPT_STRING, &o.out, "output directory (default runs/demo)"},
-        {"epochs", SG_OPT_INT, &o.epochs, "passes over the training images (default 3)"},
-        {"train", SG_OPT_INT, &o.train_n, "training images (default 2048)"},
-        {"test", SG_OPT_INT, &o.test_n, "held-out images (default 512)"},
+        {"epochs", SG_OPT_INT, &o.epochs, "passes over the training images (synth 6, toy 3)"},
+        {"train", SG_OPT_INT, &o.train_n, "training images (synth 2800, toy 2048)"},
+        {"test", SG_OPT_INT, &o.test_n, "held-out images (synth 700, toy 512)"},
         {"batch", SG_OPT_INT, &o.batch, "batch size (default 32)"},
-        {"lr", SG_OPT_FLOAT, &o.lr, "peak Adam learning rate, cosine-annealed to 0 (default 0.004)"},
+        {"lr", SG_OPT_FLOAT, &o.lr, "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
         {"log", SG_OPT_STRING, &o.log, "append one JSON object per epoch to this file"},
-        {"task", SG_OPT_STRING, &o.task_name, "toy (4 classes, 32x32, default) or synth (7 synthetic steel classes, 64x64)"},
     };
     int rc = sg_cli_parse(&demo_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,
                           NULL, &done);
     if (done) return rc;
+    for (size_t t = 0; t < sizeof tasks / sizeof tasks[0]; t++)
+        if (strcmp(o.task_name, tasks[t].name) == 0) o.task = &tasks[t];
+    if (!o.task) {
+        fprintf(stderr, "steelgrad demo: unknown --task '%s' (synth or toy)\n", o.task_name);
+        return SG_EXIT_USAGE;
+    }
+    if (o.epochs == -1) o.epochs = o.task->epochs;
+    if (o.train_n == -1) o.train_n = o.task->train_n;
+    if (o.test_n == -1) o.test_n = o.task->test_n;
+    if (o.lr == -1) o.lr = o.task->lr;
     if (o.seed < 0 || o.epochs < 1 || o.train_n < 1 || o.test_n < 1 || o.batch < 1 || o.lr <= 0 ||
         o.train_n > 1000000 || o.test_n > 1000000 || o.batch > 4096)
     {
         sg_cli_fail("demo", "--seed >= 0, --epochs/--train/--test/--batch >= 1 (train/test "
                             "<= 1e6, batch <= 4096) and --lr > 0 are required");
-        return SG_EXIT_USAGE;
-    }
-    for (size_t t = 0; t < sizeof tasks / sizeof tasks[0]; t++)
-        if (strcmp(o.task_name, tasks[t].name) == 0) o.task = &tasks[t];
-    if (!o.task) {
-        fprintf(stderr, "steelgrad demo: unknown --task '%s' (toy or synth)\n", o.task_name);
         return SG_EXIT_USAGE;
     }
     o.size = o.task->size;
@@ -222,7 +286,7 @@ int cmd_demo(int argc, char **argv)
 
     sg_cnn model;
     sg_cnn_config cfg = {.in_channels = 1, .image_size = (int)o.size, .classes = o.task->classes,
-                         .n_blocks = o.task->n_blocks, .global_pool = o.task->global_pool};
+                         .n_blocks = o.task->n_blocks, .head = o.task->head};
     for (int i = 0; i < o.task->n_blocks; i++) cfg.widths[i] = o.task->widths[i];
     if ((err = sg_cnn_init(&model, &cfg, (uint64_t)o.seed)) != SG_OK) {
         rc = sg_cli_fail_err("demo", err);
@@ -237,8 +301,13 @@ int cmd_demo(int argc, char **argv)
     float *x = malloc((size_t)(o.batch * pixels) * sizeof *x);
     int32_t *y = malloc((size_t)o.batch * sizeof *y);
     int64_t *order = malloc((size_t)(o.train_n + o.test_n) * sizeof *order);
+    int64_t *confusion = calloc((size_t)(o.task->classes * o.task->classes), sizeof *confusion);
+    demo_images data = {.o = &o,
+                        .pixels = malloc((size_t)((o.train_n + o.test_n) * pixels) * sizeof(float)),
+                        .labels = malloc((size_t)(o.train_n + o.test_n) * sizeof(int32_t))};
     FILE *log = o.log ? fopen(o.log, "a") : NULL;
-    if (!opt || !g || !x || !y || !order || (o.log && !log)) {
+    if (!opt || !g || !x || !y || !order || !confusion || !data.pixels || !data.labels ||
+        (o.log && !log)) {
         rc = o.log && !log ? sg_cli_fail("demo", "cannot open log file %s", o.log)
                            : sg_cli_fail("demo", "out of memory");
         goto cleanup;
@@ -249,17 +318,20 @@ int cmd_demo(int argc, char **argv)
            (long long)sg_params_count(&model.params), sg_threads());
 
     double t0 = seconds_now(), train_acc = 0;
+    /* Training images are task indices [0, train_n); held-out ones
+     * [train_n, train_n + test_n). */
+    sg_parallel_for(o.train_n + o.test_n, 16, generate_range, &data);
     uint64_t step = 0, total_steps = (uint64_t)(o.epochs * ((o.train_n + o.batch - 1) / o.batch));
     for (int64_t epoch = 0; epoch < o.epochs; epoch++) {
-        /* The epoch's order depends only on (seed, epoch). Training images are
-         * toy indices [0, train_n); held-out ones [train_n, train_n + test_n). */
+        /* The epoch's order and flips depend only on (seed, epoch). */
+        const sg_rng_key flip_key = {(uint64_t)o.seed, SG_RNG_AUGMENT, (uint64_t)epoch};
         sg_rng_permutation((sg_rng_key){(uint64_t)o.seed, SG_RNG_SHUFFLE, (uint64_t)epoch},
                            order, o.train_n);
         double loss_sum = 0;
         int correct = 0;
         for (int64_t b = 0; b < o.train_n; b += o.batch) {
             int64_t nb = o.train_n - b < o.batch ? o.train_n - b : o.batch;
-            fill_batch(&o, order, b, nb, x, y);
+            fill_batch(&data, order, b, nb, o.task->flips ? &flip_key : NULL, x, y);
             sg_optimizer_set_lr(opt, o.lr * 0.5 * (1.0 + cos(3.141592653589793 * (double)step / (double)total_steps)));
             err = train_step(g, &model, opt, x, y, nb, (uint64_t)o.seed, step++, &loss_sum, &correct);
             if (err != SG_OK) {
@@ -279,7 +351,8 @@ int cmd_demo(int argc, char **argv)
 
     for (int64_t i = 0; i < o.test_n; i++) order[i] = o.train_n + i;
     double test_loss, test_acc;
-    if ((err = evaluate(g, &model, &o, order, 0, o.test_n, x, y, &test_loss, &test_acc)) != SG_OK) {
+    if ((err = evaluate(g, &model, &data, order, 0, o.test_n, x, y, &test_loss, &test_acc,
+                        confusion)) != SG_OK) {
         rc = sg_cli_fail_err("demo", err);
         goto cleanup;
     }
@@ -287,6 +360,14 @@ int cmd_demo(int argc, char **argv)
     size_t peak = sg_graph_peak_bytes(g);
     printf("held-out: loss %.4f, accuracy %.4f (%lld images); %.1f s; peak arena %zu bytes\n",
            test_loss, test_acc, (long long)o.test_n, seconds, peak);
+    printf("held-out accuracy per class:");
+    for (int k = 0; k < o.task->classes; k++) {
+        int64_t row = 0;
+        for (int c = 0; c < o.task->classes; c++) row += confusion[k * o.task->classes + c];
+        printf(" %s %.3f", o.task->class_names[k],
+               row ? (double)confusion[k * o.task->classes + k] / (double)row : 0.0);
+    }
+    printf("\n");
 
     char path[4096], seed_text[32], classes[512] = "";
     snprintf(seed_text, sizeof seed_text, "%lld", (long long)o.seed);
@@ -301,7 +382,8 @@ int cmd_demo(int argc, char **argv)
     }
     printf("wrote %s\n", path);
     snprintf(path, sizeof path, "%s/metrics.json", o.out);
-    if ((err = write_metrics(path, &o, &model, test_loss, test_acc, train_acc, peak, seconds)) != SG_OK) {
+    if ((err = write_metrics(path, &o, &model, test_loss, test_acc, train_acc, confusion, peak,
+                             seconds)) != SG_OK) {
         rc = sg_cli_fail_err("demo", err);
         goto cleanup;
     }
@@ -313,6 +395,9 @@ cleanup:
     free(x);
     free(y);
     free(order);
+    free(confusion);
+    free(data.pixels);
+    free(data.labels);
     sg_graph_free(g);
     sg_optimizer_free(opt);
     sg_cnn_free(&model);
