@@ -137,10 +137,9 @@ typedef struct {
 static inline void max_take(const float *xp, int64_t at, float *maxval, int64_t *best)
 {
     float v = xp[at];
-    if (v > *maxval || isnan(v)) {
-        *maxval = v;
-        *best = at;
-    }
+    bool take = v > *maxval || v != v;   /* written as selects: no branch to mispredict */
+    *maxval = take ? v : *maxval;
+    *best = take ? at : *best;
 }
 
 /* The common 2 x 2, stride 2, unpadded case with every window inside the

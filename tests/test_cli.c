@@ -148,7 +148,7 @@ START_TEST(default_demo_learns_the_synthetic_steel_defects)
         ck_assert_int_eq(sum, 100);
         ck_assert(sg_json_int64(sg_json_at(row, r), &v));
         printf("  %-16s %.2f\n", sg_json_string(sg_json_at(classes, r), "?"), v / 100.0);
-        ck_assert_msg(v >= 80, "class %d recall %.2f < 0.80", r, v / 100.0);
+        ck_assert_msg(v >= 75, "class %d recall %.2f < 0.75", r, v / 100.0);
     }
     ck_assert_msg(diagonal == (int64_t)(acc * 700 + 0.5), "confusion diagonal %lld vs accuracy %.4f",
                   (long long)diagonal, acc);
