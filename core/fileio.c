@@ -81,7 +81,8 @@ sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t 
                 err = sg_error_set(SG_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
             break;
         }
-        size_t grow = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+        /* Double, but never past what one object may hold (PTRDIFF_MAX). */
+        size_t grow = cap > PTRDIFF_MAX / 2 ? (size_t)PTRDIFF_MAX : cap * 2;
         char *nb = realloc(buf, grow);
         if (!nb) {
             err = sg_error_set(SG_ERR_NOMEM, "out of memory reading '%s'", path);

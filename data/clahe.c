@@ -250,7 +250,7 @@ size_t sg_clahe_scratch_bytes(int width, int height, int channels, int depth,
                               const sg_clahe_opts *opts)
 {
     (void)channels;
-    clahe_plan p;
+    clahe_plan p = {0};
     if (width < 1 || height < 1 || (depth != 8 && depth != 16)) return 0;
     if (clahe_plan_make(width, height, depth, opts, &p)) return 0;
     return clahe_mem_bytes(&p);
@@ -276,7 +276,7 @@ sg_err sg_clahe_apply(const sg_image *in, const sg_clahe_opts *opts, sg_image *o
         out->channels != in->channels || out->depth != in->depth)
         return sg_error_set(SG_ERR_SHAPE, "clahe: output must be allocated with the input's shape "
                             "%d x %d x %d, %d bits", in->height, in->width, in->channels, in->depth);
-    clahe_plan plan;
+    clahe_plan plan = {0};
     sg_err err = clahe_plan_make(in->width, in->height, in->depth, opts, &plan);
     if (err) return err;
     void *owned;
