@@ -8,7 +8,6 @@
  * lr is halved before step 3 (a schedule acting between steps). After each
  * step w and b must match torch; at the end, w's state tensors too. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,28 +19,6 @@
 
 #define STEPS 5
 static const double LR_FACTOR[STEPS] = {1.0, 1.0, 1.0, 0.5, 0.5};
-
-static void read_golden(const char *name, sg_safetensors *f)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.safetensors", sg_test_golden_dir(), name);
-    sg_err e = sg_safetensors_read(path, f);
-    ck_assert_msg(e == SG_OK, "%s: %s", path, sg_error_message());
-}
-
-static const sg_st_tensor *need(const sg_safetensors *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const sg_st_tensor *need(const sg_safetensors *f, const char *fmt, ...)
-{
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    const sg_st_tensor *t = sg_safetensors_find(f, name);
-    ck_assert_msg(t != NULL && t->data != NULL, "golden tensor '%s' missing", name);
-    return t;
-}
 
 /* --------------------------------------------------------- optimisers */
 
@@ -79,7 +56,7 @@ static const optim_case CASES[] = {
 
 static sg_param *golden_param(sg_params *ps, const sg_safetensors *f, const char *name)
 {
-    const sg_st_tensor *t = need(f, "init.%s", name);
+    const sg_st_tensor *t = sg_test_golden_need(f, "init.%s", name);
     sg_param *p = sg_params_add(ps, name, t->ndim, t->shape);
     ck_assert_ptr_nonnull(p);
     memcpy(p->t.data, t->data, (size_t)t->numel * sizeof(float));
@@ -89,7 +66,7 @@ static sg_param *golden_param(sg_params *ps, const sg_safetensors *f, const char
 START_TEST(optimizers_match_torch_step_by_step)
 {
     sg_safetensors f;
-    read_golden("optim_optimizers", &f);
+    sg_test_golden_read("optim_optimizers", &f);
     for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
         const optim_case *oc = &CASES[c];
         sg_params ps = {0};
@@ -105,18 +82,18 @@ START_TEST(optimizers_match_torch_step_by_step)
         double base_lr = sg_optimizer_lr(opt);
         char what[128];
         for (int k = 0; k < STEPS; k++) {
-            memcpy(w->t.grad, need(&f, "grad.w.%d", k)->data, 12 * sizeof(float));
-            memcpy(b->t.grad, need(&f, "grad.b.%d", k)->data, 4 * sizeof(float));
+            memcpy(w->t.grad, sg_test_golden_need(&f, "grad.w.%d", k)->data, 12 * sizeof(float));
+            memcpy(b->t.grad, sg_test_golden_need(&f, "grad.b.%d", k)->data, 4 * sizeof(float));
             sg_optimizer_set_lr(opt, base_lr * LR_FACTOR[k]);
             ck_assert_int_eq(sg_optimizer_step(opt, &ps), SG_OK);
             snprintf(what, sizeof what, "%s step %d w", oc->name, k);
-            SG_ASSERT_CLOSE(what, need(&f, "%s.w.%d", oc->name, k)->data, w->t.data, 12, 1e-6, 1e-5);
+            SG_ASSERT_CLOSE(what, sg_test_golden_need(&f, "%s.w.%d", oc->name, k)->data, w->t.data, 12, 1e-6, 1e-5);
             snprintf(what, sizeof what, "%s step %d b (no_decay)", oc->name, k);
-            SG_ASSERT_CLOSE(what, need(&f, "%s.b.%d", oc->name, k)->data, b->t.data, 4, 1e-6, 1e-5);
+            SG_ASSERT_CLOSE(what, sg_test_golden_need(&f, "%s.b.%d", oc->name, k)->data, b->t.data, 4, 1e-6, 1e-5);
         }
-        SG_ASSERT_CLOSE("frozen untouched", need(&f, "init.frozen")->data, fz->t.data, 6, 0, 0);
+        SG_ASSERT_CLOSE("frozen untouched", sg_test_golden_need(&f, "init.frozen")->data, fz->t.data, 6, 0, 0);
         for (int s = 0; s < 4 && oc->state[s]; s++) {
-            const sg_st_tensor *t = need(&f, "%s.state.w.%s", oc->name, oc->state[s]);
+            const sg_st_tensor *t = sg_test_golden_need(&f, "%s.state.w.%s", oc->name, oc->state[s]);
             const float *ours = oc->slot[s] >= 0 ? w->state[oc->slot[s]] : w->state[0] + 12;
             snprintf(what, sizeof what, "%s state %s", oc->name, oc->state[s]);
             SG_ASSERT_CLOSE(what, t->data, ours, t->numel, 1e-7, 1e-5);
@@ -133,14 +110,14 @@ END_TEST
 START_TEST(clip_grad_norm_matches_torch)
 {
     sg_safetensors f;
-    read_golden("optim_gradient", &f);
+    sg_test_golden_read("optim_gradient", &f);
     const char *names[] = {"a", "b", "c"};
     const char *cases[] = {"clip1", "clip100"};
     const float max_norm[] = {1.0f, 100.0f};
     for (int c = 0; c < 2; c++) {
         sg_params ps = {0};
         for (int i = 0; i < 3; i++) {
-            const sg_st_tensor *g = need(&f, "clip.grad.%s", names[i]);
+            const sg_st_tensor *g = sg_test_golden_need(&f, "clip.grad.%s", names[i]);
             sg_param *p = sg_params_add(&ps, names[i], g->ndim, g->shape);
             memcpy(p->t.grad, g->data, (size_t)g->numel * sizeof(float));
         }
@@ -149,10 +126,10 @@ START_TEST(clip_grad_norm_matches_torch)
         float total_f = (float)total;
         char what[64];
         snprintf(what, sizeof what, "%s total norm", cases[c]);
-        SG_ASSERT_CLOSE(what, need(&f, "%s.total", cases[c])->data, &total_f, 1, 1e-6, 1e-6);
+        SG_ASSERT_CLOSE(what, sg_test_golden_need(&f, "%s.total", cases[c])->data, &total_f, 1, 1e-6, 1e-6);
         for (int i = 0; i < 3; i++) {
             snprintf(what, sizeof what, "%s grad %s", cases[c], names[i]);
-            const sg_st_tensor *t = need(&f, "%s.%s", cases[c], names[i]);
+            const sg_st_tensor *t = sg_test_golden_need(&f, "%s.%s", cases[c], names[i]);
             SG_ASSERT_CLOSE(what, t->data, ps.items[i]->t.grad, t->numel, 1e-7, 1e-6);
         }
         sg_params_free(&ps);
@@ -164,23 +141,23 @@ END_TEST
 START_TEST(l2_penalty_matches_torch_autograd)
 {
     sg_safetensors f;
-    read_golden("optim_gradient", &f);
+    sg_test_golden_read("optim_gradient", &f);
     const char *names[] = {"kernel", "bias", "conv"};
     sg_params ps = {0};
     for (int i = 0; i < 3; i++) {
-        const sg_st_tensor *w = need(&f, "l2.w.%s", names[i]);
+        const sg_st_tensor *w = sg_test_golden_need(&f, "l2.w.%s", names[i]);
         sg_param *p = sg_params_add(&ps, names[i], w->ndim, w->shape);
         memcpy(p->t.data, w->data, (size_t)w->numel * sizeof(float));
-        memcpy(p->t.grad, need(&f, "l2.grad_in.%s", names[i])->data, (size_t)w->numel * sizeof(float));
+        memcpy(p->t.grad, sg_test_golden_need(&f, "l2.grad_in.%s", names[i])->data, (size_t)w->numel * sizeof(float));
     }
     double penalty;
     ck_assert_int_eq(sg_l2_penalty(&ps, 0.05f, SG_L2_KERNELS, NULL, NULL, &penalty), SG_OK);
     float pen_f = (float)penalty;
-    SG_ASSERT_CLOSE("l2 penalty", need(&f, "l2.penalty")->data, &pen_f, 1, 1e-7, 1e-6);
+    SG_ASSERT_CLOSE("l2 penalty", sg_test_golden_need(&f, "l2.penalty")->data, &pen_f, 1, 1e-7, 1e-6);
     for (int i = 0; i < 3; i++) {
         char what[64];
         snprintf(what, sizeof what, "l2 grad %s", names[i]);
-        const sg_st_tensor *t = need(&f, "l2.grad_out.%s", names[i]);
+        const sg_st_tensor *t = sg_test_golden_need(&f, "l2.grad_out.%s", names[i]);
         SG_ASSERT_CLOSE(what, t->data, ps.items[i]->t.grad, t->numel, 1e-7, 1e-6);
     }
     sg_params_free(&ps);
@@ -201,22 +178,22 @@ static void check_lrs(const char *what, const sg_st_tensor *expected, const doub
 START_TEST(fixed_schedules_match_torch_schedulers)
 {
     sg_safetensors f;
-    read_golden("optim_schedules", &f);
+    sg_test_golden_read("optim_schedules", &f);
     double lr[64];
-    const sg_st_tensor *t = need(&f, "step");
+    const sg_st_tensor *t = sg_test_golden_need(&f, "step");
     for (int e = 0; e < t->numel; e++) lr[e] = sg_lr_step_decay(0.1, e, 3, 0.5);
     check_lrs("StepLR(step_size=3, gamma=0.5)", t, lr);
-    t = need(&f, "exponential");
+    t = sg_test_golden_need(&f, "exponential");
     for (int e = 0; e < t->numel; e++) lr[e] = sg_lr_exponential(0.1, e, 0.9);
     check_lrs("ExponentialLR(gamma=0.9)", t, lr);
     /* through the config struct, as a trainer uses it */
     sg_lr_schedule s = {.kind = SG_LR_WARMUP_COSINE, .base_lr = 0.1, .min_lr = 1e-4,
                         .warmup_start_factor = 0.1, .warmup_steps = 5, .total_steps = 20};
     ck_assert_int_eq(sg_lr_schedule_check(&s), SG_OK);
-    t = need(&f, "warmup_cosine");
+    t = sg_test_golden_need(&f, "warmup_cosine");
     for (int k = 0; k < t->numel; k++) lr[k] = sg_lr_schedule_at(&s, 0, k);
     check_lrs("SequentialLR(LinearLR(0.1, 5), CosineAnnealingLR(15, 1e-4))", t, lr);
-    t = need(&f, "cosine_only");
+    t = sg_test_golden_need(&f, "cosine_only");
     for (int k = 0; k < t->numel; k++) lr[k] = sg_lr_warmup_cosine(0.05, 0, 1, 0, 10, k);
     check_lrs("CosineAnnealingLR(10)", t, lr);
     sg_safetensors_free(&f);
@@ -226,7 +203,7 @@ END_TEST
 START_TEST(reduce_on_plateau_matches_torch)
 {
     sg_safetensors f;
-    read_golden("optim_schedules", &f);
+    sg_test_golden_read("optim_schedules", &f);
     double lr[64];
     sg_plateau p;
     sg_plateau_opts o = sg_plateau_defaults();
@@ -236,9 +213,9 @@ START_TEST(reduce_on_plateau_matches_torch)
     o.cooldown = 1;
     o.min_lr = 0.01;
     ck_assert_int_eq(sg_plateau_init(&p, &o, 0.1), SG_OK);
-    const sg_st_tensor *m = need(&f, "plateau_min.metrics");
+    const sg_st_tensor *m = sg_test_golden_need(&f, "plateau_min.metrics");
     for (int e = 0; e < m->numel; e++) lr[e] = sg_plateau_step(&p, m->data[e]);
-    check_lrs("ReduceLROnPlateau(min, rel 1e-2, patience 2, cooldown 1)", need(&f, "plateau_min"), lr);
+    check_lrs("ReduceLROnPlateau(min, rel 1e-2, patience 2, cooldown 1)", sg_test_golden_need(&f, "plateau_min"), lr);
 
     o = sg_plateau_defaults();
     o.mode = SG_MONITOR_MAX;
@@ -248,9 +225,9 @@ START_TEST(reduce_on_plateau_matches_torch)
     o.threshold_abs = true;
     o.min_lr = 1e-4;
     ck_assert_int_eq(sg_plateau_init(&p, &o, 1.0), SG_OK);
-    m = need(&f, "plateau_max.metrics");
+    m = sg_test_golden_need(&f, "plateau_max.metrics");
     for (int e = 0; e < m->numel; e++) lr[e] = sg_plateau_step(&p, m->data[e]);
-    check_lrs("ReduceLROnPlateau(max, abs 0.05, patience 1)", need(&f, "plateau_max"), lr);
+    check_lrs("ReduceLROnPlateau(max, abs 0.05, patience 1)", sg_test_golden_need(&f, "plateau_max"), lr);
     sg_safetensors_free(&f);
 }
 END_TEST

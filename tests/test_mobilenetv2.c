@@ -19,7 +19,6 @@
  * of its float64 ones; gen_mobilenetv2.py checks it). The largest
  * differences are printed. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,27 +37,6 @@
 static void golden_path(char *path, size_t size, const char *name)
 {
     snprintf(path, size, "%s/%s.safetensors", sg_test_golden_dir(), name);
-}
-
-static void read_golden(const char *name, sg_safetensors *f)
-{
-    char path[512];
-    golden_path(path, sizeof path, name);
-    ck_assert_msg(sg_safetensors_read(path, f) == SG_OK, "%s: %s", path, sg_error_message());
-}
-
-static const sg_st_tensor *need(const sg_safetensors *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const sg_st_tensor *need(const sg_safetensors *f, const char *fmt, ...)
-{
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    const sg_st_tensor *t = sg_safetensors_find(f, name);
-    ck_assert_msg(t != NULL && t->data != NULL, "golden tensor '%s' missing", name);
-    return t;
 }
 
 /* SG_ASSERT_CLOSE with atol = ATOL + SCALE_TOL * max |expected| (see the top). */
@@ -93,7 +71,7 @@ static void load_golden_model(sg_mobilenetv2 *m, const sg_safetensors *io, float
 
 static sg_tensor *input(sg_graph *g, const sg_safetensors *io)
 {
-    const sg_st_tensor *x = need(io, "x");
+    const sg_st_tensor *x = sg_test_golden_need(io, "x");
     sg_tensor *t = sg_graph_tensor_from(g, x->ndim, x->shape, x->data);
     ck_assert_ptr_nonnull(t);
     return t;
@@ -102,7 +80,7 @@ static sg_tensor *input(sg_graph *g, const sg_safetensors *io)
 START_TEST(mobilenetv2_eval_logits_match_torchvision)
 {
     sg_safetensors io;
-    read_golden("mobilenetv2_io", &io);
+    sg_test_golden_read("mobilenetv2_io", &io);
     sg_mobilenetv2 m;
     load_golden_model(&m, &io, 0.2f);   /* torchvision's dropout: eval mode skips it */
     sg_graph *g = sg_graph_new();
@@ -110,7 +88,7 @@ START_TEST(mobilenetv2_eval_logits_match_torchvision)
     sg_graph_set_grad_enabled(g, false);
     sg_tensor *y = sg_mobilenetv2_forward(g, &m, input(g, &io));
     ck_assert_msg(y != NULL, "%s", sg_graph_error_message(g));
-    const sg_st_tensor *ref = need(&io, "logits_eval");
+    const sg_st_tensor *ref = sg_test_golden_need(&io, "logits_eval");
     ck_assert_int_eq(y->ndim, 2);
     ck_assert_int_eq(y->shape[0], ref->shape[0]);
     ck_assert_int_eq(y->shape[1], ref->shape[1]);
@@ -124,7 +102,7 @@ END_TEST
 START_TEST(mobilenetv2_train_mode_logits_gradients_and_running_stats_match_torchvision)
 {
     sg_safetensors io;
-    read_golden("mobilenetv2_io", &io);
+    sg_test_golden_read("mobilenetv2_io", &io);
     sg_mobilenetv2 m;
     load_golden_model(&m, &io, 0.0f);   /* the generator sets p = 0 for this part */
     sg_params_zero_grad(&m.params);
@@ -133,12 +111,12 @@ START_TEST(mobilenetv2_train_mode_logits_gradients_and_running_stats_match_torch
     x->requires_grad = true;
     sg_tensor *y = sg_mobilenetv2_forward(g, &m, x);
     ck_assert_msg(y != NULL, "%s", sg_graph_error_message(g));
-    const sg_st_tensor *ref = need(&io, "logits_train");
+    const sg_st_tensor *ref = sg_test_golden_need(&io, "logits_train");
     ck_assert_int_eq(y->numel, ref->numel);
     assert_close_to_scale("mobilenetv2 train logits", ref->data, y->data, ref->numel);
 
-    ck_assert_int_eq(sg_graph_backward_from(g, y, need(&io, "dy")->data), SG_OK);
-    ref = need(&io, "grad.x");
+    ck_assert_int_eq(sg_graph_backward_from(g, y, sg_test_golden_need(&io, "dy")->data), SG_OK);
+    ref = sg_test_golden_need(&io, "grad.x");
     ck_assert_int_eq(x->numel, ref->numel);
     assert_close_to_scale("mobilenetv2 d/dx", ref->data, x->grad, ref->numel);
 
@@ -170,7 +148,7 @@ END_TEST
 START_TEST(mobilenetv2_parameter_counts_match_torchvision_for_every_width)
 {
     sg_safetensors io;
-    read_golden("mobilenetv2_io", &io);
+    sg_test_golden_read("mobilenetv2_io", &io);
     int checked = 0;
     for (int i = 0; i < io.meta_count; i++) {
         double w;

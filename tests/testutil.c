@@ -2,6 +2,7 @@
 #include "tests/testutil.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,25 @@ const char *sg_test_golden_dir(void)
 {
     const char *d = getenv("SG_GOLDEN_DIR");
     return d && *d ? d : "tests/golden/data";
+}
+
+void sg_test_golden_read(const char *name, sg_safetensors *f)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.safetensors", sg_test_golden_dir(), name);
+    ck_assert_msg(sg_safetensors_read(path, f) == SG_OK, "%s: %s", path, sg_error_message());
+}
+
+const sg_st_tensor *sg_test_golden_need(const sg_safetensors *f, const char *fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    const sg_st_tensor *t = sg_safetensors_find(f, name);
+    ck_assert_msg(t != NULL && t->data != NULL, "golden tensor '%s' missing", name);
+    return t;
 }
 
 float *sg_test_forward_backward_on_threads(int threads, sg_test_build_fn build, void *ctx,

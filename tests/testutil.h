@@ -14,6 +14,7 @@
 #include "core/graph.h"
 #include "core/init.h"
 #include "core/rng.h"
+#include "core/safetensors.h"
 
 #define SG_TEST_MAIN(suite_fn)                                   \
     int main(void)                                               \
@@ -94,5 +95,10 @@ void sg_test_expect_error(sg_graph *g, sg_err code, const char *needle);
 /* Directory of committed golden files (tests/golden/data by default, or
  * $SG_GOLDEN_DIR). */
 const char *sg_test_golden_dir(void);
+/* Read golden file <golden dir>/<name>.safetensors into f, or fail the test. */
+void sg_test_golden_read(const char *name, sg_safetensors *f);
+/* The golden tensor named by the printf-style format, or fail the test. */
+const sg_st_tensor *sg_test_golden_need(const sg_safetensors *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif
