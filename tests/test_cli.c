@@ -86,20 +86,31 @@ static double metric(const char *path, const char *key)
     return x;
 }
 
+/* Run `demo <options> --out <tmpdir>/tK` with SG_THREADS=K for K = 1, 2 (the
+ * output of the last run in `out`) and expect byte-identical final weights
+ * (compared with cmp). */
+static void run_demo_on_1_and_2_threads(const char *tmpdir, const char *options, const char *out)
+{
+    char args[256], cmd[512];
+    for (int t = 1; t <= 2; t++) {
+        char env[32];
+        snprintf(env, sizeof env, "SG_THREADS=%d", t);
+        snprintf(args, sizeof args, "demo %s --out %s/t%d", options, tmpdir, t);
+        ck_assert_int_eq(sg_test_run_cli(env, args, out), 0);
+    }
+    snprintf(cmd, sizeof cmd, "cmp %s/t1/final.safetensors %s/t2/final.safetensors", tmpdir, tmpdir);
+    ck_assert_msg(system(cmd) == 0, "final weights differ between SG_THREADS=1 and 2");
+}
+
 /* `demo --task toy`: >= 95 % held-out accuracy, and the same seed gives
  * byte-identical weights on 1 and 2 threads (compared with cmp). */
 START_TEST(demo_learns_the_toy_task_and_is_bit_identical_on_one_and_two_threads)
 {
     const char *tmpdir = sg_test_tmpdir();
-    char out[128], args[256], cmd[512];
+    char out[128], args[256];
     snprintf(out, sizeof out, "%s/out.txt", tmpdir);
-    snprintf(args, sizeof args, "demo --task toy --seed 42 --out %s/t1", tmpdir);
-    ck_assert_int_eq(sg_test_run_cli("SG_THREADS=1", args, out), 0);
-    snprintf(args, sizeof args, "demo --task toy --seed 42 --out %s/t2", tmpdir);
-    ck_assert_int_eq(sg_test_run_cli("SG_THREADS=2", args, out), 0);
+    run_demo_on_1_and_2_threads(tmpdir, "--task toy --seed 42", out);
     sg_test_expect_file_contains(out, "held-out: loss");
-    snprintf(cmd, sizeof cmd, "cmp %s/t1/final.safetensors %s/t2/final.safetensors", tmpdir, tmpdir);
-    ck_assert_msg(system(cmd) == 0, "final weights differ between SG_THREADS=1 and 2");
     char path[128];
     snprintf(path, sizeof path, "%s/t2/metrics.json", tmpdir);
     double acc = metric(path, "accuracy");
@@ -163,17 +174,9 @@ END_TEST
 START_TEST(synthetic_demo_is_bit_identical_on_one_and_two_threads)
 {
     const char *tmpdir = sg_test_tmpdir();
-    char out[128], args[256], cmd[512];
+    char out[128];
     snprintf(out, sizeof out, "%s/out.txt", tmpdir);
-    for (int t = 1; t <= 2; t++) {
-        char env[32];
-        snprintf(env, sizeof env, "SG_THREADS=%d", t);
-        snprintf(args, sizeof args, "demo --seed 7 --train 300 --test 70 --epochs 2 --out %s/t%d",
-                 tmpdir, t);
-        ck_assert_int_eq(sg_test_run_cli(env, args, out), 0);
-    }
-    snprintf(cmd, sizeof cmd, "cmp %s/t1/final.safetensors %s/t2/final.safetensors", tmpdir, tmpdir);
-    ck_assert_msg(system(cmd) == 0, "final weights differ between SG_THREADS=1 and 2");
+    run_demo_on_1_and_2_threads(tmpdir, "--seed 7 --train 300 --test 70 --epochs 2", out);
     char p1[128], p2[128];
     snprintf(p1, sizeof p1, "%s/t1/metrics.json", tmpdir);
     snprintf(p2, sizeof p2, "%s/t2/metrics.json", tmpdir);
