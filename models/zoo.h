@@ -1,0 +1,69 @@
+/* models/zoo.h - every reference model behind one interface, built by name.
+ *
+ * A model is its parameters (reference names, so a user's checkpoint loads
+ * with sg_params_load), a forward function that maps images
+ * [N, in_channels, H, W] to logits [N, classes], and the options it was built
+ * with. The training engine, `steelgrad model`, `forward`, `train`, `eval`,
+ * `predict` and interp/ see models only through this header; adding a model
+ * is one file in models/ and one row in the table of zoo.c.
+ *
+ * Options left at zero take the model's reference default (sg_model_def:
+ * default_channels, default_size; dropout < 0 means the reference's p). */
+#ifndef SG_MODEL_ZOO_H
+#define SG_MODEL_ZOO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/param.h"
+
+typedef struct sg_model_options {
+    int classes;                  /* K >= 2 (required) */
+    int in_channels;              /* 1 gray, 3 RGB; 0 = the model's default */
+    int image_size;               /* square input side; 0 = the model's default */
+    double width_mult;            /* where the reference has one; 0 = 1.0 */
+    float dropout;                /* classifier dropout p; < 0 = the reference's */
+    const char *head;             /* NULL or "" = the reference classifier; else a
+                                     head name of sg_model_head_names() */
+    bool aux_logits;              /* InceptionV3's auxiliary classifier */
+} sg_model_options;
+
+/* Defaults: every field "reference default", dropout -1. */
+sg_model_options sg_model_options_defaults(int classes);
+
+typedef struct sg_model sg_model;
+
+typedef struct sg_model_def {
+    const char *name;             /* "resnet50", as `--model` takes it */
+    const char *summary;          /* one line for `steelgrad model list` */
+    int default_channels, default_size;
+    /* Fill m->params, m->impl, m->forward, m->destroy from the options
+     * (already defaulted); seed keys the initialisation. */
+    sg_err (*build)(sg_model *m, const sg_model_options *o, uint64_t seed);
+} sg_model_def;
+
+struct sg_model {
+    const sg_model_def *def;
+    sg_model_options opts;        /* as built, defaults resolved */
+    sg_params *params;            /* every weight and buffer (owned by impl) */
+    void *impl;                   /* the architecture's own struct (heap) */
+    /* Logits [N, classes]; NULL + graph error on a bad input shape. */
+    sg_tensor *(*forward)(sg_graph *g, sg_model *m, sg_tensor *x);
+    void (*destroy)(sg_model *m); /* frees impl and its parameters */
+};
+
+int sg_model_count(void);
+const sg_model_def *sg_model_def_at(int i);
+/* NULL if no model has that name. */
+const sg_model_def *sg_model_find(const char *name);
+
+/* Build model `name`: SG_ERR_INVALID naming the model list for an unknown
+ * name, naming the option for a bad one; SG_ERR_NOMEM on OOM. On failure *m
+ * holds nothing to free. */
+sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, uint64_t seed);
+sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x);
+void sg_model_free(sg_model *m);
+
+#endif
