@@ -1,7 +1,9 @@
 /* cli/cli.c - option parsing and error lines shared by all commands. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,28 +23,48 @@ static void print_help(const sg_cli_command *cmd, const sg_cli_opt *opts, int n_
     printf("  %-22s %s\n", "--help", "show this help");
 }
 
+/* "a finite number > 0", "an integer in 1..1000000": the accepted values in words. */
+static void describe_range(const sg_cli_opt *o, char *buf, size_t cap)
+{
+    const char *what = o->type == SG_OPT_INT ? "an integer" : "a finite number";
+    bool ranged = o->min != 0 || o->max != 0;
+    if (!ranged) snprintf(buf, cap, "%s", what);
+    else if (o->max <= o->min) snprintf(buf, cap, "%s %s %g", what, o->above_min ? ">" : ">=", o->min);
+    else if (o->above_min) snprintf(buf, cap, "%s > %g and <= %g", what, o->min, o->max);
+    else if (o->type == SG_OPT_INT) snprintf(buf, cap, "%s in %.0f..%.0f", what, o->min, o->max);
+    else snprintf(buf, cap, "%s in [%g, %g]", what, o->min, o->max);
+}
+
+/* Strict numbers: the whole string, no leading space, finite, in range. */
 static int set_value(const sg_cli_command *cmd, const sg_cli_opt *o, const char *value)
 {
     char *end;
+    double v = 0;
+    bool ok = false;
     errno = 0;
     switch (o->type) {
     case SG_OPT_STRING: *(const char **)o->dest = value; return 0;
-    case SG_OPT_INT: {
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end) break;
-        *(int64_t *)o->dest = v;
-        return 0;
-    }
-    case SG_OPT_FLOAT: {
-        double v = strtod(value, &end);
-        if (errno || end == value || *end) break;
-        *(double *)o->dest = v;
-        return 0;
-    }
     case SG_OPT_FLAG: return 0;
+    case SG_OPT_INT: {
+        long long n = strtoll(value, &end, 10);
+        ok = !errno && end != value && !*end && !isspace((unsigned char)value[0]);
+        v = (double)n;
+        if (ok) *(int64_t *)o->dest = n;
+        break;
     }
-    fprintf(stderr, "steelgrad %s: --%s expects %s, got '%s'\n", cmd->name, o->name,
-            o->type == SG_OPT_INT ? "an integer" : "a number", value);
+    case SG_OPT_FLOAT:
+        v = strtod(value, &end);
+        ok = !errno && end != value && !*end && !isspace((unsigned char)value[0]) && isfinite(v);
+        if (ok) *(double *)o->dest = v;
+        break;
+    }
+    bool ranged = o->min != 0 || o->max != 0;
+    if (ok && ranged)
+        ok = (o->above_min ? v > o->min : v >= o->min) && (o->max <= o->min || v <= o->max);
+    if (ok) return 0;
+    char want[96];
+    describe_range(o, want, sizeof want);
+    fprintf(stderr, "steelgrad %s: --%s: expected %s, got '%s'\n", cmd->name, o->name, want, value);
     return -1;
 }
 

@@ -15,12 +15,19 @@ enum { SG_EXIT_OK = 0, SG_EXIT_FAIL = 1, SG_EXIT_USAGE = 2 };
 
 typedef enum { SG_OPT_STRING, SG_OPT_INT, SG_OPT_FLOAT, SG_OPT_FLAG } sg_opt_type;
 
-/* One --option of a command; `dest` is a char**, int64_t*, double* or bool*. */
+/* One --option of a command; `dest` is a char**, int64_t*, double* or bool*.
+ * Tables use designated initializers, so fields added later default to 0:
+ *     {.name = "lr", .type = SG_OPT_FLOAT, .dest = &lr, .help = "...", .min = 0, .above_min = true}
+ * A number must be the whole argument, finite, and inside [min, max] (or
+ * (min, max] with above_min); min == max == 0 means any finite value. */
 typedef struct sg_cli_opt {
     const char *name;      /* without the dashes: "seed" for --seed */
     sg_opt_type type;
     void *dest;
     const char *help;
+    double min, max;       /* SG_OPT_INT, SG_OPT_FLOAT: accepted range, inclusive */
+    bool above_min;        /* min itself is refused (a learning rate > 0) */
+    char short_name;       /* 'o' makes -o an alias of --name; 0 for none */
 } sg_cli_opt;
 
 typedef struct sg_cli_command {

@@ -393,7 +393,7 @@ int cmd_data(int argc, char **argv)
     bool done;
     if (strcmp(argv[1], "inspect") == 0) {
         bool all = false;
-        sg_cli_opt opts[] = {{"all", SG_OPT_FLAG, &all, "list every skipped file, warning and duplicate"}};
+        sg_cli_opt opts[] = {{.name = "all", .type = SG_OPT_FLAG, .dest = &all, .help = "list every skipped file, warning and duplicate"}};
         int rc = sg_cli_parse(&inspect_cmd, argc - 1, argv + 1, opts, 1, dirs, 1, &n_dirs, &done);
         if (done) return rc;
         if (n_dirs != 1) {
@@ -405,12 +405,12 @@ int cmd_data(int argc, char **argv)
     char *out = NULL, *ratios = "70,15,15", *group = "none";
     int64_t seed = 42, folds = 0, fold = 0;
     sg_cli_opt opts[] = {
-        {"out", SG_OPT_STRING, &out, "the manifest to write (path,label,split)"},
-        {"ratios", SG_OPT_STRING, &ratios, "train,val,test percentages or fractions (default 70,15,15)"},
-        {"seed", SG_OPT_INT, &seed, "random seed (default 42)"},
-        {"folds", SG_OPT_INT, &folds, "k for stratified k-fold (replaces --ratios)"},
-        {"fold", SG_OPT_INT, &fold, "which fold is val, 0..k-1 (default 0)"},
-        {"group", SG_OPT_STRING, &group, "none, or number: same class + number stay together"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .help = "the manifest to write (path,label,split)"},
+        {.name = "ratios", .type = SG_OPT_STRING, .dest = &ratios, .help = "train,val,test percentages or fractions (default 70,15,15)"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .help = "random seed (default 42)"},
+        {.name = "folds", .type = SG_OPT_INT, .dest = &folds, .help = "k for stratified k-fold (replaces --ratios)"},
+        {.name = "fold", .type = SG_OPT_INT, .dest = &fold, .help = "which fold is val, 0..k-1 (default 0)"},
+        {.name = "group", .type = SG_OPT_STRING, .dest = &group, .help = "none, or number: same class + number stay together"},
     };
     int rc = sg_cli_parse(&split_cmd, argc - 1, argv + 1, opts, 6, dirs, 1, &n_dirs, &done);
     if (done) return rc;

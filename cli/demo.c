@@ -250,15 +250,15 @@ int cmd_demo(int argc, char **argv)
                    .out = "runs/demo", .log = NULL, .task_name = tasks[0].name};
     bool done;
     sg_cli_opt opts[] = {
-        {"task", SG_OPT_STRING, &o.task_name, "synth (default) or toy"},
-        {"seed", SG_OPT_INT, &o.seed, "random seed for data, init, flips and shuffling (default 42)"},
-        {"out", SG_OPT_STRING, &o.out, "output directory (default runs/demo)"},
-        {"epochs", SG_OPT_INT, &o.epochs, "passes over the training images (synth 6, toy 3)"},
-        {"train", SG_OPT_INT, &o.train_n, "training images (synth 2800, toy 2048)"},
-        {"test", SG_OPT_INT, &o.test_n, "held-out images (synth 700, toy 512)"},
-        {"batch", SG_OPT_INT, &o.batch, "batch size (default 32)"},
-        {"lr", SG_OPT_FLOAT, &o.lr, "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
-        {"log", SG_OPT_STRING, &o.log, "append one JSON object per epoch to this file"},
+        {.name = "task", .type = SG_OPT_STRING, .dest = &o.task_name, .help = "synth (default) or toy"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &o.seed, .help = "random seed for data, init, flips and shuffling (default 42)"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &o.out, .help = "output directory (default runs/demo)"},
+        {.name = "epochs", .type = SG_OPT_INT, .dest = &o.epochs, .help = "passes over the training images (synth 6, toy 3)"},
+        {.name = "train", .type = SG_OPT_INT, .dest = &o.train_n, .help = "training images (synth 2800, toy 2048)"},
+        {.name = "test", .type = SG_OPT_INT, .dest = &o.test_n, .help = "held-out images (synth 700, toy 512)"},
+        {.name = "batch", .type = SG_OPT_INT, .dest = &o.batch, .help = "batch size (default 32)"},
+        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &o.lr, .help = "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
+        {.name = "log", .type = SG_OPT_STRING, .dest = &o.log, .help = "append one JSON object per epoch to this file"},
     };
     int rc = sg_cli_parse(&demo_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,
                           NULL, &done);

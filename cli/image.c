@@ -21,8 +21,8 @@ int cmd_image(int argc, char **argv)
     int n_pos;
     bool done;
     sg_cli_opt opts[] = {
-        {"output", SG_OPT_STRING, &output, "the .npy file to write (required)"},
-        {"max-pixels", SG_OPT_INT, &max_pixels, "refuse images with more pixels (default 2^28)"},
+        {.name = "output", .type = SG_OPT_STRING, .dest = &output, .help = "the .npy file to write (required)"},
+        {.name = "max-pixels", .type = SG_OPT_INT, .dest = &max_pixels, .help = "refuse images with more pixels (default 2^28)"},
     };
     int rc = sg_cli_parse(&image_cmd, argc, argv, opts, 2, pos, 2, &n_pos, &done);
     if (done) return rc;

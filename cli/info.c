@@ -14,7 +14,7 @@ static const sg_cli_command info_cmd = {
 int cmd_info(int argc, char **argv)
 {
     bool json = false, done;
-    sg_cli_opt opts[] = {{"json", SG_OPT_FLAG, &json, "one JSON object instead of text"}};
+    sg_cli_opt opts[] = {{.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "one JSON object instead of text"}};
     int rc = sg_cli_parse(&info_cmd, argc, argv, opts, 1, NULL, 0, NULL, &done);
     if (done) return rc;
     const sg_cpu_features *f = sg_cpu();

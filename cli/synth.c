@@ -51,12 +51,12 @@ int cmd_synth(int argc, char **argv)
     int64_t per_class = 100, size = 200, seed = 42;
     bool horizontal = false;
     const sg_cli_opt opts[] = {
-        {"out", SG_OPT_STRING, &out, "output folder (created if missing)"},
-        {"per-class", SG_OPT_INT, &per_class, "images per class (default 100)"},
-        {"size", SG_OPT_INT, &size, "image side in pixels, 32..1024 (default 200)"},
-        {"seed", SG_OPT_INT, &seed, "random seed, >= 0 (default 42)"},
-        {"classes", SG_OPT_STRING, &classes, "comma-separated class names (default: all seven)"},
-        {"horizontal-rolling", SG_OPT_FLAG, &horizontal, "rolling direction along x instead of y"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .help = "output folder (created if missing)"},
+        {.name = "per-class", .type = SG_OPT_INT, .dest = &per_class, .help = "images per class (default 100)"},
+        {.name = "size", .type = SG_OPT_INT, .dest = &size, .help = "image side in pixels, 32..1024 (default 200)"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .help = "random seed, >= 0 (default 42)"},
+        {.name = "classes", .type = SG_OPT_STRING, .dest = &classes, .help = "comma-separated class names (default: all seven)"},
+        {.name = "horizontal-rolling", .type = SG_OPT_FLAG, .dest = &horizontal, .help = "rolling direction along x instead of y"},
     };
     bool done;
     int rc = sg_cli_parse(&synth_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
