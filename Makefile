@@ -42,12 +42,13 @@ TEST_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(TEST_SRC),$(wildc
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt)
+# Recursive (=): read when the suites link, after tests/deps.sh may have installed Check.
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt)
 
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests check-lib fuzz fuzz-run
+.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run
 all: $(LIB) $(BIN)
 
 $(BUILD)/obj/%_avx2.o: %_avx2.c
@@ -57,6 +58,10 @@ $(BUILD)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+# The suites include <check.h>: install it first when missing (tests/deps.sh).
+$(BUILD)/obj/tests/%.o: tests/%.c | test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -75,12 +80,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-tests: check-lib $(TEST_BIN) $(BIN)
+tests: test-deps $(TEST_BIN) $(BIN)
 
-# A clear message instead of a wall of compiler errors on a machine without Check.
-check-lib:
-	@printf '#include <check.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || \
-	  { echo "make test needs the Check unit-test library: apt-get install check (Debian/Ubuntu)"; exit 1; }
+# Installs the Check library when it is missing (SG_NO_INSTALL=1: only says how).
+# Only the test targets depend on it: make, make demo and make bench never install.
+test-deps:
+	@CC="$(CC)" sh tests/deps.sh
 
 # Every suite runs even if one fails; tests/run.sh prints the totals.
 test: tests
