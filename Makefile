@@ -81,6 +81,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 tests: test-deps $(TEST_BIN) $(BIN)
+# Keep the suites' objects: rebuilding them all after every link is slow.
+.SECONDARY: $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Installs the Check library when it is missing (SG_NO_INSTALL=1: only says how).
 # Only the test targets depend on it: make, make demo and make bench never install.
