@@ -25,7 +25,7 @@ START_TEST(help_and_unknown_commands_give_documented_exit_codes)
     ck_assert_int_eq(sg_test_run_cli(NULL, "demo --epochs", out), 2);
     sg_test_expect_file_contains(out, "--epochs needs a value");
     ck_assert_int_eq(sg_test_run_cli(NULL, "demo --epochs three", out), 2);
-    sg_test_expect_file_contains(out, "--seed: expected an integer");
+    sg_test_expect_file_contains(out, "--epochs: expected an integer, got 'three'");
     ck_assert_int_eq(sg_test_run_cli(NULL, "", out), 2);
     sg_test_remove_tree(tmpdir);
 }
