@@ -126,6 +126,6 @@ fuzz-run: fuzz
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang build-werror
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
