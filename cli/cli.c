@@ -117,13 +117,18 @@ static const char *owners_of(const char *self, const char *option)
 
 /* ---- help ----------------------------------------------------------------------- */
 
+/* Whether a numeric option has a range (see cli.h): {.min = 0, .above_min = true} is "> 0". */
+static bool has_range(const sg_cli_opt *o)
+{
+    return (o->type == SG_OPT_INT || o->type == SG_OPT_FLOAT) && (o->min != 0 || o->max != 0 || o->above_min);
+}
+
 /* "a finite number > 0", "an integer in 1..1000000": the accepted values in words. */
 static void describe_range(const sg_cli_opt *o, char *buf, size_t cap)
 {
     bool is_int = o->type == SG_OPT_INT;
     const char *what = is_int ? "an integer" : "a finite number";
-    bool ranged = o->min != 0 || o->max != 0;
-    if (!ranged) snprintf(buf, cap, "%s", what);
+    if (!has_range(o)) snprintf(buf, cap, "%s", what);
     else if (o->max <= o->min)
         snprintf(buf, cap, is_int ? "%s %s %.0f" : "%s %s %g", what, o->above_min ? ">" : ">=", o->min);
     else if (is_int) snprintf(buf, cap, "%s in %.0f..%.0f", what, o->min + (o->above_min ? 1 : 0), o->max);
@@ -161,7 +166,7 @@ static void print_help(const sg_cli_command *cmd, const sg_cli_opt *opts, int n_
         const sg_cli_opt *o = i < n_opts ? &opts[i] : &help;
         option_cell(o, cell, sizeof cell);
         printf("%s  %s", sg_cli_pad(padded, sizeof padded, cell, width), o->help);
-        if ((o->type == SG_OPT_INT || o->type == SG_OPT_FLOAT) && (o->min != 0 || o->max != 0)) {
+        if (has_range(o)) {
             char range[96];
             describe_range(o, range, sizeof range);
             printf("; %s", range);
@@ -177,28 +182,29 @@ static int set_value(const sg_cli_command *cmd, const sg_cli_opt *o, const char 
 {
     char *end;
     double v = 0;
+    long long n = 0;
     bool ok = false;
     errno = 0;
     switch (o->type) {
     case SG_OPT_STRING: *(const char **)o->dest = value; return 0;
     case SG_OPT_FLAG: return 0;
-    case SG_OPT_INT: {
-        long long n = strtoll(value, &end, 10);
+    case SG_OPT_INT:
+        n = strtoll(value, &end, 10);
         ok = !errno && end != value && !*end && !isspace((unsigned char)value[0]);
         v = (double)n;
-        if (ok) *(int64_t *)o->dest = n;
         break;
-    }
     case SG_OPT_FLOAT:
         v = strtod(value, &end);
         ok = !errno && end != value && !*end && !isspace((unsigned char)value[0]) && isfinite(v);
-        if (ok) *(double *)o->dest = v;
         break;
     }
-    bool ranged = o->min != 0 || o->max != 0;
-    if (ok && ranged)
+    if (ok && has_range(o))
         ok = (o->above_min ? v > o->min : v >= o->min) && (o->max <= o->min || v <= o->max);
-    if (ok) return 0;
+    if (ok) {  /* a refused value leaves the default in place */
+        if (o->type == SG_OPT_INT) *(int64_t *)o->dest = n;
+        else *(double *)o->dest = v;
+        return 0;
+    }
     char want[96];
     describe_range(o, want, sizeof want);
     fprintf(stderr, "steelgrad %s: --%s: expected %s, got '%s'\n", cmd->name, o->name, want, value);

@@ -32,7 +32,8 @@ typedef enum { SG_OPT_STRING, SG_OPT_INT, SG_OPT_FLOAT, SG_OPT_FLAG } sg_opt_typ
  *     {.name = "lr", .type = SG_OPT_FLOAT, .dest = &lr, .help = "...", .min = 0, .above_min = true}
  * A number must be the whole argument, finite, and inside [min, max] (or
  * (min, max] with above_min); max <= min means no upper bound (.min = 0,
- * .max = SG_CLI_NO_MAX: ">= 0"); min == max == 0 means any finite value.
+ * .max = SG_CLI_NO_MAX: ">= 0"; .min = 0, .above_min = true: "> 0");
+ * min == max == 0 without above_min means any finite value.
  * Give every numeric option its range: the tests feed each one -1, nan,
  * 1e400, '' and 3x. --help prints the accepted range after the help text. */
 #define SG_CLI_NO_MAX (-1e300)

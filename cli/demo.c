@@ -273,7 +273,7 @@ int cmd_demo(int argc, char **argv)
         {.name = "test", .type = SG_OPT_INT, .dest = &o.test_n, .min = 1, .max = 1000000,
          .help = "held-out images (synth 700, toy 512)"},
         {.name = "batch", .type = SG_OPT_INT, .dest = &o.batch, .min = 1, .max = 4096, .help = "batch size (default 32)"},
-        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &o.lr, .min = 0, .above_min = true, .max = SG_CLI_NO_MAX,
+        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &o.lr, .min = 0, .above_min = true,
          .help = "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
         {.name = "log", .type = SG_OPT_STRING, .dest = &o.log, .arg = "FILE.jsonl",
          .help = "append one JSON object per epoch to this file"},

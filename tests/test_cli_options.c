@@ -497,6 +497,46 @@ START_TEST(display_width_counts_utf8_code_points_and_pad_fills_to_it)
 }
 END_TEST
 
+/* sg_cli_parse in this process on "test <args...>"; returns its exit code. */
+static int parse_words(const sg_cli_opt *opts, int n_opts, const char *a1, const char *a2)
+{
+    static const sg_cli_command cmd = {"test", "steelgrad test", "a table for the tests"};
+    char w0[] = "test", w1[64], w2[64];
+    snprintf(w1, sizeof w1, "%s", a1);
+    snprintf(w2, sizeof w2, "%s", a2 ? a2 : "");
+    char *argv[] = {w0, w1, w2, NULL};
+    bool done;
+    int rc = sg_cli_parse(&cmd, a2 ? 3 : 2, argv, opts, n_opts, NULL, 0, NULL, &done);
+    ck_assert_int_eq(done, rc != SG_EXIT_OK);
+    return rc;
+}
+
+START_TEST(parser_ranges_follow_the_rules_of_cli_h)
+{
+    double lr = 0, any = 0;
+    int64_t seed = 0, k = 0;
+    const sg_cli_opt opts[] = {
+        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &lr, .min = 0, .above_min = true},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .min = 0, .max = SG_CLI_NO_MAX},
+        {.name = "any", .type = SG_OPT_FLOAT, .dest = &any},
+        {.name = "k", .type = SG_OPT_INT, .dest = &k, .min = 2, .max = 1000},
+    };
+    struct { const char *option, *value; int rc; } cases[] = {
+        {"--lr", "0", 2}, {"--lr", "-1e-9", 2}, {"--lr", "1e-9", 0}, {"--lr", "1e30", 0}, {"--lr", "inf", 2},
+        {"--seed", "-1", 2}, {"--seed", "0", 0}, {"--seed", "9223372036854775807", 0},
+        {"--seed", "9223372036854775808", 2}, {"--seed", "+7", 0}, {"--seed", " 7", 2}, {"--seed", "7 ", 2},
+        {"--any", "-5.5", 0}, {"--any", "nan", 2}, {"--k", "1", 2}, {"--k", "2", 0}, {"--k", "1000", 0},
+        {"--k", "1001", 2}, {"--k", "2.0", 2}, {"--lr=0.5", NULL, 0}, {"--lr=", NULL, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = parse_words(opts, 4, cases[i].option, cases[i].value);
+        ck_assert_msg(rc == cases[i].rc, "%s '%s': exit code %d, expected %d", cases[i].option,
+                      cases[i].value ? cases[i].value : "", rc, cases[i].rc);
+    }
+    ck_assert(lr == 0.5 && seed == 7 && any == -5.5 && k == 1000);
+}
+END_TEST
+
 /* A line of `text` containing `needle`, copied to buf. */
 static bool line_with(const char *text, const char *needle, char *buf, size_t cap)
 {
@@ -582,6 +622,7 @@ static Suite *cli_options_suite(void)
     ADD(help_cmd_prints_exactly_cmd_help_and_version_has_three_spellings, 30);
     ADD(short_options_and_name_equals_value_work, 30);
     ADD(display_width_counts_utf8_code_points_and_pad_fills_to_it, 10);
+    ADD(parser_ranges_follow_the_rules_of_cli_h, 10);
     ADD(class_tables_align_a_class_name_with_accents, 30);
     ADD(demo_stops_when_the_loss_diverges_and_writes_no_weights, 60);
 #undef ADD
