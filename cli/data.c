@@ -349,8 +349,7 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
     }
     bool by_number = strcmp(group, "number") == 0;
     if (!by_number && strcmp(group, "none") != 0) {
-        fprintf(stderr, "steelgrad data split: --group must be none or number, got '%s'\n", group);
-        return SG_EXIT_USAGE;
+        return sg_cli_usage("data split", "--group: expected none or number, got '%s'", group);
     }
     sg_dataset ds;
     const char *kind = open_dataset(dir, false, &ds, &err);

@@ -62,9 +62,6 @@ int cmd_inspect(int argc, char **argv)
     bool done;
     int rc = sg_cli_parse(&inspect_cmd, argc, argv, NULL, 0, files, 1, &n_files, &done);
     if (done) return rc;
-    if (n_files != 1) {
-        fprintf(stderr, "steelgrad inspect: expected one FILE (see --help)\n");
-        return SG_EXIT_USAGE;
-    }
+    if (n_files != 1) return sg_cli_usage("inspect", "expected one FILE (see steelgrad inspect --help)");
     return ends_with(files[0], ".npy") ? inspect_npy(files[0]) : inspect_safetensors(files[0]);
 }

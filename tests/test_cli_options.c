@@ -389,6 +389,16 @@ START_TEST(fold_needs_folds_and_ratios_are_three_percentages_summing_to_100)
 }
 END_TEST
 
+START_TEST(options_with_a_fixed_set_of_values_name_the_accepted_ones)
+{
+    expect_usage("task", "steelgrad demo: --task: expected synth or toy, got 'foo'", NULL, "demo --task foo");
+    expect_usage("group", "steelgrad data split: --group: expected none or number, got 'files'", NULL,
+                 "data split /nonexistent --out /nonexistent/s.csv --group files");
+    expect_usage("classes", "steelgrad synth: --classes: unknown class 'rust' (choose from", NULL,
+                 "synth --out %s/s --classes crazing,rust", scratch);
+}
+END_TEST
+
 START_TEST(bad_environment_is_a_usage_error_but_help_and_version_still_work)
 {
     char *text;
@@ -618,6 +628,7 @@ static Suite *cli_options_suite(void)
     ADD(an_option_of_another_command_names_the_command_that_takes_it, 30);
     ADD(a_missing_value_is_a_usage_error, 30);
     ADD(fold_needs_folds_and_ratios_are_three_percentages_summing_to_100, 30);
+    ADD(options_with_a_fixed_set_of_values_name_the_accepted_ones, 30);
     ADD(bad_environment_is_a_usage_error_but_help_and_version_still_work, 30);
     ADD(help_cmd_prints_exactly_cmd_help_and_version_has_three_spellings, 30);
     ADD(short_options_and_name_equals_value_work, 30);
