@@ -9,11 +9,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/init.h"
 
@@ -94,6 +96,15 @@ static void describe_record(const sg_cli_command *cmd, const sg_cli_opt *opts, i
  * describing.owners ("" if none). */
 static const char *owners_of(const char *self, const char *option)
 {
+    /* A command that prints before it parses (it should not) stays quiet here. */
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0 && saved_out >= 0 && saved_err >= 0) {
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+    }
     describing.active = true;
     describing.option = option;
     describing.self = self;
@@ -112,6 +123,11 @@ static const char *owners_of(const char *self, const char *option)
         if (!has_sub) e->run(1, argv);
     }
     describing.active = false;
+    fflush(stdout);
+    fflush(stderr);
+    if (saved_out >= 0) dup2(saved_out, STDOUT_FILENO), close(saved_out);
+    if (saved_err >= 0) dup2(saved_err, STDERR_FILENO), close(saved_err);
+    if (null >= 0) close(null);
     return describing.owners;
 }
 
