@@ -79,12 +79,21 @@ static struct {
     char owners[256];
 } describing;
 
+/* Whether the ", "-separated list holds `name` as a whole item. */
+static bool list_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p++)
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',')) return true;
+    return false;
+}
+
 static void describe_record(const sg_cli_command *cmd, const sg_cli_opt *opts, int n_opts)
 {
     if (strcmp(cmd->name, describing.self) == 0) return;
     for (int k = 0; k < n_opts; k++) {
         if (strcmp(opts[k].name, describing.option) != 0) continue;
-        if (strstr(describing.owners, cmd->name)) return;  /* a command asked twice */
+        if (list_has(describing.owners, cmd->name)) return;  /* a command asked twice */
         size_t used = strlen(describing.owners);
         snprintf(describing.owners + used, sizeof describing.owners - used, "%s%s", used ? ", " : "",
                  cmd->name);
