@@ -23,11 +23,13 @@
 #include "data/voc.h"
 
 static const sg_cli_command data_cmd = {
-    "data", "steelgrad data inspect DIR [--all]\n       steelgrad data split DIR -o|--out split.csv "
-            "[--ratios 70,15,15] [--seed 42] [--folds K [--fold I]] [--group none|number]",
+    "data", "steelgrad data inspect DIR [--all]\n"
+            "       steelgrad data split DIR -o|--out split.csv [--ratios 70,15,15] [--seed 42]\n"
+            "                            [--folds K [--fold I]] [--group none|number]",
     "Look at a data set, or write a train/val/test split of it as a CSV manifest.\n"
     "DIR: a folder with one sub-folder per class, a VOC folder (annotations/ + images/),\n"
-    "or a CSV manifest (path,label,split)."};
+    "or a CSV manifest (path,label,split). `steelgrad data inspect --help` and\n"
+    "`steelgrad data split --help` describe their options."};
 
 static const sg_cli_command inspect_cmd = {
     "data inspect", "steelgrad data inspect DIR [--all]",
