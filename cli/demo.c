@@ -143,16 +143,16 @@ static int count_correct(const sg_tensor *logits, const int32_t *y, int64_t *con
     return correct;
 }
 
-/* One training step: forward onto the tape, loss, backward, optimiser update.
- * The graph is reset first, which hands the previous step's activations back
- * to the arena (no malloc once the first step has sized it). */
 /* Divergence: a loss that is not finite, or above DIVERGED_FACTOR times the
  * first step's loss (cross-entropy of a fresh model is about log K; with too
- * high a learning rate, batch norm keeps the loss finite but huge, ~1e30).
- * Such a loss is left in *step_loss with no update made, and the caller
- * stops and says so. */
+ * high a learning rate, batch norm keeps the loss finite but huge, ~1e30). */
 #define DIVERGED_FACTOR 1000.0
 
+/* One training step: forward onto the tape, loss, backward, optimiser update.
+ * The graph is reset first, which hands the previous step's activations back
+ * to the arena (no malloc once the first step has sized it). A loss above
+ * loss_limit (or NaN) is left in *step_loss with no update made: the caller
+ * stops and says so. */
 static sg_err train_step(sg_graph *g, sg_cnn *model, sg_optimizer *opt, float *images,
                          const int32_t *labels, int64_t n, uint64_t seed, uint64_t step,
                          double loss_limit, double *loss_sum, int *correct, float *step_loss)
