@@ -404,7 +404,7 @@ static int check_ratios(const char *text)
     for (const char *p = text;; n++) {
         size_t len = strcspn(p, ",");
         char part[64], *end;
-        if (n == 3) return sg_cli_usage("data split", "--ratios: %s, got '%s' (more than three)", want, text);
+        if (n == 3) return sg_cli_usage("data split", "--ratios: %s, got '%s' (more than three parts)", want, text);
         snprintf(part, sizeof part, "%.*s", (int)(len < sizeof part ? len : sizeof part - 1), p);
         errno = 0;
         v[n] = strtod(part, &end);
@@ -415,7 +415,8 @@ static int check_ratios(const char *text)
         if (!p[len]) break;
         p += len + 1;
     }
-    if (n + 1 != 3) return sg_cli_usage("data split", "--ratios: %s, got '%s' (%d)", want, text, n + 1);
+    if (n + 1 != 3)
+        return sg_cli_usage("data split", "--ratios: %s, got '%s' (%d number%s)", want, text, n + 1, n ? "s" : "");
     if (fabs(sum - 100) > 1e-6)
         return sg_cli_usage("data split", "--ratios: the three percentages must sum to 100, got '%s' (sum %g)",
                             text, sum);
