@@ -6,6 +6,9 @@
  * boxes for VOC), formats, sizes, files that are not usable and why,
  * duplicate files, and anything skipped. split writes a manifest
  * path,label,split with a stratified, seeded split (data/split.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,13 @@
 #include "data/voc.h"
 
 static const sg_cli_command data_cmd = {
-    "data", "steelgrad data inspect DIR\n       steelgrad data split DIR --out split.csv "
-            "[--ratios 70,15,15] [--seed 42] [--folds K --fold I] [--group none|number]",
+    "data", "steelgrad data inspect DIR [--all]\n"
+            "       steelgrad data split DIR -o|--out split.csv [--ratios 70,15,15] [--seed 42]\n"
+            "                            [--folds K [--fold I]] [--group none|number]",
     "Look at a data set, or write a train/val/test split of it as a CSV manifest.\n"
     "DIR: a folder with one sub-folder per class, a VOC folder (annotations/ + images/),\n"
-    "or a CSV manifest (path,label,split)."};
+    "or a CSV manifest (path,label,split). `steelgrad data inspect --help` and\n"
+    "`steelgrad data split --help` describe their options."};
 
 static const sg_cli_command inspect_cmd = {
     "data inspect", "steelgrad data inspect DIR [--all]",
@@ -33,12 +38,13 @@ static const sg_cli_command inspect_cmd = {
 
 static const sg_cli_command split_cmd = {
     "data split",
-    "steelgrad data split DIR --out split.csv [--ratios 70,15,15] [--seed 42] [--folds K --fold I]\n"
-    "                       [--group none|number]",
-    "Stratified split per class, reproducible from the seed. Ratios are train,val,test\n"
-    "(\"80,20\" = train,val; or named: \"train=80,test=20\"); per class every part but the last\n"
-    "gets floor(n * ratio), the last the rest (6 x 300 at 70,15,15 -> 1260/270/270).\n"
-    "--folds K --fold I: stratified k-fold, fold I is val, the rest train.\n"
+    "steelgrad data split DIR -o|--out split.csv [--ratios 70,15,15] [--seed 42]\n"
+    "                       [--folds K [--fold I]] [--group none|number]",
+    "Stratified split per class, reproducible from the seed. --ratios is three percentages\n"
+    "train,val,test, each >= 0, that sum to 100 (\"80,20,0\": no test part); per class every\n"
+    "used part but the last gets floor(n * ratio), the last the rest (6 x 300 at 70,15,15 ->\n"
+    "1260/270/270). --folds K [--fold I]: stratified k-fold instead of ratios, fold I (default\n"
+    "0) is val, the rest train.\n"
     "Files with identical bytes always land in the same part. --group number also keeps\n"
     "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
     "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
@@ -86,6 +92,17 @@ static int by_count(const void *a, const void *b)
     return x->width != y->width ? x->width - y->width : x->height - y->height;
 }
 
+/* The class column: 24 display columns, or the widest class name. */
+static int class_column(const sg_dataset *ds)
+{
+    int width = 24;
+    for (int c = 0; c < ds->n_classes; c++) {
+        int w = sg_cli_display_width(ds->class_names[c]);
+        if (w > width) width = w;
+    }
+    return width;
+}
+
 static void print_classes(const sg_dataset *ds)
 {
     int64_t *counts = calloc((size_t)ds->n_classes + 1, sizeof *counts);
@@ -101,17 +118,19 @@ static void print_classes(const sg_dataset *ds)
     sg_dataset_box_counts(ds, boxes);
     bool has_boxes = false, weighted = sg_class_weights_balanced(counts, ds->n_classes, weights) == SG_OK;
     for (int c = 0; c < ds->n_classes; c++) has_boxes |= boxes[c] > 0;
-    printf("  %-24s %8s%s%s\n", "class", "images", has_boxes ? "    boxes" : "",
+    int width = class_column(ds);
+    char cell[256];
+    printf("  %s %8s%s%s\n", sg_cli_pad(cell, sizeof cell, "class", width), "images", has_boxes ? "    boxes" : "",
            weighted ? "  balanced weight" : "");
     for (int c = 0; c < ds->n_classes; c++) {
-        printf("  %-24s %8lld", ds->class_names[c], (long long)counts[c]);
+        printf("  %s %8lld", sg_cli_pad(cell, sizeof cell, ds->class_names[c], width), (long long)counts[c]);
         if (has_boxes) printf(" %8lld", (long long)boxes[c]);
         if (weighted) printf("  %15.4f", weights[c]);
         printf("\n");
     }
     int unlabelled = 0;
     for (int i = 0; i < ds->n_samples; i++) unlabelled += ds->samples[i].label < 0;
-    if (unlabelled) printf("  %-24s %8d\n", "(no label)", unlabelled);
+    if (unlabelled) printf("  %s %8d\n", sg_cli_pad(cell, sizeof cell, "(no label)", width), unlabelled);
     free(counts);
     free(boxes);
     free(weights);
@@ -330,15 +349,9 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
         fprintf(stderr, "steelgrad data split: --ratios: %s\n", sg_error_message());
         return SG_EXIT_USAGE;
     }
-    if (folds != 0 && (folds < 2 || folds > 1000 || fold < 0 || fold >= folds)) {
-        fprintf(stderr, "steelgrad data split: --folds must be 2..1000 and --fold 0..folds-1 (got %lld, %lld)\n",
-                (long long)folds, (long long)fold);
-        return SG_EXIT_USAGE;
-    }
     bool by_number = strcmp(group, "number") == 0;
     if (!by_number && strcmp(group, "none") != 0) {
-        fprintf(stderr, "steelgrad data split: --group must be none or number, got '%s'\n", group);
-        return SG_EXIT_USAGE;
+        return sg_cli_usage("data split", "--group: expected none or number, got '%s'", group);
     }
     sg_dataset ds;
     const char *kind = open_dataset(dir, false, &ds, &err);
@@ -360,20 +373,54 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
     else printf("ratios %s", ratios_text);
     printf(", seed %lld, groups: %s; %d duplicate file(s) kept in their twin's part\n", (long long)seed, group,
            copies);
-    printf("  %-24s %7s %7s %7s\n", "class", "train", "val", "test");
+    int width = class_column(&ds);
+    char cell[256];
+    printf("  %s %7s %7s %7s\n", sg_cli_pad(cell, sizeof cell, "class", width), "train", "val", "test");
     int64_t total[4] = {0};
     for (int c = -1; c < ds.n_classes; c++) {
         int64_t count[4] = {0};
         for (int i = 0; i < ds.n_samples; i++)
             if (ds.samples[i].label == c) count[ds.samples[i].split]++;
         if (c < 0 && !(count[1] + count[2] + count[3])) continue;
-        printf("  %-24s %7lld %7lld %7lld\n", c < 0 ? "(no label)" : ds.class_names[c], (long long)count[1],
+        printf("  %s %7lld %7lld %7lld\n", sg_cli_pad(cell, sizeof cell, c < 0 ? "(no label)" : ds.class_names[c], width),
+               (long long)count[1],
                (long long)count[2], (long long)count[3]);
         for (int k = 1; k < 4; k++) total[k] += count[k];
     }
-    printf("  %-24s %7lld %7lld %7lld\n", "total", (long long)total[1], (long long)total[2], (long long)total[3]);
+    printf("  %s %7lld %7lld %7lld\n", sg_cli_pad(cell, sizeof cell, "total", width), (long long)total[1],
+           (long long)total[2], (long long)total[3]);
     printf("wrote %s\n", out);
     sg_dataset_free(&ds);
+    return SG_EXIT_OK;
+}
+
+/* --ratios: exactly three percentages train,val,test, each finite and >= 0,
+ * that sum to 100 (a typo like 50,50,50 is refused, never normalised). */
+static int check_ratios(const char *text)
+{
+    static const char *want = "expected three percentages train,val,test, each >= 0, that sum to 100";
+    double v[3], sum = 0;
+    int n = 0;
+    for (const char *p = text;; n++) {
+        size_t len = strcspn(p, ",");
+        char part[64], *end;
+        if (n == 3) return sg_cli_usage("data split", "--ratios: %s, got '%s' (more than three parts)", want, text);
+        snprintf(part, sizeof part, "%.*s", (int)(len < sizeof part ? len : sizeof part - 1), p);
+        errno = 0;
+        v[n] = strtod(part, &end);
+        if (len == 0 || len >= sizeof part || *end || errno || isspace((unsigned char)part[0]) || !isfinite(v[n]))
+            return sg_cli_usage("data split", "--ratios: '%.*s' is not a number (%s)", (int)len, p, want);
+        if (v[n] < 0) return sg_cli_usage("data split", "--ratios: %s is negative (%s)", part, want);
+        sum += v[n];
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    if (n + 1 != 3)
+        return sg_cli_usage("data split", "--ratios: %s, got '%s' (%d number%s)", want, text, n + 1, n ? "s" : "");
+    if (fabs(sum - 100) > 1e-6)
+        return sg_cli_usage("data split", "--ratios: the three percentages must sum to 100, got '%s' (sum %g)",
+                            text, sum);
+    if (!(v[0] > 0)) return sg_cli_usage("data split", "--ratios: the train part must be > 0, got '%s'", text);
     return SG_EXIT_OK;
 }
 
@@ -385,8 +432,7 @@ int cmd_data(int argc, char **argv)
         int n_pos;
         int rc = sg_cli_parse(&data_cmd, argc, argv, NULL, 0, pos, 0, &n_pos, &done);
         if (done) return rc;  /* --help */
-        fprintf(stderr, "steelgrad data: expected 'inspect DIR' or 'split DIR --out FILE' (see --help)\n");
-        return SG_EXIT_USAGE;
+        return sg_cli_usage("data", "expected 'inspect DIR' or 'split DIR --out FILE' (see steelgrad data --help)");
     }
     char *dirs[1];
     int n_dirs;
@@ -396,27 +442,38 @@ int cmd_data(int argc, char **argv)
         sg_cli_opt opts[] = {{.name = "all", .type = SG_OPT_FLAG, .dest = &all, .help = "list every skipped file, warning and duplicate"}};
         int rc = sg_cli_parse(&inspect_cmd, argc - 1, argv + 1, opts, 1, dirs, 1, &n_dirs, &done);
         if (done) return rc;
-        if (n_dirs != 1) {
-            fprintf(stderr, "steelgrad data inspect: expected one DIR (see --help)\n");
-            return SG_EXIT_USAGE;
-        }
+        if (n_dirs != 1) return sg_cli_usage("data inspect", "expected one DIR (see steelgrad data inspect --help)");
         return inspect(dirs[0], all);
     }
-    char *out = NULL, *ratios = "70,15,15", *group = "none";
-    int64_t seed = 42, folds = 0, fold = 0;
+    char *out = NULL, *ratios = NULL, *group = "none";
+    int64_t seed = 42, folds = 0, fold = -1;  /* 0, -1: not given */
     sg_cli_opt opts[] = {
-        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .help = "the manifest to write (path,label,split)"},
-        {.name = "ratios", .type = SG_OPT_STRING, .dest = &ratios, .help = "train,val,test percentages or fractions (default 70,15,15)"},
-        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .help = "random seed (default 42)"},
-        {.name = "folds", .type = SG_OPT_INT, .dest = &folds, .help = "k for stratified k-fold (replaces --ratios)"},
-        {.name = "fold", .type = SG_OPT_INT, .dest = &fold, .help = "which fold is val, 0..k-1 (default 0)"},
-        {.name = "group", .type = SG_OPT_STRING, .dest = &group, .help = "none, or number: same class + number stay together"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .short_name = 'o', .arg = "FILE.csv",
+         .help = "the manifest to write (path,label,split; required)"},
+        {.name = "ratios", .type = SG_OPT_STRING, .dest = &ratios, .arg = "T,V,E",
+         .help = "train,val,test percentages, each >= 0, summing to 100 (default 70,15,15)"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .min = 0, .max = SG_CLI_NO_MAX,
+         .help = "random seed (default 42)"},
+        {.name = "folds", .type = SG_OPT_INT, .dest = &folds, .min = 2, .max = 1000, .arg = "K",
+         .help = "k for stratified k-fold (replaces --ratios)"},
+        {.name = "fold", .type = SG_OPT_INT, .dest = &fold, .min = 0, .max = 999, .arg = "I",
+         .help = "with --folds: which fold is val, < K (default 0)"},
+        {.name = "group", .type = SG_OPT_STRING, .dest = &group, .arg = "MODE",
+         .help = "none (default), or number: same class + number stay together"},
     };
-    int rc = sg_cli_parse(&split_cmd, argc - 1, argv + 1, opts, 6, dirs, 1, &n_dirs, &done);
+    int rc = sg_cli_parse(&split_cmd, argc - 1, argv + 1, opts, sizeof opts / sizeof opts[0], dirs, 1, &n_dirs,
+                          &done);
     if (done) return rc;
-    if (n_dirs != 1 || !out) {
-        fprintf(stderr, "steelgrad data split: expected DIR and --out FILE (see --help)\n");
-        return SG_EXIT_USAGE;
-    }
+    if (n_dirs != 1 || !out)
+        return sg_cli_usage("data split", "expected DIR and --out FILE (see steelgrad data split --help)");
+    if (fold >= 0 && !folds) return sg_cli_usage("data split", "--fold requires --folds K (the number of folds)");
+    if (folds && ratios)
+        return sg_cli_usage("data split", "--ratios and --folds exclude each other (k-fold sets its own parts)");
+    if (folds && fold >= folds)
+        return sg_cli_usage("data split", "--fold: expected an integer in 0..%lld (--folds %lld), got '%lld'",
+                            (long long)folds - 1, (long long)folds, (long long)fold);
+    if (fold < 0) fold = 0;
+    if (!ratios) ratios = "70,15,15";
+    else if ((rc = check_ratios(ratios)) != SG_EXIT_OK) return rc;
     return split(dirs[0], out, ratios, seed, folds, fold, group);
 }

@@ -26,7 +26,9 @@
 #include "optim/optim.h"
 
 static const sg_cli_command demo_cmd = {
-    "demo", "steelgrad demo [--task synth|toy] [--seed N] [--out DIR] [--epochs N] [--log FILE.jsonl]",
+    "demo",
+    "steelgrad demo [--task synth|toy] [--seed N] [-o|--out DIR] [--epochs N] [--train N] [--test N]\n"
+    "               [--batch N] [--lr X] [--log FILE.jsonl]",
     "Generate images, train a small CNN on them, evaluate it on held-out images and write\n"
     "DIR/final.safetensors and DIR/metrics.json (with the confusion matrix). Needs no data\n"
     "and no network. Tasks:\n"
@@ -141,12 +143,19 @@ static int count_correct(const sg_tensor *logits, const int32_t *y, int64_t *con
     return correct;
 }
 
+/* Divergence: a loss that is not finite, or above DIVERGED_FACTOR times the
+ * first step's loss (cross-entropy of a fresh model is about log K; with too
+ * high a learning rate, batch norm keeps the loss finite but huge, ~1e30). */
+#define DIVERGED_FACTOR 1000.0
+
 /* One training step: forward onto the tape, loss, backward, optimiser update.
  * The graph is reset first, which hands the previous step's activations back
- * to the arena (no malloc once the first step has sized it). */
+ * to the arena (no malloc once the first step has sized it). A loss above
+ * loss_limit (or NaN) is left in *step_loss with no update made: the caller
+ * stops and says so. */
 static sg_err train_step(sg_graph *g, sg_cnn *model, sg_optimizer *opt, float *images,
                          const int32_t *labels, int64_t n, uint64_t seed, uint64_t step,
-                         double *loss_sum, int *correct)
+                         double loss_limit, double *loss_sum, int *correct, float *step_loss)
 {
     sg_graph_reset(g);
     sg_graph_set_seed(g, seed, step);
@@ -156,6 +165,8 @@ static sg_err train_step(sg_graph *g, sg_cnn *model, sg_optimizer *opt, float *i
     sg_tensor *logits = sg_cnn_forward(g, model, x);
     sg_tensor *loss = sg_cross_entropy(g, logits, labels, NULL);
     if (!loss) return sg_graph_error(g);
+    *step_loss = loss->data[0];
+    if (!(*step_loss <= loss_limit)) return SG_OK;  /* NaN too */
     sg_err err = sg_graph_backward(g, loss);
     if (err != SG_OK) return err;
     err = sg_optimizer_step(opt, &model->params);
@@ -250,36 +261,34 @@ int cmd_demo(int argc, char **argv)
                    .out = "runs/demo", .log = NULL, .task_name = tasks[0].name};
     bool done;
     sg_cli_opt opts[] = {
-        {.name = "task", .type = SG_OPT_STRING, .dest = &o.task_name, .help = "synth (default) or toy"},
-        {.name = "seed", .type = SG_OPT_INT, .dest = &o.seed, .help = "random seed for data, init, flips and shuffling (default 42)"},
-        {.name = "out", .type = SG_OPT_STRING, .dest = &o.out, .help = "output directory (default runs/demo)"},
-        {.name = "epochs", .type = SG_OPT_INT, .dest = &o.epochs, .help = "passes over the training images (synth 6, toy 3)"},
-        {.name = "train", .type = SG_OPT_INT, .dest = &o.train_n, .help = "training images (synth 2800, toy 2048)"},
-        {.name = "test", .type = SG_OPT_INT, .dest = &o.test_n, .help = "held-out images (synth 700, toy 512)"},
-        {.name = "batch", .type = SG_OPT_INT, .dest = &o.batch, .help = "batch size (default 32)"},
-        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &o.lr, .help = "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
-        {.name = "log", .type = SG_OPT_STRING, .dest = &o.log, .help = "append one JSON object per epoch to this file"},
+        {.name = "task", .type = SG_OPT_STRING, .dest = &o.task_name, .arg = "NAME", .help = "synth (default) or toy"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &o.seed, .min = 0, .max = SG_CLI_NO_MAX,
+         .help = "random seed for data, init, flips and shuffling (default 42)"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &o.out, .short_name = 'o', .arg = "DIR",
+         .help = "output directory (default runs/demo)"},
+        {.name = "epochs", .type = SG_OPT_INT, .dest = &o.epochs, .min = 1, .max = 100000,
+         .help = "passes over the training images (synth 6, toy 3)"},
+        {.name = "train", .type = SG_OPT_INT, .dest = &o.train_n, .min = 1, .max = 1000000,
+         .help = "training images (synth 2800, toy 2048)"},
+        {.name = "test", .type = SG_OPT_INT, .dest = &o.test_n, .min = 1, .max = 1000000,
+         .help = "held-out images (synth 700, toy 512)"},
+        {.name = "batch", .type = SG_OPT_INT, .dest = &o.batch, .min = 1, .max = 4096, .help = "batch size (default 32)"},
+        {.name = "lr", .type = SG_OPT_FLOAT, .dest = &o.lr, .min = 0, .above_min = true,
+         .help = "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
+        {.name = "log", .type = SG_OPT_STRING, .dest = &o.log, .arg = "FILE.jsonl",
+         .help = "append one JSON object per epoch to this file"},
     };
     int rc = sg_cli_parse(&demo_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,
                           NULL, &done);
     if (done) return rc;
     for (size_t t = 0; t < sizeof tasks / sizeof tasks[0]; t++)
         if (strcmp(o.task_name, tasks[t].name) == 0) o.task = &tasks[t];
-    if (!o.task) {
-        fprintf(stderr, "steelgrad demo: unknown --task '%s' (synth or toy)\n", o.task_name);
-        return SG_EXIT_USAGE;
-    }
+    if (!o.task) return sg_cli_usage("demo", "--task: expected synth or toy, got '%s'", o.task_name);
+    /* The ranges above refuse -1, so -1 still means "not given". */
     if (o.epochs == -1) o.epochs = o.task->epochs;
     if (o.train_n == -1) o.train_n = o.task->train_n;
     if (o.test_n == -1) o.test_n = o.task->test_n;
     if (o.lr == -1) o.lr = o.task->lr;
-    if (o.seed < 0 || o.epochs < 1 || o.train_n < 1 || o.test_n < 1 || o.batch < 1 || o.lr <= 0 ||
-        o.train_n > 1000000 || o.test_n > 1000000 || o.batch > 4096)
-    {
-        sg_cli_fail("demo", "--seed >= 0, --epochs/--train/--test/--batch >= 1 (train/test "
-                            "<= 1e6, batch <= 4096) and --lr > 0 are required");
-        return SG_EXIT_USAGE;
-    }
     o.size = o.task->size;
     sg_err err = sg_mkdir_p(o.out);
     if (err != SG_OK) return sg_cli_fail_err("demo", err);
@@ -317,7 +326,7 @@ int cmd_demo(int argc, char **argv)
            (long long)o.size, (long long)o.size, o.task->classes,
            (long long)sg_params_count(&model.params), sg_threads());
 
-    double t0 = seconds_now(), train_acc = 0;
+    double t0 = seconds_now(), train_acc = 0, first_loss = 0;
     /* Training images are task indices [0, train_n); held-out ones
      * [train_n, train_n + test_n). */
     sg_parallel_for(o.train_n + o.test_n, 16, generate_range, &data);
@@ -333,9 +342,23 @@ int cmd_demo(int argc, char **argv)
             int64_t nb = o.train_n - b < o.batch ? o.train_n - b : o.batch;
             fill_batch(&data, order, b, nb, o.task->flips ? &flip_key : NULL, x, y);
             sg_optimizer_set_lr(opt, o.lr * 0.5 * (1.0 + cos(3.141592653589793 * (double)step / (double)total_steps)));
-            err = train_step(g, &model, opt, x, y, nb, (uint64_t)o.seed, step++, &loss_sum, &correct);
+            float step_loss = 0;
+            double limit = step == 0 ? INFINITY : DIVERGED_FACTOR * fmax(first_loss, 1.0);
+            err = train_step(g, &model, opt, x, y, nb, (uint64_t)o.seed, step++, limit, &loss_sum, &correct,
+                             &step_loss);
             if (err != SG_OK) {
                 rc = sg_cli_fail_err("demo", err);
+                goto cleanup;
+            }
+            if (step == 1) first_loss = step_loss;
+            if (!(step_loss <= limit)) {
+                char what[96];
+                if (isfinite(step_loss))
+                    snprintf(what, sizeof what, "%g (over %g x the first step's %g)", step_loss, DIVERGED_FACTOR,
+                             first_loss);
+                else snprintf(what, sizeof what, "%s", isnan(step_loss) ? "NaN" : "inf");
+                rc = sg_cli_fail("demo", "loss became %s at epoch %lld, step %lld (lr %g); try a lower --lr", what,
+                                 (long long)epoch + 1, (long long)(b / o.batch) + 1, o.lr);
                 goto cleanup;
             }
         }
@@ -356,18 +379,27 @@ int cmd_demo(int argc, char **argv)
         rc = sg_cli_fail_err("demo", err);
         goto cleanup;
     }
+    if (!isfinite(test_loss)) {
+        rc = sg_cli_fail("demo", "loss became %s on the held-out images after epoch %lld (lr %g); try a lower --lr",
+                         isnan(test_loss) ? "NaN" : "inf", (long long)o.epochs, o.lr);
+        goto cleanup;
+    }
     double seconds = seconds_now() - t0;
     size_t peak = sg_graph_peak_bytes(g);
     printf("held-out: loss %.4f, accuracy %.4f (%lld images); %.1f s; peak arena %zu bytes\n",
            test_loss, test_acc, (long long)o.test_n, seconds, peak);
-    printf("held-out accuracy per class:");
+    /* Recall per class: the diagonal over the row of the confusion matrix. */
+    int width = 5;
+    for (int k = 0; k < o.task->classes; k++)
+        if (sg_cli_display_width(o.task->class_names[k]) > width) width = sg_cli_display_width(o.task->class_names[k]);
+    char cell[128];
+    printf("held-out accuracy per class (recall):\n  %s  recall  images\n", sg_cli_pad(cell, sizeof cell, "class", width));
     for (int k = 0; k < o.task->classes; k++) {
         int64_t row = 0;
         for (int c = 0; c < o.task->classes; c++) row += confusion[k * o.task->classes + c];
-        printf(" %s %.3f", o.task->class_names[k],
-               row ? (double)confusion[k * o.task->classes + k] / (double)row : 0.0);
+        printf("  %s  %6.3f  %6lld\n", sg_cli_pad(cell, sizeof cell, o.task->class_names[k], width),
+               row ? (double)confusion[k * o.task->classes + k] / (double)row : 0.0, (long long)row);
     }
-    printf("\n");
 
     char path[4096], seed_text[32], classes[512] = "";
     snprintf(seed_text, sizeof seed_text, "%lld", (long long)o.seed);

@@ -8,7 +8,7 @@
 #include "data/image.h"
 
 static const sg_cli_command image_cmd = {
-    "image", "steelgrad image decode FILE --output IMG.npy [--max-pixels N]",
+    "image decode", "steelgrad image decode FILE -o|--output IMG.npy [--max-pixels N]",
     "Decode a BMP, PNM, PNG or JPEG file and write its pixels as a uint8 .npy array of shape\n"
     "H x W x C (C = 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA/CMYK). 16-bit samples are scaled to\n"
     "8 bits with rounding (v * 255 / 65535)."};
@@ -21,15 +21,15 @@ int cmd_image(int argc, char **argv)
     int n_pos;
     bool done;
     sg_cli_opt opts[] = {
-        {.name = "output", .type = SG_OPT_STRING, .dest = &output, .help = "the .npy file to write (required)"},
-        {.name = "max-pixels", .type = SG_OPT_INT, .dest = &max_pixels, .help = "refuse images with more pixels (default 2^28)"},
+        {.name = "output", .type = SG_OPT_STRING, .dest = &output, .short_name = 'o', .arg = "IMG.npy",
+         .help = "the .npy file to write (required)"},
+        {.name = "max-pixels", .type = SG_OPT_INT, .dest = &max_pixels, .min = 1, .max = 4294967296.0,
+         .help = "refuse images with more pixels (default 2^28)"},
     };
     int rc = sg_cli_parse(&image_cmd, argc, argv, opts, 2, pos, 2, &n_pos, &done);
     if (done) return rc;
-    if (n_pos != 2 || strcmp(pos[0], "decode") != 0 || !output || max_pixels < 1) {
-        fprintf(stderr, "steelgrad image: expected 'image decode FILE --output IMG.npy' (see --help)\n");
-        return SG_EXIT_USAGE;
-    }
+    if (n_pos != 2 || strcmp(pos[0], "decode") != 0 || !output)
+        return sg_cli_usage("image", "expected 'image decode FILE --output IMG.npy' (see steelgrad image decode --help)");
     sg_image img;
     sg_image_limits lim = {max_pixels};
     sg_err err = sg_image_read(pos[1], &lim, &img);

@@ -45,9 +45,13 @@ static int inspect_safetensors(const char *path)
     for (int i = 0; i < f.count; i++) total += f.tensors[i].numel;
     printf("%s: safetensors, %d tensors, %lld values\n", path, f.count, (long long)total);
     for (int i = 0; i < f.meta_count; i++) printf("  metadata %s = %s\n", f.meta_keys[i], f.meta_values[i]);
+    int width = 48;
+    for (int i = 0; i < f.count; i++)
+        if (sg_cli_display_width(f.tensors[i].name) > width) width = sg_cli_display_width(f.tensors[i].name);
     for (int i = 0; i < f.count; i++) {
         const sg_st_tensor *t = &f.tensors[i];
-        printf("  %-48s %-5s ", t->name, sg_dtype_name(t->dtype));
+        char cell[1024];
+        printf("  %s %-5s ", sg_cli_pad(cell, sizeof cell, t->name, width), sg_dtype_name(t->dtype));
         print_shape(t->shape, t->ndim);
         printf("\n");
     }
@@ -62,9 +66,6 @@ int cmd_inspect(int argc, char **argv)
     bool done;
     int rc = sg_cli_parse(&inspect_cmd, argc, argv, NULL, 0, files, 1, &n_files, &done);
     if (done) return rc;
-    if (n_files != 1) {
-        fprintf(stderr, "steelgrad inspect: expected one FILE (see --help)\n");
-        return SG_EXIT_USAGE;
-    }
+    if (n_files != 1) return sg_cli_usage("inspect", "expected one FILE (see steelgrad inspect --help)");
     return ends_with(files[0], ".npy") ? inspect_npy(files[0]) : inspect_safetensors(files[0]);
 }

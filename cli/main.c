@@ -1,17 +1,15 @@
-/* cli/main.c - `steelgrad <command> ...`: the command table and dispatch. */
+/* cli/main.c - `steelgrad <command> ...`: the command table and dispatch.
+ *
+ * `help`, `version` and the top-level --help / -h / --version / -v need no
+ * environment: SG_THREADS and SG_ISA are applied by each command's option
+ * parser, after its --help (cli/cli.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "core/init.h"
 
-typedef struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} command;
-
-static const command commands[] = {
+static const sg_cli_entry commands[] = {
     {"info", cmd_info, "version, compiler, CPU features, ISA in use, threads"},
     {"inspect", cmd_inspect, "tensors of a .safetensors or .npy file: names, dtypes, shapes"},
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
@@ -21,33 +19,73 @@ static const command commands[] = {
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
+/* Commands whose next word selects an option table (and a --help) of its own. */
+static const char *const subcommands[] = {"data inspect", "data split", "image decode"};
+enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
+
 static void usage(FILE *out)
 {
+    char cell[64];
     fprintf(out, "steelgrad %s - deep learning for steel surface inspection\n\n"
                  "usage: steelgrad <command> [options]   (steelgrad <command> --help for more)\n\n"
                  "commands:\n", SG_VERSION);
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nenvironment: SG_THREADS=N (threads), SG_ISA=scalar|avx2|avx512|neon (kernels)\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, commands[i].name, 10), commands[i].summary);
+    fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, "help", 10), "help CMD [SUB]: the same as CMD [SUB] --help");
+    fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, "version", 10), "the version (also --version, -v)");
+    fprintf(out, "\nenvironment: SG_THREADS=N (threads, 1..256), SG_ISA=scalar|avx2|avx512|neon (kernels)\n"
+                 "exit codes: 0 success, 1 the work failed (bad file, divergence, full disk),\n"
+                 "            2 usage error (bad option or value, bad SG_THREADS / SG_ISA)\n");
+}
+
+static const sg_cli_entry *find(const char *name)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0) return &commands[i];
+    return NULL;
+}
+
+/* `steelgrad help CMD [SUB]` runs `CMD [SUB] --help`: the same text by construction. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return SG_EXIT_OK;
+    }
+    const sg_cli_entry *e = find(argv[2]);
+    if (!e || argc > 4 || (argc == 4 && !sg_cli_is_subcommand(e->name, argv[3]))) {
+        fprintf(stderr, "steelgrad help: unknown command '%s%s%s' (see steelgrad --help)\n", argv[2],
+                argc > 3 ? " " : "", argc > 3 ? argv[3] : "");
+        return SG_EXIT_USAGE;
+    }
+    char help_flag[] = "--help";
+    char *args[4] = {argv[2], argc == 4 ? argv[3] : help_flag, help_flag, NULL};
+    return e->run(argc == 4 ? 3 : 2, args);
 }
 
 int main(int argc, char **argv)
 {
+    sg_cli_set_commands(commands, N_COMMANDS, subcommands, N_SUBCOMMANDS);
     if (argc < 2) {
         usage(stderr);
         return SG_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
         usage(stdout);
         return SG_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(a, "help") == 0) return help(argc, argv);
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0 || strcmp(a, "version") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "steelgrad: %s takes no arguments, got '%s'\n", a, argv[2]);
+            return SG_EXIT_USAGE;
+        }
         printf("steelgrad %s\n", SG_VERSION);
         return SG_EXIT_OK;
     }
-    sg_err err = sg_init();
-    if (err != SG_OK) return sg_cli_fail_err(argv[1], err);
-    for (int i = 0; i < N_COMMANDS; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "steelgrad: unknown command '%s' (see steelgrad --help)\n", argv[1]);
+    const sg_cli_entry *e = find(a);
+    if (e) return e->run(argc - 1, argv + 1);
+    fprintf(stderr, "steelgrad: unknown command '%s' (see steelgrad --help)\n", a);
     return SG_EXIT_USAGE;
 }

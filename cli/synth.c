@@ -9,7 +9,7 @@
 
 static const sg_cli_command synth_cmd = {
     "synth",
-    "steelgrad synth --out DIR [--per-class N] [--size S] [--seed N] [--classes LIST]\n"
+    "steelgrad synth -o|--out DIR [--per-class N] [--size N] [--seed N] [--classes LIST]\n"
     "                [--horizontal-rolling]",
     "Write generated gray images of steel strip: six defect classes resembling NEU's\n"
     "(crazing, inclusion, patches, pitted_surface, rolled-in_scale, scratches) and \"good\".\n"
@@ -51,34 +51,23 @@ int cmd_synth(int argc, char **argv)
     int64_t per_class = 100, size = 200, seed = 42;
     bool horizontal = false;
     const sg_cli_opt opts[] = {
-        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .help = "output folder (created if missing)"},
-        {.name = "per-class", .type = SG_OPT_INT, .dest = &per_class, .help = "images per class (default 100)"},
-        {.name = "size", .type = SG_OPT_INT, .dest = &size, .help = "image side in pixels, 32..1024 (default 200)"},
-        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .help = "random seed, >= 0 (default 42)"},
-        {.name = "classes", .type = SG_OPT_STRING, .dest = &classes, .help = "comma-separated class names (default: all seven)"},
-        {.name = "horizontal-rolling", .type = SG_OPT_FLAG, .dest = &horizontal, .help = "rolling direction along x instead of y"},
+        {.name = "out", .type = SG_OPT_STRING, .dest = &out, .short_name = 'o', .arg = "DIR",
+         .help = "output folder (created if missing; required)"},
+        {.name = "per-class", .type = SG_OPT_INT, .dest = &per_class, .min = 1, .max = 1000000,
+         .help = "images per class (default 100)"},
+        {.name = "size", .type = SG_OPT_INT, .dest = &size, .min = SG_SYNTH_MIN_SIZE, .max = SG_SYNTH_MAX_SIZE,
+         .help = "image side in pixels (default 200)"},
+        {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .min = 0, .max = SG_CLI_NO_MAX,
+         .help = "random seed (default 42)"},
+        {.name = "classes", .type = SG_OPT_STRING, .dest = &classes, .arg = "LIST",
+         .help = "comma-separated class names (default: all seven)"},
+        {.name = "horizontal-rolling", .type = SG_OPT_FLAG, .dest = &horizontal,
+         .help = "rolling direction along x instead of y"},
     };
     bool done;
     int rc = sg_cli_parse(&synth_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
-
-    if (!out || !*out) {
-        fprintf(stderr, "steelgrad synth: --out DIR is required (see --help)\n");
-        return SG_EXIT_USAGE;
-    }
-    if (per_class < 1 || per_class > 1000000) {
-        fprintf(stderr, "steelgrad synth: --per-class must be in 1..1000000, got %lld\n", (long long)per_class);
-        return SG_EXIT_USAGE;
-    }
-    if (size < SG_SYNTH_MIN_SIZE || size > SG_SYNTH_MAX_SIZE) {
-        fprintf(stderr, "steelgrad synth: --size must be in %d..%d, got %lld\n", SG_SYNTH_MIN_SIZE,
-                SG_SYNTH_MAX_SIZE, (long long)size);
-        return SG_EXIT_USAGE;
-    }
-    if (seed < 0) {
-        fprintf(stderr, "steelgrad synth: --seed must be >= 0, got %lld\n", (long long)seed);
-        return SG_EXIT_USAGE;
-    }
+    if (!out || !*out) return sg_cli_usage("synth", "--out DIR is required (see steelgrad synth --help)");
     sg_synth_opts o = sg_synth_defaults();
     o.size = (int)size;
     o.horizontal_rolling = horizontal;

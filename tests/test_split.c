@@ -384,7 +384,7 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s/no/such/dir/s.csv", tmp);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
     /* A VOC folder and a manifest are data sets too. */
-    snprintf(args, sizeof args, "data split " FIXTURES "/voc --out %s --ratios 50,50", csv);
+    snprintf(args, sizeof args, "data split " FIXTURES "/voc --out %s --ratios 50,50,0", csv);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
     sg_test_expect_file_contains(csv, "images/a.png");
     sg_test_remove_tree(tmp);

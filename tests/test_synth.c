@@ -580,7 +580,7 @@ START_TEST(synth_command_rejects_bad_arguments_and_names_unwritable_paths)
     sg_test_expect_file_contains(out, "--out DIR is required");
     snprintf(args, sizeof args, "synth --out %s/d --size 8", tmpdir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
-    sg_test_expect_file_contains(out, "--size must be in 32..1024");
+    sg_test_expect_file_contains(out, "--size: expected an integer in 32..1024, got '8'");
     snprintf(args, sizeof args, "synth --out %s/d --per-class 0", tmpdir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
     snprintf(args, sizeof args, "synth --out %s/d --seed -1", tmpdir);
