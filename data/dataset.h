@@ -74,11 +74,14 @@ typedef struct sg_folder_options {
     bool allow_empty_classes;
 } sg_folder_options;
 
-/* Nesting limit inside a class folder (also stops symbolic-link loops). */
+/* Nesting limit inside a class folder. */
 enum { SG_DATASET_MAX_DEPTH = 16 };
 
 /* Read root/<class>/.../<image>. Errors name the folder: SG_ERR_IO (cannot
- * open), SG_ERR_FORMAT (no class folders, an empty class). opt may be NULL. */
+ * open), SG_ERR_FORMAT (no class folders, an empty class). opt may be NULL.
+ * Each file is taken once (see sg_dataset_take_file); a folder reached a
+ * second time through a symbolic link (a loop) is listed in `skipped` and
+ * not read again. */
 sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, sg_dataset *out);
 void sg_dataset_free(sg_dataset *ds);
 
@@ -124,6 +127,23 @@ typedef struct sg_dir_listing {
 } sg_dir_listing;
 sg_err sg_dir_list(const char *dir, sg_dir_listing *out);
 void sg_dir_listing_free(sg_dir_listing *l);
+
+/* Each file once, for readers that walk folders. A set of files and
+ * folders already seen, by device and inode. */
+typedef struct sg_file_ids sg_file_ids;
+/* NULL with SG_ERR_NOMEM set when out of memory. */
+sg_file_ids *sg_file_ids_new(void);
+void sg_file_ids_free(sg_file_ids *ids);
+/* Add the file `path` as a sample (name, label) if it is a regular file not
+ * seen before (*taken = true); otherwise list it in ds->skipped with the
+ * reason: "broken symbolic link", "symbolic link loop", "not a regular file"
+ * (a FIFO, socket or device, never opened), or "same file as <name> (a
+ * link), counted once". Fails only when out of memory. */
+sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
+                            int label, bool *taken);
+/* Remember the folder `path`; *first_visit is false if it was seen before
+ * (or cannot be stat'ed): a walker that follows links skips it then. */
+sg_err sg_file_ids_enter_folder(sg_file_ids *ids, const char *path, bool *first_visit);
 
 /* "dir/name" (no doubled '/'), malloc'd; NULL with SG_ERR_NOMEM set. An
  * absolute name is returned as is. */
