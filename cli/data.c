@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/hash.h"
@@ -39,7 +40,9 @@ static const sg_cli_command split_cmd = {
     "(\"80,20\" = train,val; or named: \"train=80,test=20\"); per class every part but the last\n"
     "gets floor(n * ratio), the last the rest (6 x 300 at 70,15,15 -> 1260/270/270).\n"
     "--folds K --fold I: stratified k-fold, fold I is val, the rest train.\n"
-    "Files with identical bytes always land in the same part. --group number also keeps\n"
+    "Files that do not decode are left out (listed with the reason). Files with identical\n"
+    "bytes, or identical pixels in any format, always land in the same part; a class with no\n"
+    "image in a part gets a warning. --group number also keeps\n"
     "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
     "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
 
@@ -292,32 +295,30 @@ static int inspect(const char *dir, bool all)
 
 /* ---- split ------------------------------------------------------------------ */
 
-/* Group byte-identical files together (reads every file once). */
-static sg_err group_duplicates(sg_dataset *ds, int *copies)
+/* The output must not be one of the files read: an image of the data set,
+ * or the manifest itself. SG_ERR_INVALID (a usage error) if it is. */
+static sg_err check_output(const char *out, const char *dir, const sg_dataset *ds)
 {
-    int n = ds->n_samples;
-    sg_file_info *info = calloc((size_t)(n ? n : 1), sizeof *info);
-    uint8_t *content = malloc((size_t)(n ? n : 1) * SG_SHA256_BYTES);
-    int64_t *first = malloc((size_t)(n ? n : 1) * sizeof *first);
-    sg_err err = SG_OK;
-    if (!info || !content || !first) err = sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", n);
-    if (err == SG_OK) {
-        sg_dataset_scan(ds, NULL, NULL, info);
-        for (int i = 0; i < n; i++) {
-            if (!info[i].readable) {
-                err = sg_error_set(SG_ERR_IO, "%s", info[i].problem);
-                break;
-            }
-            memcpy(content + (size_t)i * SG_SHA256_BYTES, info[i].content, SG_SHA256_BYTES);
-        }
-    }
-    int64_t c = err == SG_OK ? sg_hash_groups(content, n, first) : 0;
-    if (c < 0) err = SG_ERR_NOMEM;
-    *copies = (int)c;
-    if (err == SG_OK) err = sg_split_merge_groups(ds, first);
+    const char **inputs = malloc((size_t)(ds->n_samples + 1) * sizeof *inputs);
+    if (!inputs) return sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", ds->n_samples);
+    inputs[0] = dir;
+    for (int i = 0; i < ds->n_samples; i++) inputs[i + 1] = ds->samples[i].path;
+    sg_err err = sg_output_check(out, inputs, ds->n_samples + 1);
+    free(inputs);
+    return err;
+}
+
+/* Decode every file: the unusable ones leave the data set (listed in
+ * skipped), and files with identical bytes or identical pixels are grouped
+ * so each set of copies lands in one part. */
+static sg_err prepare(sg_dataset *ds, int *unusable, int *same_bytes, int *same_pixels)
+{
+    sg_file_info *info = calloc((size_t)(ds->n_samples ? ds->n_samples : 1), sizeof *info);
+    if (!info) return sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", ds->n_samples);
+    sg_dataset_scan(ds, sg_image_decode, NULL, info);
+    sg_err err = sg_dataset_drop_unusable(ds, info, unusable);
+    if (err == SG_OK) err = sg_split_group_identical(ds, info, same_bytes, same_pixels);
     free(info);
-    free(content);
-    free(first);
     return err;
 }
 
@@ -343,10 +344,19 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
     sg_dataset ds;
     const char *kind = open_dataset(dir, false, &ds, &err);
     if (err != SG_OK) return sg_cli_fail_err("data split", err);
-    int copies = 0;
+    if ((err = check_output(out, dir, &ds)) != SG_OK) {
+        sg_dataset_free(&ds);
+        if (err != SG_ERR_INVALID) return sg_cli_fail_err("data split", err);
+        fprintf(stderr, "steelgrad data split: --out: %s\n", sg_error_message());
+        return SG_EXIT_USAGE;
+    }
+    int unusable = 0, same_bytes = 0, same_pixels = 0;
     if (ds.n_samples == 0) err = sg_error_set(SG_ERR_FORMAT, "%s: no images", dir);
+    if (err == SG_OK) err = prepare(&ds, &unusable, &same_bytes, &same_pixels);
+    if (err == SG_OK && ds.n_samples == 0)
+        err = sg_error_set(SG_ERR_FORMAT, "%s: none of the %d images decodes (see 'steelgrad data inspect')",
+                           dir, unusable);
     if (err == SG_OK && by_number) err = sg_split_group_by_number(&ds);
-    if (err == SG_OK) err = group_duplicates(&ds, &copies);
     if (err == SG_OK)
         err = folds ? sg_split_kfold(&ds, (int)folds, (int)fold, (uint64_t)seed)
                     : sg_split_stratified(&ds, &ratios, (uint64_t)seed);
@@ -355,11 +365,14 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
         sg_dataset_free(&ds);
         return sg_cli_fail_err("data split", err);
     }
-    printf("%s: %s, %d images in %d classes; ", dir, kind, ds.n_samples, ds.n_classes);
+    printf("%s: %s, %d images in %d classes", dir, kind, ds.n_samples, ds.n_classes);
+    if (unusable) printf(" (%d unusable file(s) left out, listed below)", unusable);
+    printf("; ");
     if (folds) printf("fold %lld of %lld (k-fold) is val", (long long)fold, (long long)folds);
     else printf("ratios %s", ratios_text);
-    printf(", seed %lld, groups: %s; %d duplicate file(s) kept in their twin's part\n", (long long)seed, group,
-           copies);
+    printf(", seed %lld, groups: %s; %d duplicate file(s) (identical bytes) and %d duplicate image(s) "
+           "(identical pixels, different files) kept in their twin's part\n",
+           (long long)seed, group, same_bytes, same_pixels);
     printf("  %-24s %7s %7s %7s\n", "class", "train", "val", "test");
     int64_t total[4] = {0};
     for (int c = -1; c < ds.n_classes; c++) {
@@ -372,6 +385,8 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
         for (int k = 1; k < 4; k++) total[k] += count[k];
     }
     printf("  %-24s %7lld %7lld %7lld\n", "total", (long long)total[1], (long long)total[2], (long long)total[3]);
+    print_notes("skipped", &ds.skipped, -1);
+    print_notes("warnings", &ds.warnings, -1);
     printf("wrote %s\n", out);
     sg_dataset_free(&ds);
     return SG_EXIT_OK;

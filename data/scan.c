@@ -217,3 +217,27 @@ void sg_dataset_scan(const sg_dataset *ds, sg_decode_fn decode, const sg_image_l
     scan_job job = {ds, decode, lim, infos};
     sg_parallel_for(ds->n_samples, 4, scan_range, &job);
 }
+
+sg_err sg_dataset_drop_unusable(sg_dataset *ds, sg_file_info *infos, int *dropped)
+{
+    int kept = 0;
+    sg_err err = SG_OK;
+    *dropped = 0;
+    for (int i = 0; i < ds->n_samples; i++) {
+        sg_sample *s = &ds->samples[i];
+        if (!infos[i].problem[0]) {
+            ds->samples[kept] = *s;
+            infos[kept++] = infos[i];
+            continue;
+        }
+        /* The problem names the file already ("cls/x.png: PNG ..."). */
+        if (err == SG_OK) err = sg_notes_add(&ds->skipped, "%s", infos[i].problem);
+        free(s->path);
+        free(s->name);
+        free(s->group);
+        free(s->boxes);
+        (*dropped)++;
+    }
+    ds->n_samples = kept;
+    return err;
+}

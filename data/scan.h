@@ -54,4 +54,11 @@ sg_err sg_image_probe(const uint8_t *data, size_t len, const char *name, sg_file
 void sg_dataset_scan(const sg_dataset *ds, sg_decode_fn decode, const sg_image_limits *lim,
                      sg_file_info *infos);
 
+/* Remove from ds (and from infos, kept in step) every sample whose scan found
+ * a problem - not readable, not an image, not decodable - listing each in
+ * ds->skipped with the reason. *dropped = how many. A split or a loader
+ * calls this so an unusable file never enters a manifest or a batch.
+ * SG_ERR_NOMEM if a note could not be added (the samples are removed anyway). */
+sg_err sg_dataset_drop_unusable(sg_dataset *ds, sg_file_info *infos, int *dropped);
+
 #endif
