@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "core/npy.h"
 #include "data/image.h"
 
@@ -28,6 +29,11 @@ int cmd_image(int argc, char **argv)
     if (done) return rc;
     if (n_pos != 2 || strcmp(pos[0], "decode") != 0 || !output || max_pixels < 1) {
         fprintf(stderr, "steelgrad image: expected 'image decode FILE --output IMG.npy' (see --help)\n");
+        return SG_EXIT_USAGE;
+    }
+    const char *inputs[1] = {pos[1]};
+    if (sg_output_check(output, inputs, 1) != SG_OK) {
+        fprintf(stderr, "steelgrad image: --output: %s\n", sg_error_message());
         return SG_EXIT_USAGE;
     }
     sg_image img;
