@@ -77,7 +77,9 @@ sg_synth_opts sg_synth_defaults(void);
  *   mask[size * size]    255 where the defect changed the surface, else 0 (may be NULL)
  *   boxes[max_boxes]     one box per defect instance (instances whose pixels
  *                        touch count as one, except crossing scratches),
- *                        tight around its mask pixels, in Pascal VOC coordinates
+ *                        tight around its mask pixels but at least 2 pixels
+ *                        wide and high (a 1-pixel extent is grown by the
+ *                        neighbouring column or row), in Pascal VOC coordinates
  *                        like every sg_box (1-based, inclusive: the pixel
  *                        with 0-based column x is x + 1), label = class_id;
  *                        *n_boxes their number (boxes may be NULL to count
