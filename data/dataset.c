@@ -387,26 +387,40 @@ static sg_err ids_insert(sg_file_ids *ids, const struct stat *st, int owner, int
     return SG_OK;
 }
 
-sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
-                            int label, bool *taken)
+sg_err sg_file_ids_take(sg_file_ids *ids, const char *path, int owner, const char **why, int *first)
 {
-    *taken = false;
+    *why = NULL;
+    *first = -2;
     struct stat st, lst;
     if (stat(path, &st) != 0) {
         int e = errno;
         bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
-        return sg_notes_add(&ds->skipped, "%s: %s", name,
-                            link && e == ENOENT ? "broken symbolic link (its target does not exist)"
-                            : link && e == ELOOP ? "symbolic link loop"
-                                                 : strerror(e));
+        *why = link && e == ENOENT ? "broken symbolic link (its target does not exist)"
+               : link && e == ELOOP ? "symbolic link loop"
+                                    : strerror(e);
+        return SG_OK;
     }
-    if (!S_ISREG(st.st_mode)) return sg_notes_add(&ds->skipped, "%s: not a regular file", name);
+    if (!S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        return SG_OK;
+    }
+    sg_err err = ids_insert(ids, &st, owner, first);
+    if (err == SG_OK && *first != -2) *why = "";
+    return err;
+}
+
+sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
+                            int label, bool *taken)
+{
+    *taken = false;
+    const char *why;
     int first;
-    sg_err err = ids_insert(ids, &st, ds->n_samples, &first);
+    sg_err err = sg_file_ids_take(ids, path, ds->n_samples, &why, &first);
     if (err != SG_OK) return err;
-    if (first != -2)
+    if (why && why[0]) return sg_notes_add(&ds->skipped, "%s: %s", name, why);
+    if (why)
         return sg_notes_add(&ds->skipped, "%s: same file as %s (a link), counted once", name,
-                            first >= 0 && first < ds->n_samples ? ds->samples[first].name : "a folder");
+                            first >= 0 && first < ds->n_samples ? ds->samples[first].name : "another");
     *taken = true;
     return sg_dataset_add_sample(ds, path, name, label, NULL);
 }
@@ -414,7 +428,7 @@ sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, 
 sg_err sg_file_ids_enter_folder(sg_file_ids *ids, const char *path, bool *first_visit)
 {
     struct stat st;
-    *first_visit = false;
+    *first_visit = true; /* a folder that cannot be stat'ed is left to the listing to report */
     if (stat(path, &st) != 0) return SG_OK;
     int first;
     sg_err err = ids_insert(ids, &st, -1, &first);

@@ -141,8 +141,15 @@ void sg_file_ids_free(sg_file_ids *ids);
  * link), counted once". Fails only when out of memory. */
 sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
                             int label, bool *taken);
-/* Remember the folder `path`; *first_visit is false if it was seen before
- * (or cannot be stat'ed): a walker that follows links skips it then. */
+/* The check behind sg_dataset_take_file, for walkers that keep their own
+ * lists. *why = NULL: path is a regular file not seen before, now remembered
+ * with `owner`. *why = a reason ("broken symbolic link (...)", "symbolic link
+ * loop", "not a regular file", strerror): skip it. *why = "": a second name of
+ * a file remembered with owner *first. Fails only when out of memory. */
+sg_err sg_file_ids_take(sg_file_ids *ids, const char *path, int owner, const char **why, int *first);
+/* Remember the folder `path`; *first_visit is false if it was seen before:
+ * a walker that follows links skips it then (one that cannot be stat'ed
+ * counts as a first visit, so the listing reports the error). */
 sg_err sg_file_ids_enter_folder(sg_file_ids *ids, const char *path, bool *first_visit);
 
 /* "dir/name" (no doubled '/'), malloc'd; NULL with SG_ERR_NOMEM set. An
