@@ -25,7 +25,7 @@ int sg_synth_class_from_name(const char *name)
 
 sg_synth_opts sg_synth_defaults(void)
 {
-    sg_synth_opts o = {200, (1u << SG_SYNTH_CLASSES) - 1, false};
+    sg_synth_opts o = {.size = 200, .classes = (1u << SG_SYNTH_CLASSES) - 1};
     return o;
 }
 
