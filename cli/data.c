@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/fileio.h"
@@ -18,7 +17,6 @@
 #include "data/hash.h"
 #include "data/scan.h"
 #include "data/split.h"
-#include "data/voc.h"
 
 static const sg_cli_command data_cmd = {
     "data", "steelgrad data inspect DIR\n       steelgrad data split DIR --out split.csv "
@@ -45,25 +43,6 @@ static const sg_cli_command split_cmd = {
     "image in a part gets a warning. --group number also keeps\n"
     "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
     "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
-
-/* ---- opening any kind of data set ---------------------------------------- */
-
-static const char *open_dataset(const char *where, bool allow_empty, sg_dataset *ds, sg_err *err)
-{
-    struct stat st;
-    size_t n = strlen(where);
-    if (stat(where, &st) == 0 && S_ISREG(st.st_mode) && n > 4 && strcmp(where + n - 4, ".csv") == 0) {
-        *err = sg_manifest_read(where, NULL, 0, ds);
-        return "CSV manifest";
-    }
-    if (sg_voc_is_layout(where)) {
-        *err = sg_dataset_from_voc(where, NULL, ds);
-        return "VOC annotations";
-    }
-    sg_folder_options opt = {.allow_empty_classes = allow_empty};
-    *err = sg_dataset_from_folders(where, &opt, ds);
-    return "class folders";
-}
 
 /* Up to `limit` lines of a note list (all when limit < 0). */
 static void print_notes(const char *title, const sg_notes *notes, int limit)
@@ -258,8 +237,8 @@ static void print_decoding(const sg_file_info *info, int n)
 static int inspect(const char *dir, bool all)
 {
     sg_dataset ds;
-    sg_err err;
-    const char *kind = open_dataset(dir, true, &ds, &err);
+    const char *kind;
+    sg_err err = sg_dataset_open(dir, true, &kind, &ds);
     if (err != SG_OK) return sg_cli_fail_err("data inspect", err);
     int n = ds.n_samples;
     int64_t total_boxes = 0;
@@ -305,6 +284,21 @@ static sg_err check_output(const char *out, const char *dir, const sg_dataset *d
     for (int i = 0; i < ds->n_samples; i++) inputs[i + 1] = ds->samples[i].path;
     sg_err err = sg_output_check(out, inputs, ds->n_samples + 1);
     free(inputs);
+    /* A VOC set's annotation files were read too. */
+    static const char *const folders[] = {"annotations", "Annotations", "ANNOTATIONS"};
+    for (int f = 0; f < 3 && err == SG_OK; f++) {
+        char *ann_dir = sg_path_join(dir, folders[f]);
+        sg_dir_listing l = {0};
+        if (ann_dir && sg_dir_list(ann_dir, &l) == SG_OK)
+            for (int i = 0; i < l.n_files && err == SG_OK; i++) {
+                char *path = sg_path_join(ann_dir, l.files[i]);
+                const char *one[1] = {path};
+                if (path) err = sg_output_check(out, one, 1);
+                free(path);
+            }
+        sg_dir_listing_free(&l);
+        free(ann_dir);
+    }
     return err;
 }
 
@@ -342,7 +336,8 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
         return SG_EXIT_USAGE;
     }
     sg_dataset ds;
-    const char *kind = open_dataset(dir, false, &ds, &err);
+    const char *kind;
+    err = sg_dataset_open(dir, false, &kind, &ds);
     if (err != SG_OK) return sg_cli_fail_err("data split", err);
     if ((err = check_output(out, dir, &ds)) != SG_OK) {
         sg_dataset_free(&ds);

@@ -85,6 +85,13 @@ enum { SG_DATASET_MAX_DEPTH = 16 };
 sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, sg_dataset *out);
 void sg_dataset_free(sg_dataset *ds);
 
+/* Any data set by its path, as every command reads one: a file ending in
+ * .csv is a manifest (data/csv.h), a folder with an annotations/ folder is a
+ * VOC set (data/voc.h: NEU-DET, or what `steelgrad synth` writes), anything
+ * else class folders. *kind (may be NULL) = "CSV manifest", "VOC annotations"
+ * or "class folders". Errors as the reader's. */
+sg_err sg_dataset_open(const char *path, bool allow_empty_classes, const char **kind, sg_dataset *out);
+
 /* True for .bmp .pgm .ppm .pbm .pnm .png .jpg .jpeg, any letter case. */
 bool sg_is_image_name(const char *name);
 

@@ -101,11 +101,62 @@ START_TEST(image_decode_refuses_to_overwrite_its_input_and_names_the_users_path)
 }
 END_TEST
 
+/* Before, a broken symbolic link aborted data split and a link loop inflated
+ * the counts of data inspect; now both are listed as skipped with the reason. */
+START_TEST(data_commands_list_broken_links_and_loops_and_count_each_file_once)
+{
+    const char *tmp = sg_test_tmpdir();
+    char out[512], set[512], args[2048];
+    snprintf(out, sizeof out, "%s/out.txt", tmp);
+    snprintf(set, sizeof set, "%s/set", tmp);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(set, "a")), SG_OK);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(set, "b")), SG_OK);
+    uint8_t pixels[4] = {1, 2, 3, 4};
+    sg_image img = {2, 2, 1, 8, pixels};
+    ck_assert_int_eq(sg_png_write(sg_test_path(set, "a/1.png"), &img), SG_OK);
+    pixels[0] = 9;
+    ck_assert_int_eq(sg_png_write(sg_test_path(set, "b/2.png"), &img), SG_OK);
+    ck_assert_int_eq(symlink("missing.png", sg_test_path(set, "a/broken.png")), 0);
+    ck_assert_int_eq(symlink(".", sg_test_path(set, "a/loop")), 0);
+    snprintf(args, sizeof args, "data inspect %s", set);
+    ck_assert_int_eq(sg_test_run_cli(PROMPTLY, args, out), 0);
+    sg_test_expect_file_contains(out, "class folders, 2 classes, 2 images");
+    sg_test_expect_file_contains(out, "a/broken.png: broken symbolic link");
+    sg_test_expect_file_contains(out, "a/loop/: folder already listed");
+    snprintf(args, sizeof args, "data split %s --out %s/split.csv --ratios 50,50", set, tmp);
+    ck_assert_int_eq(sg_test_run_cli(PROMPTLY, args, out), 0);
+    sg_test_expect_file_contains(out, "2 images in 2 classes");
+    sg_test_expect_file_contains(out, "a/broken.png: broken symbolic link");
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
+/* A VOC set's annotation files are inputs of data split too. */
+START_TEST(data_split_refuses_to_overwrite_an_annotation)
+{
+    const char *tmp = sg_test_tmpdir();
+    char out[512];
+    snprintf(out, sizeof out, "%s/out.txt", tmp);
+    size_t n0, n1;
+    unsigned char *before = sg_test_read_bytes("tests/data/datasets/voc/annotations/a.xml", &n0);
+    ck_assert_int_eq(sg_test_run_cli(PROMPTLY, "data split tests/data/datasets/voc --out "
+                                     "tests/data/datasets/voc/annotations/a.xml", out), 2);
+    sg_test_expect_file_contains(out, "refusing to write");
+    unsigned char *after = sg_test_read_bytes("tests/data/datasets/voc/annotations/a.xml", &n1);
+    ck_assert(n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *cli_files_suite(void)
 {
     Suite *s = suite_create("cli_files");
     SG_ADD_TEST(s, a_fifo_named_like_an_image_is_refused_promptly_by_every_reader, 120);
     SG_ADD_TEST(s, image_decode_refuses_to_overwrite_its_input_and_names_the_users_path, 60);
+    SG_ADD_TEST(s, data_commands_list_broken_links_and_loops_and_count_each_file_once, 60);
+    SG_ADD_TEST(s, data_split_refuses_to_overwrite_an_annotation, 60);
     return s;
 }
 
