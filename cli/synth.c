@@ -91,8 +91,13 @@ int cmd_synth(int argc, char **argv)
         if (!o.classes) return SG_EXIT_USAGE;
     }
 
+    /* With --force the library moves a non-empty DIR to DIR.old: say so when it did. */
+    char old[4096];
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/') n--;
+    snprintf(old, sizeof old, "%.*s.old", (int)n, out);
     struct stat st;
-    bool had_files = force && stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+    bool old_existed = stat(old, &st) == 0;
     sg_err err = sg_synth_write(out, &o, (int)per_class, (uint64_t)seed);
     if (err == SG_ERR_INVALID) {  /* a non-empty DIR without --force: change the command */
         fprintf(stderr, "steelgrad synth: --out: %s\n", sg_error_message());
@@ -104,10 +109,6 @@ int cmd_synth(int argc, char **argv)
     printf("wrote %lld images (%d classes x %lld, %lldx%lld) with masks and VOC boxes to %s\n",
            (long long)per_class * n_classes, n_classes, (long long)per_class, (long long)size,
            (long long)size, out);
-    char old[4096];
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/') n--;
-    snprintf(old, sizeof old, "%.*s.old", (int)n, out);
-    if (had_files && stat(old, &st) == 0) printf("the previous contents of %s are now in %s\n", out, old);
+    if (force && !old_existed && stat(old, &st) == 0) printf("the previous contents of %s are now in %s\n", out, old);
     return SG_EXIT_OK;
 }
