@@ -1,11 +1,13 @@
 /* cli/data.c - `steelgrad data inspect DIR` and `steelgrad data split DIR`.
  *
  * DIR is a folder of class folders (DIR/<class>/<image>), a VOC data set
- * (DIR/annotations/<name>.xml + DIR/images/), or a CSV manifest file. inspect
- * reports what a user should know before training: images per class (and
- * boxes for VOC), formats, sizes, files that are not usable and why,
- * duplicate files, and anything skipped. split writes a manifest
- * path,label,split with a stratified, seeded split (data/split.h). */
+ * (DIR/annotations/<name>.xml + DIR/images/[<class>/]), or a CSV manifest
+ * file (sg_dataset_open). inspect reports what a user should know before
+ * training: images per class (and boxes for VOC), formats, sizes, files that
+ * are not usable and why, duplicate files, and anything skipped. split
+ * decodes every file, leaves out the unusable ones, keeps byte and pixel
+ * copies together and writes a manifest path,label,split with a stratified,
+ * seeded split (data/split.h); its --out may not be one of the files read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
