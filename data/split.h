@@ -23,9 +23,12 @@
  *     keying both by "<class>#<k>" makes the two data sets split identically
  *     with the same seed, so a model trained on one is never evaluated on the
  *     other's copy of a training image.
- *   - sg_split_merge_groups with duplicate groups from sg_hash_groups:
- *     byte-identical files (NEU's Pa_101 / Pa_105) go to the same part, so a
- *     duplicate never leaks from train into test.
+ *   - sg_split_group_identical (sg_split_merge_groups over the groups of
+ *     sg_hash_groups): byte-identical files (NEU's Pa_101 / Pa_105) and files
+ *     with identical decoded pixels in any format (a PNG and a BMP of one
+ *     picture) go to the same part, so a copy never leaks from train into
+ *     test. Files that do not decode should leave the data set first
+ *     (sg_dataset_drop_unusable, data/scan.h): a manifest lists images only.
  * A group is cut as a whole: its part is the one in which its first item's
  * position falls, so parts can differ from the rounding rule by less than the
  * size of a group (with one-item groups the rule holds exactly). A group
