@@ -27,7 +27,9 @@ typedef struct sg_file_info {
     int channels, depth;         /* decoded image (0 when not decoded) */
     int64_t bytes;               /* file size */
     uint8_t content[SG_SHA256_BYTES];  /* digest of the bytes */
-    uint8_t pixels[SG_SHA256_BYTES];   /* digest of the decoded image (sg_image_hash) */
+    uint8_t pixels[SG_SHA256_BYTES];   /* digest of the decoded image (sg_image_hash) in its
+                                          simplest lossless form: an alpha opaque everywhere
+                                          dropped, colour with R = G = B everywhere as gray */
     bool readable;               /* the bytes were read (content is valid) */
     bool decoded;                /* pixels is valid */
     char problem[256];           /* "" or why the file is unusable: the reader's or decoder's

@@ -363,28 +363,35 @@ START_TEST(split_leaves_out_unusable_files_and_keeps_pixel_twins_together)
             ck_assert_int_eq(sg_png_write(sg_test_path(dir, name), &img), SG_OK);
             if (k == 3) /* the same picture again, as a BMP */
                 ck_assert_int_eq(sg_bmp_write(sg_test_path(dir, "3_copy.bmp"), &img), SG_OK);
+            if (k == 5 && c == 0) { /* and as colour with R = G = B (a 24-bit BMP) */
+                uint8_t rgb[6 * 4 * 3];
+                for (int i = 0; i < 24; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pixels[i];
+                sg_image colour = {6, 4, 3, 8, rgb};
+                ck_assert_int_eq(sg_bmp_write(sg_test_path(dir, "5_rgb.bmp"), &colour), SG_OK);
+            }
         }
     }
     sg_test_write_bytes(sg_test_path(root, "a/broken.png"), "\x89PNG\r\n\x1a\n", 8);
     sg_dataset ds;
     ck_assert_int_eq(sg_dataset_from_folders(root, NULL, &ds), SG_OK);
-    ck_assert_int_eq(ds.n_samples, 23);
+    ck_assert_int_eq(ds.n_samples, 24);
     sg_file_info *info = calloc((size_t)ds.n_samples, sizeof *info);
     sg_dataset_scan(&ds, sg_image_decode, NULL, info);
     int dropped, same_bytes, same_pixels;
     ck_assert_int_eq(sg_dataset_drop_unusable(&ds, info, &dropped), SG_OK);
     ck_assert_int_eq(dropped, 1);
-    ck_assert_int_eq(ds.n_samples, 22);
+    ck_assert_int_eq(ds.n_samples, 23);
     ck_assert(notes_contain(&ds.skipped, "a/broken.png: "));
     for (int i = 0; i < ds.n_samples; i++) ck_assert_str_ne(ds.samples[i].name, "a/broken.png");
     ck_assert_int_eq(sg_split_group_identical(&ds, info, &same_bytes, &same_pixels), SG_OK);
     ck_assert_int_eq(same_bytes, 0);
-    ck_assert_int_eq(same_pixels, 2);
+    ck_assert_int_eq(same_pixels, 3);
     sg_split_ratios r = {{0, 50, 25, 25}};
     for (uint64_t seed = 0; seed < 20; seed++) {
         ck_assert_int_eq(sg_split_stratified(&ds, &r, seed), SG_OK);
         ck_assert_int_eq(split_of(&ds, "a/3.png"), split_of(&ds, "a/3_copy.bmp"));
         ck_assert_int_eq(split_of(&ds, "b/3.png"), split_of(&ds, "b/3_copy.bmp"));
+        ck_assert_int_eq(split_of(&ds, "a/5.png"), split_of(&ds, "a/5_rgb.bmp"));
         ck_assert_int_eq(ds.warnings.count, 0);
     }
     /* 1 image of class b in all: the rounding rule gives it to the last part, test. */
