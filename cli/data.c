@@ -1,26 +1,27 @@
 /* cli/data.c - `steelgrad data inspect DIR` and `steelgrad data split DIR`.
  *
  * DIR is a folder of class folders (DIR/<class>/<image>), a VOC data set
- * (DIR/annotations/<name>.xml + DIR/images/), or a CSV manifest file. inspect
- * reports what a user should know before training: images per class (and
- * boxes for VOC), formats, sizes, files that are not usable and why,
- * duplicate files, and anything skipped. split writes a manifest
- * path,label,split with a stratified, seeded split (data/split.h). */
+ * (DIR/annotations/<name>.xml + DIR/images/[<class>/]), or a CSV manifest
+ * file (sg_dataset_open). inspect reports what a user should know before
+ * training: images per class (and boxes for VOC), formats, sizes, files that
+ * are not usable and why, duplicate files, and anything skipped. split
+ * decodes every file, leaves out the unusable ones, keeps byte and pixel
+ * copies together and writes a manifest path,label,split with a stratified,
+ * seeded split (data/split.h); its --out may not be one of the files read. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/hash.h"
 #include "data/scan.h"
 #include "data/split.h"
-#include "data/voc.h"
 
 static const sg_cli_command data_cmd = {
     "data", "steelgrad data inspect DIR [--all]\n"
@@ -45,28 +46,11 @@ static const sg_cli_command split_cmd = {
     "used part but the last gets floor(n * ratio), the last the rest (6 x 300 at 70,15,15 ->\n"
     "1260/270/270). --folds K [--fold I]: stratified k-fold instead of ratios, fold I (default\n"
     "0) is val, the rest train.\n"
-    "Files with identical bytes always land in the same part. --group number also keeps\n"
+    "Files that do not decode are left out (listed with the reason). Files with identical\n"
+    "bytes, or identical pixels in any format, always land in the same part; a class with no\n"
+    "image in a part gets a warning. --group number also keeps\n"
     "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
     "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
-
-/* ---- opening any kind of data set ---------------------------------------- */
-
-static const char *open_dataset(const char *where, bool allow_empty, sg_dataset *ds, sg_err *err)
-{
-    struct stat st;
-    size_t n = strlen(where);
-    if (stat(where, &st) == 0 && S_ISREG(st.st_mode) && n > 4 && strcmp(where + n - 4, ".csv") == 0) {
-        *err = sg_manifest_read(where, NULL, 0, ds);
-        return "CSV manifest";
-    }
-    if (sg_voc_is_layout(where)) {
-        *err = sg_dataset_from_voc(where, NULL, ds);
-        return "VOC annotations";
-    }
-    sg_folder_options opt = {.allow_empty_classes = allow_empty};
-    *err = sg_dataset_from_folders(where, &opt, ds);
-    return "class folders";
-}
 
 /* Up to `limit` lines of a note list (all when limit < 0). */
 static void print_notes(const char *title, const sg_notes *notes, int limit)
@@ -274,8 +258,8 @@ static void print_decoding(const sg_file_info *info, int n)
 static int inspect(const char *dir, bool all)
 {
     sg_dataset ds;
-    sg_err err;
-    const char *kind = open_dataset(dir, true, &ds, &err);
+    const char *kind;
+    sg_err err = sg_dataset_open(dir, true, &kind, &ds);
     if (err != SG_OK) return sg_cli_fail_err("data inspect", err);
     int n = ds.n_samples;
     int64_t total_boxes = 0;
@@ -311,32 +295,45 @@ static int inspect(const char *dir, bool all)
 
 /* ---- split ------------------------------------------------------------------ */
 
-/* Group byte-identical files together (reads every file once). */
-static sg_err group_duplicates(sg_dataset *ds, int *copies)
+/* The output must not be one of the files read: an image of the data set,
+ * or the manifest itself. SG_ERR_INVALID (a usage error) if it is. */
+static sg_err check_output(const char *out, const char *dir, const sg_dataset *ds)
 {
-    int n = ds->n_samples;
-    sg_file_info *info = calloc((size_t)(n ? n : 1), sizeof *info);
-    uint8_t *content = malloc((size_t)(n ? n : 1) * SG_SHA256_BYTES);
-    int64_t *first = malloc((size_t)(n ? n : 1) * sizeof *first);
-    sg_err err = SG_OK;
-    if (!info || !content || !first) err = sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", n);
-    if (err == SG_OK) {
-        sg_dataset_scan(ds, NULL, NULL, info);
-        for (int i = 0; i < n; i++) {
-            if (!info[i].readable) {
-                err = sg_error_set(SG_ERR_IO, "%s", info[i].problem);
-                break;
+    const char **inputs = malloc((size_t)(ds->n_samples + 1) * sizeof *inputs);
+    if (!inputs) return sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", ds->n_samples);
+    inputs[0] = dir;
+    for (int i = 0; i < ds->n_samples; i++) inputs[i + 1] = ds->samples[i].path;
+    sg_err err = sg_output_check(out, inputs, ds->n_samples + 1);
+    free(inputs);
+    /* A VOC set's annotation files were read too. */
+    static const char *const folders[] = {"annotations", "Annotations", "ANNOTATIONS"};
+    for (int f = 0; f < 3 && err == SG_OK; f++) {
+        char *ann_dir = sg_path_join(dir, folders[f]);
+        sg_dir_listing l = {0};
+        if (ann_dir && sg_dir_list(ann_dir, &l) == SG_OK)
+            for (int i = 0; i < l.n_files && err == SG_OK; i++) {
+                char *path = sg_path_join(ann_dir, l.files[i]);
+                const char *one[1] = {path};
+                if (path) err = sg_output_check(out, one, 1);
+                free(path);
             }
-            memcpy(content + (size_t)i * SG_SHA256_BYTES, info[i].content, SG_SHA256_BYTES);
-        }
+        sg_dir_listing_free(&l);
+        free(ann_dir);
     }
-    int64_t c = err == SG_OK ? sg_hash_groups(content, n, first) : 0;
-    if (c < 0) err = SG_ERR_NOMEM;
-    *copies = (int)c;
-    if (err == SG_OK) err = sg_split_merge_groups(ds, first);
+    return err;
+}
+
+/* Decode every file: the unusable ones leave the data set (listed in
+ * skipped), and files with identical bytes or identical pixels are grouped
+ * so each set of copies lands in one part. */
+static sg_err prepare(sg_dataset *ds, int *unusable, int *same_bytes, int *same_pixels)
+{
+    sg_file_info *info = calloc((size_t)(ds->n_samples ? ds->n_samples : 1), sizeof *info);
+    if (!info) return sg_error_set(SG_ERR_NOMEM, "out of memory for %d files", ds->n_samples);
+    sg_dataset_scan(ds, sg_image_decode, NULL, info);
+    sg_err err = sg_dataset_drop_unusable(ds, info, unusable);
+    if (err == SG_OK) err = sg_split_group_identical(ds, info, same_bytes, same_pixels);
     free(info);
-    free(content);
-    free(first);
     return err;
 }
 
@@ -345,21 +342,27 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
 {
     sg_split_ratios ratios;
     sg_err err;
-    if (folds == 0 && (err = sg_split_parse_ratios(ratios_text, &ratios)) != SG_OK) {
-        fprintf(stderr, "steelgrad data split: --ratios: %s\n", sg_error_message());
-        return SG_EXIT_USAGE;
-    }
+    if (folds == 0 && (err = sg_split_parse_ratios(ratios_text, &ratios)) != SG_OK)
+        return sg_cli_usage("data split", "--ratios: %s", sg_error_message());
     bool by_number = strcmp(group, "number") == 0;
-    if (!by_number && strcmp(group, "none") != 0) {
+    if (!by_number && strcmp(group, "none") != 0)
         return sg_cli_usage("data split", "--group: expected none or number, got '%s'", group);
-    }
     sg_dataset ds;
-    const char *kind = open_dataset(dir, false, &ds, &err);
+    const char *kind;
+    err = sg_dataset_open(dir, false, &kind, &ds);
     if (err != SG_OK) return sg_cli_fail_err("data split", err);
-    int copies = 0;
+    if ((err = check_output(out, dir, &ds)) != SG_OK) {
+        sg_dataset_free(&ds);
+        if (err != SG_ERR_INVALID) return sg_cli_fail_err("data split", err);
+        return sg_cli_usage("data split", "--out: %s", sg_error_message());
+    }
+    int unusable = 0, same_bytes = 0, same_pixels = 0;
     if (ds.n_samples == 0) err = sg_error_set(SG_ERR_FORMAT, "%s: no images", dir);
+    if (err == SG_OK) err = prepare(&ds, &unusable, &same_bytes, &same_pixels);
+    if (err == SG_OK && ds.n_samples == 0)
+        err = sg_error_set(SG_ERR_FORMAT, "%s: none of the %d images decodes (see 'steelgrad data inspect')",
+                           dir, unusable);
     if (err == SG_OK && by_number) err = sg_split_group_by_number(&ds);
-    if (err == SG_OK) err = group_duplicates(&ds, &copies);
     if (err == SG_OK)
         err = folds ? sg_split_kfold(&ds, (int)folds, (int)fold, (uint64_t)seed)
                     : sg_split_stratified(&ds, &ratios, (uint64_t)seed);
@@ -368,11 +371,14 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
         sg_dataset_free(&ds);
         return sg_cli_fail_err("data split", err);
     }
-    printf("%s: %s, %d images in %d classes; ", dir, kind, ds.n_samples, ds.n_classes);
+    printf("%s: %s, %d images in %d classes", dir, kind, ds.n_samples, ds.n_classes);
+    if (unusable) printf(" (%d unusable file(s) left out, listed below)", unusable);
+    printf("; ");
     if (folds) printf("fold %lld of %lld (k-fold) is val", (long long)fold, (long long)folds);
     else printf("ratios %s", ratios_text);
-    printf(", seed %lld, groups: %s; %d duplicate file(s) kept in their twin's part\n", (long long)seed, group,
-           copies);
+    printf(", seed %lld, groups: %s; %d duplicate file(s) (identical bytes) and %d duplicate image(s) "
+           "(identical pixels, different files) kept in their twin's part\n",
+           (long long)seed, group, same_bytes, same_pixels);
     int width = class_column(&ds);
     char cell[256];
     printf("  %s %7s %7s %7s\n", sg_cli_pad(cell, sizeof cell, "class", width), "train", "val", "test");
@@ -389,6 +395,8 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
     }
     printf("  %s %7lld %7lld %7lld\n", sg_cli_pad(cell, sizeof cell, "total", width), (long long)total[1],
            (long long)total[2], (long long)total[3]);
+    print_notes("skipped", &ds.skipped, -1);
+    print_notes("warnings", &ds.warnings, -1);
     printf("wrote %s\n", out);
     sg_dataset_free(&ds);
     return SG_EXIT_OK;

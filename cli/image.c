@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "core/npy.h"
 #include "data/image.h"
 
@@ -30,6 +31,9 @@ int cmd_image(int argc, char **argv)
     if (done) return rc;
     if (n_pos != 2 || strcmp(pos[0], "decode") != 0 || !output)
         return sg_cli_usage("image", "expected 'image decode FILE --output IMG.npy' (see steelgrad image decode --help)");
+    const char *inputs[1] = {pos[1]};
+    if (sg_output_check(output, inputs, 1) != SG_OK)
+        return sg_cli_usage("image", "--output: %s", sg_error_message());
     sg_image img;
     sg_image_limits lim = {max_pixels};
     sg_err err = sg_image_read(pos[1], &lim, &img);

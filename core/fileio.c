@@ -19,33 +19,67 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-sg_err sg_file_open_regular(const char *path, FILE **f, uint64_t *size)
+/* Open path read-only without ever blocking: O_NONBLOCK makes open() of a
+ * FIFO with no writer return at once instead of waiting for one (and a
+ * device's open not wait for carrier), and fstat() on the descriptor - not
+ * stat() on the name, which could change in between - refuses anything that
+ * is not a regular file. For a regular file O_NONBLOCK changes nothing. */
+static sg_err open_regular_fd(const char *path, int *fd_out, struct stat *st)
 {
-    *f = NULL;
-    *size = 0;
-    FILE *file = fopen(path, "rb");
-    if (!file) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(file);
+    *fd_out = -1;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
         return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
     }
-    *f = file;
-    *size = (uint64_t)st.st_size;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *fd_out = fd;
     return SG_OK;
+}
+
+/* open_regular_fd, as a stdio stream. */
+static sg_err open_regular(const char *path, FILE **f, struct stat *st)
+{
+    int fd;
+    *f = NULL;
+    sg_err err = open_regular_fd(path, &fd, st);
+    if (err != SG_OK) return err;
+    if (!(*f = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(e));
+    }
+    return SG_OK;
+}
+
+sg_err sg_file_open_regular(const char *path, FILE **f, uint64_t *size)
+{
+    struct stat st;
+    *size = 0;
+    sg_err err = open_regular(path, f, &st);
+    if (err == SG_OK) *size = (uint64_t)st.st_size;
+    return err;
 }
 
 sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    /* The size from fstat() is only a hint (pipes, /proc files report 0 and
-     * a file may grow while we read): read until EOF into a growing buffer. */
+    FILE *f;
     struct stat st;
+    sg_err open_err = open_regular(path, &f, &st);
+    if (open_err != SG_OK) return open_err;
+    /* The size from fstat() is only a hint (/proc files report 0 and a file
+     * may grow while we read): read until EOF into a growing buffer. */
     size_t cap = 4096;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (st.st_size > 0) {
         if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
             fclose(f);
             return sg_error_set(SG_ERR_LIMIT, "'%s' is %lld bytes, more than the limit of %zu",
@@ -103,6 +137,13 @@ sg_err sg_file_read_all(const char *path, size_t max_bytes, char **data, size_t 
     return SG_OK;
 }
 
+static void atomic_release(sg_atomic_file *af)
+{
+    free(af->final_path);
+    free(af->tmp_path);
+    *af = (sg_atomic_file){0};
+}
+
 /* A counter makes temporary names unique between threads of one process;
  * the pid makes them unique between processes. */
 static atomic_uint tmp_counter;
@@ -121,6 +162,14 @@ sg_err sg_atomic_open(sg_atomic_file *af, const char *path)
         return sg_error_set(SG_ERR_NOMEM, "out of memory opening '%s'", path);
     }
     memcpy(af->final_path, path, plen + 1);
+    /* rename() would replace a device node, FIFO or folder by a plain file:
+     * an output that exists must be a regular file (or a link to one). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        atomic_release(af);
+        return sg_error_set(SG_ERR_IO, "cannot write '%s': %s", path,
+                            S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+    }
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
         unsigned k = atomic_fetch_add(&tmp_counter, 1);
@@ -138,7 +187,8 @@ sg_err sg_atomic_open(sg_atomic_file *af, const char *path)
             close(fd);
             unlink(af->tmp_path);
         }
-        sg_err err = sg_error_set(SG_ERR_IO, "cannot create '%s': %s", af->tmp_path, strerror(e));
+        /* Named by the user's path: the temporary name means nothing to them. */
+        sg_err err = sg_error_set(SG_ERR_IO, "cannot write '%s': %s", path, strerror(e));
         free(af->final_path);
         free(af->tmp_path);
         *af = (sg_atomic_file){0};
@@ -167,13 +217,6 @@ static void sync_parent_dir(const char *path)
         (void)fsync(fd);
         close(fd);
     }
-}
-
-static void atomic_release(sg_atomic_file *af)
-{
-    free(af->final_path);
-    free(af->tmp_path);
-    *af = (sg_atomic_file){0};
 }
 
 sg_err sg_atomic_commit(sg_atomic_file *af)
@@ -271,5 +314,24 @@ sg_err sg_mkdir_p(const char *path)
         p[i] = saved;
     }
     free(p);
+    return SG_OK;
+}
+
+sg_err sg_output_check(const char *output, const char *const *inputs, int n_inputs)
+{
+    /* Compare what exists: a new file cannot be an input. The same device
+     * and inode catches every other name of the file (hard and symbolic
+     * links, "./a" for "a", "dir/../a"). */
+    struct stat so, si;
+    if (stat(output, &so) != 0) return SG_OK;
+    for (int i = 0; i < n_inputs; i++) {
+        if (!inputs[i] || stat(inputs[i], &si) != 0) continue;
+        if (so.st_dev != si.st_dev || so.st_ino != si.st_ino) continue;
+        if (strcmp(output, inputs[i]) == 0)
+            return sg_error_set(SG_ERR_INVALID, "refusing to write '%s': it is an input of this "
+                                "command (choose another output)", output);
+        return sg_error_set(SG_ERR_INVALID, "refusing to write '%s': it is the input '%s' (choose "
+                            "another output)", output, inputs[i]);
+    }
     return SG_OK;
 }

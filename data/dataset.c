@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 /* ---- notes ---------------------------------------------------------------- */
 
@@ -314,17 +315,148 @@ sg_err sg_dir_list(const char *dir, sg_dir_listing *out)
     return SG_OK;
 }
 
-/* Every folder under a class folder, as paths relative to it ("" is the class
- * folder itself), depth-limited. */
-static sg_err collect_folders(const char *class_dir, const char *rel, int depth, sg_dir_listing *acc,
-                              sg_notes *skipped, const char *class_name)
+/* ---- each file once --------------------------------------------------------- */
+
+/* Open addressing on (device, inode), grown at half load. */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    int owner;  /* the sample index (files), -1 for folders */
+    bool used;
+} file_id;
+
+struct sg_file_ids {
+    size_t cap, count;
+    file_id *slots;
+};
+
+sg_file_ids *sg_file_ids_new(void)
 {
-    sg_err err = list_push(&acc->dirs, &acc->n_dirs, rel);
+    sg_file_ids *ids = calloc(1, sizeof *ids);
+    if (!ids) sg_error_set(SG_ERR_NOMEM, "out of memory for a file set");
+    return ids;
+}
+
+void sg_file_ids_free(sg_file_ids *ids)
+{
+    if (!ids) return;
+    free(ids->slots);
+    free(ids);
+}
+
+static size_t id_hash(dev_t dev, ino_t ino, size_t cap)
+{
+    uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15u ^ (uint64_t)dev * 0xC2B2AE3D27D4EB4Fu;
+    return (size_t)(h ^ h >> 29) & (cap - 1);
+}
+
+/* The slot of (dev, ino): the one holding it, or the empty one it would go in. */
+static file_id *id_slot(const sg_file_ids *ids, dev_t dev, ino_t ino)
+{
+    size_t i = id_hash(dev, ino, ids->cap);
+    while (ids->slots[i].used && !(ids->slots[i].dev == dev && ids->slots[i].ino == ino))
+        i = (i + 1) & (ids->cap - 1);
+    return &ids->slots[i];
+}
+
+/* Remember st's file with `owner`; *first = the owner it already had, or -2 if new. */
+static sg_err ids_insert(sg_file_ids *ids, const struct stat *st, int owner, int *first)
+{
+    if (2 * (ids->count + 1) > ids->cap) {
+        size_t cap = ids->cap ? 2 * ids->cap : 256;
+        file_id *old = ids->slots;
+        size_t old_cap = ids->cap;
+        ids->slots = calloc(cap, sizeof *ids->slots);
+        if (!ids->slots) {
+            ids->slots = old;
+            return sg_error_set(SG_ERR_NOMEM, "out of memory for %zu file ids", cap);
+        }
+        ids->cap = cap;
+        for (size_t k = 0; k < old_cap; k++)
+            if (old[k].used) *id_slot(ids, old[k].dev, old[k].ino) = old[k];
+        free(old);
+    }
+    file_id *slot = id_slot(ids, st->st_dev, st->st_ino);
+    if (slot->used) {
+        *first = slot->owner;
+        return SG_OK;
+    }
+    *slot = (file_id){st->st_dev, st->st_ino, owner, true};
+    ids->count++;
+    *first = -2;
+    return SG_OK;
+}
+
+sg_err sg_file_ids_take(sg_file_ids *ids, const char *path, int owner, const char **why, int *first)
+{
+    *why = NULL;
+    *first = -2;
+    struct stat st, lst;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+        *why = link && e == ENOENT ? "broken symbolic link (its target does not exist)"
+               : link && e == ELOOP ? "symbolic link loop"
+                                    : strerror(e);
+        return SG_OK;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        return SG_OK;
+    }
+    sg_err err = ids_insert(ids, &st, owner, first);
+    if (err == SG_OK && *first != -2) *why = "";
+    return err;
+}
+
+sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
+                            int label, bool *taken)
+{
+    *taken = false;
+    const char *why;
+    int first;
+    sg_err err = sg_file_ids_take(ids, path, ds->n_samples, &why, &first);
     if (err != SG_OK) return err;
+    if (why && why[0]) return sg_notes_add(&ds->skipped, "%s: %s", name, why);
+    if (why)
+        return sg_notes_add(&ds->skipped, "%s: same file as %s (a link), counted once", name,
+                            first >= 0 && first < ds->n_samples ? ds->samples[first].name : "another");
+    *taken = true;
+    return sg_dataset_add_sample(ds, path, name, label, NULL);
+}
+
+sg_err sg_file_ids_enter_folder(sg_file_ids *ids, const char *path, bool *first_visit)
+{
+    struct stat st;
+    *first_visit = true; /* a folder that cannot be stat'ed is left to the listing to report */
+    if (stat(path, &st) != 0) return SG_OK;
+    int first;
+    sg_err err = ids_insert(ids, &st, -1, &first);
+    *first_visit = err == SG_OK && first == -2;
+    return err;
+}
+
+/* ---- class folders ------------------------------------------------------------ */
+
+/* Every folder under a class folder, as paths relative to it ("" is the class
+ * folder itself), depth-limited. A folder reached a second time (a link to
+ * a folder already listed: a loop, or two links to one place) is skipped. */
+static sg_err collect_folders(const char *class_dir, const char *rel, int depth, sg_dir_listing *acc,
+                              sg_notes *skipped, const char *class_name, sg_file_ids *ids)
+{
     char *here = rel[0] ? sg_path_join(class_dir, rel) : copy_string(class_dir);
     if (!here) return SG_ERR_NOMEM;
-    sg_dir_listing l;
-    err = sg_dir_list(here, &l);
+    bool first_visit;
+    sg_err err = sg_file_ids_enter_folder(ids, here, &first_visit);
+    if (err == SG_OK && !first_visit) {
+        err = sg_notes_add(skipped, "%s/%s%s: folder already listed (a symbolic link loop or a second "
+                           "link to it), not read again", class_name, rel, rel[0] ? "/" : "");
+        free(here);
+        return err;
+    }
+    if (err == SG_OK) err = list_push(&acc->dirs, &acc->n_dirs, rel);
+    sg_dir_listing l = {0};
+    if (err == SG_OK) err = sg_dir_list(here, &l);
     free(here);
     if (err != SG_OK) return err;
     for (int i = 0; i < l.n_dirs && err == SG_OK; i++) {
@@ -334,10 +466,10 @@ static sg_err collect_folders(const char *class_dir, const char *rel, int depth,
             break;
         }
         if (depth + 1 > SG_DATASET_MAX_DEPTH)
-            err = sg_notes_add(skipped, "%s/%s/: folder nested deeper than %d levels (a link loop?)",
+            err = sg_notes_add(skipped, "%s/%s/: folder nested deeper than %d levels",
                                class_name, sub, SG_DATASET_MAX_DEPTH);
         else
-            err = collect_folders(class_dir, sub, depth + 1, acc, skipped, class_name);
+            err = collect_folders(class_dir, sub, depth + 1, acc, skipped, class_name, ids);
         free(sub);
     }
     sg_dir_listing_free(&l);
@@ -348,14 +480,14 @@ static sg_err collect_folders(const char *class_dir, const char *rel, int depth,
  * orders folders by their whole path string, then each folder's files are
  * sorted. Sorting the relative paths with strcmp gives the same order, since
  * every path shares the class folder prefix. */
-static sg_err read_class(sg_dataset *ds, const char *root, int label)
+static sg_err read_class(sg_dataset *ds, const char *root, int label, sg_file_ids *ids)
 {
     const char *class_name = ds->class_names[label];
     char *class_dir = sg_path_join(root, class_name);
     if (!class_dir) return SG_ERR_NOMEM;
     sg_dir_listing folders = {0};
-    sg_err err = collect_folders(class_dir, "", 0, &folders, &ds->skipped, class_name);
-    if (err == SG_OK)
+    sg_err err = collect_folders(class_dir, "", 0, &folders, &ds->skipped, class_name, ids);
+    if (err == SG_OK && folders.n_dirs > 1)
         qsort(folders.dirs, (size_t)folders.n_dirs, sizeof *folders.dirs, compare_strings);
     for (int f = 0; f < folders.n_dirs && err == SG_OK; f++) {
         const char *rel = folders.dirs[f];
@@ -367,9 +499,10 @@ static sg_err read_class(sg_dataset *ds, const char *root, int label)
         for (int i = 0; i < l.n_files && err == SG_OK; i++) {
             char *name = sg_path_join(prefix, l.files[i]);
             char *path = name ? sg_path_join(root, name) : NULL;
+            bool taken;
             if (!name || !path) err = SG_ERR_NOMEM;
             else if (sg_is_image_name(l.files[i]))
-                err = sg_dataset_add_sample(ds, path, name, label, NULL);
+                err = sg_dataset_take_file(ds, ids, path, name, label, &taken);
             else
                 err = sg_notes_add(&ds->skipped, "%s: not an image file name (expected .bmp .pgm "
                                    ".ppm .pbm .pnm .png .jpg .jpeg)", name);
@@ -391,13 +524,16 @@ sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, s
     if (!opt) opt = &defaults;
     sg_err err = sg_dataset_init(out, root);
     if (err != SG_OK) return err;
+    sg_file_ids *ids = NULL;
     struct stat st;
     if (stat(root, &st) != 0) {
         err = sg_error_set(SG_ERR_IO, "cannot open data folder '%s': %s", root, strerror(errno));
         goto fail;
     }
     if (!S_ISDIR(st.st_mode)) {
-        err = sg_error_set(SG_ERR_IO, "'%s' is not a folder (expected one sub-folder per class)", root);
+        err = S_ISREG(st.st_mode)
+                  ? sg_error_set(SG_ERR_IO, "'%s' is not a folder (expected one sub-folder per class)", root)
+                  : sg_error_set(SG_ERR_IO, "%s: not a regular file (nor a folder of class folders)", root);
         goto fail;
     }
     sg_dir_listing top;
@@ -412,9 +548,13 @@ sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, s
                            "e.g. %s/<class>/image.png)", root, root);
         goto fail;
     }
+    ids = sg_file_ids_new();
+    if (!ids) err = SG_ERR_NOMEM;
+    bool first_visit;
+    if (err == SG_OK) err = sg_file_ids_enter_folder(ids, root, &first_visit);
     for (int c = 0; c < out->n_classes && err == SG_OK; c++) {
         int before = out->n_samples;
-        err = read_class(out, root, c);
+        err = read_class(out, root, c, ids);
         if (err == SG_OK && out->n_samples == before) {
             if (opt->allow_empty_classes)
                 err = sg_notes_add(&out->warnings, "%s/: class folder has no image files",
@@ -424,6 +564,7 @@ sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, s
                                    ".ppm .pbm .pnm .png .jpg .jpeg)", root, out->class_names[c]);
         }
     }
+    sg_file_ids_free(ids);
     if (err == SG_OK) return SG_OK;
 fail:
     sg_dataset_free(out);

@@ -74,13 +74,23 @@ typedef struct sg_folder_options {
     bool allow_empty_classes;
 } sg_folder_options;
 
-/* Nesting limit inside a class folder (also stops symbolic-link loops). */
+/* Nesting limit inside a class folder. */
 enum { SG_DATASET_MAX_DEPTH = 16 };
 
 /* Read root/<class>/.../<image>. Errors name the folder: SG_ERR_IO (cannot
- * open), SG_ERR_FORMAT (no class folders, an empty class). opt may be NULL. */
+ * open), SG_ERR_FORMAT (no class folders, an empty class). opt may be NULL.
+ * Each file is taken once (see sg_dataset_take_file); a folder reached a
+ * second time through a symbolic link (a loop) is listed in `skipped` and
+ * not read again. */
 sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, sg_dataset *out);
 void sg_dataset_free(sg_dataset *ds);
+
+/* Any data set by its path, as every command reads one: a file ending in
+ * .csv is a manifest (data/csv.h), a folder with an annotations/ folder is a
+ * VOC set (data/voc.h: NEU-DET, or what `steelgrad synth` writes), anything
+ * else class folders. *kind (may be NULL) = "CSV manifest", "VOC annotations"
+ * or "class folders". Errors as the reader's. */
+sg_err sg_dataset_open(const char *path, bool allow_empty_classes, const char **kind, sg_dataset *out);
 
 /* True for .bmp .pgm .ppm .pbm .pnm .png .jpg .jpeg, any letter case. */
 bool sg_is_image_name(const char *name);
@@ -124,6 +134,30 @@ typedef struct sg_dir_listing {
 } sg_dir_listing;
 sg_err sg_dir_list(const char *dir, sg_dir_listing *out);
 void sg_dir_listing_free(sg_dir_listing *l);
+
+/* Each file once, for readers that walk folders. A set of files and
+ * folders already seen, by device and inode. */
+typedef struct sg_file_ids sg_file_ids;
+/* NULL with SG_ERR_NOMEM set when out of memory. */
+sg_file_ids *sg_file_ids_new(void);
+void sg_file_ids_free(sg_file_ids *ids);
+/* Add the file `path` as a sample (name, label) if it is a regular file not
+ * seen before (*taken = true); otherwise list it in ds->skipped with the
+ * reason: "broken symbolic link", "symbolic link loop", "not a regular file"
+ * (a FIFO, socket or device, never opened), or "same file as <name> (a
+ * link), counted once". Fails only when out of memory. */
+sg_err sg_dataset_take_file(sg_dataset *ds, sg_file_ids *ids, const char *path, const char *name,
+                            int label, bool *taken);
+/* The check behind sg_dataset_take_file, for walkers that keep their own
+ * lists. *why = NULL: path is a regular file not seen before, now remembered
+ * with `owner`. *why = a reason ("broken symbolic link (...)", "symbolic link
+ * loop", "not a regular file", strerror): skip it. *why = "": a second name of
+ * a file remembered with owner *first. Fails only when out of memory. */
+sg_err sg_file_ids_take(sg_file_ids *ids, const char *path, int owner, const char **why, int *first);
+/* Remember the folder `path`; *first_visit is false if it was seen before:
+ * a walker that follows links skips it then (one that cannot be stat'ed
+ * counts as a first visit, so the listing reports the error). */
+sg_err sg_file_ids_enter_folder(sg_file_ids *ids, const char *path, bool *first_visit);
 
 /* "dir/name" (no doubled '/'), malloc'd; NULL with SG_ERR_NOMEM set. An
  * absolute name is returned as is. */

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
+
 /* First 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4, 4.2.2). */
 static const uint32_t K[64] = {
@@ -143,8 +145,10 @@ void sg_sha256_hex(const uint8_t digest[SG_SHA256_BYTES], char hex[SG_SHA256_HEX
 
 sg_err sg_hash_file(const char *path, uint8_t digest[SG_SHA256_BYTES])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sg_error_set(SG_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    FILE *f;
+    uint64_t size;
+    sg_err err = sg_file_open_regular(path, &f, &size);  /* never waits on a FIFO */
+    if (err != SG_OK) return err;
     sg_sha256 h;
     sg_sha256_init(&h);
     uint8_t buf[65536];

@@ -173,6 +173,46 @@ static void note_problem(sg_file_info *info)
     snprintf(info->problem, sizeof info->problem, "%s", sg_error_message());
 }
 
+/* Sample k of an image, 8- or 16-bit. */
+static uint32_t sample_at(const sg_image *img, size_t k)
+{
+    return img->depth == 16 ? ((const uint16_t *)img->pixels)[k] : ((const uint8_t *)img->pixels)[k];
+}
+
+/* The picture in its simplest lossless form, for the pixel digest: an alpha
+ * channel opaque everywhere is dropped, and colour whose three samples are
+ * equal in every pixel becomes gray - so one gray picture stored as a 24-bit
+ * BMP and as an 8-bit PNG gets one digest. (A 4-channel JPEG is CMYK, not
+ * RGBA: left as it is.) True and *out filled (free it) when simpler. */
+static bool simplest_form(const sg_image *img, sg_image_format format, sg_image *out)
+{
+    int c = img->channels;
+    if (c < 2 || (c == 4 && format == SG_IMAGE_JPEG)) return false;
+    size_t n = (size_t)img->width * (size_t)img->height;
+    uint32_t opaque = img->depth == 16 ? 65535u : 255u;
+    bool has_alpha = c == 2 || c == 4, drop_alpha = has_alpha, gray = c >= 3;
+    for (size_t p = 0; p < n && (drop_alpha || gray); p++) {
+        size_t k = p * (size_t)c;
+        if (has_alpha && sample_at(img, k + (size_t)c - 1) != opaque) drop_alpha = false;
+        if (gray && (sample_at(img, k) != sample_at(img, k + 1) || sample_at(img, k) != sample_at(img, k + 2)))
+            gray = false;
+    }
+    int keep = gray ? 1 : c - (has_alpha ? 1 : 0);
+    if (has_alpha && !drop_alpha) keep++;
+    if (keep == c) return false;
+    if (sg_image_alloc(out, img->width, img->height, keep, img->depth, NULL, "pixel digest") != SG_OK)
+        return false;
+    for (size_t p = 0; p < n; p++)
+        for (int j = 0; j < keep; j++) {
+            /* gray (+alpha): sample 0 (+ the last); colour without alpha: 0..2 */
+            size_t from = p * (size_t)c + (size_t)(j == keep - 1 && has_alpha && !drop_alpha ? c - 1 : j);
+            size_t to = p * (size_t)keep + (size_t)j;
+            if (img->depth == 16) ((uint16_t *)out->pixels)[to] = (uint16_t)sample_at(img, from);
+            else ((uint8_t *)out->pixels)[to] = (uint8_t)sample_at(img, from);
+        }
+    return true;
+}
+
 static void scan_one(const scan_job *job, int i)
 {
     const sg_sample *s = &job->ds->samples[i];
@@ -198,7 +238,13 @@ static void scan_one(const scan_job *job, int i)
         } else if (img.pixels) {
             info->channels = img.channels;
             info->depth = img.depth;
-            sg_image_hash(&img, info->pixels);
+            sg_image simple;
+            if (simplest_form(&img, info->format, &simple)) {
+                sg_image_hash(&simple, info->pixels);
+                sg_image_free(&simple);
+            } else {
+                sg_image_hash(&img, info->pixels);
+            }
             info->decoded = true;
             sg_image_free(&img);
         }
@@ -216,4 +262,28 @@ void sg_dataset_scan(const sg_dataset *ds, sg_decode_fn decode, const sg_image_l
 {
     scan_job job = {ds, decode, lim, infos};
     sg_parallel_for(ds->n_samples, 4, scan_range, &job);
+}
+
+sg_err sg_dataset_drop_unusable(sg_dataset *ds, sg_file_info *infos, int *dropped)
+{
+    int kept = 0;
+    sg_err err = SG_OK;
+    *dropped = 0;
+    for (int i = 0; i < ds->n_samples; i++) {
+        sg_sample *s = &ds->samples[i];
+        if (!infos[i].problem[0]) {
+            ds->samples[kept] = *s;
+            infos[kept++] = infos[i];
+            continue;
+        }
+        /* The problem names the file already ("cls/x.png: PNG ..."). */
+        if (err == SG_OK) err = sg_notes_add(&ds->skipped, "%s", infos[i].problem);
+        free(s->path);
+        free(s->name);
+        free(s->group);
+        free(s->boxes);
+        (*dropped)++;
+    }
+    ds->n_samples = kept;
+    return err;
 }

@@ -27,7 +27,9 @@ typedef struct sg_file_info {
     int channels, depth;         /* decoded image (0 when not decoded) */
     int64_t bytes;               /* file size */
     uint8_t content[SG_SHA256_BYTES];  /* digest of the bytes */
-    uint8_t pixels[SG_SHA256_BYTES];   /* digest of the decoded image (sg_image_hash) */
+    uint8_t pixels[SG_SHA256_BYTES];   /* digest of the decoded image (sg_image_hash) in its
+                                          simplest lossless form: an alpha opaque everywhere
+                                          dropped, colour with R = G = B everywhere as gray */
     bool readable;               /* the bytes were read (content is valid) */
     bool decoded;                /* pixels is valid */
     char problem[256];           /* "" or why the file is unusable: the reader's or decoder's
@@ -53,5 +55,12 @@ sg_err sg_image_probe(const uint8_t *data, size_t len, const char *name, sg_file
 #define SG_SCAN_MAX_BYTES ((size_t)1 << 30)
 void sg_dataset_scan(const sg_dataset *ds, sg_decode_fn decode, const sg_image_limits *lim,
                      sg_file_info *infos);
+
+/* Remove from ds (and from infos, kept in step) every sample whose scan found
+ * a problem - not readable, not an image, not decodable - listing each in
+ * ds->skipped with the reason. *dropped = how many. A split or a loader
+ * calls this so an unusable file never enters a manifest or a batch.
+ * SG_ERR_NOMEM if a note could not be added (the samples are removed anyway). */
+sg_err sg_dataset_drop_unusable(sg_dataset *ds, sg_file_info *infos, int *dropped);
 
 #endif

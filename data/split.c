@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/rng.h"
+#include "data/hash.h"
 
 const char *sg_split_name(int split)
 {
@@ -290,6 +291,30 @@ done:
     return err;
 }
 
+/* A warning for every class that has images but none in a part the split
+ * fills (used[k]): a reviewer must know that its metrics there mean nothing. */
+static sg_err warn_empty_parts(sg_dataset *ds, const bool used[4])
+{
+    int64_t *count = calloc((size_t)ds->n_classes * 4 + 1, sizeof *count);
+    if (!count) return sg_error_set(SG_ERR_NOMEM, "out of memory for %d classes", ds->n_classes);
+    for (int i = 0; i < ds->n_samples; i++) {
+        const sg_sample *s = &ds->samples[i];
+        if (s->label >= 0 && s->label < ds->n_classes) count[s->label * 4 + s->split]++;
+    }
+    sg_err err = SG_OK;
+    for (int c = 0; c < ds->n_classes && err == SG_OK; c++) {
+        const int64_t *n = count + c * 4;
+        int64_t total = n[0] + n[1] + n[2] + n[3];
+        for (int k = SG_SPLIT_TRAIN; k <= SG_SPLIT_TEST && err == SG_OK && total > 0; k++)
+            if (used[k] && n[k] == 0)
+                err = sg_notes_add(&ds->warnings, "class '%s' has no image in %s (%lld image%s in all)",
+                                   ds->class_names[c], sg_split_name(k), (long long)total,
+                                   total == 1 ? "" : "s");
+    }
+    free(count);
+    return err;
+}
+
 static int ratio_part(const void *ctx, int64_t position, int64_t n)
 {
     int64_t counts[4], end = 0;
@@ -311,7 +336,10 @@ sg_err sg_split_stratified(sg_dataset *ds, const sg_split_ratios *ratios, uint64
     }
     if (!(ratios->r[SG_SPLIT_TRAIN] > 0) || !(sum > 0))
         return sg_error_set(SG_ERR_INVALID, "split ratios: the train part must be > 0");
-    return assign_parts(ds, seed, ratio_part, ratios);
+    sg_err err = assign_parts(ds, seed, ratio_part, ratios);
+    bool used[4] = {false};
+    for (int k = SG_SPLIT_TRAIN; k <= SG_SPLIT_TEST; k++) used[k] = ratios->r[k] > 0;
+    return err == SG_OK ? warn_empty_parts(ds, used) : err;
 }
 
 typedef struct fold_ctx {
@@ -331,7 +359,9 @@ sg_err sg_split_kfold(sg_dataset *ds, int k, int fold, uint64_t seed)
     if (fold < 0 || fold >= k)
         return sg_error_set(SG_ERR_INVALID, "k-fold: fold %d is not in 0..%d", fold, k - 1);
     fold_ctx f = {k, fold};
-    return assign_parts(ds, seed, fold_part, &f);
+    sg_err err = assign_parts(ds, seed, fold_part, &f);
+    const bool used[4] = {false, true, true, false};
+    return err == SG_OK ? warn_empty_parts(ds, used) : err;
 }
 
 sg_err sg_class_weights_balanced(const int64_t *counts, int n_classes, double *weights)
@@ -344,4 +374,50 @@ sg_err sg_class_weights_balanced(const int64_t *counts, int n_classes, double *w
     }
     for (int c = 0; c < n_classes; c++) weights[c] = (double)total / ((double)n_classes * (double)counts[c]);
     return SG_OK;
+}
+
+sg_err sg_split_group_identical(sg_dataset *ds, const sg_file_info *infos, int *same_bytes,
+                                int *same_pixels)
+{
+    int n = ds->n_samples;
+    *same_bytes = *same_pixels = 0;
+    if (n == 0) return SG_OK;
+    uint8_t *digests = malloc((size_t)n * SG_SHA256_BYTES);
+    int64_t *by_bytes = malloc((size_t)n * sizeof *by_bytes);
+    int64_t *by_pixels = malloc((size_t)n * sizeof *by_pixels);
+    sg_err err = SG_OK;
+    if (!digests || !by_bytes || !by_pixels) {
+        err = sg_error_set(SG_ERR_NOMEM, "out of memory grouping %d files", n);
+        goto done;
+    }
+    /* Items without a digest get an all-zero one, which no SHA-256 of real
+     * data equals (probability 2^-256): they only group with each other,
+     * and that is undone below. */
+    for (int pass = 0; pass < 2 && err == SG_OK; pass++) {
+        int64_t *first = pass ? by_pixels : by_bytes;
+        for (int i = 0; i < n; i++) {
+            bool valid = pass ? infos[i].decoded : infos[i].readable;
+            const uint8_t *d = pass ? infos[i].pixels : infos[i].content;
+            if (valid) memcpy(digests + (size_t)i * SG_SHA256_BYTES, d, SG_SHA256_BYTES);
+            else memset(digests + (size_t)i * SG_SHA256_BYTES, 0, SG_SHA256_BYTES);
+        }
+        if (sg_hash_groups(digests, n, first) < 0) {
+            err = SG_ERR_NOMEM;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            if (!(pass ? infos[i].decoded : infos[i].readable)) first[i] = i;
+    }
+    for (int i = 0; i < n && err == SG_OK; i++) {
+        if (by_bytes[i] != i) (*same_bytes)++;
+        /* A pixel twin that is not also a byte copy of the twin. */
+        else if (by_pixels[i] != i && by_bytes[by_pixels[i]] != by_bytes[i]) (*same_pixels)++;
+    }
+    if (err == SG_OK) err = sg_split_merge_groups(ds, by_bytes);
+    if (err == SG_OK) err = sg_split_merge_groups(ds, by_pixels);
+done:
+    free(digests);
+    free(by_bytes);
+    free(by_pixels);
+    return err;
 }

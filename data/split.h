@@ -23,9 +23,12 @@
  *     keying both by "<class>#<k>" makes the two data sets split identically
  *     with the same seed, so a model trained on one is never evaluated on the
  *     other's copy of a training image.
- *   - sg_split_merge_groups with duplicate groups from sg_hash_groups:
- *     byte-identical files (NEU's Pa_101 / Pa_105) go to the same part, so a
- *     duplicate never leaks from train into test.
+ *   - sg_split_group_identical (sg_split_merge_groups over the groups of
+ *     sg_hash_groups): byte-identical files (NEU's Pa_101 / Pa_105) and files
+ *     with identical decoded pixels in any format (a PNG and a BMP of one
+ *     picture) go to the same part, so a copy never leaks from train into
+ *     test. Files that do not decode should leave the data set first
+ *     (sg_dataset_drop_unusable, data/scan.h): a manifest lists images only.
  * A group is cut as a whole: its part is the one in which its first item's
  * position falls, so parts can differ from the rounding rule by less than the
  * size of a group (with one-item groups the rule holds exactly). A group
@@ -34,7 +37,10 @@
  *
  * k-fold: the same per-class order is cut into k consecutive runs, run f
  * holding positions [floor(f n_c / k), floor((f+1) n_c / k)); fold i is val,
- * the rest train. */
+ * the rest train.
+ *
+ * Both add a line to ds->warnings for every class with images but none in a
+ * part the split fills ("class 'x' has no image in test (2 images in all)"). */
 #ifndef SG_SPLIT_H
 #define SG_SPLIT_H
 
@@ -42,6 +48,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/scan.h"
 
 /* "train", "val", "test", or "" for SG_SPLIT_NONE. */
 const char *sg_split_name(int split);
@@ -80,6 +87,15 @@ sg_err sg_split_group_by_number(sg_dataset *ds);
  * the byte-wise smallest key among its members. first may be NULL (only
  * normalises existing keys). */
 sg_err sg_split_merge_groups(sg_dataset *ds, const int64_t *first);
+
+/* Join the groups of files with identical bytes and of files with identical
+ * decoded pixels (any format: a PNG and a BMP of one image), from a scan of
+ * ds (infos[i] for sample i, sg_dataset_scan with a decoder), so each set of
+ * copies lands in one part. *same_bytes = files that are byte copies of an
+ * earlier one; *same_pixels = further files whose pixels equal an earlier
+ * one's. Files not read or not decoded join nothing. */
+sg_err sg_split_group_identical(sg_dataset *ds, const sg_file_info *infos, int *same_bytes,
+                                int *same_pixels);
 
 /* sklearn's class_weight='balanced': w_c = n_samples / (n_classes * count_c).
  * SG_ERR_INVALID if a class has no samples (its weight would be infinite). */

@@ -25,7 +25,7 @@ int sg_synth_class_from_name(const char *name)
 
 sg_synth_opts sg_synth_defaults(void)
 {
-    sg_synth_opts o = {200, (1u << SG_SYNTH_CLASSES) - 1, false};
+    sg_synth_opts o = {.size = 200, .classes = (1u << SG_SYNTH_CLASSES) - 1};
     return o;
 }
 
@@ -96,7 +96,20 @@ static sg_err collect_boxes(const uint8_t *instance, int size, int n_instances, 
             if (y > e[3]) e[3] = y;
         }
     /* Groups in the order of their representative; one whose pixels were all
-     * taken over by later instances has no box. */
+     * taken over by later instances has no box. A group one pixel wide or
+     * high (a thin vertical scratch) gets a box two pixels wide or high,
+     * grown by the neighbouring column or row inside the image: in VOC's
+     * inclusive coordinates a one-pixel box has xmin == xmax, which readers
+     * (ours, torchvision's) reject as empty. */
+    for (int k = 1; k <= n_instances; k++) {
+        int *e = extent[k];
+        if (e[2] < 0) continue;
+        for (int axis = 0; axis < 2; axis++)
+            if (e[axis + 2] == e[axis]) {
+                if (e[axis + 2] + 1 < size) e[axis + 2]++;
+                else e[axis]--;
+            }
+    }
     int n = 0;
     for (int k = 1; k <= n_instances; k++) {
         const int *e = extent[k];

@@ -67,6 +67,8 @@ typedef struct sg_synth_opts {
     int size;                  /* image side, SG_SYNTH_MIN_SIZE..SG_SYNTH_MAX_SIZE; default 200 */
     uint32_t classes;          /* bit k set = write class k (sg_synth_write); default all */
     bool horizontal_rolling;   /* rolling direction along x instead of y; default false */
+    bool force;                /* sg_synth_write into a non-empty folder: move it aside to
+                                  <out_dir>.old (see there); default false */
 } sg_synth_opts;
 
 /* size 200, all classes, vertical rolling direction. */
@@ -77,7 +79,9 @@ sg_synth_opts sg_synth_defaults(void);
  *   mask[size * size]    255 where the defect changed the surface, else 0 (may be NULL)
  *   boxes[max_boxes]     one box per defect instance (instances whose pixels
  *                        touch count as one, except crossing scratches),
- *                        tight around its mask pixels, in Pascal VOC coordinates
+ *                        tight around its mask pixels but at least 2 pixels
+ *                        wide and high (a 1-pixel extent is grown by the
+ *                        neighbouring column or row), in Pascal VOC coordinates
  *                        like every sg_box (1-based, inclusive: the pixel
  *                        with 0-based column x is x + 1), label = class_id;
  *                        *n_boxes their number (boxes may be NULL to count
@@ -98,9 +102,16 @@ sg_err sg_synth_sample(const sg_synth_opts *o, uint64_t seed, uint64_t index, in
  *   manifest.csv                      path,label,split (paths relative to out_dir,
  *                                     label = class name, split empty)
  *   README.txt                        this layout, the seed and the options
- * Samples are generated in parallel; every file is written atomically and the
- * bytes do not depend on the thread count. SG_ERR_INVALID for bad options,
- * SG_ERR_IO naming the path that could not be written. */
+ * Samples are generated in parallel; the bytes do not depend on the thread
+ * count. The data set is built in a temporary folder beside out_dir
+ * (".<name>.synth-<pid>") and renamed into place when complete, so a failure
+ * leaves nothing half-written (the temporary folder is removed) and the user's
+ * files are never touched: out_dir must not exist or be an empty folder
+ * (SG_ERR_INVALID otherwise). With o->force a non-empty out_dir is moved to
+ * "<out_dir>.old" after the new set is complete and just before it is renamed
+ * into place - nothing is deleted; SG_ERR_IO if "<out_dir>.old" exists.
+ * SG_ERR_INVALID for bad options, SG_ERR_IO naming the user's path (never the
+ * temporary one) when something cannot be written. */
 sg_err sg_synth_write(const char *out_dir, const sg_synth_opts *o, int per_class, uint64_t seed);
 
 #endif

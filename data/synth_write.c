@@ -5,14 +5,20 @@
  *   images/<class>/<class>_<k>.png   masks/<class>_<k>.png
  *   annotations/<class>_<k>.xml      manifest.csv   README.txt
  * Samples are independent, so they are generated and written in parallel,
- * one sample per chunk; each file is written atomically (temporary file and
- * rename) and its bytes depend only on (options, seed, class, k). */
+ * one sample per chunk; each file's bytes depend only on (options, seed,
+ * class, k). The whole set is built in a temporary folder beside the target
+ * and renamed into place once complete (sg_synth_write, at the end). */
+#define _XOPEN_SOURCE 700  /* realpath() is an XSI extension of POSIX.1-2008 */
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fileio.h"
 #include "core/pool.h"
@@ -190,19 +196,26 @@ static sg_err write_readme(const write_job *job)
            "rolling direction %s; classes: %s.\n"
            "The same seed and options give the same bytes on any number of threads.\n\n"
            "images/<class>/<class>_<k>.png   the images, one folder per class (ImageFolder layout)\n"
-           "annotations/<class>_<k>.xml      Pascal VOC boxes (1-based, inclusive), one object per\n"
-           "                                 defect instance; none for \"good\"\n"
+           "annotations/<class>_<k>.xml      Pascal VOC boxes (1-based, inclusive), one <object> per\n"
+           "                                 defect instance, each at least 2x2 pixels; every image\n"
+           "                                 has one, and a \"good\" image's has no <object>\n"
            "masks/<class>_<k>.png            255 where a defect changed the surface, else 0\n"
            "manifest.csv                     path,label,split (label = class name; split empty)\n\n"
+           "%d images in all (k = 0..%d in each class). `steelgrad data inspect` and\n"
+           "`steelgrad data split` read this folder as it is (VOC annotations matched to\n"
+           "images/<class>/; an image without boxes takes its folder's class), and\n"
+           "manifest.csv lists the same images.\n\n"
            "Labels by name: crazing, inclusion, patches, pitted_surface, rolled-in_scale and\n"
            "scratches resemble the six classes of the NEU surface defect database (Song & Yan,\n"
            "2013); good has no defect. ImageFolder numbers the folders in sorted order, so match\n"
            "classes by name.\n",
            (unsigned long long)job->seed, job->per_class, job->o->size, job->o->size,
-           job->o->horizontal_rolling ? "horizontal (x)" : "vertical (y)", list);
+           job->o->horizontal_rolling ? "horizontal (x)" : "vertical (y)", list,
+           job->n_classes * job->per_class, job->per_class - 1);
     char *path = format_alloc("%s/README.txt", job->out_dir);
-    sg_err err = path ? sg_file_write_atomic(path, data, t.len)
-                      : sg_error_set(SG_ERR_NOMEM, "synth: out of memory");
+    sg_err err = !path ? sg_error_set(SG_ERR_NOMEM, "synth: out of memory")
+                 : t.len >= t.cap ? sg_error_set(SG_ERR_LIMIT, "synth: README overflow")
+                                  : sg_file_write_atomic(path, data, t.len);
     free(path);
     return err;
 }
@@ -225,21 +238,60 @@ static sg_err make_folders(const write_job *job)
     return err;
 }
 
-sg_err sg_synth_write(const char *out_dir, const sg_synth_opts *o, int per_class, uint64_t seed)
-{
-    if (!out_dir || !*out_dir || !o)
-        return sg_error_set(SG_ERR_INVALID, "synth: no output folder or options");
-    if (o->size < SG_SYNTH_MIN_SIZE || o->size > SG_SYNTH_MAX_SIZE)
-        return sg_error_set(SG_ERR_INVALID, "synth: image size %d is outside %d..%d", o->size,
-                            SG_SYNTH_MIN_SIZE, SG_SYNTH_MAX_SIZE);
-    if (per_class < 1 || per_class > MAX_PER_CLASS)
-        return sg_error_set(SG_ERR_INVALID, "synth: %d images per class is outside 1..%d",
-                            per_class, MAX_PER_CLASS);
-    if (o->classes == 0 || (o->classes >> SG_SYNTH_CLASSES) != 0)
-        return sg_error_set(SG_ERR_INVALID, "synth: class set 0x%x names no class or one beyond %d",
-                            (unsigned)o->classes, SG_SYNTH_CLASSES - 1);
+/* ---- building beside the target, then renaming into place ------------------ */
 
-    write_job job = {.out_dir = out_dir, .o = o, .seed = seed, .per_class = per_class,
+/* Remove a tree this process made (the temporary folder): no link is
+ * followed, each entry is unlinked or recursed into. Best effort. */
+static void remove_own_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+                char *sub = format_alloc("%s/%s", path, e->d_name);
+                if (sub) remove_own_tree(sub);
+                free(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* Entries of a folder other than . and ..; -1 if it cannot be read. */
+static int count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* Messages set while writing name the temporary folder; the user knows
+ * only their own path: say that instead. */
+static void name_the_users_folder(sg_err err, const char *tmp, const char *out_dir)
+{
+    char message[2048];
+    snprintf(message, sizeof message, "%s", sg_error_message());
+    const char *at = strstr(message, tmp);
+    if (!at) return;
+    sg_error_set(err, "%.*s%s%s", (int)(at - message), message, out_dir, at + strlen(tmp));
+}
+
+/* Everything into `dir`, which exists and is empty. */
+static sg_err write_all(const char *dir, const sg_synth_opts *o, int per_class, uint64_t seed)
+{
+    write_job job = {.out_dir = dir, .o = o, .seed = seed, .per_class = per_class,
                      .failed_sample = INT64_MAX};
     for (int c = 0; c < SG_SYNTH_CLASSES; c++)
         if (o->classes & (1u << c)) job.classes[job.n_classes++] = c;
@@ -255,5 +307,139 @@ sg_err sg_synth_write(const char *out_dir, const sg_synth_opts *o, int per_class
 
     err = write_manifest(&job);
     if (err == SG_OK) err = write_readme(&job);
+    return err;
+}
+
+/* The absolute name a folder that does not exist yet will have: its parent
+ * (made if missing) resolved, then its last component. */
+static sg_err resolve_new_folder(const char *out_dir, char **target)
+{
+    *target = NULL;
+    char *copy = format_alloc("%s", out_dir);
+    if (!copy) return sg_error_set(SG_ERR_NOMEM, "synth: out of memory");
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/') copy[--n] = '\0';
+    char *slash = strrchr(copy, '/');
+    const char *parent = !slash ? "." : slash == copy ? "/" : copy;
+    const char *base = slash ? slash + 1 : copy;
+    if (slash && slash != copy) *slash = '\0';
+    sg_err err = sg_mkdir_p(parent);
+    char *real_parent = err == SG_OK ? realpath(parent, NULL) : NULL;
+    if (err == SG_OK && !real_parent)
+        err = sg_error_set(SG_ERR_IO, "synth: cannot resolve '%s': %s", out_dir, strerror(errno));
+    if (err == SG_OK) {
+        bool root = strcmp(real_parent, "/") == 0;
+        *target = format_alloc("%s/%s", root ? "" : real_parent, base);
+        if (!*target) err = sg_error_set(SG_ERR_NOMEM, "synth: out of memory");
+    }
+    free(real_parent);
+    free(copy);
+    return err;
+}
+
+static sg_err write_in_place(const char *out_dir, const char *name, const sg_synth_opts *o, int per_class,
+                             uint64_t seed);
+
+sg_err sg_synth_write(const char *out_dir, const sg_synth_opts *o, int per_class, uint64_t seed)
+{
+    if (!out_dir || !*out_dir || !o)
+        return sg_error_set(SG_ERR_INVALID, "synth: no output folder or options");
+    if (o->size < SG_SYNTH_MIN_SIZE || o->size > SG_SYNTH_MAX_SIZE)
+        return sg_error_set(SG_ERR_INVALID, "synth: image size %d is outside %d..%d", o->size,
+                            SG_SYNTH_MIN_SIZE, SG_SYNTH_MAX_SIZE);
+    if (per_class < 1 || per_class > MAX_PER_CLASS)
+        return sg_error_set(SG_ERR_INVALID, "synth: %d images per class is outside 1..%d",
+                            per_class, MAX_PER_CLASS);
+    if (o->classes == 0 || (o->classes >> SG_SYNTH_CLASSES) != 0)
+        return sg_error_set(SG_ERR_INVALID, "synth: class set 0x%x names no class or one beyond %d",
+                            (unsigned)o->classes, SG_SYNTH_CLASSES - 1);
+
+    /* Messages name the folder as the user wrote it, without trailing '/'. */
+    char *user_name = format_alloc("%s", out_dir);
+    if (!user_name) return sg_error_set(SG_ERR_NOMEM, "synth: out of memory");
+    for (size_t n = strlen(user_name); n > 1 && user_name[n - 1] == '/';) user_name[--n] = '\0';
+    sg_err result = write_in_place(out_dir, user_name, o, per_class, seed);
+    free(user_name);
+    return result;
+}
+
+/* sg_synth_write after the checks of its arguments; messages say `name`. */
+static sg_err write_in_place(const char *out_dir, const char *name, const sg_synth_opts *o, int per_class,
+                             uint64_t seed)
+{
+    /* The target: absent, an empty folder, or (with force) a folder to move aside. */
+    struct stat st;
+    bool exists = stat(out_dir, &st) == 0, replace = false;
+    if (exists && !S_ISDIR(st.st_mode))
+        return sg_error_set(SG_ERR_IO, "'%s' exists and is not a folder", name);
+    if (exists) {
+        int n = count_entries(out_dir);
+        if (n < 0) return sg_error_set(SG_ERR_IO, "cannot read folder '%s': %s", name, strerror(errno));
+        if (n > 0 && !o->force)
+            return sg_error_set(SG_ERR_INVALID, "'%s' is not empty (%d entr%s); choose a new folder, or "
+                                "--force to move it to '%s.old'", name, n, n == 1 ? "y" : "ies",
+                                name);
+        replace = n > 0;
+    }
+    /* Resolve the name (no trailing '/', links followed) so the temporary
+     * folder is made beside the real target, on its file system. */
+    char *target = NULL, *old = NULL, *tmp = NULL;
+    sg_err err = exists ? SG_OK : resolve_new_folder(out_dir, &target);
+    if (err != SG_OK) return err;
+    if (exists) target = realpath(out_dir, NULL);
+    if (!target) return sg_error_set(SG_ERR_IO, "cannot resolve '%s': %s", name, strerror(errno));
+    const char *base = strrchr(target, '/') + 1;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        err = sg_error_set(SG_ERR_INVALID, "'%s' cannot be replaced (the root folder)", name);
+        goto done;
+    }
+    if (replace) {
+        old = format_alloc("%s.old", target);
+        if (!old) err = sg_error_set(SG_ERR_NOMEM, "synth: out of memory");
+        else if (lstat(old, &st) == 0)
+            err = sg_error_set(SG_ERR_IO, "--force keeps the old '%s' as '%s.old', but that exists: "
+                               "remove or rename it first", name, name);
+        if (err != SG_OK) goto done;
+    }
+    /* The temporary folder, beside the target: ".<name>.synth-<pid>[-k]". */
+    for (int k = 0; k < 100 && !tmp; k++) {
+        tmp = k ? format_alloc("%.*s.%s.synth-%ld-%d", (int)(base - target), target, base, (long)getpid(), k)
+                : format_alloc("%.*s.%s.synth-%ld", (int)(base - target), target, base, (long)getpid());
+        if (!tmp) break;
+        if (mkdir(tmp, 0777) != 0) {
+            int e = errno;
+            free(tmp);
+            tmp = NULL;
+            if (e != EEXIST) {
+                err = sg_error_set(SG_ERR_IO, "cannot write in the folder of '%s': %s", name, strerror(e));
+                goto done;
+            }
+        }
+    }
+    if (!tmp) {
+        err = sg_error_set(SG_ERR_IO, "cannot make a temporary folder beside '%s'", name);
+        goto done;
+    }
+    err = write_all(tmp, o, per_class, seed);
+    if (err != SG_OK) {
+        name_the_users_folder(err, tmp, name);
+        remove_own_tree(tmp);
+        goto done;
+    }
+    /* Into place. rename() replaces an empty folder; a full one is moved
+     * aside first, and moved back if the second rename fails. */
+    if (replace && rename(target, old) != 0) {
+        err = sg_error_set(SG_ERR_IO, "cannot move '%s' to '%s.old': %s", name, name, strerror(errno));
+    } else if (rename(tmp, target) != 0) {
+        int e = errno;
+        if (replace) (void)rename(old, target);
+        err = sg_error_set(SG_ERR_IO, "cannot rename the finished data set to '%s': %s", name,
+                           strerror(e));
+    }
+    if (err != SG_OK) remove_own_tree(tmp);
+done:
+    free(tmp);
+    free(old);
+    free(target);
     return err;
 }

@@ -72,14 +72,19 @@ typedef struct sg_voc_options {
 bool sg_voc_is_layout(const char *root);
 
 /* One sample per annotation file (sorted by file name), with its boxes. The
- * image is found in the images folder by <filename>; if that names no file,
+ * images folder may be flat (NEU-DET: images/<name>.jpg) or hold class
+ * folders (synth: images/<class>/<name>.png); it is walked like a class
+ * folder (each file once; dangling links, link loops and FIFOs listed in
+ * `skipped`). The image is found below it by <filename>; if that names no file,
  * by <filename> plus an image extension (NEU-DET writes "patches_104" for
  * patches_104.jpg); then by the annotation's own stem plus an extension (a
  * warning says so). An annotation whose image is missing and an image with
  * no annotation are listed in `skipped`, and so is an annotation file that
  * cannot be read or parsed (with the reason). A sample's label is the class of its
- * first valid box (-1 if it has none): for NEU-DET that is always the class
- * in the file name. With a fixed class list an object of another class is an
+ * first valid box: for NEU-DET that is always the class in the file name. An
+ * image with no box takes the name of the folder it lies in below the images
+ * folder as its class (synth's images/good/good_3.png is "good"), or -1 when
+ * it lies in the images folder itself. With a fixed class list an object of another class is an
  * "unknown class" error naming the file. opt may be NULL. */
 sg_err sg_dataset_from_voc(const char *root, const sg_voc_options *opt, sg_dataset *out);
 

@@ -49,7 +49,7 @@ static const cli_case commands[] = {
     {"synth", "",
      {{"out", "@/synth"}, {"per-class", "1"}, {"size", "32"}, {"classes", "crazing"}},
      {"per-class", "size", "seed"},
-     {"out", "classes", "horizontal-rolling"}},
+     {"out", "classes", "horizontal-rolling", "force"}},
     {"data inspect", "/nonexistent/dir", {{0}}, {0}, {"all"}},
     {"data split", "/nonexistent/dir", {{"out", "@/split.csv"}}, {"seed", "folds", "fold"}, {"out", "ratios", "group"}},
     {"image decode", "/nonexistent/x.png", {{"output", "@/x.npy"}}, {"max-pixels"}, {"output"}},

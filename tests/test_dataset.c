@@ -202,11 +202,40 @@ START_TEST(folder_errors_name_the_folder)
     ck_assert_int_eq(ds.samples[0].label, 1);  /* "empty" < "good" */
     ck_assert(notes_contain(&ds.warnings, "empty/: class folder has no image files"));
     sg_dataset_free(&ds);
-    /* A link loop inside a class folder stops at the depth limit. */
-    ck_assert_int_eq(symlink(".", sg_test_path(root, "good/loop")), 0);
-    ck_assert_int_eq(sg_dataset_from_folders(root, &opt, &ds), SG_OK);
-    ck_assert_int_eq(ds.n_samples, 1 + SG_DATASET_MAX_DEPTH);
-    ck_assert(notes_contain(&ds.skipped, "nested deeper than"));
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
+/* Links in a class folder: each file is counted once, and what cannot be
+ * read is listed with the reason. Before, a loop was followed down to the
+ * depth limit (17 copies of one image) and a link to a listed file counted
+ * twice. */
+START_TEST(folder_links_count_each_file_once_and_list_what_they_skip)
+{
+    const char *tmp = sg_test_tmpdir();
+    char root[512];
+    snprintf(root, sizeof root, "%s/tree", tmp);
+    ck_assert_int_eq(mkdir(root, 0755), 0);
+    ck_assert_int_eq(mkdir(sg_test_path(root, "good"), 0755), 0);
+    ck_assert_int_eq(mkdir(sg_test_path(root, "bad"), 0755), 0);
+    sg_test_write_bytes(sg_test_path(root, "good/1.png"), "x", 1);
+    sg_test_write_bytes(sg_test_path(root, "bad/2.png"), "y", 1);
+    ck_assert_int_eq(symlink(".", sg_test_path(root, "good/loop")), 0);                 /* a folder loop */
+    ck_assert_int_eq(symlink("1.png", sg_test_path(root, "good/same.png")), 0);         /* a second name */
+    ck_assert_int_eq(symlink("gone.png", sg_test_path(root, "bad/broken.png")), 0);
+    ck_assert_int_eq(symlink("self.png", sg_test_path(root, "bad/self.png")), 0);      /* a link loop */
+    ck_assert_int_eq(mkfifo(sg_test_path(root, "bad/fifo.png"), 0600), 0);
+    sg_dataset ds;
+    ck_assert_msg(sg_dataset_from_folders(root, NULL, &ds) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(ds.n_samples, 2);
+    ck_assert_str_eq(ds.samples[0].name, "bad/2.png");
+    ck_assert_str_eq(ds.samples[1].name, "good/1.png");
+    ck_assert(notes_contain(&ds.skipped, "good/loop/: folder already listed"));
+    ck_assert(notes_contain(&ds.skipped, "good/same.png: same file as good/1.png"));
+    ck_assert(notes_contain(&ds.skipped, "bad/broken.png: broken symbolic link"));
+    ck_assert(notes_contain(&ds.skipped, "bad/self.png: symbolic link loop"));
+    ck_assert(notes_contain(&ds.skipped, "bad/fifo.png: not a regular file"));
+    ck_assert_int_eq(ds.skipped.count, 5);
     sg_dataset_free(&ds);
     sg_test_remove_tree(tmp);
 }
@@ -499,6 +528,7 @@ static Suite *dataset_suite(void)
     SG_ADD_TEST(s, folders_follow_torchvision_imagefolder_order, 10);
     SG_ADD_TEST(s, image_names_are_recognised_by_extension_in_any_case, 10);
     SG_ADD_TEST(s, folder_errors_name_the_folder, 10);
+    SG_ADD_TEST(s, folder_links_count_each_file_once_and_list_what_they_skip, 10);
     SG_ADD_TEST(s, probe_reads_the_sizes_pil_reads_and_hashes_match_hashlib, 10);
     SG_ADD_TEST(s, duplicates_are_found_by_bytes_and_by_decoded_pixels, 10);
     SG_ADD_TEST(s, image_hash_depends_on_shape_and_on_every_sample, 10);

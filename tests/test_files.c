@@ -20,6 +20,10 @@
 #include "core/fileio.h"
 #include "core/npy.h" /* the write-error test covers the npy writer too */
 #include "core/safetensors.h"
+#include "data/csv.h"
+#include "data/hash.h"
+#include "data/image.h"
+#include "data/voc.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
@@ -38,6 +42,9 @@ static void write_st(const char *path, const char *header, const void *data, siz
 }
 
 /* ---- fileio -------------------------------------------------------------- */
+
+/* link(2), the hard link (0 on success). */
+static int hard_link(const char *from, const char *to) { return link(from, to); }
 
 START_TEST(file_read_all_reads_whole_file_and_enforces_the_limit)
 {
@@ -139,6 +146,8 @@ START_TEST(atomic_write_reports_failures_naming_the_file)
     /* A directory that does not exist: the temporary cannot be created. */
     char *nodir = sg_test_path(dir, "no/such/dir/x.bin");
     sg_test_expect_code(sg_file_write_atomic(nodir, "x", 1), SG_ERR_IO, "no/such/dir/x.bin", "No such file");
+    /* The message names the user's path, never the temporary one. */
+    ck_assert_msg(!strstr(sg_error_message(), ".tmp."), "names the temporary file: %s", sg_error_message());
     /* The real name is a directory: rename fails, the temporary is removed. */
     char *sub = sg_test_path(dir, "sub");
     ck_assert_int_eq(sg_mkdir_p(sub), SG_OK);
@@ -183,6 +192,93 @@ START_TEST(atomic_write_reports_failures_naming_the_file)
     unsigned char *got = sg_test_read_bytes(big, &n);
     ck_assert(n == 3 && memcmp(got, "old", 3) == 0); /* the old file survives */
     free(got);
+    ck_assert_int_eq(sg_test_count_names(dir, ".tmp."), 0);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
+/* Every reader of the library opens without blocking and refuses what is not
+ * a regular file. Before, a FIFO with no writer blocked open() forever: the
+ * alarm turns such a regression into a failure instead of a hang. */
+START_TEST(readers_refuse_fifos_and_folders_without_blocking)
+{
+    const char *dir = sg_test_tmpdir();
+    const char *names[] = {"x.png", "x.npy", "x.safetensors", "x.csv", "x.xml"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        ck_assert_int_eq(mkfifo(sg_test_path(dir, names[k]), 0600), 0);
+    char *folder = sg_test_path(dir, "folder.png");
+    ck_assert_int_eq(mkdir(folder, 0700), 0);
+    alarm(20);
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s", sg_test_path(dir, "x.png"));
+    const char *both[] = {fifo, folder};
+    for (int b = 0; b < 2; b++) {
+        const char *path = both[b];
+        char *data;
+        size_t len;
+        FILE *f;
+        uint64_t size;
+        sg_image img;
+        uint8_t digest[SG_SHA256_BYTES];
+        sg_test_expect_code(sg_file_read_all(path, 1 << 20, &data, &len), SG_ERR_IO, path, ": not a regular file");
+        sg_test_expect_code(sg_file_open_regular(path, &f, &size), SG_ERR_IO, path, ": not a regular file");
+        sg_test_expect_code(sg_image_read(path, NULL, &img), SG_ERR_IO, path, ": not a regular file");
+        sg_test_expect_code(sg_hash_file(path, digest), SG_ERR_IO, path, ": not a regular file");
+    }
+    char *npy = sg_test_path(dir, "x.npy"), *st = sg_test_path(dir, "x.safetensors");
+    char *csv = sg_test_path(dir, "x.csv"), *xml = sg_test_path(dir, "x.xml");
+    sg_npy a;
+    sg_safetensors t;
+    sg_dataset ds;
+    sg_voc voc;
+    sg_test_expect_code(sg_npy_read(npy, &a), SG_ERR_IO, npy, ": not a regular file");
+    sg_test_expect_code(sg_safetensors_read(st, &t), SG_ERR_IO, st, ": not a regular file");
+    sg_test_expect_code(sg_manifest_read(csv, NULL, 0, &ds), SG_ERR_IO, csv, ": not a regular file");
+    sg_test_expect_code(sg_voc_read(xml, &voc), SG_ERR_IO, xml, ": not a regular file");
+    alarm(0);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
+/* An output is never one of the inputs, whatever name it is given by. */
+START_TEST(output_check_refuses_an_input_by_any_name)
+{
+    const char *dir = sg_test_tmpdir();
+    char input[512], other[512], alias[600], hard[512], link[512], fresh[512];
+    snprintf(input, sizeof input, "%s/a.png", dir);
+    snprintf(other, sizeof other, "%s/b.png", dir);
+    snprintf(alias, sizeof alias, "%s/./sub/../a.png", dir);
+    snprintf(hard, sizeof hard, "%s/hard.png", dir);
+    snprintf(link, sizeof link, "%s/link.png", dir);
+    snprintf(fresh, sizeof fresh, "%s/new.npy", dir);
+    sg_test_write_bytes(input, "img", 3);
+    sg_test_write_bytes(other, "img", 3);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(dir, "sub")), SG_OK);
+    ck_assert_int_eq(hard_link(input, hard), 0);
+    ck_assert_int_eq(symlink(input, link), 0);
+    const char *inputs[] = {NULL, input};
+    sg_test_expect_code(sg_output_check(input, inputs, 2), SG_ERR_INVALID, input, "is an input");
+    sg_test_expect_code(sg_output_check(alias, inputs, 2), SG_ERR_INVALID, alias, "it is the input");
+    sg_test_expect_code(sg_output_check(hard, inputs, 2), SG_ERR_INVALID, hard, input);
+    sg_test_expect_code(sg_output_check(link, inputs, 2), SG_ERR_INVALID, link, input);
+    /* A file with equal bytes is another file; a new file is no input. */
+    ck_assert_int_eq(sg_output_check(other, inputs, 2), SG_OK);
+    ck_assert_int_eq(sg_output_check(fresh, inputs, 2), SG_OK);
+    ck_assert_int_eq(sg_output_check(input, NULL, 0), SG_OK);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
+/* An atomic write never replaces a FIFO or device by a plain file. */
+START_TEST(atomic_write_refuses_to_replace_a_fifo)
+{
+    const char *dir = sg_test_tmpdir();
+    char *fifo = sg_test_path(dir, "out.npy");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    sg_test_expect_code(sg_file_write_atomic(fifo, "x", 1), SG_ERR_IO, fifo, "not a regular file");
+    struct stat st;
+    ck_assert_int_eq(stat(fifo, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
     ck_assert_int_eq(sg_test_count_names(dir, ".tmp."), 0);
     sg_test_remove_tree(dir);
 }
@@ -665,6 +761,9 @@ static Suite *files_suite(void)
     SG_ADD_TEST(s, file_read_all_reads_whole_file_and_enforces_the_limit, 30);
     SG_ADD_TEST(s, atomic_write_shows_nothing_until_commit_and_abort_leaves_nothing, 30);
     SG_ADD_TEST(s, atomic_write_reports_failures_naming_the_file, 30);
+    SG_ADD_TEST(s, readers_refuse_fifos_and_folders_without_blocking, 30);
+    SG_ADD_TEST(s, output_check_refuses_an_input_by_any_name, 30);
+    SG_ADD_TEST(s, atomic_write_refuses_to_replace_a_fifo, 30);
     SG_ADD_TEST(s, mkdir_p_creates_nested_directories_and_is_idempotent, 30);
     SG_ADD_TEST(s, safetensors_write_read_round_trip_with_metadata, 30);
     SG_ADD_TEST(s, safetensors_write_matches_the_python_reference_bytes, 30);

@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/csv.h"
 #include "data/dataset.h"
+#include "data/image.h"
+#include "data/scan.h"
 #include "data/split.h"
 #include "data/voc.h"
 #include "tests/codec_corpus.h"
@@ -42,6 +45,13 @@ static void count_parts(const sg_dataset *ds, int64_t counts[][4])
 {
     for (int c = 0; c < ds->n_classes; c++) memset(counts[c], 0, sizeof counts[c]);
     for (int i = 0; i < ds->n_samples; i++) counts[ds->samples[i].label][ds->samples[i].split]++;
+}
+
+static bool notes_contain(const sg_notes *n, const char *needle)
+{
+    for (int i = 0; i < n->count; i++)
+        if (strstr(n->items[i], needle)) return true;
+    return false;
 }
 
 static int split_of(const sg_dataset *ds, const char *name)
@@ -329,6 +339,75 @@ START_TEST(neu_cls_and_neu_det_split_identically_with_number_groups)
 }
 END_TEST
 
+/* A split a reviewer accepts: undecodable files are left out with the
+ * reason, a PNG and a BMP of one picture land in one part whatever the seed,
+ * and a class with no image in a part is named in a warning. Before, the
+ * undecodable files were split like images and only byte-identical files
+ * were kept together. */
+START_TEST(split_leaves_out_unusable_files_and_keeps_pixel_twins_together)
+{
+    const char *tmp = sg_test_tmpdir();
+    char root[512];
+    snprintf(root, sizeof root, "%s/set", tmp);
+    const char *classes[] = {"a", "b"};
+    uint8_t pixels[6 * 4];
+    for (int c = 0; c < 2; c++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/%s", root, classes[c]);
+        ck_assert_int_eq(sg_mkdir_p(dir), SG_OK);
+        for (int k = 0; k < 10; k++) {
+            for (int i = 0; i < 24; i++) pixels[i] = (uint8_t)(c * 100 + k * 7 + i);
+            sg_image img = {6, 4, 1, 8, pixels};
+            char name[64];
+            snprintf(name, sizeof name, "%d.png", k);
+            ck_assert_int_eq(sg_png_write(sg_test_path(dir, name), &img), SG_OK);
+            if (k == 3) /* the same picture again, as a BMP */
+                ck_assert_int_eq(sg_bmp_write(sg_test_path(dir, "3_copy.bmp"), &img), SG_OK);
+            if (k == 5 && c == 0) { /* and as colour with R = G = B (a 24-bit BMP) */
+                uint8_t rgb[6 * 4 * 3];
+                for (int i = 0; i < 24; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pixels[i];
+                sg_image colour = {6, 4, 3, 8, rgb};
+                ck_assert_int_eq(sg_bmp_write(sg_test_path(dir, "5_rgb.bmp"), &colour), SG_OK);
+            }
+        }
+    }
+    sg_test_write_bytes(sg_test_path(root, "a/broken.png"), "\x89PNG\r\n\x1a\n", 8);
+    sg_dataset ds;
+    ck_assert_int_eq(sg_dataset_from_folders(root, NULL, &ds), SG_OK);
+    ck_assert_int_eq(ds.n_samples, 24);
+    sg_file_info *info = calloc((size_t)ds.n_samples, sizeof *info);
+    sg_dataset_scan(&ds, sg_image_decode, NULL, info);
+    int dropped, same_bytes, same_pixels;
+    ck_assert_int_eq(sg_dataset_drop_unusable(&ds, info, &dropped), SG_OK);
+    ck_assert_int_eq(dropped, 1);
+    ck_assert_int_eq(ds.n_samples, 23);
+    ck_assert(notes_contain(&ds.skipped, "a/broken.png: "));
+    for (int i = 0; i < ds.n_samples; i++) ck_assert_str_ne(ds.samples[i].name, "a/broken.png");
+    ck_assert_int_eq(sg_split_group_identical(&ds, info, &same_bytes, &same_pixels), SG_OK);
+    ck_assert_int_eq(same_bytes, 0);
+    ck_assert_int_eq(same_pixels, 3);
+    sg_split_ratios r = {{0, 50, 25, 25}};
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        ck_assert_int_eq(sg_split_stratified(&ds, &r, seed), SG_OK);
+        ck_assert_int_eq(split_of(&ds, "a/3.png"), split_of(&ds, "a/3_copy.bmp"));
+        ck_assert_int_eq(split_of(&ds, "b/3.png"), split_of(&ds, "b/3_copy.bmp"));
+        ck_assert_int_eq(split_of(&ds, "a/5.png"), split_of(&ds, "a/5_rgb.bmp"));
+        ck_assert_int_eq(ds.warnings.count, 0);
+    }
+    /* 1 image of class b in all: the rounding rule gives it to the last part, test. */
+    for (int i = 0; i < ds.n_samples; i++)
+        if (ds.samples[i].label == 1 && strcmp(ds.samples[i].name, "b/0.png") != 0) ds.samples[i].label = 0;
+    ck_assert_int_eq(sg_split_stratified(&ds, &r, 1), SG_OK);
+    ck_assert_int_eq(split_of(&ds, "b/0.png"), SG_SPLIT_TEST);
+    ck_assert(notes_contain(&ds.warnings, "class 'b' has no image in train (1 image in all)"));
+    ck_assert(notes_contain(&ds.warnings, "class 'b' has no image in val (1 image in all)"));
+    ck_assert_int_eq(ds.warnings.count, 2);
+    free(info);
+    sg_dataset_free(&ds);
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 /* ---- the command line ----------------------------------------------------------- */
 
 START_TEST(data_split_writes_a_manifest_that_reads_back)
@@ -339,19 +418,29 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     snprintf(csv, sizeof csv, "%s/split.csv", tmp);
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s --ratios 60,20,20 --seed 3", csv);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
-    sg_test_expect_file_contains(out, "1 duplicate file(s) kept in their twin's part");
+    sg_test_expect_file_contains(out, "1 duplicate file(s) (identical bytes) and 1 duplicate image(s) "
+                                      "(identical pixels, different files) kept in their twin's part");
+    sg_test_expect_file_contains(out, "2 unusable file(s) left out");
+    sg_test_expect_file_contains(out, "b_scratch/broken.png: truncated PNG");
+    sg_test_expect_file_contains(out, "b_scratch/garbage.jpg: not a BMP");
+    sg_test_expect_file_contains(out, "class 'b_scratch' has no image in test (3 images in all)");
     sg_test_expect_file_contains(out, "wrote ");
     sg_dataset m, ds;
     ck_assert_int_eq(sg_manifest_read(csv, NULL, 0, &m), SG_OK);
-    ck_assert_int_eq(m.n_samples, 13);
+    ck_assert_int_eq(m.n_samples, 11);  /* 13 files, 2 of them undecodable */
+    for (int i = 0; i < m.n_samples; i++)
+        ck_assert(!strstr(m.samples[i].name, "broken.png") && !strstr(m.samples[i].name, "garbage.jpg"));
     ck_assert_int_eq(sg_dataset_from_folders(FIXTURES "/folders", NULL, &ds), SG_OK);
     ck_assert_int_eq(sg_manifest_apply(csv, &ds, NULL), SG_OK);
     int64_t counts[3][4];
     count_parts(&ds, counts);
-    /* 3 per class -> 1/0/2 by the rule; 5 -> 3/1/1 (dup1 and dup2 move as one, so b_scratch may differ by one). */
+    /* 3 per class -> 1/0/2 by the rule; 5 -> 3/1/1; b_scratch's three usable files are one
+     * group (dup1 = dup2 by bytes, = same_pixels.pgm by pixels) and move as one. */
     ck_assert(counts[0][1] == 1 && counts[0][2] == 0 && counts[0][3] == 2);
     ck_assert(counts[1][1] == 3 && counts[1][2] == 1 && counts[1][3] == 1);
     ck_assert_int_eq(split_of(&ds, "b_scratch/dup1.bmp"), split_of(&ds, "b_scratch/dup2.bmp"));
+    ck_assert_int_eq(split_of(&ds, "b_scratch/dup1.bmp"), split_of(&ds, "b_scratch/same_pixels.pgm"));
+    ck_assert_int_eq(split_of(&ds, "b_scratch/broken.png"), SG_SPLIT_NONE);
     /* The same command again: the same bytes. */
     size_t n1, n2;
     char *first = (char *)sg_test_read_bytes(csv, &n1);
@@ -383,6 +472,18 @@ START_TEST(data_split_writes_a_manifest_that_reads_back)
     sg_test_expect_file_contains(out, "/none");
     snprintf(args, sizeof args, "data split " FIXTURES "/folders --out %s/no/such/dir/s.csv", tmp);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    /* An output that is one of the inputs is a usage error, and the file is untouched. */
+    size_t before_n, after_n;
+    unsigned char *before = sg_test_read_bytes(FIXTURES "/folders/a_crack/x1.bmp", &before_n);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data split " FIXTURES "/folders --out " FIXTURES
+                                     "/folders/a_crack/../a_crack/x1.bmp", out), 2);
+    sg_test_expect_file_contains(out, "refusing to write");
+    unsigned char *after = sg_test_read_bytes(FIXTURES "/folders/a_crack/x1.bmp", &after_n);
+    ck_assert(before_n == after_n && memcmp(before, after, before_n) == 0);
+    free(before);
+    free(after);
+    ck_assert_int_eq(sg_test_run_cli(NULL, "data split " FIXTURES "/manifest.csv --out " FIXTURES
+                                     "/manifest.csv", out), 2);
     /* A VOC folder and a manifest are data sets too. */
     snprintf(args, sizeof args, "data split " FIXTURES "/voc --out %s --ratios 50,50,0", csv);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
@@ -403,7 +504,7 @@ START_TEST(data_split_of_neu_cls_prints_1260_270_270)
     snprintf(out, sizeof out, "%s/out.txt", tmp);
     snprintf(args, sizeof args, "data split %s --out %s/split.csv --group number", root, tmp);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
-    sg_test_expect_file_contains(out, "1 duplicate file(s) kept in their twin's part");
+    sg_test_expect_file_contains(out, "1 duplicate file(s) (identical bytes) and");
     char row[128];
     snprintf(row, sizeof row, "%-24s %7d %7d %7d", "crazing", 210, 45, 45);
     sg_test_expect_file_contains(out, row);
@@ -426,6 +527,7 @@ static Suite *split_suite(void)
     SG_ADD_TEST(s, balanced_class_weights_match_sklearn, 10);
     SG_ADD_TEST(s, split_names_round_trip, 10);
     SG_ADD_TEST(s, neu_cls_and_neu_det_split_identically_with_number_groups, 60);
+    SG_ADD_TEST(s, split_leaves_out_unusable_files_and_keeps_pixel_twins_together, 30);
     SG_ADD_TEST(s, data_split_writes_a_manifest_that_reads_back, 30);
     SG_ADD_TEST(s, data_split_of_neu_cls_prints_1260_270_270, 60);
     return s;

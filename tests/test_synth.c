@@ -12,10 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
 #include "data/image.h"
+#include "data/split.h"
+#include "data/voc.h"
 #include "data/synth.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
@@ -115,6 +121,9 @@ static void check_boxes_against_mask(const sample *s, const char *what)
         ck_assert_msg(0 <= x0 && x0 <= x1 && x1 < size && 0 <= y0 && y0 <= y1 && y1 < size,
                       "%s: box %d (%d,%d)-(%d,%d) is not inside the %dx%d image", what, b, x0, y0, x1, y1,
                       size, size);
+        /* At least 2 px each way: VOC readers reject xmin == xmax as an empty box. */
+        ck_assert_msg(x1 > x0 && y1 > y0, "%s: box %d (%d,%d)-(%d,%d) is less than 2 pixels wide or high",
+                      what, b, x0, y0, x1, y1);
         int top = 0, bottom = 0, left = 0, right = 0;
         for (int x = x0; x <= x1; x++) {
             top += s->mask[y0 * size + x] != 0;
@@ -124,6 +133,10 @@ static void check_boxes_against_mask(const sample *s, const char *what)
             left += s->mask[y * size + x0] != 0;
             right += s->mask[y * size + x1] != 0;
         }
+        /* Tight: mask pixels on every edge - except one edge of a side that is
+         * exactly 2 pixels, which may be the column or row added to reach 2. */
+        if (x1 - x0 == 1 && (left || right)) left = right = 1;
+        if (y1 - y0 == 1 && (top || bottom)) top = bottom = 1;
         ck_assert_msg(top && bottom && left && right,
                       "%s: box %d (%d,%d)-(%d,%d) is not tight: mask pixels on its edges "
                       "top %d bottom %d left %d right %d", what, b, x0, y0, x1, y1, top, bottom, left, right);
@@ -541,6 +554,163 @@ START_TEST(written_files_hold_exactly_what_the_generator_made)
 }
 END_TEST
 
+/* ---- the data set as the other commands read it ------------------------------ */
+
+/* synth's output is a data set the data commands read as it is: every image
+ * of all seven classes (good included) with its boxes, nothing skipped, no
+ * box dropped as degenerate, and a README that says what was written. Before,
+ * the VOC reader found no image ("0 classes, 0 images"), thin boxes were
+ * dropped as empty, and the README said good images had no annotation. */
+START_TEST(synth_output_is_read_whole_by_the_data_readers_and_commands)
+{
+    const char *tmpdir = sg_test_tmpdir();
+    enum { PER = 3, SIZE = 64 };
+    char root[512], out[512], args[2048];
+    snprintf(root, sizeof root, "%s/set", tmpdir);
+    snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+    sg_synth_opts o = opts_of_size(SIZE);
+    ck_assert_msg(sg_synth_write(root, &o, PER, 9) == SG_OK, "%s", sg_error_message());
+    sg_dataset ds;
+    ck_assert_msg(sg_dataset_from_voc(root, NULL, &ds) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(ds.n_classes, SG_SYNTH_CLASSES);
+    ck_assert_int_eq(ds.n_samples, SG_SYNTH_CLASSES * PER);
+    ck_assert_msg(ds.skipped.count == 0, "skipped: %s", ds.skipped.count ? ds.skipped.items[0] : "");
+    ck_assert_msg(ds.warnings.count == 0, "warning: %s", ds.warnings.count ? ds.warnings.items[0] : "");
+    for (int i = 0; i < ds.n_samples; i++) {
+        const sg_sample *smp = &ds.samples[i];
+        char cls[64];
+        int k;
+        ck_assert_int_eq(sscanf(smp->name, "images/%63[^/]/%*[^_]", cls), 1);
+        ck_assert_int_ge(smp->label, 0);
+        ck_assert_msg(strcmp(ds.class_names[smp->label], cls) == 0, "%s labelled %s", smp->name,
+                      ds.class_names[smp->label]);
+        const char *under = strrchr(smp->name, '_');
+        ck_assert(under && sscanf(under + 1, "%d", &k) == 1);
+        sample g = make_sample(&o, 9, (uint64_t)k, sg_synth_class_from_name(cls));
+        ck_assert_msg(smp->n_boxes == g.n_boxes, "%s: %d boxes read, %d drawn", smp->name, smp->n_boxes, g.n_boxes);
+        free_sample(&g);
+    }
+    sg_dataset_free(&ds);
+    /* The README tells the truth about good's annotations, and they exist. */
+    char *readme = sg_test_slurp(sg_test_path(root, "README.txt"));
+    ck_assert_ptr_nonnull(strstr(readme, "a \"good\" image's has no <object>"));
+    ck_assert_ptr_nonnull(strstr(readme, "21 images in all"));
+    free(readme);
+    char *good = sg_test_slurp(sg_test_path(root, "annotations/good_0.xml"));
+    ck_assert_ptr_null(strstr(good, "<object>"));
+    free(good);
+    /* The commands. */
+    snprintf(args, sizeof args, "data inspect %s", root);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, "VOC annotations, 7 classes, 21 images");
+    sg_test_expect_file_contains(out, "decoded: 21 of 21");
+    char *text = sg_test_slurp(out);
+    ck_assert_msg(!strstr(text, "skipped") && !strstr(text, "warnings"), "%s", text);
+    free(text);
+    snprintf(args, sizeof args, "data split %s --out %s/split.csv --ratios 67,33,0", root, tmpdir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    char row[128];
+    snprintf(row, sizeof row, "  %-24s %7d %7d %7d", "good", 2, 1, 0);
+    sg_test_expect_file_contains(out, row);
+    snprintf(row, sizeof row, "  %-24s %7d %7d %7d", "total", 14, 7, 0);
+    sg_test_expect_file_contains(out, row);
+    sg_test_remove_tree(tmpdir);
+}
+END_TEST
+
+/* ---- writing next to a user's files ------------------------------------------ */
+
+/* Names in dir containing needle. */
+static int names_with(const char *dir, const char *needle) { return sg_test_count_names(dir, needle); }
+
+START_TEST(synth_refuses_a_non_empty_folder_and_force_moves_it_aside)
+{
+    const char *tmpdir = sg_test_tmpdir();
+    char out[512], dir[512], args[2048];
+    snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+    snprintf(dir, sizeof dir, "%s/mine", tmpdir);
+    ck_assert_int_eq(sg_mkdir_p(dir), SG_OK);
+    sg_test_write_bytes(sg_test_path(dir, "keep.txt"), "precious", 8);
+    /* Before, synth mixed its files into the folder. */
+    snprintf(args, sizeof args, "synth --out %s --per-class 1 --size 32", dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "is not empty");
+    sg_test_expect_file_contains(out, "--force");
+    ck_assert(!sg_test_file_exists(sg_test_path(dir, "images")));
+    ck_assert_int_eq(names_with(tmpdir, ".synth-"), 0);
+    /* --force: the new set in place, the old folder kept whole beside it. */
+    snprintf(args, sizeof args, "synth --out %s/ --per-class 1 --size 32 --force", dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, ".old");
+    ck_assert(sg_test_file_exists(sg_test_path(dir, "images/good/good_0.png")));
+    ck_assert(!sg_test_file_exists(sg_test_path(dir, "keep.txt")));
+    char old[600];
+    snprintf(old, sizeof old, "%s.old/keep.txt", dir);
+    char *kept = sg_test_slurp(old);
+    ck_assert_str_eq(kept, "precious");
+    free(kept);
+    ck_assert_int_eq(names_with(tmpdir, ".synth-"), 0);
+    /* A second --force would need a second .old: refused, nothing touched. */
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    sg_test_expect_file_contains(out, "mine.old', but that exists");
+    ck_assert(sg_test_file_exists(old));
+    /* An existing empty folder is simply filled. */
+    snprintf(dir, sizeof dir, "%s/empty", tmpdir);
+    ck_assert_int_eq(sg_mkdir_p(dir), SG_OK);
+    snprintf(args, sizeof args, "synth --out %s --per-class 1 --size 32", dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    ck_assert(sg_test_file_exists(sg_test_path(dir, "manifest.csv")));
+    sg_test_remove_tree(tmpdir);
+}
+END_TEST
+
+/* A synth that fails half-way (here: a file-size limit makes the first big
+ * PNG fail, as a full disk would) leaves no half data set, no temporary
+ * folder, an existing folder as it was, and names the user's path. Before,
+ * the files written so far stayed under the user's folder name. */
+START_TEST(a_failed_synth_leaves_nothing_half_written)
+{
+    const char *tmpdir = sg_test_tmpdir();
+    char fresh[512], full[512];
+    snprintf(fresh, sizeof fresh, "%s/new", tmpdir);
+    snprintf(full, sizeof full, "%s/full", tmpdir);
+    ck_assert_int_eq(sg_mkdir_p(full), SG_OK);
+    sg_test_write_bytes(sg_test_path(full, "keep.txt"), "precious", 8);
+    fflush(stdout);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = {4096, 4096};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        sg_synth_opts o = opts_of_size(200);
+        bool ok = true;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            const char *dir = attempt ? full : fresh;
+            o.force = attempt == 1;
+            sg_err err = sg_synth_write(dir, &o, 2, 1);
+            const char *msg = sg_error_message();
+            if (err != SG_ERR_IO || !strstr(msg, dir) || strstr(msg, ".synth-")) {
+                fprintf(stderr, "%s: expected an I/O error naming it, got %s: %s\n", dir, sg_err_name(err), msg);
+                ok = false;
+            }
+        }
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed (see stderr)");
+    ck_assert(!sg_test_file_exists(fresh));
+    ck_assert(!sg_test_file_exists(sg_test_path(full, "images")));
+    ck_assert(!sg_test_file_exists(sg_test_path(tmpdir, "full.old")));
+    char *kept = sg_test_slurp(sg_test_path(full, "keep.txt"));
+    ck_assert_str_eq(kept, "precious");
+    free(kept);
+    ck_assert_int_eq(names_with(tmpdir, ".synth-"), 0);
+    sg_test_remove_tree(tmpdir);
+}
+END_TEST
+
 /* ---- the command --------------------------------------------------------- */
 
 START_TEST(synth_command_writes_identical_bytes_on_one_and_two_threads)
@@ -615,6 +785,9 @@ static Suite *synth_suite(void)
     SG_ADD_TEST(s, nearest_class_mean_on_texture_features_beats_chance_by_far, 30);
     SG_ADD_TEST(s, defect_classes_differ_in_mask_and_box_statistics, 30);
     SG_ADD_TEST(s, written_files_hold_exactly_what_the_generator_made, 30);
+    SG_ADD_TEST(s, synth_output_is_read_whole_by_the_data_readers_and_commands, 60);
+    SG_ADD_TEST(s, synth_refuses_a_non_empty_folder_and_force_moves_it_aside, 60);
+    SG_ADD_TEST(s, a_failed_synth_leaves_nothing_half_written, 60);
     SG_ADD_TEST(s, synth_command_writes_identical_bytes_on_one_and_two_threads, 60);
     SG_ADD_TEST(s, synth_command_rejects_bad_arguments_and_names_unwritable_paths, 30);
     return s;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/voc.h"
@@ -234,6 +236,53 @@ END_TEST
 
 /* Every truncation of every fixture annotation, and 400 RNG-keyed byte
  * mutations each: a clean result or a format error naming the file. */
+/* images/<class>/<name> (the layout synth writes) is matched like a flat
+ * images/ folder; an image without boxes in a class folder takes the folder
+ * as its class. Before, only images/<name> was looked at: every annotation
+ * of such a set was "no image", and the set read as 0 classes, 0 images. */
+START_TEST(voc_dataset_finds_images_in_class_folders_and_labels_unboxed_ones_by_folder)
+{
+    const char *tmp = sg_test_tmpdir();
+    char root[512];
+    snprintf(root, sizeof root, "%s/set", tmp);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(root, "images/scratch")), SG_OK);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(root, "images/good")), SG_OK);
+    ck_assert_int_eq(sg_mkdir_p(sg_test_path(root, "annotations")), SG_OK);
+    sg_test_write_bytes(sg_test_path(root, "images/scratch/scratch_0.png"), "x", 1);
+    sg_test_write_bytes(sg_test_path(root, "images/good/good_0.png"), "y", 1);
+    sg_test_write_bytes(sg_test_path(root, "images/good/good_1.png"), "z", 1);
+    ck_assert_int_eq(symlink("good_1.png", sg_test_path(root, "images/good/again.png")), 0);
+    ck_assert_int_eq(symlink("..", sg_test_path(root, "images/good/up")), 0);
+    const char *scratch = "<annotation><filename>scratch_0.png</filename><size><width>8</width><height>8</height>"
+                          "<depth>1</depth></size><object><name>scratch</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>3</xmax>"
+                          "<ymax>8</ymax></bndbox></object></annotation>";
+    const char *good = "<annotation><filename>good_0.png</filename><size><width>8</width><height>8</height>"
+                       "<depth>1</depth></size></annotation>";
+    sg_test_write_bytes(sg_test_path(root, "annotations/scratch_0.xml"), scratch, strlen(scratch));
+    sg_test_write_bytes(sg_test_path(root, "annotations/good_0.xml"), good, strlen(good));
+    sg_dataset ds;
+    ck_assert_msg(sg_dataset_from_voc(root, NULL, &ds) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(ds.n_classes, 2);
+    ck_assert_str_eq(ds.class_names[0], "good");
+    ck_assert_str_eq(ds.class_names[1], "scratch");
+    ck_assert_int_eq(ds.n_samples, 2);
+    ck_assert_str_eq(ds.samples[0].name, "images/good/good_0.png");
+    ck_assert_int_eq(ds.samples[0].label, 0);
+    ck_assert_int_eq(ds.samples[0].n_boxes, 0);
+    ck_assert_str_eq(ds.samples[1].name, "images/scratch/scratch_0.png");
+    ck_assert_int_eq(ds.samples[1].label, 1);
+    ck_assert_int_eq(ds.samples[1].n_boxes, 1);
+    /* good_1.png and its link again.png: one file, listed once (the first name wins). */
+    ck_assert(notes_contain(&ds.skipped, "images/good/again.png: no annotation"));
+    ck_assert(notes_contain(&ds.skipped, "images/good/good_1.png: same file as images/good/again.png"));
+    ck_assert_int_eq(ds.skipped.count, 3);
+    ck_assert(notes_contain(&ds.skipped, "images/good/up/: folder already listed"));
+    ck_assert_int_eq(ds.warnings.count, 0);
+    sg_dataset_free(&ds);
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 START_TEST(voc_parser_survives_truncation_and_bit_flips)
 {
     const char *files[] = {"a.xml", "b.xml", "c.xml", "d.xml", "e.xml"};
@@ -352,6 +401,7 @@ static Suite *voc_suite(void)
     SG_ADD_TEST(s, xml_errors_give_the_line_and_the_reason, 10);
     SG_ADD_TEST(s, voc_boxes_are_validated_clamped_or_dropped_with_warnings, 10);
     SG_ADD_TEST(s, voc_dataset_matches_images_by_filename_extension_or_stem, 10);
+    SG_ADD_TEST(s, voc_dataset_finds_images_in_class_folders_and_labels_unboxed_ones_by_folder, 10);
     SG_ADD_TEST(s, voc_parser_survives_truncation_and_bit_flips, 30);
     SG_ADD_TEST(s, neu_det_has_4189_boxes_with_the_per_class_counts, 60);
     return s;
