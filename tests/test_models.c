@@ -5,8 +5,8 @@
  * Golden files come from tests/golden/gen_models.py: for each model the
  * reference's state_dict names and shapes (models_<name>_keys.txt) and its
  * eval-mode logits (models_<name>_logits.npy) with every parameter and buffer
- * set by a rule both sides compute (models_rule below; the script's docstring
- * states it), on an input [2, C, S, S] made by the same rule. Tolerance: 1e-4
+ * set by a rule both sides compute (tests/modelrule.h; the script's docstring
+ * states it too), on an input [2, C, S, S] made by the same rule. Tolerance: 1e-4
  * of the largest |logit| (torch's own float32 logits are within ~1e-5 of that
  * scale of its float64 ones, which are the reference); the largest difference
  * is printed. */
@@ -20,59 +20,15 @@
 #include "layers/conv.h"
 #include "models/heads.h"
 #include "models/zoo.h"
+#include "tests/modelrule.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 #define LOGIT_TOL 1e-4   /* per unit of max |expected logit| */
 
-/* ---- the deterministic rule (tests/golden/gen_models.py: rule_u, rule_values) ---- */
-
-static uint32_t fnv1a32(const char *s)
-{
-    uint32_t h = 0x811C9DC5u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x01000193u;
-    return h;
-}
-
-/* u_i in [0, 1): murmur3's fmix32 of h ^ (i * golden ratio). */
-static double rule_u(uint32_t h, int64_t i)
-{
-    uint32_t x = h ^ ((uint32_t)i * 0x9E3779B1u);
-    x ^= x >> 16;
-    x *= 0x85EBCA6Bu;
-    x ^= x >> 13;
-    x *= 0xC2B2AE35u;
-    x ^= x >> 16;
-    return (double)x / 4294967296.0;
-}
-
-/* Fill every parameter and buffer of m by the rule (by name and rank). */
-static void models_rule(sg_model *m)
-{
-    for (int k = 0; k < m->params->count; k++) {
-        sg_param *p = m->params->items[k];
-        const char *leaf = strrchr(p->name, '.');
-        leaf = leaf ? leaf + 1 : p->name;
-        uint32_t h = fnv1a32(p->name);
-        int64_t n = p->t.numel, fan_in = p->t.ndim >= 2 ? n / p->t.shape[0] : 1;
-        for (int64_t i = 0; i < n; i++) {
-            double u = rule_u(h, i), v;
-            if (!strcmp(leaf, "running_var")) v = 0.5 + u;
-            else if (!strcmp(leaf, "running_mean")) v = 0.2 * (2 * u - 1);
-            else if (!strcmp(leaf, "num_batches_tracked")) v = 0;
-            else if (!strcmp(leaf, "bias")) v = 0.2 * (2 * u - 1);
-            else if (p->t.ndim >= 2) v = sqrt(6.0 / (double)fan_in) * (2 * u - 1);
-            else v = 0.5 + u;
-            p->t.data[i] = (float)v;
-        }
-    }
-}
-
-static void rule_input(float *x, int64_t n)
-{
-    uint32_t h = fnv1a32("x");
-    for (int64_t i = 0; i < n; i++) x[i] = (float)(2 * rule_u(h, i) - 1);
-}
+/* The rule's weights and input (tests/modelrule.h). */
+static void models_rule(sg_model *m) { sg_test_model_rule(m->params); }
+static void rule_input(float *x, int64_t n) { sg_test_model_rule_input(x, n); }
 
 static const char *golden_file(const char *name, const char *suffix)
 {
