@@ -22,8 +22,9 @@
  * given): the image goes in as the caller normalised it. ImageNet weights were
  * trained with transform_input=True semantics, i.e. on images normalised to
  * [-1, 1] per channel; a user loading them normalises with mean 0.5 and std
- * 0.5 instead of ImageNet's mean/std. Inputs need at least 75x75 (the aux head
- * at least ~160: its 5x5 conv needs a 17x17 Mixed_6e map at 299).
+ * 0.5 instead of ImageNet's mean/std. Inputs need at least 75x75; the aux
+ * head, run only in training mode, at least 299x299 (its 5x5 conv needs the
+ * 17x17 Mixed_6e map that 299 gives), as in torchvision.
  *
  * Init as torchvision: every conv and linear weight trunc_normal_(std 0.1,
  * a=-2, b=2) (AuxLogits.conv1: std 0.01, AuxLogits.fc: 0.001), linear biases
