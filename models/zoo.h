@@ -8,7 +8,14 @@
  * is one file in models/ and one row in the table of zoo.c.
  *
  * Options left at zero take the model's reference default (sg_model_def:
- * default_channels, default_size; dropout < 0 means the reference's p). */
+ * default_channels, default_size; dropout < 0 means the reference's p).
+ *
+ * The models: cnn, cnn002 (paper 002), mobilenetv2, resnet18/34/50/101/152
+ * (torchvision), resnetv2_50/101 (timm), inceptionv3 (torchvision); `steelgrad
+ * model list` prints them. A head (opts.head: gap256, gap512, alt001; see
+ * models/heads.h) replaces any model's reference classifier: the backbone is
+ * then built without it and the head's parameters are "head.fc1.*" and
+ * "head.fc2.*". */
 #ifndef SG_MODEL_ZOO_H
 #define SG_MODEL_ZOO_H
 
@@ -27,7 +34,9 @@ typedef struct sg_model_options {
     float dropout;                /* classifier dropout p; < 0 = the reference's */
     const char *head;             /* NULL or "" = the reference classifier; else a
                                      head name of sg_model_head_names() */
-    bool aux_logits;              /* InceptionV3's auxiliary classifier */
+    bool aux_logits;              /* InceptionV3's auxiliary classifier (torchvision
+                                     builds it by default; here only when asked: its
+                                     parameters exist, forward never runs it) */
 } sg_model_options;
 
 /* Defaults: every field "reference default", dropout -1. */
