@@ -2,6 +2,7 @@
 #include "tests/modelrule.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t fnv1a32(const char *s)
@@ -30,10 +31,17 @@ void sg_test_model_rule(sg_params *ps)
         const char *leaf = strrchr(p->name, '.');
         leaf = leaf ? leaf + 1 : p->name;
         uint32_t h = fnv1a32(p->name);
+        bool norm_bias = false;
+        if (!strcmp(leaf, "bias")) {
+            char sibling[SG_PARAM_NAME_MAX + 16];
+            snprintf(sibling, sizeof sibling, "%.*srunning_mean", (int)(leaf - p->name), p->name);
+            norm_bias = sg_params_find(ps, sibling) != NULL;
+        }
         int64_t n = p->t.numel, fan_in = p->t.ndim >= 2 ? n / p->t.shape[0] : 1;
         for (int64_t i = 0; i < n; i++) {
             double u = rule_u(h, i), v;
-            if (!strcmp(leaf, "running_var")) v = 0.5 + u;
+            if (norm_bias) v = 0.5 + 0.5 * u;
+            else if (!strcmp(leaf, "running_var")) v = 0.5 + u;
             else if (!strcmp(leaf, "running_mean")) v = 0.2 * (2 * u - 1);
             else if (!strcmp(leaf, "num_batches_tracked")) v = 0;
             else if (!strcmp(leaf, "bias")) v = 0.2 * (2 * u - 1);
@@ -44,8 +52,10 @@ void sg_test_model_rule(sg_params *ps)
     }
 }
 
-void sg_test_model_rule_input(float *x, int64_t n)
+void sg_test_model_rule_named(const char *name, float *x, int64_t n)
 {
-    uint32_t h = fnv1a32("x");
+    uint32_t h = fnv1a32(name);
     for (int64_t i = 0; i < n; i++) x[i] = (float)(2 * rule_u(h, i) - 1);
 }
+
+void sg_test_model_rule_input(float *x, int64_t n) { sg_test_model_rule_named("x", x, n); }

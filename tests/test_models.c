@@ -18,6 +18,8 @@
 #include "core/checkpoint.h"
 #include "core/npy.h"
 #include "layers/conv.h"
+#include "layers/pool.h"
+#include "layers/shape.h"
 #include "models/heads.h"
 #include "models/zoo.h"
 #include "tests/modelrule.h"
@@ -157,6 +159,88 @@ START_TEST(cnn002_logits_match_pytorch)
     sg_model_options o = opts_k(10);
     o.image_size = 64;
     expect_reference_logits("cnn002", "cnn002", o, 64);
+}
+END_TEST
+
+/* ---- backward: train-mode (or eval-mode) gradients ---------------------- */
+
+/* models_<golden>_train.safetensors: the logits of the rule's model on the
+ * rule's input in train mode (metadata "train" 1; 0 = eval mode), gradients
+ * "grad.<param>" of sum(logits * dy) with dy the rule's "dy", and running
+ * statistics "after.<buffer>" after that forward. Tolerance: 1e-4 of each
+ * tensor's largest |value| (torch float32 is within 2e-5 of it; see
+ * gen_models.py's TRAIN). */
+static void expect_reference_gradients(const char *golden, const char *model)
+{
+    char file[64];
+    snprintf(file, sizeof file, "models_%s_train", golden);
+    sg_safetensors io;
+    sg_test_golden_read(file, &io);
+    int size = atoi(sg_safetensors_meta(&io, "size"));
+    bool train = atoi(sg_safetensors_meta(&io, "train")) != 0;
+    sg_model_options o = opts_k(atoi(sg_safetensors_meta(&io, "classes")));
+    o.dropout = 0.0f;
+    sg_model m = build(model, o);
+    models_rule(&m);
+    sg_params_zero_grad(m.params);
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_training(g, train);
+    sg_tensor *x = sg_graph_tensor(g, 4, (int64_t[]){2, 3, size, size});
+    rule_input(x->data, x->numel);
+    sg_tensor *y = sg_model_forward(g, &m, x);
+    ck_assert_msg(y != NULL, "%s: %s", golden, sg_graph_error_message(g));
+    float dy[64];
+    ck_assert_int_le(y->numel, 64);
+    sg_test_model_rule_named("dy", dy, y->numel);
+    int checked = 0;
+    char what[160];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
+        for (int i = 0; i < io.count; i++) {
+            const sg_st_tensor *t = &io.tensors[i];
+            const float *found = NULL;
+            if (pass == 0 && !strcmp(t->name, "logits")) {
+                found = y->data;
+            } else if (pass == 0 && !strncmp(t->name, "after.", 6)) {
+                sg_param *p = sg_params_find(m.params, t->name + 6);
+                ck_assert_msg(p != NULL, "%s: no buffer %s", golden, t->name + 6);
+                found = p->t.data;
+            } else if (pass == 1 && !strncmp(t->name, "grad.", 5)) {
+                sg_param *p = sg_params_find(m.params, t->name + 5);
+                ck_assert_msg(p != NULL && p->t.grad, "%s: no gradient of %s", golden, t->name + 5);
+                ck_assert_int_eq(p->t.numel, t->numel);
+                found = p->t.grad;
+            }
+            if (!found) continue;
+            double scale = 0;
+            for (int64_t k = 0; k < t->numel; k++) scale = fmax(scale, fabs(t->data[k]));
+            snprintf(what, sizeof what, "%s %s %s (max |value| %.3g)", golden,
+                     train ? "train" : "eval", t->name, scale);
+            SG_ASSERT_CLOSE(what, t->data, found, t->numel, 1e-4 * scale, 1e-4);
+            checked++;
+        }
+    }
+    ck_assert_int_ge(checked, 6);
+    sg_graph_free(g);
+    sg_model_free(&m);
+    sg_safetensors_free(&io);
+}
+
+START_TEST(resnet18_train_mode_logits_gradients_and_running_stats_match_torchvision)
+{
+    expect_reference_gradients("resnet18", "resnet18");
+}
+END_TEST
+
+START_TEST(resnetv2_50_train_mode_logits_gradients_and_running_stats_match_timm)
+{
+    expect_reference_gradients("resnetv2_50", "resnetv2_50");
+}
+END_TEST
+
+START_TEST(inceptionv3_gradients_match_torchvision)
+{
+    expect_reference_gradients("inceptionv3", "inceptionv3");
 }
 END_TEST
 
@@ -443,6 +527,43 @@ START_TEST(conv2d_1x7_and_7x1_kernels_with_per_axis_padding_match_finite_differe
 }
 END_TEST
 
+static sg_tensor *avg_pool_3x3_s1_p1(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    sg_pool2d_opts o = sg_pool2d_opts_make(3, 1, 1);   /* count_include_pad = true */
+    return sg_avg_pool2d(g, in[0], &o);
+}
+
+static sg_tensor *max_pool_3x3_s2(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    sg_pool2d_opts o = sg_pool2d_opts_make(3, 2, 0);
+    return sg_max_pool2d(g, in[0], &o);
+}
+
+static sg_tensor *concat_channels(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    return sg_concat(g, 3, in, 1);
+}
+
+START_TEST(inception_pools_and_concat_match_finite_differences)
+{
+    float x[2 * 3 * 7 * 7], a[2 * 2 * 5 * 5], b[2 * 3 * 5 * 5], c[2 * 1 * 5 * 5];
+    sg_test_fill_normal(x, 294, 11, 1.0f);
+    sg_test_input in[1] = {{4, {2, 3, 7, 7}, x, true}};
+    sg_test_gradcheck("avg_pool2d 3x3/1 pad 1 counting the padding", avg_pool_3x3_s1_p1, NULL, 1,
+                      in, NULL);
+    sg_test_gradcheck("max_pool2d 3x3/2", max_pool_3x3_s2, NULL, 1, in, NULL);
+    sg_test_fill_normal(a, 100, 12, 1.0f);
+    sg_test_fill_normal(b, 150, 13, 1.0f);
+    sg_test_fill_normal(c, 50, 14, 1.0f);
+    sg_test_input parts[3] = {{4, {2, 2, 5, 5}, a, true}, {4, {2, 3, 5, 5}, b, true},
+                              {4, {2, 1, 5, 5}, c, true}};
+    sg_test_gradcheck("concat along channels", concat_channels, NULL, 3, parts, NULL);
+}
+END_TEST
+
 static Suite *models_suite(void)
 {
     Suite *s = suite_create("models");
@@ -453,12 +574,16 @@ static Suite *models_suite(void)
     SG_ADD_TEST(s, inceptionv3_logits_match_torchvision, 60);
     SG_ADD_TEST(s, mobilenetv2_logits_match_torchvision, 60);
     SG_ADD_TEST(s, heads_logits_match_pytorch, 60);
+    SG_ADD_TEST(s, resnet18_train_mode_logits_gradients_and_running_stats_match_torchvision, 60);
+    SG_ADD_TEST(s, resnetv2_50_train_mode_logits_gradients_and_running_stats_match_timm, 60);
+    SG_ADD_TEST(s, inceptionv3_gradients_match_torchvision, 60);
     SG_ADD_TEST(s, cnn002_logits_match_pytorch, 60);
     SG_ADD_TEST(s, heads_replace_the_classifier_on_every_backbone, 120);
     SG_ADD_TEST(s, rgb_checkpoint_loads_into_a_gray_model_by_summing_the_stem, 60);
     SG_ADD_TEST(s, bad_options_are_errors_naming_the_field, 30);
     SG_ADD_TEST(s, every_model_runs_a_small_gray_batch_forward_and_backward, 120);
     SG_ADD_TEST(s, conv2d_1x7_and_7x1_kernels_with_per_axis_padding_match_finite_differences, 30);
+    SG_ADD_TEST(s, inception_pools_and_concat_match_finite_differences, 30);
     return s;
 }
 
