@@ -37,6 +37,13 @@ sg_err sg_head_init(sg_head *h, sg_params *ps, const char *name, int channels, i
 
 sg_tensor *sg_head_forward(sg_graph *g, const sg_head *h, sg_tensor *x)
 {
+    if (x && h->kind == SG_HEAD_ALT001 && x->ndim == 4 && (x->shape[2] < 3 || x->shape[3] < 3)) {
+        sg_graph_fail(g, SG_ERR_SHAPE,
+                      "head alt001: feature map %lldx%lld is smaller than its 3x3 max pool (a "
+                      "stride-32 backbone needs inputs of at least 96 pixels)",
+                      (long long)x->shape[2], (long long)x->shape[3]);
+        return NULL;
+    }
     if (h->kind == SG_HEAD_ALT001) {
         /* MaxPool 3x3 stride 3; Dense on each pixel's channels: NCHW -> NHWC,
          * linear on the last axis, back to NCHW for the global average. */

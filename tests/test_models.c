@@ -351,6 +351,16 @@ START_TEST(heads_replace_the_classifier_on_every_backbone)
         sg_graph_free(g);
         sg_model_free(&m);
     }
+    /* alt001 on a 2x2 feature map (64 px into ResNet): a clear shape error. */
+    sg_model_options small = opts_k(6);
+    small.head = "alt001";
+    sg_model r18 = build("resnet18", small);
+    sg_graph *g = sg_graph_new();
+    sg_tensor *x = sg_graph_zeros(g, 4, (int64_t[]){1, 3, 64, 64});
+    ck_assert_ptr_null(sg_model_forward(g, &r18, x));
+    sg_test_expect_error(g, SG_ERR_SHAPE, "at least 96 pixels");
+    sg_graph_free(g);
+    sg_model_free(&r18);
     sg_model m;
     sg_model_options o = opts_k(6);
     o.head = "gap1024";
