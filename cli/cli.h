@@ -101,5 +101,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 
 #endif

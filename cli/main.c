@@ -16,6 +16,8 @@ static const sg_cli_entry commands[] = {
     {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
     {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
     {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG) to a uint8 .npy array"},
+    {"model", cmd_model, "the model zoo: list the models, or a layer table of one (summary)"},
+    {"forward", cmd_forward, "eval-mode logits of a model with given weights on a .npy batch"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

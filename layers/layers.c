@@ -27,15 +27,23 @@ static sg_param *add(sg_params *ps, const char *prefix, const char *leaf, int nd
 sg_err sg_conv2d_layer_init(sg_conv2d_layer *l, sg_params *ps, const char *prefix, int in,
                             int out, int k, const sg_conv2d_opts *opt, bool bias, uint64_t seed)
 {
+    return sg_conv2d_layer_init_rect(l, ps, prefix, in, out, k, k, opt, bias, seed);
+}
+
+sg_err sg_conv2d_layer_init_rect(sg_conv2d_layer *l, sg_params *ps, const char *prefix, int in,
+                                 int out, int kh, int kw, const sg_conv2d_opts *opt, bool bias,
+                                 uint64_t seed)
+{
     int groups = opt && opt->groups > 0 ? opt->groups : 1;
-    if (in <= 0 || out <= 0 || k <= 0 || in % groups || out % groups)
-        return sg_error_set(SG_ERR_INVALID, "%s: conv2d(in %d, out %d, kernel %d, groups %d) is not valid",
-                            prefix, in, out, k, groups);
+    if (in <= 0 || out <= 0 || kh <= 0 || kw <= 0 || in % groups || out % groups)
+        return sg_error_set(SG_ERR_INVALID,
+                            "%s: conv2d(in %d, out %d, kernel %dx%d, groups %d) is not valid",
+                            prefix, in, out, kh, kw, groups);
     *l = (sg_conv2d_layer){0};
     if (opt) l->opt = *opt;
-    l->weight = add(ps, prefix, "weight", 4, (int64_t[]){out, in / groups, k, k}, false);
+    l->weight = add(ps, prefix, "weight", 4, (int64_t[]){out, in / groups, kh, kw}, false);
     if (!l->weight) return SG_ERR_INVALID;
-    int64_t fan_in = (int64_t)(in / groups) * k * k;
+    int64_t fan_in = (int64_t)(in / groups) * kh * kw;
     sg_init_torch_default(l->weight, seed, fan_in);
     if (bias) {
         l->bias = add(ps, prefix, "bias", 1, (int64_t[]){out}, false);

@@ -25,6 +25,11 @@ typedef struct sg_conv2d_layer {
 /* PyTorch-style Conv2d(in, out, k, stride, padding, dilation 1, groups, bias). */
 sg_err sg_conv2d_layer_init(sg_conv2d_layer *l, sg_params *ps, const char *prefix, int in,
                             int out, int k, const sg_conv2d_opts *opt, bool bias, uint64_t seed);
+/* The same with a kh x kw kernel (InceptionV3's 1x7 and 7x1): weight
+ * [out, in / groups, kh, kw]; give the padding per side in opt. */
+sg_err sg_conv2d_layer_init_rect(sg_conv2d_layer *l, sg_params *ps, const char *prefix, int in,
+                                 int out, int kh, int kw, const sg_conv2d_opts *opt, bool bias,
+                                 uint64_t seed);
 sg_tensor *sg_conv2d_layer_forward(sg_graph *g, const sg_conv2d_layer *l, sg_tensor *x);
 
 typedef struct sg_linear_layer {

@@ -11,11 +11,11 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
 {
     *m = (sg_cnn){.cfg = *cfg};
     if (cfg->n_blocks < 1 || cfg->n_blocks > SG_CNN_MAX_BLOCKS || cfg->in_channels < 1 ||
-        cfg->classes < 2 || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks) ||
+        (cfg->classes < 2 && cfg->classes != 0) || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks) ||
         cfg->head < SG_CNN_FLATTEN || cfg->head > SG_CNN_GLOBAL_MAX)
         return sg_error_set(SG_ERR_INVALID,
                             "cnn: %d blocks, %d input channels, %d classes, size %d, head %d: the "
-                            "size must divide by 2^blocks, blocks in 1..%d, classes >= 2, a "
+                            "size must divide by 2^blocks, blocks in 1..%d, classes 0 or >= 2, a "
                             "known head", cfg->n_blocks, cfg->in_channels, cfg->classes,
                             cfg->image_size, (int)cfg->head, SG_CNN_MAX_BLOCKS);
     int in = cfg->in_channels;
@@ -31,12 +31,13 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
         if (err != SG_OK) return err;
         in = cfg->widths[i];
     }
+    if (cfg->classes == 0) return SG_OK;
     int side = cfg->head == SG_CNN_FLATTEN ? cfg->image_size >> cfg->n_blocks : 1;
     return sg_linear_layer_init(&m->classifier, &m->params, "classifier", in * side * side,
                                 cfg->classes, true, seed);
 }
 
-sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
+sg_tensor *sg_cnn_features(sg_graph *g, sg_cnn *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(2, 2, 0);
     for (int i = 0; i < m->cfg.n_blocks; i++) {
@@ -45,6 +46,16 @@ sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
         x = sg_relu(g, x);
         x = sg_max_pool2d(g, x, &pool);
     }
+    return x;
+}
+
+sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
+{
+    if (!m->classifier.weight) {
+        sg_graph_fail(g, SG_ERR_INVALID, "cnn: built without a classifier (classes 0)");
+        return NULL;
+    }
+    x = sg_cnn_features(g, m, x);
     if (m->cfg.head == SG_CNN_GLOBAL_AVG) {
         x = sg_global_avg_pool2d(g, x);
     } else if (m->cfg.head == SG_CNN_GLOBAL_MAX) {

@@ -26,7 +26,7 @@ typedef enum sg_cnn_head {
 typedef struct sg_cnn_config {
     int in_channels;              /* 1 for grayscale, 3 for RGB */
     int image_size;               /* square input side; must divide by 2^n_blocks */
-    int classes;
+    int classes;                  /* >= 2, or 0 = no classifier (a zoo head's backbone) */
     int n_blocks;                 /* 1 .. SG_CNN_MAX_BLOCKS */
     int widths[SG_CNN_MAX_BLOCKS];/* output channels of each block */
     sg_cnn_head head;             /* default SG_CNN_FLATTEN */
@@ -44,6 +44,8 @@ typedef struct sg_cnn {
 sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed);
 /* Logits [N, classes] for images [N, in_channels, size, size]. */
 sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x);
+/* The last block's output [N, widths[n_blocks-1], size >> n_blocks, ...]. */
+sg_tensor *sg_cnn_features(sg_graph *g, sg_cnn *m, sg_tensor *x);
 void sg_cnn_free(sg_cnn *m);
 
 #endif

@@ -99,11 +99,11 @@ static sg_err block_init(sg_mobilenetv2_block *b, sg_params *ps, int index, int 
 sg_err sg_mobilenetv2_init(sg_mobilenetv2 *m, const sg_mobilenetv2_config *cfg, uint64_t seed)
 {
     *m = (sg_mobilenetv2){.cfg = *cfg};
-    if (cfg->in_channels < 1 || cfg->classes < 1 || !(cfg->width_mult > 0) ||
+    if (cfg->in_channels < 1 || cfg->classes < 0 || !(cfg->width_mult > 0) ||
         !(cfg->dropout >= 0 && cfg->dropout < 1))
         return sg_error_set(SG_ERR_INVALID,
                             "mobilenetv2: in_channels %d, classes %d, width_mult %g, dropout %g: "
-                            "expected in_channels >= 1, classes >= 1, width_mult > 0, dropout in "
+                            "expected in_channels >= 1, classes >= 0, width_mult > 0, dropout in "
                             "[0, 1)",
                             cfg->in_channels, cfg->classes, cfg->width_mult, (double)cfg->dropout);
     double w = cfg->width_mult;
@@ -123,15 +123,17 @@ sg_err sg_mobilenetv2_init(sg_mobilenetv2 *m, const sg_mobilenetv2_config *cfg, 
     if (err == SG_OK)
         err = conv_bn_act_init(&m->head, &m->params, "features.18", in, m->last_channels, 1, 1, 1,
                                seed);
-    if (err == SG_OK)
+    if (err == SG_OK && cfg->classes > 0)
         err = sg_linear_layer_init(&m->classifier, &m->params, "classifier.1", m->last_channels,
                                    cfg->classes, true, seed);
     if (err != SG_OK) {
         sg_params_free(&m->params);
         return err;
     }
-    sg_init_normal(m->classifier.weight, seed, 0.0f, 0.01f);
-    sg_init_constant(m->classifier.bias, 0.0f);
+    if (cfg->classes > 0) {
+        sg_init_normal(m->classifier.weight, seed, 0.0f, 0.01f);
+        sg_init_constant(m->classifier.bias, 0.0f);
+    }
     return SG_OK;
 }
 
@@ -150,11 +152,20 @@ static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_t
     return b->residual ? sg_add(g, x, y) : y;
 }
 
-sg_tensor *sg_mobilenetv2_forward(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)
+sg_tensor *sg_mobilenetv2_features(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)
 {
     x = conv_bn_forward(g, &m->stem, x, true);
     for (int i = 0; i < SG_MOBILENETV2_BLOCKS; i++) x = block_forward(g, &m->blocks[i], x);
-    x = conv_bn_forward(g, &m->head, x, true);
+    return conv_bn_forward(g, &m->head, x, true);
+}
+
+sg_tensor *sg_mobilenetv2_forward(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)
+{
+    if (!m->classifier.weight) {
+        sg_graph_fail(g, SG_ERR_INVALID, "mobilenetv2: built without a classifier (classes 0)");
+        return NULL;
+    }
+    x = sg_mobilenetv2_features(g, m, x);
     /* torchvision: adaptive_avg_pool2d(x, (1, 1)), flatten(x, 1), classifier. */
     x = sg_flatten(g, sg_global_avg_pool2d(g, x), 1, -1);
     x = sg_dropout(g, x, m->cfg.dropout);

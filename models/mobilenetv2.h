@@ -74,14 +74,17 @@ sg_mobilenetv2_config sg_mobilenetv2_defaults(int classes);
  * of divisor, at least divisor, bumped up one step if that lost more than 10%. */
 int sg_make_divisible(double v, int divisor);
 
-/* Build and initialise with torchvision's init keyed by `seed`: convolutions
+/* Build and initialise with torchvision's init keyed by `seed` (classes 0:
+ * no classifier, the backbone of a zoo head): convolutions
  * kaiming_normal_(mode="fan_out"), BN weight 1 and bias 0, linear weight
  * N(0, 0.01) and bias 0. SG_ERR_INVALID (naming the field) for in_channels
- * < 1, classes < 1, width_mult <= 0 or dropout outside [0, 1). */
+ * < 1, classes < 0, width_mult <= 0 or dropout outside [0, 1). */
 sg_err sg_mobilenetv2_init(sg_mobilenetv2 *m, const sg_mobilenetv2_config *cfg, uint64_t seed);
 /* Logits [N, classes] for images [N, in_channels, H, W] (any H, W >= 1; 224
  * for ImageNet weights). NULL + graph error on a bad input shape. */
 sg_tensor *sg_mobilenetv2_forward(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x);
+/* The output of features.18 [N, last_channels, H/32, W/32] (before the pool). */
+sg_tensor *sg_mobilenetv2_features(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x);
 void sg_mobilenetv2_free(sg_mobilenetv2 *m);
 
 #endif

@@ -1,16 +1,27 @@
 /* models/zoo.c - the table of reference models (see zoo.h). */
 #include "models/zoo.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/safetensors.h"
 #include "models/cnn.h"
+#include "models/cnn002.h"
+#include "models/heads.h"
+#include "models/inceptionv3.h"
 #include "models/mobilenetv2.h"
+#include "models/resnet.h"
+#include "models/resnetv2.h"
 
 sg_model_options sg_model_options_defaults(int classes)
 {
     return (sg_model_options){.classes = classes, .dropout = -1.0f};
 }
+
+/* A head replaces the reference classifier: the backbone is then built
+ * without it. */
+static bool has_head(const sg_model_options *o) { return o->head && *o->head; }
 
 /* Allocate the architecture's struct: one helper so every builder frees the
  * same way on failure. */
@@ -27,82 +38,199 @@ static void impl_drop(sg_model *m)
     m->impl = NULL;
 }
 
-/* --- cnn: the demo's plain CNN ------------------------------------------ */
+/* Each architecture's forward, features and destroy, as zoo functions. */
+#define SG_ZOO_ADAPTER(arch, type)                                                      \
+    static sg_tensor *arch##_forward(sg_graph *g, sg_model *m, sg_tensor *x)             \
+    {                                                                                   \
+        return sg_##arch##_forward(g, (type *)m->impl, x);                              \
+    }                                                                                   \
+    static sg_tensor *arch##_features(sg_graph *g, sg_model *m, sg_tensor *x)            \
+    {                                                                                   \
+        return sg_##arch##_features(g, (type *)m->impl, x);                             \
+    }                                                                                   \
+    static void arch##_destroy(sg_model *m)                                             \
+    {                                                                                   \
+        if (m->impl) sg_##arch##_free((type *)m->impl);                                 \
+        impl_drop(m);                                                                   \
+    }
 
-static sg_tensor *cnn_forward(sg_graph *g, sg_model *m, sg_tensor *x)
+SG_ZOO_ADAPTER(cnn, sg_cnn)
+SG_ZOO_ADAPTER(cnn002, sg_cnn002)
+SG_ZOO_ADAPTER(mobilenetv2, sg_mobilenetv2)
+SG_ZOO_ADAPTER(resnet, sg_resnet)
+SG_ZOO_ADAPTER(resnetv2, sg_resnetv2)
+SG_ZOO_ADAPTER(inceptionv3, sg_inceptionv3)
+
+/* After a successful init: point m at the architecture (its params live in impl). */
+#define SG_ZOO_FINISH(m, arch, net, channels)                                           \
+    do {                                                                                \
+        (m)->params = &(net)->params;                                                   \
+        (m)->forward = arch##_forward;                                                  \
+        (m)->features = arch##_features;                                                \
+        (m)->feature_channels = (channels);                                             \
+        (m)->destroy = arch##_destroy;                                                  \
+    } while (0)
+
+/* SG_ERR_INVALID unless the width multiplier is unset or 1 (no such option). */
+static sg_err no_width(const sg_model *m, const sg_model_options *o)
 {
-    return sg_cnn_forward(g, m->impl, x);
+    if (o->width_mult > 0 && o->width_mult != 1.0)
+        return sg_error_set(SG_ERR_INVALID, "%s: no width multiplier (got %g)", m->def->name,
+                            o->width_mult);
+    return SG_OK;
 }
 
-static void cnn_destroy(sg_model *m)
+/* The failure path of every builder: the architecture freed its params. */
+static sg_err build_failed(sg_model *m, sg_err err)
 {
-    if (m->impl) sg_cnn_free(m->impl);
     impl_drop(m);
+    return err;
 }
+
+/* --- cnn: the demo's plain CNN ------------------------------------------ */
 
 static sg_err cnn_build(sg_model *m, const sg_model_options *o, uint64_t seed)
 {
-    if (o->head && *o->head)
-        return sg_error_set(SG_ERR_INVALID, "cnn: no head '%s' (the plain CNN has its own)", o->head);
-    sg_cnn *c = impl_new(m, sizeof *c);
-    if (!c) return SG_ERR_NOMEM;
+    sg_err err = no_width(m, o);
+    sg_cnn *c = err == SG_OK ? impl_new(m, sizeof *c) : NULL;
+    if (!c) return err != SG_OK ? err : SG_ERR_NOMEM;
     sg_cnn_config cfg = {.in_channels = o->in_channels, .image_size = o->image_size,
-                         .classes = o->classes, .n_blocks = 4, .widths = {8, 16, 32, 64},
-                         .head = SG_CNN_GLOBAL_MAX};
-    sg_err err = sg_cnn_init(c, &cfg, seed);
+                         .classes = has_head(o) ? 0 : o->classes, .n_blocks = 4,
+                         .widths = {8, 16, 32, 64}, .head = SG_CNN_GLOBAL_MAX};
+    err = sg_cnn_init(c, &cfg, seed);
     if (err != SG_OK) {
         sg_cnn_free(c);
-        impl_drop(m);
-        return err;
+        return build_failed(m, err);
     }
-    m->params = &c->params;
-    m->forward = cnn_forward;
-    m->destroy = cnn_destroy;
+    SG_ZOO_FINISH(m, cnn, c, cfg.widths[cfg.n_blocks - 1]);
+    return SG_OK;
+}
+
+/* --- cnn002: paper 002's custom CNN -------------------------------------- */
+
+static sg_err cnn002_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_cnn002 *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_cnn002_config cfg = {.in_channels = o->in_channels, .image_size = o->image_size,
+                            .classes = has_head(o) ? 0 : o->classes,
+                            .dropout = o->dropout >= 0 ? o->dropout : 0.5f};
+    err = sg_cnn002_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, cnn002, net, sg_cnn002_widths[SG_CNN002_BLOCKS - 1]);
     return SG_OK;
 }
 
 /* --- MobileNetV2 ---------------------------------------------------------- */
 
-static sg_tensor *mobilenetv2_forward(sg_graph *g, sg_model *m, sg_tensor *x)
-{
-    return sg_mobilenetv2_forward(g, m->impl, x);
-}
-
-static void mobilenetv2_destroy(sg_model *m)
-{
-    if (m->impl) sg_mobilenetv2_free(m->impl);
-    impl_drop(m);
-}
-
 static sg_err mobilenetv2_build(sg_model *m, const sg_model_options *o, uint64_t seed)
 {
-    if (o->head && *o->head)
-        return sg_error_set(SG_ERR_INVALID, "mobilenetv2: head '%s' is not available yet", o->head);
     sg_mobilenetv2 *net = impl_new(m, sizeof *net);
     if (!net) return SG_ERR_NOMEM;
-    sg_mobilenetv2_config cfg = sg_mobilenetv2_defaults(o->classes);
+    sg_mobilenetv2_config cfg = sg_mobilenetv2_defaults(has_head(o) ? 0 : o->classes);
     cfg.in_channels = o->in_channels;
     if (o->width_mult > 0) cfg.width_mult = o->width_mult;
     if (o->dropout >= 0) cfg.dropout = o->dropout;
     sg_err err = sg_mobilenetv2_init(net, &cfg, seed);
     if (err != SG_OK) {
         sg_mobilenetv2_free(net);
-        impl_drop(m);
-        return err;
+        return build_failed(m, err);
     }
-    m->params = &net->params;
-    m->forward = mobilenetv2_forward;
-    m->destroy = mobilenetv2_destroy;
+    SG_ZOO_FINISH(m, mobilenetv2, net, net->last_channels);
+    return SG_OK;
+}
+
+/* --- ResNet v1 (resnet18 .. resnet152: the depth is the name's number) ---- */
+
+static sg_err resnet_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_resnet *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_resnet_config cfg = {.depth = atoi(m->def->name + strlen("resnet")),
+                            .in_channels = o->in_channels, .classes = has_head(o) ? 0 : o->classes};
+    err = sg_resnet_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, resnet, net, net->feature_channels);
+    return SG_OK;
+}
+
+/* --- ResNet v2, pre-activation (resnetv2_50, resnetv2_101) --------------- */
+
+static sg_err resnetv2_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_resnetv2 *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_resnetv2_config cfg = {.depth = atoi(m->def->name + strlen("resnetv2_")),
+                              .in_channels = o->in_channels,
+                              .classes = has_head(o) ? 0 : o->classes};
+    err = sg_resnetv2_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, resnetv2, net, SG_RESNETV2_FEATURES);
+    return SG_OK;
+}
+
+/* --- Inception v3 --------------------------------------------------------- */
+
+static sg_err inceptionv3_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_inceptionv3 *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_inceptionv3_config cfg = sg_inceptionv3_defaults(has_head(o) ? 0 : o->classes);
+    cfg.in_channels = o->in_channels;
+    cfg.aux_logits = o->aux_logits && !has_head(o);   /* a head replaces both classifiers */
+    if (o->dropout >= 0) cfg.dropout = o->dropout;
+    err = sg_inceptionv3_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, inceptionv3, net, SG_INCEPTION_FEATURES);
     return SG_OK;
 }
 
 /* --- the table ------------------------------------------------------------ */
 
 static const sg_model_def models[] = {
-    {"cnn", "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear",
-     1, 64, cnn_build},
-    {"mobilenetv2", "MobileNetV2 as torchvision builds it (width multiplier, dropout 0.2)", 3, 224,
-     mobilenetv2_build},
+    {.name = "cnn",
+     .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear",
+     .default_channels = 1, .default_size = 64, .build = cnn_build, .stem_weight = "features.0.weight",
+     .min_size = 16},
+    {.name = "mobilenetv2",
+     .summary = "MobileNetV2 as torchvision builds it (width multiplier, dropout 0.2)",
+     .default_channels = 3, .default_size = 224, .build = mobilenetv2_build,
+     .stem_weight = "features.0.0.weight", .min_size = 1},
+    {.name = "resnet18", .summary = "ResNet-18 as torchvision builds it (basic blocks 2-2-2-2)",
+     .default_channels = 3, .default_size = 224, .build = resnet_build,
+     .stem_weight = "conv1.weight", .min_size = 1},
+    {.name = "resnet34", .summary = "ResNet-34 as torchvision builds it (basic blocks 3-4-6-3)",
+     .default_channels = 3, .default_size = 224, .build = resnet_build,
+     .stem_weight = "conv1.weight", .min_size = 1},
+    {.name = "resnet50", .summary = "ResNet-50 as torchvision builds it (bottlenecks 3-4-6-3, v1.5)",
+     .default_channels = 3, .default_size = 224, .build = resnet_build,
+     .stem_weight = "conv1.weight", .min_size = 1},
+    {.name = "resnet101", .summary = "ResNet-101 as torchvision builds it (bottlenecks 3-4-23-3)",
+     .default_channels = 3, .default_size = 224, .build = resnet_build,
+     .stem_weight = "conv1.weight", .min_size = 1},
+    {.name = "resnet152", .summary = "ResNet-152 as torchvision builds it (bottlenecks 3-8-36-3)",
+     .default_channels = 3, .default_size = 224, .build = resnet_build,
+     .stem_weight = "conv1.weight", .min_size = 1},
+    {.name = "resnetv2_50",
+     .summary = "ResNet-50 v2 (pre-activation) as timm's resnetv2_50 (paper 001's ResNet50V2)",
+     .default_channels = 3, .default_size = 224, .build = resnetv2_build,
+     .stem_weight = "stem.conv.weight", .min_size = 1},
+    {.name = "resnetv2_101", .summary = "ResNet-101 v2 (pre-activation) as timm's resnetv2_101",
+     .default_channels = 3, .default_size = 224, .build = resnetv2_build,
+     .stem_weight = "stem.conv.weight", .min_size = 1},
+    {.name = "inceptionv3",
+     .summary = "Inception v3 as torchvision builds it (aux head with aux_logits; >= 75 px)",
+     .default_channels = 3, .default_size = 299, .build = inceptionv3_build,
+     .stem_weight = "Conv2d_1a_3x3.conv.weight", .min_size = 75},
+    {.name = "cnn002",
+     .summary = "paper 002's custom CNN: 4 x (conv3x3-ReLU-maxpool) 32-64-128-128, flatten, "
+                "dense 512, dropout, dense",
+     .default_channels = 1, .default_size = 128, .build = cnn002_build,
+     .stem_weight = "features.0.weight", .min_size = 16},
 };
 enum { N_MODELS = sizeof models / sizeof models[0] };
 
@@ -115,6 +243,14 @@ const sg_model_def *sg_model_find(const char *name)
     for (int i = 0; i < N_MODELS; i++)
         if (name && strcmp(models[i].name, name) == 0) return &models[i];
     return NULL;
+}
+
+const char *sg_model_head_names(void) { return sg_head_names(); }
+
+/* forward with a head: the head on the backbone's features. */
+static sg_tensor *head_forward(sg_graph *g, sg_model *m, sg_tensor *x)
+{
+    return sg_head_forward(g, m->head, m->features(g, m, x));
 }
 
 sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, uint64_t seed)
@@ -132,13 +268,36 @@ sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, 
     }
     if (o->classes < 2)
         return sg_error_set(SG_ERR_INVALID, "%s: classes must be >= 2, got %d", def->name, o->classes);
+    if (o->in_channels < 0 || o->image_size < 0)
+        return sg_error_set(SG_ERR_INVALID, "%s: in_channels %d, image_size %d must be >= 0 "
+                            "(0 = the model's default)", def->name, o->in_channels, o->image_size);
     m->def = def;
     m->opts = *o;
     if (m->opts.in_channels <= 0) m->opts.in_channels = def->default_channels;
     if (m->opts.image_size <= 0) m->opts.image_size = def->default_size;
+    if (m->opts.image_size < def->min_size) {
+        sg_err err = sg_error_set(SG_ERR_INVALID, "%s: image_size %d, expected >= %d", def->name,
+                                  m->opts.image_size, def->min_size);
+        *m = (sg_model){0};
+        return err;
+    }
     sg_err err = def->build(m, &m->opts, seed);
-    if (err != SG_OK) *m = (sg_model){0};
-    return err;
+    if (err != SG_OK) {
+        *m = (sg_model){0};
+        return err;
+    }
+    if (has_head(&m->opts)) {
+        m->head = calloc(1, sizeof *m->head);
+        err = m->head ? sg_head_init(m->head, m->params, m->opts.head, m->feature_channels,
+                                     m->opts.classes, m->opts.dropout, seed)
+                      : sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the head", def->name);
+        if (err != SG_OK) {
+            sg_model_free(m);
+            return err;
+        }
+        m->forward = head_forward;
+    }
+    return SG_OK;
 }
 
 sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x) { return m->forward(g, m, x); }
@@ -146,5 +305,102 @@ sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x) { return m->
 void sg_model_free(sg_model *m)
 {
     if (m->destroy) m->destroy(m);
+    free(m->head);
     *m = (sg_model){0};
+}
+
+/* --- loading a checkpoint by name ---------------------------------------- */
+
+/* Append name to a comma-separated list of bounded size ("..." once full). */
+static void list_add(char *list, size_t size, const char *name)
+{
+    size_t len = strlen(list);
+    if (len >= 3 && strcmp(list + len - 3, "...") == 0) return;
+    size_t need = strlen(name) + (len ? 2 : 0);
+    if (len + need + 4 >= size) {
+        strncat(list, len ? ", ..." : "...", size - len - 1);
+        return;
+    }
+    if (len) strcat(list, ", ");
+    strcat(list, name);
+}
+
+/* The file's tensor t fits parameter p as is (0), summed over input channels
+ * into a gray stem (1), or not at all (-1). */
+static int fit(const sg_model *m, const sg_param *p, const sg_st_tensor *t)
+{
+    bool same = t->ndim == p->t.ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == p->t.shape[d];
+    if (same) return 0;
+    bool stem = m->def->stem_weight && strcmp(p->name, m->def->stem_weight) == 0 &&
+                p->t.ndim == 4 && t->ndim == 4 && p->t.shape[1] == 1 && t->shape[1] > 1 &&
+                t->shape[0] == p->t.shape[0] && t->shape[2] == p->t.shape[2] &&
+                t->shape[3] == p->t.shape[3];
+    return stem ? 1 : -1;
+}
+
+sg_err sg_model_load_weights(sg_model *m, const char *path, bool strict,
+                             sg_model_load_report *report)
+{
+    sg_model_load_report r = {0};
+    sg_safetensors f;
+    sg_err err = sg_safetensors_read(path, &f);
+    if (err != SG_OK) return err;
+    const sg_params *ps = m->params;
+    char first_shape[256] = "";
+    /* Pass 1: classify every name; nothing is written yet. */
+    for (int i = 0; i < ps->count; i++) {
+        const sg_param *p = ps->items[i];
+        const sg_st_tensor *t = sg_safetensors_find(&f, p->name);
+        if (!t) {
+            r.missing++;
+            list_add(r.missing_names, sizeof r.missing_names, p->name);
+        } else if (fit(m, p, t) < 0) {
+            char a[64], b[64];
+            sg_tensor ft = {.ndim = t->ndim};
+            memcpy(ft.shape, t->shape, sizeof ft.shape);
+            if (!r.mismatched)
+                snprintf(first_shape, sizeof first_shape, "%s: the model has %s, the file %s",
+                         p->name, sg_shape_str(&p->t, a, sizeof a), sg_shape_str(&ft, b, sizeof b));
+            r.mismatched++;
+            list_add(r.mismatched_names, sizeof r.mismatched_names, p->name);
+        }
+    }
+    for (int i = 0; i < f.count; i++)
+        if (!sg_params_find(ps, f.tensors[i].name)) {
+            r.unexpected++;
+            list_add(r.unexpected_names, sizeof r.unexpected_names, f.tensors[i].name);
+        }
+    if (strict && r.mismatched)
+        err = sg_error_set(SG_ERR_SHAPE, "%s: %s", path, first_shape);
+    else if (strict && r.missing)
+        err = sg_error_set(SG_ERR_FORMAT, "%s: %d parameters of %s are missing (%s)", path,
+                           r.missing, m->def->name, r.missing_names);
+    else if (strict && r.unexpected)
+        err = sg_error_set(SG_ERR_FORMAT, "%s: %d tensors are not parameters of %s (%s)", path,
+                           r.unexpected, m->def->name, r.unexpected_names);
+    /* Pass 2: copy (or sum the stem over its input channels). */
+    for (int i = 0; i < ps->count && err == SG_OK; i++) {
+        sg_param *p = ps->items[i];
+        const sg_st_tensor *t = sg_safetensors_find(&f, p->name);
+        int how = t ? fit(m, p, t) : -1;
+        if (how < 0) continue;
+        if (how == 0) {
+            memcpy(p->t.data, t->data, (size_t)t->numel * sizeof(float));
+        } else {
+            /* w_gray[o, 0, i, j] = sum_c w[o, c, i, j], c in increasing order. */
+            int64_t O = t->shape[0], C = t->shape[1], K = t->shape[2] * t->shape[3];
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t k = 0; k < K; k++) {
+                    float s = 0.0f;
+                    for (int64_t c = 0; c < C; c++) s += t->data[(o * C + c) * K + k];
+                    p->t.data[o * K + k] = s;
+                }
+            r.stem_summed = true;
+        }
+        r.loaded++;
+    }
+    sg_safetensors_free(&f);
+    if (report) *report = r;
+    return err;
 }

@@ -8,7 +8,14 @@
  * is one file in models/ and one row in the table of zoo.c.
  *
  * Options left at zero take the model's reference default (sg_model_def:
- * default_channels, default_size; dropout < 0 means the reference's p). */
+ * default_channels, default_size; dropout < 0 means the reference's p).
+ *
+ * The models: cnn, cnn002 (paper 002), mobilenetv2, resnet18/34/50/101/152
+ * (torchvision), resnetv2_50/101 (timm), inceptionv3 (torchvision); `steelgrad
+ * model list` prints them. A head (opts.head: gap256, gap512, alt001; see
+ * models/heads.h) replaces any model's reference classifier: the backbone is
+ * then built without it and the head's parameters are "head.fc1.*" and
+ * "head.fc2.*". */
 #ifndef SG_MODEL_ZOO_H
 #define SG_MODEL_ZOO_H
 
@@ -27,7 +34,9 @@ typedef struct sg_model_options {
     float dropout;                /* classifier dropout p; < 0 = the reference's */
     const char *head;             /* NULL or "" = the reference classifier; else a
                                      head name of sg_model_head_names() */
-    bool aux_logits;              /* InceptionV3's auxiliary classifier */
+    bool aux_logits;              /* InceptionV3's auxiliary classifier (torchvision
+                                     builds it by default; here only when asked: its
+                                     parameters exist, forward never runs it) */
 } sg_model_options;
 
 /* Defaults: every field "reference default", dropout -1. */
@@ -42,6 +51,12 @@ typedef struct sg_model_def {
     /* Fill m->params, m->impl, m->forward, m->destroy from the options
      * (already defaulted); seed keys the initialisation. */
     sg_err (*build)(sg_model *m, const sg_model_options *o, uint64_t seed);
+    /* The first convolution's weight ("conv1.weight"): sg_model_load_weights
+     * sums it over the input channels to load an RGB checkpoint into a gray
+     * model. */
+    const char *stem_weight;
+    /* Minimum input side for the default options (InceptionV3: 75). */
+    int min_size;
 } sg_model_def;
 
 struct sg_model {
@@ -52,6 +67,13 @@ struct sg_model {
     /* Logits [N, classes]; NULL + graph error on a bad input shape. */
     sg_tensor *(*forward)(sg_graph *g, sg_model *m, sg_tensor *x);
     void (*destroy)(sg_model *m); /* frees impl and its parameters */
+    /* The backbone's last feature map [N, feature_channels, h, w] (before the
+     * reference classifier's pooling); every model has one. With a head
+     * (opts.head), forward = the head on these features, and the reference
+     * classifier is not built. */
+    sg_tensor *(*features)(sg_graph *g, sg_model *m, sg_tensor *x);
+    int feature_channels;
+    struct sg_head *head;         /* NULL = the reference classifier (owned) */
 };
 
 int sg_model_count(void);
@@ -65,5 +87,30 @@ const sg_model_def *sg_model_find(const char *name);
 sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, uint64_t seed);
 sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x);
 void sg_model_free(sg_model *m);
+
+/* "gap256, gap512, alt001": the values of sg_model_options.head (models/heads.h). */
+const char *sg_model_head_names(void);
+
+/* What sg_model_load_weights did: counts, and the first few names of each
+ * kind (comma-separated, "..." when cut). */
+typedef struct sg_model_load_report {
+    int loaded;                   /* parameters set from the file */
+    int missing;                  /* parameters the file lacks (left as they were) */
+    int unexpected;               /* tensors of the file the model does not have */
+    int mismatched;               /* same name, other shape (skipped unless strict) */
+    bool stem_summed;             /* the RGB first conv was summed into a gray one */
+    char missing_names[256], unexpected_names[256], mismatched_names[256];
+} sg_model_load_report;
+
+/* Load a safetensors checkpoint into m by parameter name. When the model
+ * takes 1 channel and the file's stem_weight has C > 1 input channels (an RGB
+ * checkpoint on gray images), its weights are summed over those channels: a
+ * gray image fed as R = G = B gives the same output. strict: any missing,
+ * unexpected or mismatched name is an error (SG_ERR_FORMAT / SG_ERR_SHAPE
+ * naming the first); not strict: they are skipped and reported (fine-tuning
+ * ImageNet weights with another class count or a head). On error no
+ * parameter is changed. report may be NULL. */
+sg_err sg_model_load_weights(sg_model *m, const char *path, bool strict,
+                             sg_model_load_report *report);
 
 #endif

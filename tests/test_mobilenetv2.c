@@ -300,7 +300,7 @@ START_TEST(mobilenetv2_takes_gray_input_and_rejects_bad_configs)
 
     static const sg_mobilenetv2_config bad[] = {
         {.in_channels = 0, .classes = 4, .width_mult = 1, .dropout = 0},
-        {.in_channels = 3, .classes = 0, .width_mult = 1, .dropout = 0},
+        {.in_channels = 3, .classes = -1, .width_mult = 1, .dropout = 0},
         {.in_channels = 3, .classes = 4, .width_mult = 0, .dropout = 0},
         {.in_channels = 3, .classes = 4, .width_mult = 1, .dropout = 1},
     };
