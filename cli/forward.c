@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
 #include "core/graph.h"
 #include "core/npy.h"
 #include "core/safetensors.h"
@@ -19,7 +20,7 @@
 
 static const sg_cli_command forward_cmd = {
     "forward",
-    "steelgrad forward --model NAME --weights W.safetensors --input x.npy --output y.npy\n"
+    "steelgrad forward --model NAME --weights W.safetensors --input x.npy -o|--output y.npy\n"
     "                  [--classes K] [--channels C] [--size S] [--head H] [--width X]\n"
     "                  [--aux-logits] [--batch B]",
     "Run model NAME with the weights of W (parameter names as the reference's, e.g. a\n"
@@ -28,15 +29,6 @@ static const sg_cli_command forward_cmd = {
     "file's \"classes\" metadata; C and S default to the input's. An RGB stem in W is summed\n"
     "over its channels for a 1-channel model. Tensors of W the model does not have are\n"
     "ignored with a warning; a parameter W lacks, or one of another shape, is an error."};
-
-/* Same file (by device and inode) or same name: the output would clobber an input. */
-static bool same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (strcmp(a, b) == 0) return true;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
 
 /* K from the checkpoint's "classes" metadata, or 0. */
 static int64_t classes_of(const char *weights)
@@ -85,7 +77,8 @@ int cmd_forward(int argc, char **argv)
         {.name = "model", .type = SG_OPT_STRING, .dest = &model, .help = "model name (steelgrad model list)"},
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "weights, .safetensors"},
         {.name = "input", .type = SG_OPT_STRING, .dest = &input, .help = "images N x C x H x W, .npy"},
-        {.name = "output", .type = SG_OPT_STRING, .dest = &output, .help = "logits N x K, .npy (written atomically)"},
+        {.name = "output", .type = SG_OPT_STRING, .dest = &output, .short_name = 'o',
+         .help = "logits N x K, .npy (written atomically)"},
         {.name = "classes", .type = SG_OPT_INT, .dest = &classes,
          .help = "outputs K (default: the weights' \"classes\" metadata)", .min = 2, .max = 100000},
         {.name = "channels", .type = SG_OPT_INT, .dest = &channels,
@@ -118,8 +111,9 @@ int cmd_forward(int argc, char **argv)
         fprintf(stderr, "steelgrad forward: --model: %s\n", sg_error_message());
         return SG_EXIT_USAGE;
     }
-    if (same_file(output, input) || same_file(output, weights))
-        return sg_cli_fail("forward", "--output '%s' is one of the inputs", output);
+    const char *inputs[2] = {input, weights};
+    if (sg_output_check(output, inputs, 2) != SG_OK)
+        return sg_cli_usage("forward", "--output: %s", sg_error_message());
     if (!classes) classes = classes_of(weights);
     if (!classes) {
         fprintf(stderr, "steelgrad forward: --classes is required (%s has no \"classes\" metadata)\n",

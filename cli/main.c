@@ -22,7 +22,8 @@ static const sg_cli_entry commands[] = {
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 /* Commands whose next word selects an option table (and a --help) of its own. */
-static const char *const subcommands[] = {"data inspect", "data split", "image decode"};
+static const char *const subcommands[] = {"data inspect", "data split", "image decode", "model list",
+                                             "model summary"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

@@ -53,6 +53,14 @@ static const cli_case commands[] = {
     {"data inspect", "/nonexistent/dir", {{0}}, {0}, {"all"}},
     {"data split", "/nonexistent/dir", {{"out", "@/split.csv"}}, {"seed", "folds", "fold"}, {"out", "ratios", "group"}},
     {"image decode", "/nonexistent/x.png", {{"output", "@/x.npy"}}, {"max-pixels"}, {"output"}},
+    {"model list", "", {{0}}, {0}, {0}},
+    {"model summary", "cnn", {{"classes", "3"}, {"size", "32"}}, {"classes", "channels", "size", "width"},
+     {"head", "aux-logits"}},
+    {"forward", "",
+     {{"model", "cnn"}, {"weights", "/nonexistent/w.safetensors"}, {"input", "/nonexistent/x.npy"},
+      {"output", "@/y.npy"}, {"classes", "3"}},
+     {"classes", "channels", "size", "width", "batch"},
+     {"model", "weights", "input", "output", "head", "aux-logits"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 

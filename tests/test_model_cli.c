@@ -227,8 +227,8 @@ START_TEST(forward_refuses_bad_invocations_with_a_clear_line)
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
     sg_test_expect_file_contains(out, "N x C x H x W");
     snprintf(args, sizeof args, "forward --model cnn --weights %s --input %s --output %s", w, x, x);
-    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
-    sg_test_expect_file_contains(out, "is one of the inputs");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "it is an input of this command");
     ck_assert(!sg_test_file_exists(y));
     /* And the good call, classes from the file's metadata. */
     snprintf(args, sizeof args, "forward --model cnn --weights %s --input %s --output %s", w, x, y);
