@@ -285,6 +285,11 @@ static sg_tensor *build_misc(sg_graph *g, sg_tensor **in, void *ctx)
     case 8: return sg_mul(g, in[0], in[1]);     /* in[1] broadcasts: its gradient is a sum */
     case 9: return sg_gelu(g, in[0]);
     case 10: return sg_softmax(g, in[0], -1);
+    case 13: return sg_relu(g, in[0]);
+    case 14: return sg_leaky_relu(g, in[0], 0.125f);
+    case 15: return sg_sigmoid(g, in[0]);
+    case 16: return sg_tanh(g, in[0]);
+    case 17: return sg_log_softmax(g, in[0], -1);
     default: {
         static const int32_t targets[3] = {1, 0, 4};
         sg_ce_opts o = SG_CE_DEFAULTS;
@@ -306,6 +311,11 @@ static const misc_case misc_cases[] = {
     {"mul with broadcasting", 8, 2, {IN(true, 2, 3, 4), IN(true, 3, 1)}},
     {"gelu", 9, 1, {IN(true, 3, 7)}},
     {"softmax", 10, 1, {IN(true, 3, 7)}},
+    {"relu", 13, 1, {IN(true, 3, 7)}},
+    {"leaky_relu", 14, 1, {IN(true, 3, 7)}},
+    {"sigmoid", 15, 1, {IN(true, 3, 7)}},
+    {"tanh", 16, 1, {IN(true, 3, 7)}},
+    {"log_softmax", 17, 1, {IN(true, 3, 7)}},
     {"cross_entropy", 11, 1, {IN(true, 3, 5)}},
 };
 
