@@ -8,8 +8,10 @@
  * the difference. Each convolution strategy of layers/conv_kernels.c (im2col,
  * chunked im2col, 1x1 GEMM, depthwise loops, grouped) has its own case, in
  * conv2d and in conv_transpose2d (which runs the same three products with the
- * roles swapped). The check itself is sg_test_expect_accumulates
- * (tests/testaccum.h); each table row below is one op and one geometry. */
+ * roles swapped). steelgrad has no embedding op; the gathers it has (slice,
+ * concat, pad, nearest upsampling, max pooling's argmax scatter) are here.
+ * The check itself is sg_test_expect_accumulates (tests/testaccum.h); each
+ * table row below is one op and one geometry. */
 #include <math.h>
 #include <string.h>
 
