@@ -205,9 +205,7 @@ while IFS="$US" read -r num file find repl equiv; do
     else
         survived=$((survived + 1))
         echo "[$done/$total] SURVIVED    $label"
-        echo "  #$num $file" >>"$WORK/survivors"
-        echo "      find: $find" >>"$WORK/survivors"
-        echo "      repl: $repl" >>"$WORK/survivors"
+        { echo "  #$num $file"; echo "      find: $find"; echo "      repl: $repl"; } >>"$WORK/survivors"
     fi
 done
 ran=$((killed + survived))
