@@ -5,6 +5,7 @@
 #   make sanitize     the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         the main job on the built-in synthetic data (no data needed)
 #   make bench        benchmarks, JSON lines
+#   make mutate       the mutation harness (hours; MUTANTS='1-5' or a pattern for a subset)
 #   make clean
 # Options: CC=clang, OPENMP=1, BUILD=dir, DEBUG=1.
 #
@@ -48,7 +49,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run
+.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run mutate
 all: $(LIB) $(BIN)
 
 $(BUILD)/obj/%_avx2.o: %_avx2.c
@@ -97,6 +98,13 @@ test: tests
 sanitize:
 	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" test
+
+# Mutation testing (tests/mutate/): each mutant of tests/mutate/mutants.txt is
+# applied to a clean copy of the committed tree, built and run against the
+# suites; prints the kill rate and every survivor. Never part of `make test`.
+# MUTANTS='1-5,9' or MUTANTS='optim/|pool' selects a subset.
+mutate:
+	@MUTANTS="$(MUTANTS)" CC="$(CC)" sh tests/mutate/mutate.sh
 
 demo: $(BIN)
 	$(BIN) demo --out runs/demo
