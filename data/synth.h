@@ -3,20 +3,31 @@
  * The generator paints gray images of hot-rolled steel strip in the spirit of
  * the NEU surface defect database (Song & Yan 2013): a procedural background
  * (rolling marks, fine grain, broad brightness bands, an illumination gradient
- * and vignetting, random brightness and contrast, sensor noise) and, for six
- * of the seven classes, defects of one family resembling NEU's:
+ * and vignetting, brightness and contrast, sensor noise) whose brightness and
+ * grain follow the class's NEU namesake (NEU's images of a class come from
+ * the same strips and lighting), and, for six of the seven classes, defects
+ * of one family resembling NEU's:
  *
- *   crazing          networks of fine, wavy dark cracks running mostly across
- *                    the rolling direction, in one to three regions
- *   inclusion        chains of elongated dark (sometimes bright) spots lying
- *                    along the rolling direction
- *   patches          large irregular dark blotches with a few satellite specks
- *   pitted_surface   dense clusters of small dark pits in bands
- *   rolled-in_scale  groups of flaky dark scale with a bright rim, pressed in
- *                    along a rolling line
- *   scratches        long thin bright or dark lines, mostly along the rolling
- *                    direction, some across or at any angle, sometimes a bundle
- *   good             the background alone: no defect, empty mask, no box
+ *   crazing          a texture over the whole image: bright-mid, very grainy
+ *                    strip with dense networks of fine, wavy dark cracks
+ *                    running mostly across the rolling direction
+ *   inclusion        chains of elongated dark (rarely bright) spots in soft
+ *                    darker smears along the rolling direction, on a dark,
+ *                    smooth strip
+ *   patches          large soft dark blotches with strong contrast and a few
+ *                    satellite specks, on a bright grainy strip
+ *   pitted_surface   many small dark pits over much of a bright strip
+ *   rolled-in_scale  a texture over the whole image: groups of small flakes
+ *                    flattened across the rolling direction, with a bright
+ *                    rim, on a mid-gray strip grained across it
+ *   scratches        long bright bands (some wide, a few dark), mostly along
+ *                    the rolling direction, on a dark smooth strip
+ *   good             the background alone (no NEU namesake: a clean mid-gray
+ *                    strip, brightness ~125, with NEU's typical moderate
+ *                    grain): no defect, empty mask, no box
+ *
+ * Per class, mean brightness, contrast and mean |dx|, |dy| are near NEU-CLS's
+ * (data/synth_realism.h measures them; bench/bench_synth_realism prints them).
  *
  * Class labels: the six NEU classes in NEU-DET's (alphabetical) order, so
  * labels 0..5 mean what they mean there, and "good" LAST (label 6). Note that

@@ -160,12 +160,14 @@ static void crack_walk(synth_canvas *c, int id, synth_draws *d, float x, float y
 static void draw_crazing(synth_canvas *c, synth_draws *d)
 {
     float s = c->scale, size = (float)c->size;
+    /* NEU's crazing is a texture over the whole image: one to three large
+     * overlapping regions of dense cracks. */
     int regions = synth_int(d, 1, 3);
     for (int k = 0; k < regions; k++) {
         int id = new_instance(c);
-        float cx = synth_range(d, 0.2f, 0.8f) * size, cy = synth_range(d, 0.15f, 0.85f) * size;
-        float rx = synth_range(d, 30.0f, 90.0f) * s, ry = synth_range(d, 15.0f, 45.0f) * s;
-        int cracks = (int)(rx * ry / (80.0f * s * s)) + 5;
+        float cx = synth_range(d, 0.25f, 0.75f) * size, cy = synth_range(d, 0.25f, 0.75f) * size;
+        float rx = synth_range(d, 50.0f, 100.0f) * s, ry = synth_range(d, 40.0f, 90.0f) * s;
+        int cracks = (int)(rx * ry / (45.0f * s * s)) + 10;
         float amplitude = -synth_range(d, 0.09f, 0.18f), sigma = synth_range(d, 0.45f, 0.6f) * s;
         for (int i = 0; i < cracks; i++) {
             float x, y;
@@ -189,10 +191,14 @@ static void draw_inclusion(synth_canvas *c, synth_draws *d)
     for (int k = 0; k < chains; k++) {
         int id = new_instance(c);
         float cx = synth_range(d, 0.1f, 0.9f) * size, cy = synth_range(d, 0.15f, 0.85f) * size;
-        int dark = synth_chance(d, 0.8f);
-        float amplitude = dark ? -synth_range(d, 0.1f, 0.28f) : synth_range(d, 0.08f, 0.2f);
-        int spots = synth_int(d, 1, 5);
-        float length = synth_range(d, 20.0f, 120.0f) * s, pitch = length / (float)spots;
+        int dark = synth_chance(d, 0.9f);
+        float amplitude = dark ? -synth_range(d, 0.15f, 0.35f) : synth_range(d, 0.08f, 0.2f);
+        int spots = synth_int(d, 1, 6);
+        float length = synth_range(d, 30.0f, 140.0f) * s, pitch = length / (float)spots;
+        /* A faint smear along the chain: NEU's inclusions sit in long, soft,
+         * darker streaks. */
+        stamp_ellipse(c, id, cx, cy, synth_range(d, 3.0f, 7.0f) * s, 0.6f * length, 0.0f,
+                      amplitude * synth_range(d, 0.2f, 0.35f), 0.9f, 0.3f, 0.3f);
         for (int j = 0; j < spots; j++) {
             float x = cx + synth_range(d, -3.0f, 3.0f) * s;
             float y = cy - 0.5f * length + pitch * ((float)j + synth_range(d, 0.3f, 0.7f));
@@ -209,14 +215,16 @@ static void draw_inclusion(synth_canvas *c, synth_draws *d)
 static void draw_patches(synth_canvas *c, synth_draws *d)
 {
     float s = c->scale, size = (float)c->size;
-    int blotches = synth_int(d, 1, 4);
+    /* Soft, large, strongly dark blotches on a bright strip: in NEU they
+     * cover a quarter to half of the image. */
+    int blotches = synth_int(d, 3, 5);
     for (int k = 0; k < blotches; k++) {
         int id = new_instance(c);
         float cx = synth_range(d, 0.12f, 0.88f) * size, cy = synth_range(d, 0.12f, 0.88f) * size;
-        float rx = synth_range(d, 10.0f, 35.0f) * s, ry = synth_range(d, 14.0f, 50.0f) * s;
-        float amplitude = -synth_range(d, 0.18f, 0.4f);
-        stamp_ellipse(c, id, cx, cy, rx, ry, synth_range(d, -0.3f, 0.3f), amplitude, 0.4f, 0.55f,
-                      0.35f);
+        float rx = synth_range(d, 18.0f, 45.0f) * s, ry = synth_range(d, 22.0f, 58.0f) * s;
+        float amplitude = -synth_range(d, 0.4f, 0.55f);
+        stamp_ellipse(c, id, cx, cy, rx, ry, synth_range(d, -0.3f, 0.3f), amplitude, 0.9f, 0.55f,
+                      0.45f);
         int specks = synth_int(d, 0, 6);
         for (int i = 0; i < specks; i++) {
             float a = synth_range(d, 0.0f, 2.0f * PI_F), r = synth_range(d, 1.0f, 1.6f);
@@ -233,18 +241,19 @@ static void draw_patches(synth_canvas *c, synth_draws *d)
 static void draw_pitted_surface(synth_canvas *c, synth_draws *d)
 {
     float s = c->scale, size = (float)c->size;
+    /* Small dark pits strewn over much of a bright strip. */
     int clusters = synth_int(d, 1, 3);
     for (int k = 0; k < clusters; k++) {
         int id = new_instance(c);
-        float cx = synth_range(d, 0.15f, 0.85f) * size, cy = synth_range(d, 0.3f, 0.7f) * size;
-        float rx = synth_range(d, 12.0f, 40.0f) * s, ry = synth_range(d, 30.0f, 90.0f) * s;
-        int pits = (int)(rx * ry * synth_range(d, 0.03f, 0.08f) / (s * s)) + 15;
-        if (pits > 400) pits = 400;
-        float amplitude = -synth_range(d, 0.1f, 0.25f);
+        float cx = synth_range(d, 0.2f, 0.8f) * size, cy = synth_range(d, 0.25f, 0.75f) * size;
+        float rx = synth_range(d, 30.0f, 80.0f) * s, ry = synth_range(d, 40.0f, 95.0f) * s;
+        int pits = (int)(rx * ry * synth_range(d, 0.03f, 0.07f) / (s * s)) + 15;
+        if (pits > 500) pits = 500;
+        float amplitude = -synth_range(d, 0.15f, 0.3f);
         for (int i = 0; i < pits; i++) {
             float x, y;
             point_in_ellipse(d, cx, cy, rx, ry, &x, &y);
-            float radius = synth_range(d, 0.9f, 2.0f) * s * (synth_chance(d, 0.1f) ? 2.0f : 1.0f);
+            float radius = synth_range(d, 0.8f, 1.6f) * s * (synth_chance(d, 0.1f) ? 2.0f : 1.0f);
             float aspect = synth_range(d, 0.7f, 1.3f);
             stamp_ellipse(c, id, x, y, radius * aspect, radius / aspect,
                           synth_range(d, 0.0f, PI_F), amplitude * synth_range(d, 0.6f, 1.0f), 0.5f,
@@ -258,17 +267,19 @@ static void draw_pitted_surface(synth_canvas *c, synth_draws *d)
 static void draw_rolled_in_scale(synth_canvas *c, synth_draws *d)
 {
     float s = c->scale, size = (float)c->size;
-    int groups = synth_int(d, 2, 5);
+    /* In NEU a texture over the whole image: many groups of small flakes,
+     * flattened across the rolling direction by the rolls. */
+    int groups = synth_int(d, 4, 7);
     for (int k = 0; k < groups; k++) {
         int id = new_instance(c);
         float cx = synth_range(d, 0.1f, 0.9f) * size, cy = synth_range(d, 0.1f, 0.9f) * size;
-        float gx = synth_range(d, 8.0f, 22.0f) * s, gy = synth_range(d, 12.0f, 40.0f) * s;
-        int flakes = synth_int(d, 5, 14);
-        float amplitude = -synth_range(d, 0.15f, 0.32f);
+        float gx = synth_range(d, 15.0f, 40.0f) * s, gy = synth_range(d, 10.0f, 25.0f) * s;
+        int flakes = synth_int(d, 10, 24);
+        float amplitude = -synth_range(d, 0.15f, 0.3f);
         for (int i = 0; i < flakes; i++) {
             float x = cx + gx * synth_range(d, -1.0f, 1.0f), y = cy + gy * synth_range(d, -1.0f, 1.0f);
-            float rx = synth_range(d, 1.5f, 5.5f) * s, ry = synth_range(d, 1.0f, 3.0f) * s;
-            float angle = synth_range(d, -0.6f, 0.6f);
+            float rx = synth_range(d, 2.0f, 7.0f) * s, ry = synth_range(d, 0.8f, 2.2f) * s;
+            float angle = synth_range(d, -0.3f, 0.3f);
             /* The bright rim of the pressed-in edge, then the dark flake over it. */
             stamp_ellipse(c, id, x, y - 1.2f * s, rx * 1.15f, ry * 1.15f, angle,
                           synth_range(d, 0.04f, 0.09f), 0.5f, 0.5f, 0.0f);
@@ -308,8 +319,8 @@ static void draw_scratch(synth_canvas *c, int id, synth_draws *d, float cx, floa
 static float scratch_angle(synth_draws *d)
 {
     float u = synth_uniform(d);
-    if (u < 0.65f) return 0.5f * PI_F + synth_range(d, -0.08f, 0.08f);
-    if (u < 0.85f) return synth_range(d, -0.05f, 0.05f);
+    if (u < 0.8f) return 0.5f * PI_F + synth_range(d, -0.05f, 0.05f);
+    if (u < 0.9f) return synth_range(d, -0.05f, 0.05f);
     return synth_range(d, 0.0f, PI_F);
 }
 
@@ -320,10 +331,12 @@ static void draw_scratches(synth_canvas *c, synth_draws *d)
     for (int k = 0; k < singles; k++) {
         int id = new_instance(c);
         float cx = synth_range(d, 0.1f, 0.9f) * size, cy = synth_range(d, 0.1f, 0.9f) * size;
-        float angle = scratch_angle(d), length = synth_range(d, 0.35f, 1.2f) * size;
-        int wide = synth_chance(d, 0.15f), bright = synth_chance(d, 0.7f);
-        float sigma = (wide ? synth_range(d, 2.5f, 5.0f) : synth_range(d, 0.6f, 1.6f)) * s;
-        float amplitude = bright ? synth_range(d, 0.15f, 0.45f) : -synth_range(d, 0.1f, 0.3f);
+        /* Long bright bands on a dark strip, as in NEU; some wide and near
+         * white, a few dark. */
+        float angle = scratch_angle(d), length = synth_range(d, 0.6f, 1.3f) * size;
+        int wide = synth_chance(d, 0.5f), bright = synth_chance(d, 0.9f);
+        float sigma = (wide ? synth_range(d, 2.0f, 5.0f) : synth_range(d, 0.8f, 1.8f)) * s;
+        float amplitude = bright ? synth_range(d, 0.4f, 0.75f) : -synth_range(d, 0.1f, 0.3f);
         draw_scratch(c, id, d, cx, cy, angle, length, sigma, amplitude, wide ? 0.5f : 0.2f);
     }
     /* Now and then a bundle of fine parallel scratches (a few boxes side by side). */

@@ -73,57 +73,121 @@ static void add_fractal(float *acc, int size, float period, float smallest, floa
         synth_add_value_noise(acc, size, period, period, amplitude, key, base, s);
 }
 
+/* The look of each class's background, after NEU-CLS's images of the same
+ * name (measured with bench/bench_synth_realism: mean brightness, contrast,
+ * and mean |dx|, |dy| of adjacent pixels, per class). NEU's classes differ in
+ * their background as much as in their defects - its images of a class were
+ * taken from the same strips under the same lighting - so a synthetic class
+ * that should look like its namesake needs its namesake's strip too:
+ *   crazing          bright-mid, very grainy and speckled everywhere
+ *   inclusion        dark, smooth (hardly any grain), faint streaks
+ *   patches          bright, grainy, high contrast (the blotches do the rest)
+ *   pitted_surface   bright, moderately grainy, often unevenly lit
+ *   rolled-in_scale  mid-gray, grain stretched across the rolling direction
+ *   scratches        dark and smooth, rolling marks along it
+ *   good             (no NEU namesake) a clean mid-gray strip with the
+ *                    moderate grain of NEU's typical backgrounds
+ * Ranges are drawn uniformly; the images of a class vary about as much as a
+ * camera's exposure does, less than NEU's (whose brightness spread is
+ * 25-50 gray levels within a class), so a class keeps its character. */
+typedef struct class_look {
+    float level_lo, level_hi;       /* gray / 255 of a mid reflectance */
+    float contrast_lo, contrast_hi;
+    float grain_lo, grain_hi;       /* amplitude of the finest grain octave */
+    float stretch_lo, stretch_hi;   /* grain cells' height / width: > 1 along y, < 1 across */
+    float marks;                    /* rolling marks' amplitude, at most */
+    float bands;                    /* broad bands along y, at most */
+    float blotch;                   /* large-scale blotchiness, at most */
+    float gradient;                 /* illumination gradient per image width, at most */
+    float sensor_lo, sensor_hi;     /* sensor noise, gray levels */
+} class_look;
+
+static const class_look class_looks[SG_SYNTH_CLASSES] = {
+    [SG_SYNTH_CRAZING] = {.level_lo = 0.54f, .level_hi = 0.68f, .contrast_lo = 1.3f,
+                          .contrast_hi = 1.7f, .grain_lo = 0.05f, .grain_hi = 0.07f,
+                          .stretch_lo = 1.0f, .stretch_hi = 2.0f, .marks = 0.04f,
+                          .bands = 0.09f, .blotch = 0.04f, .gradient = 0.3f,
+                          .sensor_lo = 6.0f, .sensor_hi = 9.0f},
+    [SG_SYNTH_INCLUSION] = {.level_lo = 0.36f, .level_hi = 0.50f, .contrast_lo = 0.7f,
+                            .contrast_hi = 1.0f, .grain_lo = 0.004f, .grain_hi = 0.01f,
+                            .stretch_lo = 1.5f, .stretch_hi = 3.0f, .marks = 0.02f,
+                            .bands = 0.08f, .blotch = 0.03f, .gradient = 0.5f,
+                            .sensor_lo = 1.0f, .sensor_hi = 2.0f},
+    [SG_SYNTH_PATCHES] = {.level_lo = 0.58f, .level_hi = 0.72f, .contrast_lo = 1.2f,
+                          .contrast_hi = 1.6f, .grain_lo = 0.03f, .grain_hi = 0.05f,
+                          .stretch_lo = 1.0f, .stretch_hi = 2.0f, .marks = 0.03f,
+                          .bands = 0.05f, .blotch = 0.05f, .gradient = 0.3f,
+                          .sensor_lo = 7.0f, .sensor_hi = 10.0f},
+    [SG_SYNTH_PITTED_SURFACE] = {.level_lo = 0.64f, .level_hi = 0.78f, .contrast_lo = 0.9f,
+                                 .contrast_hi = 1.3f, .grain_lo = 0.015f, .grain_hi = 0.03f,
+                                 .stretch_lo = 1.0f, .stretch_hi = 2.0f, .marks = 0.03f,
+                                 .bands = 0.08f, .blotch = 0.04f, .gradient = 0.9f,
+                                 .sensor_lo = 2.0f, .sensor_hi = 4.0f},
+    [SG_SYNTH_ROLLED_IN_SCALE] = {.level_lo = 0.42f, .level_hi = 0.54f, .contrast_lo = 1.1f,
+                                  .contrast_hi = 1.4f, .grain_lo = 0.03f, .grain_hi = 0.045f,
+                                  .stretch_lo = 0.3f, .stretch_hi = 0.6f, .marks = 0.02f,
+                                  .bands = 0.04f, .blotch = 0.06f, .gradient = 0.25f,
+                                  .sensor_lo = 2.0f, .sensor_hi = 4.0f},
+    [SG_SYNTH_SCRATCHES] = {.level_lo = 0.31f, .level_hi = 0.45f, .contrast_lo = 0.8f,
+                            .contrast_hi = 1.1f, .grain_lo = 0.006f, .grain_hi = 0.014f,
+                            .stretch_lo = 2.0f, .stretch_hi = 4.0f, .marks = 0.04f,
+                            .bands = 0.05f, .blotch = 0.03f, .gradient = 0.3f,
+                            .sensor_lo = 1.0f, .sensor_hi = 2.0f},
+    [SG_SYNTH_GOOD] = {.level_lo = 0.44f, .level_hi = 0.58f, .contrast_lo = 0.8f,
+                       .contrast_hi = 1.2f, .grain_lo = 0.015f, .grain_hi = 0.03f,
+                       .stretch_lo = 1.0f, .stretch_hi = 2.0f, .marks = 0.03f,
+                       .bands = 0.05f, .blotch = 0.03f, .gradient = 0.3f,
+                       .sensor_lo = 2.0f, .sensor_hi = 4.0f},
+};
+
 void synth_background(int size, float scale, sg_rng_key key, int class_id, float *surface,
                       const synth_noise_scratch *s, synth_look *look)
 {
+    const class_look *cl = &class_looks[class_id];
     synth_draws d = {key, synth_stream_base(class_id, SYNTH_STREAM_LOOK)};
     uint64_t lattice = synth_stream_base(class_id, SYNTH_STREAM_TEXTURE);
     int64_t n = (int64_t)size * size;
     for (int64_t i = 0; i < n; i++) surface[i] = 0.5f;
 
-    /* Fine grain: from smooth (as NEU's inclusion images) to coarse and
-     * speckled (as its crazing images). Its amplitude is drawn from a
-     * skewed range so most surfaces are moderately grainy; the finest
-     * octave (1.5-2.5 px) is the strongest, coarser ones fade by
-     * `persistence` per octave, each stretched 1-2x along the rolling
-     * direction. */
-    float u = synth_uniform(&d);
-    float grain = 0.012f + 0.065f * u * u;
+    /* Fine grain: the finest octave (1.5-2.5 px) is the strongest, coarser
+     * ones fade by `persistence` per octave, each stretched by the class's
+     * height / width ratio (streaks along y above 1, across below). */
+    float grain = synth_range(&d, cl->grain_lo, cl->grain_hi);
     float persistence = synth_range(&d, 0.35f, 0.6f);
     float finest = synth_range(&d, 1.5f, 2.5f) * scale;
-    for (float period = finest; period <= 16.0f * scale; period *= 2.0f, grain *= persistence)
-        synth_add_value_noise(surface, size, period, period * synth_range(&d, 1.0f, 2.0f), grain,
-                              key, &lattice, s);
+    for (float period = finest; period <= 16.0f * scale; period *= 2.0f, grain *= persistence) {
+        float stretch = synth_range(&d, cl->stretch_lo, cl->stretch_hi);
+        float px = stretch < 1.0f ? period / stretch : period, py = stretch < 1.0f ? period : period * stretch;
+        synth_add_value_noise(surface, size, px, py, grain, key, &lattice, s);
+    }
     /* Rolling marks: thin streaks along y (period across 1.5-4 px, along
      * 40-160 px), and wider fainter ones. */
     synth_add_value_noise(surface, size, synth_range(&d, 1.5f, 4.0f) * scale,
-                          synth_range(&d, 40.0f, 160.0f) * scale, synth_range(&d, 0.008f, 0.04f),
-                          key, &lattice, s);
+                          synth_range(&d, 40.0f, 160.0f) * scale,
+                          synth_range(&d, 0.2f, 1.0f) * cl->marks, key, &lattice, s);
     synth_add_value_noise(surface, size, synth_range(&d, 6.0f, 14.0f) * scale,
-                          synth_range(&d, 80.0f, 300.0f) * scale, synth_range(&d, 0.008f, 0.035f),
-                          key, &lattice, s);
+                          synth_range(&d, 80.0f, 300.0f) * scale,
+                          synth_range(&d, 0.2f, 0.9f) * cl->marks, key, &lattice, s);
     /* Broad bands along the rolling direction and large-scale blotchiness. */
     synth_add_value_noise(surface, size, synth_range(&d, 30.0f, 80.0f) * scale,
-                          synth_range(&d, 250.0f, 600.0f) * scale, synth_range(&d, 0.01f, 0.09f),
-                          key, &lattice, s);
+                          synth_range(&d, 250.0f, 600.0f) * scale,
+                          synth_range(&d, 0.1f, 1.0f) * cl->bands, key, &lattice, s);
     synth_add_value_noise(surface, size, synth_range(&d, 50.0f, 120.0f) * scale,
-                          synth_range(&d, 50.0f, 120.0f) * scale, synth_range(&d, 0.0f, 0.05f),
-                          key, &lattice, s);
+                          synth_range(&d, 50.0f, 120.0f) * scale,
+                          synth_range(&d, 0.0f, 1.0f) * cl->blotch, key, &lattice, s);
 
     /* Illumination: a linear gradient in a random direction, vignetting
      * around a point near the centre; then exposure. */
-    float strength = synth_range(&d, 0.0f, 0.45f), angle = synth_range(&d, 0.0f, 6.2831853f);
+    float strength = synth_range(&d, 0.0f, cl->gradient), angle = synth_range(&d, 0.0f, 6.2831853f);
     look->gradient_x = strength * cosf(angle);
     look->gradient_y = strength * sinf(angle);
-    look->vignette = synth_range(&d, 0.0f, 0.3f);
+    look->vignette = synth_range(&d, 0.0f, 0.2f);
     look->vignette_cx = (float)size * synth_range(&d, 0.3f, 0.7f);
     look->vignette_cy = (float)size * synth_range(&d, 0.3f, 0.7f);
-    look->level = synth_range(&d, 0.3f, 0.72f);
-    look->contrast = synth_range(&d, 0.75f, 1.6f);
-    /* Sensor noise plus pixel-scale speckle of the surface: 1 to 8 gray levels,
-     * mostly at the low end. */
-    u = synth_uniform(&d);
-    look->sensor_sigma = 1.0f + 7.0f * u * u;
+    look->level = synth_range(&d, cl->level_lo, cl->level_hi);
+    look->contrast = synth_range(&d, cl->contrast_lo, cl->contrast_hi);
+    /* Sensor noise plus pixel-scale speckle of the surface. */
+    look->sensor_sigma = synth_range(&d, cl->sensor_lo, cl->sensor_hi);
 }
 
 void synth_shape_noise(int size, float scale, sg_rng_key key, int class_id, float *noise,
