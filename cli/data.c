@@ -1,4 +1,5 @@
-/* cli/data.c - `steelgrad data inspect DIR` and `steelgrad data split DIR`.
+/* cli/data.c - `steelgrad data inspect DIR`, `steelgrad data split DIR` and
+ * `steelgrad data sheet DIR -o OUT.png`.
  *
  * DIR is a folder of class folders (DIR/<class>/<image>), a VOC data set
  * (DIR/annotations/<name>.xml + DIR/images/[<class>/]), or a CSV manifest
@@ -7,7 +8,9 @@
  * are not usable and why, duplicate files, and anything skipped. split
  * decodes every file, leaves out the unusable ones, keeps byte and pixel
  * copies together and writes a manifest path,label,split with a stratified,
- * seeded split (data/split.h); its --out may not be one of the files read. */
+ * seeded split (data/split.h); its --out may not be one of the files read.
+ * sheet draws a contact sheet PNG: a few images per class under the class
+ * name (data/sheet.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -21,16 +24,19 @@
 #include "data/dataset.h"
 #include "data/hash.h"
 #include "data/scan.h"
+#include "data/sheet.h"
 #include "data/split.h"
 
 static const sg_cli_command data_cmd = {
     "data", "steelgrad data inspect DIR [--all]\n"
             "       steelgrad data split DIR -o|--out split.csv [--ratios 70,15,15] [--seed 42]\n"
-            "                            [--folds K [--fold I]] [--group none|number]",
-    "Look at a data set, or write a train/val/test split of it as a CSV manifest.\n"
-    "DIR: a folder with one sub-folder per class, a VOC folder (annotations/ + images/),\n"
-    "or a CSV manifest (path,label,split). `steelgrad data inspect --help` and\n"
-    "`steelgrad data split --help` describe their options."};
+            "                            [--folds K [--fold I]] [--group none|number]\n"
+            "       steelgrad data sheet DIR -o|--out OUT.png [--per-class N] [--size S]",
+    "Look at a data set, write a train/val/test split of it as a CSV manifest, or draw a\n"
+    "contact sheet of it. DIR: a folder with one sub-folder per class, a VOC folder\n"
+    "(annotations/ + images/), or a CSV manifest (path,label,split).\n"
+    "`steelgrad data inspect --help`, `steelgrad data split --help` and\n"
+    "`steelgrad data sheet --help` describe their options."};
 
 static const sg_cli_command inspect_cmd = {
     "data inspect", "steelgrad data inspect DIR [--all]",
@@ -51,6 +57,13 @@ static const sg_cli_command split_cmd = {
     "image in a part gets a warning. --group number also keeps\n"
     "together files of one class with the same number in their name (NEU-CLS Pa_12.bmp and\n"
     "NEU-DET patches_12.jpg), so NEU-CLS and NEU-DET split identically with one seed."};
+
+static const sg_cli_command sheet_cmd = {
+    "data sheet", "steelgrad data sheet DIR -o|--out OUT.png [--per-class N] [--size S]",
+    "A contact sheet PNG: per class (in label order) its name and a row of N images spread\n"
+    "evenly through the class, each as 8-bit gray, centre-cropped to a square and resized to\n"
+    "S x S. Written to a temporary file and renamed into place; OUT.png may not be one of\n"
+    "the files read."};
 
 /* Up to `limit` lines of a note list (all when limit < 0). */
 static void print_notes(const char *title, const sg_notes *notes, int limit)
@@ -402,6 +415,29 @@ static int split(const char *dir, const char *out, const char *ratios_text, int6
     return SG_EXIT_OK;
 }
 
+static int sheet(const char *dir, const char *out, int64_t per_class, int64_t size)
+{
+    sg_dataset ds;
+    const char *kind;
+    sg_err err = sg_dataset_open(dir, false, &kind, &ds);
+    if (err != SG_OK) return sg_cli_fail_err("data sheet", err);
+    if ((err = check_output(out, dir, &ds)) != SG_OK) {
+        sg_dataset_free(&ds);
+        if (err != SG_ERR_INVALID) return sg_cli_fail_err("data sheet", err);
+        return sg_cli_usage("data sheet", "--out: %s", sg_error_message());
+    }
+    sg_image img = {0};
+    err = sg_sheet_render(&ds, (int)per_class, (int)size, &img);
+    if (err == SG_OK) err = sg_png_write(out, &img);
+    if (err == SG_OK)
+        printf("%s: %s, %d classes x up to %lld images of %lldx%lld; wrote %s (%dx%d)\n", dir, kind,
+               ds.n_classes, (long long)per_class, (long long)size, (long long)size, out, img.width,
+               img.height);
+    sg_image_free(&img);
+    sg_dataset_free(&ds);
+    return err == SG_OK ? SG_EXIT_OK : sg_cli_fail_err("data sheet", err);
+}
+
 /* --ratios: exactly three percentages train,val,test, each finite and >= 0,
  * that sum to 100 (a typo like 50,50,50 is refused, never normalised). */
 static int check_ratios(const char *text)
@@ -434,13 +470,15 @@ static int check_ratios(const char *text)
 
 int cmd_data(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "inspect") != 0 && strcmp(argv[1], "split") != 0)) {
+    if (argc < 2 || (strcmp(argv[1], "inspect") != 0 && strcmp(argv[1], "split") != 0 &&
+                     strcmp(argv[1], "sheet") != 0)) {
         bool done;
         char *pos[2];
         int n_pos;
         int rc = sg_cli_parse(&data_cmd, argc, argv, NULL, 0, pos, 0, &n_pos, &done);
         if (done) return rc;  /* --help */
-        return sg_cli_usage("data", "expected 'inspect DIR' or 'split DIR --out FILE' (see steelgrad data --help)");
+        return sg_cli_usage("data", "expected 'inspect DIR', 'split DIR --out FILE' or 'sheet DIR --out FILE.png' "
+                                    "(see steelgrad data --help)");
     }
     char *dirs[1];
     int n_dirs;
@@ -452,6 +490,24 @@ int cmd_data(int argc, char **argv)
         if (done) return rc;
         if (n_dirs != 1) return sg_cli_usage("data inspect", "expected one DIR (see steelgrad data inspect --help)");
         return inspect(dirs[0], all);
+    }
+    if (strcmp(argv[1], "sheet") == 0) {
+        char *out = NULL;
+        int64_t per_class = 4, size = 64;
+        sg_cli_opt opts[] = {
+            {.name = "out", .type = SG_OPT_STRING, .dest = &out, .short_name = 'o', .arg = "FILE.png",
+             .help = "the PNG to write (required)"},
+            {.name = "per-class", .type = SG_OPT_INT, .dest = &per_class, .min = 1,
+             .max = SG_SHEET_MAX_PER_CLASS, .arg = "N", .help = "images per class (default 4)"},
+            {.name = "size", .type = SG_OPT_INT, .dest = &size, .min = SG_SHEET_MIN_SIZE,
+             .max = SG_SHEET_MAX_SIZE, .arg = "S", .help = "side of each image in pixels (default 64)"},
+        };
+        int rc = sg_cli_parse(&sheet_cmd, argc - 1, argv + 1, opts, sizeof opts / sizeof opts[0], dirs, 1,
+                              &n_dirs, &done);
+        if (done) return rc;
+        if (n_dirs != 1 || !out)
+            return sg_cli_usage("data sheet", "expected DIR and --out FILE.png (see steelgrad data sheet --help)");
+        return sheet(dirs[0], out, per_class, size);
     }
     char *out = NULL, *ratios = NULL, *group = "none";
     int64_t seed = 42, folds = 0, fold = -1;  /* 0, -1: not given */

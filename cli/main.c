@@ -13,7 +13,7 @@ static const sg_cli_entry commands[] = {
     {"info", cmd_info, "version, compiler, CPU features, ISA in use, threads"},
     {"inspect", cmd_inspect, "tensors of a .safetensors or .npy file: names, dtypes, shapes"},
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
-    {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
+    {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates), split it, or draw it"},
     {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
     {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG) to a uint8 .npy array"},
     {"model", cmd_model, "the model zoo: list the models, or a layer table of one (summary)"},
@@ -22,8 +22,8 @@ static const sg_cli_entry commands[] = {
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 /* Commands whose next word selects an option table (and a --help) of its own. */
-static const char *const subcommands[] = {"data inspect", "data split", "image decode", "model list",
-                                             "model summary"};
+static const char *const subcommands[] = {"data inspect", "data split", "data sheet", "image decode",
+                                             "model list", "model summary"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)
