@@ -138,8 +138,10 @@ START_TEST(default_demo_learns_the_synthetic_steel_defects)
     sg_test_expect_file_contains(out, "task synth");
     snprintf(path, sizeof path, "%s/d/metrics.json", tmpdir);
     double acc = metric(path, "accuracy");
-    printf("synthetic-steel demo held-out accuracy %.4f (required >= 0.93; chance 0.14)\n", acc);
-    ck_assert_msg(acc >= 0.93, "held-out accuracy %.4f < 0.93", acc);
+    /* Measured 0.9957 (every class >= 0.98) with the NEU-like generator of
+     * issue 16; the floors leave room for another compiler or ISA. */
+    printf("synthetic-steel demo held-out accuracy %.4f (required >= 0.97; chance 0.14)\n", acc);
+    ck_assert_msg(acc >= 0.97, "held-out accuracy %.4f < 0.97", acc);
 
     char *text = sg_test_slurp(path);
     sg_json *j = NULL;
@@ -160,7 +162,7 @@ START_TEST(default_demo_learns_the_synthetic_steel_defects)
         ck_assert_int_eq(sum, 100);
         ck_assert(sg_json_int64(sg_json_at(row, r), &v));
         printf("  %-16s %.2f\n", sg_json_string(sg_json_at(classes, r), "?"), v / 100.0);
-        ck_assert_msg(v >= 75, "class %d recall %.2f < 0.75", r, v / 100.0);
+        ck_assert_msg(v >= 90, "class %d recall %.2f < 0.90", r, v / 100.0);
     }
     ck_assert_msg(diagonal == (int64_t)(acc * 700 + 0.5), "confusion diagonal %lld vs accuracy %.4f",
                   (long long)diagonal, acc);
