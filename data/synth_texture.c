@@ -1,7 +1,8 @@
 /* data/synth_texture.c - the steel background of a synthetic sample.
  *
- * Hot-rolled strip seen under line lighting (compare NEU's images): a mid-gray
- * surface with fine isotropic grain, thin streaks along the rolling direction
+ * Hot-rolled strip seen under line lighting (compare NEU's images): a surface
+ * with fine grain (its brightness, contrast and grain set per class, after the
+ * class's NEU namesake: class_looks below), thin streaks along the rolling direction
  * whose strength drifts slowly along their length ("rolling marks"), broad
  * brighter and darker bands also along the rolling direction, some large-scale
  * blotchiness, then an illumination gradient, vignetting, a random brightness
