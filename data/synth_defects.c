@@ -319,15 +319,15 @@ static void draw_scratch(synth_canvas *c, int id, synth_draws *d, float cx, floa
 static float scratch_angle(synth_draws *d)
 {
     float u = synth_uniform(d);
-    if (u < 0.8f) return 0.5f * PI_F + synth_range(d, -0.05f, 0.05f);
-    if (u < 0.9f) return synth_range(d, -0.05f, 0.05f);
+    if (u < 0.88f) return 0.5f * PI_F + synth_range(d, -0.05f, 0.05f);
+    if (u < 0.94f) return synth_range(d, -0.05f, 0.05f);
     return synth_range(d, 0.0f, PI_F);
 }
 
 static void draw_scratches(synth_canvas *c, synth_draws *d)
 {
     float s = c->scale, size = (float)c->size;
-    int singles = synth_int(d, 1, 3);
+    int singles = synth_int(d, 2, 4);
     for (int k = 0; k < singles; k++) {
         int id = new_instance(c);
         float cx = synth_range(d, 0.1f, 0.9f) * size, cy = synth_range(d, 0.1f, 0.9f) * size;
