@@ -20,8 +20,8 @@
  *   rolled-in_scale  a texture over the whole image: groups of small flakes
  *                    flattened across the rolling direction, with a bright
  *                    rim, on a mid-gray strip grained across it
- *   scratches        two to four long bright bands (some wide, a few dark), along
- *                    the rolling direction, on a dark smooth strip
+ *   scratches        two to four long bright bands (some wide, a few dark),
+ *                    mostly along the rolling direction, on a dark smooth strip
  *   good             the background alone (no NEU namesake: a clean mid-gray
  *                    strip, brightness ~125, with NEU's typical moderate
  *                    grain): no defect, empty mask, no box
