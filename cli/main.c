@@ -17,6 +17,9 @@ static const command commands[] = {
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
     {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
     {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
+    {"train", cmd_train, "train a classifier on a class-folder tree or a CSV manifest (--resume RUN continues)"},
+    {"eval", cmd_eval, "metrics of a trained checkpoint on a data set: accuracy, F1, ROC-AUC, confusion"},
+    {"predict", cmd_predict, "class and class probabilities of images with a trained checkpoint"},
     {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG) to a uint8 .npy array"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
