@@ -42,7 +42,7 @@ static void on_event(void *arg, const sg_train_event *e)
     progress_ctx *p = arg;
     switch (e->kind) {
     case SG_TRAIN_NOTE:
-        fprintf(stderr, "steelgrad train: warning: %s\n", e->note);
+        fprintf(stderr, "steelgrad train: %s\n", e->note);
         break;
     case SG_TRAIN_START:
         if (!p->quiet)
@@ -204,6 +204,16 @@ int cmd_train(int argc, char **argv)
     if (clobbers_input(out, &cfg, recipe, why, sizeof why)) {
         rc = sg_cli_fail("train", "%s", why);
         goto out;
+    }
+    /* Inputs by absolute path, so that --resume works from any directory. */
+    static const char *const inputs[] = {"data", "manifest", "weights"};
+    for (int i = 0; !resume && i < 3; i++) {
+        const char **field = sg_train_opt_field(&cfg, sg_train_opt_find(inputs[i]));
+        char abs[PATH_MAX];
+        if (*field && **field && realpath(*field, abs) && sg_train_config_set(&cfg, inputs[i], abs, "") != SG_OK) {
+            rc = sg_cli_fail("train", "%s", sg_error_message());
+            goto out;
+        }
     }
     progress_ctx pc = {.quiet = quiet, .tty = isatty(fileno(stderr))};
     sg_train_run_opts ro = {.resume = resume != NULL, .on_event = on_event, .ctx = &pc};

@@ -109,7 +109,7 @@ static sg_err prepare_data(run *r, bool write_split)
                             "least 2 classes", source, r->K ? r->ds.class_names[0] : "");
     for (int i = 0; i < r->ds.skipped.count; i++) {
         if ((err = sg_notes_add(&r->skipped, "%s", r->ds.skipped.items[i])) != SG_OK) return err;
-        note(r, "skipped %s", r->ds.skipped.items[i]);
+        note(r, "warning: skipped %s", r->ds.skipped.items[i]);
     }
     /* The split comes first, so a corrupt file does not move the others. */
     bool has_split = false;
@@ -138,7 +138,7 @@ static sg_err prepare_data(run *r, bool write_split)
             break;
         }
         err = sg_notes_add(&r->skipped, "%s", messages[i]);
-        note(r, "skipped %s", messages[i]);
+        note(r, "warning: skipped %s", messages[i]);
         r->ds.samples[i].split = SG_SPLIT_NONE;   /* listed in split.csv without a part */
     }
     free(all);
@@ -160,7 +160,7 @@ static sg_err prepare_data(run *r, bool write_split)
     if (r->parts[SG_SPLIT_TRAIN].n == 0)
         return sg_error_set(SG_ERR_INVALID, "%s: no training images (split %s)", source, cfg->ratios);
     if (r->parts[SG_SPLIT_VAL].n == 0)
-        note(r, "no validation images: best.safetensors is the last epoch, early stopping is off");
+        note(r, "warning: no validation images: best.safetensors is the last epoch, early stopping is off");
     if (write_split) {
         char path[4200];
         snprintf(path, sizeof path, "%s/split.csv", r->dir);
