@@ -47,7 +47,7 @@ static void write_set(const char *dir, const char *const *names, const int *kind
 }
 
 /* Three classes; the names have a space and non-ASCII letters. */
-static const char *const NAMES[3] = {"crazing", "rolled in scale", "\xc3\xa9" "cailles"};
+static const char *const NAMES[3] = {"crazing", "rolled in scale", "\u00e9cailles"};
 static const int KINDS[3] = {SG_SYNTH_CRAZING, SG_SYNTH_PATCHES, SG_SYNTH_SCRATCHES};
 
 static sg_train_config tiny_config(const char *data, int64_t epochs)
@@ -123,7 +123,7 @@ START_TEST(engine_learns_a_tiny_class_folder_and_writes_every_run_file)
     /* Byte order: 'c' < 'r' < 0xc3. */
     ck_assert_str_eq(rm.class_names[0], "crazing");
     ck_assert_str_eq(rm.class_names[1], "rolled in scale");
-    ck_assert_str_eq(rm.class_names[2], "\xc3\xa9" "cailles");
+    ck_assert_str_eq(rm.class_names[2], "\u00e9cailles");
     sg_run_model_close(&rm);
     sg_test_remove_tree(tmp);
 }
