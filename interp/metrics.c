@@ -71,6 +71,29 @@ static int by_score(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Heapsort by by_score: in place, no allocation (glibc's qsort may malloc). */
+static void sift_down(scored *s, int64_t root, int64_t n)
+{
+    for (int64_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && by_score(&s[child], &s[child + 1]) < 0) child++;
+        if (by_score(&s[root], &s[child]) >= 0) return;
+        scored t = s[root];
+        s[root] = s[child];
+        s[child] = t;
+    }
+}
+
+static void sort_scores(scored *s, int64_t n)
+{
+    for (int64_t i = n / 2 - 1; i >= 0; i--) sift_down(s, i, n);
+    for (int64_t end = n - 1; end > 0; end--) {
+        scored t = s[0];
+        s[0] = s[end];
+        s[end] = t;
+        sift_down(s, 0, end);
+    }
+}
+
 size_t sg_roc_auc_scratch_bytes(int64_t n) { return (size_t)(n > 0 ? n : 1) * sizeof(scored); }
 
 sg_err sg_roc_auc_ovr(const float *probs, const int32_t *labels, int64_t n, int K, void *scratch,
@@ -92,7 +115,7 @@ sg_err sg_roc_auc_ovr(const float *probs, const int32_t *labels, int64_t n, int 
         int64_t neg = n - pos;
         double auc = NAN;
         if (pos > 0 && neg > 0) {
-            qsort(s, (size_t)n, sizeof *s, by_score);
+            sort_scores(s, n);
             /* Sum of the (1-based, tie-averaged) ranks of the positives. */
             double rank_sum = 0;
             for (int64_t i = 0; i < n;) {
