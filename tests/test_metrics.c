@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/rng.h"
 #include "interp/metrics.h"
 #include "tests/testutil.h"
 
@@ -100,6 +101,40 @@ START_TEST(roc_auc_leaves_a_class_without_positives_out_of_the_macro_mean)
 }
 END_TEST
 
+START_TEST(roc_auc_by_ranks_equals_counting_every_positive_negative_pair)
+{
+    enum { N = 301, K = 4 };
+    static float p[N * K];
+    static int32_t y[N];
+    static char scratch[N * 16];
+    ck_assert_uint_le(sg_roc_auc_scratch_bytes(N), sizeof scratch);
+    sg_rng_key key = {5, SG_RNG_TEST, 0};
+    for (int i = 0; i < N; i++) {
+        y[i] = (int32_t)sg_rng_below(key, (uint64_t)i, K);
+        /* Scores on a grid of 8 values (many ties), nudged towards the true class. */
+        for (int k = 0; k < K; k++)
+            p[i * K + k] = (float)((sg_rng_below(key, (uint64_t)(N + i * K + k), 8) + (k == y[i] ? 3 : 0)) / 10.0);
+    }
+    double per[K], macro;
+    ck_assert_int_eq(sg_roc_auc_ovr(p, y, N, K, scratch, per, &macro), SG_OK);
+    double sum = 0;
+    for (int k = 0; k < K; k++) {
+        double wins = 0, pairs = 0;
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++)
+                if (y[i] == k && y[j] != k) {
+                    float a = p[i * K + k], b = p[j * K + k];
+                    wins += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+                    pairs += 1;
+                }
+        ck_assert_msg(fabs(wins / pairs - per[k]) <= 1e-12, "class %d: pairs give %.15g, ranks %.15g", k,
+                      wins / pairs, per[k]);
+        sum += wins / pairs;
+    }
+    EXPECT_NEAR("macro", sum / K, macro);
+}
+END_TEST
+
 START_TEST(metrics_json_names_every_class_and_writes_nan_as_null)
 {
     const int64_t confusion[4] = {3, 1, 0, 4};
@@ -135,6 +170,7 @@ static Suite *metrics_suite(void)
     SG_ADD_TEST(s, a_class_never_predicted_has_zero_precision_not_nan, 10);
     SG_ADD_TEST(s, roc_auc_is_the_pairwise_ranking_probability_with_ties_counting_half, 10);
     SG_ADD_TEST(s, roc_auc_leaves_a_class_without_positives_out_of_the_macro_mean, 10);
+    SG_ADD_TEST(s, roc_auc_by_ranks_equals_counting_every_positive_negative_pair, 10);
     SG_ADD_TEST(s, metrics_json_names_every_class_and_writes_nan_as_null, 10);
     return s;
 }
