@@ -472,6 +472,39 @@ START_TEST(train_bad_input_gives_one_clear_line_and_the_documented_exit_code)
 }
 END_TEST
 
+/* examples/fast.conf on a small synthetic set: the recipe is read, flags
+ * override it (config.json records both), and the run learns. */
+START_TEST(fast_recipe_trains_on_a_synthetic_folder_and_flags_override_it)
+{
+    const char *tmp = sg_test_tmpdir();
+    char out[256], args[1024], path[512];
+    snprintf(out, sizeof out, "%s/out.txt", tmp);
+    snprintf(args, sizeof args, "synth --out %s/synth --per-class 30 --size 32", tmp);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    snprintf(args, sizeof args, "train --data %s/synth/images --recipe examples/fast.conf --size 32 --epochs 30 "
+             "--batch 16 --out %s/run", tmp, tmp);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    snprintf(path, sizeof path, "%s/run/config.json", tmp);
+    sg_json *c = read_json(path);
+    ck_assert_int_eq((int)sg_json_number(sg_json_get(c, "size"), -1), 32);      /* flag */
+    ck_assert_int_eq((int)sg_json_number(sg_json_get(c, "epochs"), -1), 30);    /* flag */
+    ck_assert_double_eq(sg_json_number(sg_json_get(c, "lr"), -1), 0.008);       /* recipe */
+    ck_assert_str_eq(sg_json_string(sg_json_get(c, "class-weights"), ""), "balanced");
+    sg_json_free(c);
+    snprintf(path, sizeof path, "%s/run/metrics.json", tmp);
+    double acc = metric(path, "test_accuracy");
+    printf("fast recipe, 210 synthetic images at 32x32, 30 epochs of batch 16: test accuracy %.3f\n", acc);
+    ck_assert_msg(acc >= 0.6, "test accuracy %.3f < 0.6 (chance 0.14)", acc);
+    /* A bad recipe line is named. */
+    snprintf(path, sizeof path, "%s/bad.conf", tmp);
+    sg_test_write_bytes(path, "model = cnn\nepochs = many\n", 26);
+    snprintf(args, sizeof args, "train --data %s/synth/images --recipe %s --out %s/run2", tmp, path, tmp);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    sg_test_expect_file_contains(out, "bad.conf:2: epochs: expected an integer");
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -485,6 +518,7 @@ static Suite *cli_suite(void)
     SG_ADD_TEST(s, train_eval_predict_on_a_synthetic_class_folder, 120);
     SG_ADD_TEST(s, train_killed_at_random_points_resumes_bit_identically, 300);
     SG_ADD_TEST(s, train_bad_input_gives_one_clear_line_and_the_documented_exit_code, 120);
+    SG_ADD_TEST(s, fast_recipe_trains_on_a_synthetic_folder_and_flags_override_it, 120);
     return s;
 }
 
