@@ -203,6 +203,77 @@ START_TEST(a_resumed_run_is_bit_identical_to_an_uninterrupted_one_on_any_thread_
 }
 END_TEST
 
+/* Keep copies of the run after two different epochs. */
+typedef struct two_savers {
+    saver a, b;
+} two_savers;
+
+static void keep_twice(void *ctx, const sg_train_event *e)
+{
+    two_savers *t = ctx;
+    keep_after_epoch(&t->a, e);
+    keep_after_epoch(&t->b, e);
+}
+
+/* Phase 1 trains the classifier on a frozen base; phase 2 unfreezes with a
+ * fresh optimiser. Resuming at the phase boundary and inside phase 2 gives
+ * the uninterrupted run's bytes. */
+START_TEST(two_phase_fine_tuning_freezes_then_unfreezes_and_resumes_exactly)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], full[256], cut2[256], cut3[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(full, sizeof full, "%s/full", tmp);
+    snprintf(cut2, sizeof cut2, "%s/cut2", tmp);
+    snprintf(cut3, sizeof cut3, "%s/cut3", tmp);
+    write_set(data, NAMES, KINDS, 3, 10, 5);
+    ck_assert_int_eq(sg_mkdir_p(cut2), SG_OK);
+    ck_assert_int_eq(sg_mkdir_p(cut3), SG_OK);
+    sg_train_config cfg = tiny_config(data, 2);
+    cfg.freeze = "features.";
+    cfg.phase2_epochs = 2;
+    cfg.phase2_lr = 0.002;
+    cfg.phase2_train_last = 3;
+    two_savers ts = {{full, cut2, 2}, {full, cut3, 3}};
+    sg_train_run_opts ro = {.on_event = keep_twice, .ctx = &ts};
+    sg_train_result res;
+    ck_assert_int_eq(sg_train_run(&cfg, full, &ro, &res), SG_OK);
+    ck_assert_int_eq(res.epochs_run, 4);
+    /* Phase 1 left the base as initialised; phase 2 moved its last layers only. */
+    sg_model init;
+    sg_model_options mo = sg_model_options_defaults(3);
+    mo.image_size = SIZE;
+    ck_assert_int_eq(sg_model_build(&init, "cnn", &mo, (uint64_t)cfg.seed), SG_OK);
+    sg_safetensors after1, after4;
+    ck_assert_int_eq(sg_safetensors_read(sg_test_path(cut2, "last.safetensors"), &after1), SG_OK);
+    ck_assert_int_eq(sg_safetensors_read(sg_test_path(full, "last.safetensors"), &after4), SG_OK);
+    const sg_param *w0 = sg_params_find(init.params, "features.0.weight");
+    ck_assert_int_eq(memcmp(sg_safetensors_find(&after1, "features.0.weight")->data, w0->t.data,
+                            (size_t)w0->t.numel * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(sg_safetensors_find(&after4, "features.0.weight")->data, w0->t.data,
+                            (size_t)w0->t.numel * sizeof(float)), 0);
+    const sg_param *w12 = sg_params_find(init.params, "features.12.weight");
+    ck_assert_int_eq(memcmp(sg_safetensors_find(&after1, "features.12.weight")->data, w12->t.data,
+                            (size_t)w12->t.numel * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(sg_safetensors_find(&after4, "features.12.weight")->data, w12->t.data,
+                            (size_t)w12->t.numel * sizeof(float)), 0);
+    sg_safetensors_free(&after1);
+    sg_safetensors_free(&after4);
+    sg_model_free(&init);
+    const char *cuts[2] = {cut2, cut3};
+    for (int c = 0; c < 2; c++) {
+        sg_train_config resumed;
+        ck_assert_int_eq(sg_train_config_load(&resumed, cuts[c]), SG_OK);
+        sg_train_run_opts rr = {.resume = true};
+        ck_assert_int_eq(sg_train_run(&resumed, cuts[c], &rr, &res), SG_OK);
+        ck_assert_msg(same_file(sg_test_path(full, "last.safetensors"), sg_test_path(cuts[c], "last.safetensors")),
+                      "resumed after epoch %d of a two-phase run: weights differ", c + 2);
+        sg_train_config_free(&resumed);
+    }
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 START_TEST(a_truncated_checkpoint_is_a_clear_error_and_stays_untouched)
 {
     const char *tmp = sg_test_tmpdir();
@@ -432,6 +503,7 @@ static Suite *train_engine_suite(void)
     Suite *s = suite_create("train_engine");
     SG_ADD_TEST(s, engine_learns_a_tiny_class_folder_and_writes_every_run_file, 120);
     SG_ADD_TEST(s, a_resumed_run_is_bit_identical_to_an_uninterrupted_one_on_any_thread_count, 120);
+    SG_ADD_TEST(s, two_phase_fine_tuning_freezes_then_unfreezes_and_resumes_exactly, 120);
     SG_ADD_TEST(s, a_truncated_checkpoint_is_a_clear_error_and_stays_untouched, 60);
     SG_ADD_TEST(s, a_corrupt_image_is_skipped_and_named_and_strict_stops_at_it, 60);
     SG_ADD_TEST(s, one_class_and_empty_class_folders_are_clear_errors, 60);

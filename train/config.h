@@ -45,6 +45,9 @@ typedef struct sg_train_config {
     const char *class_weights;   /* "none" or "balanced" */
     const char *freeze;          /* comma-separated parameter-name prefixes to freeze */
     int64_t train_last;          /* > 0: freeze all but the last N layers (see train.h) */
+    int64_t phase2_epochs;       /* > 0: a fine-tuning phase after `epochs` (see train.h) */
+    double phase2_lr;            /* its peak learning rate; 0 = lr / 10 */
+    int64_t phase2_train_last;   /* trainable layers in phase 2; 0 = all */
     /* input pipeline */
     const char *norm;            /* unit, symmetric, imagenet */
     bool hflip, vflip;

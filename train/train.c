@@ -64,7 +64,7 @@ typedef struct run {
     sg_model model;
     sg_optimizer *opt;
     sg_graph *g;
-    sg_lr_schedule sched;
+    sg_lr_schedule sched, sched2;   /* phase 1, phase 2 */
     float *class_weights;
     sg_ce_opts ce;
     sg_early_stop es;
@@ -332,6 +332,11 @@ static sg_err prepare_model(run *r)
     else if (strcmp(cfg->schedule, "step") == 0) r->sched.kind = SG_LR_STEP;
     else r->sched.kind = SG_LR_CONSTANT;
     if ((err = sg_lr_schedule_check(&r->sched)) != SG_OK) return err;
+    r->sched2 = r->sched;
+    r->sched2.base_lr = cfg->phase2_lr > 0 ? cfg->phase2_lr : cfg->lr / 10;
+    r->sched2.warmup_steps = 0;
+    r->sched2.total_steps = cfg->phase2_epochs * per_epoch;
+    if (cfg->phase2_epochs > 0 && (err = sg_lr_schedule_check(&r->sched2)) != SG_OK) return err;
 
     r->ce = SG_CE_DEFAULTS;
     r->ce.label_smoothing = (float)cfg->label_smoothing;
@@ -396,6 +401,36 @@ static sg_err evaluate(run *r, int split, sg_metrics *m)
 
 /* ------------------------------------------------------------- training */
 
+/* The learning rate of optimiser step `step` (counted over the run) in
+ * `epoch`: phase 2 restarts its schedule at its first epoch and step. */
+static double lr_at(const run *r, int64_t epoch, int64_t step, int64_t per_epoch)
+{
+    int64_t e1 = r->cfg->epochs;
+    if (r->cfg->phase2_epochs > 0 && epoch >= e1)
+        return sg_lr_schedule_at(&r->sched2, epoch - e1, step - e1 * per_epoch);
+    return sg_lr_schedule_at(&r->sched, epoch, step);
+}
+
+/* Enter phase 2: unfreeze, keep the last phase2_train_last layers trainable;
+ * `fresh` (at its first epoch, not when resuming inside it): drop the
+ * optimiser state and restart early stopping. */
+static sg_err enter_phase2(run *r, bool fresh)
+{
+    sg_params *ps = r->model.params;
+    for (int i = 0; i < ps->count; i++)
+        if (!ps->items[i]->buffer) sg_param_set_frozen(ps->items[i], false);
+    int frozen = 0;
+    sg_err err = sg_train_freeze(ps, "", r->cfg->phase2_train_last, &frozen);
+    if (err != SG_OK || !fresh) return err;
+    sg_optimizer_state_reset(ps);
+    sg_optimizer_set_steps(r->opt, 0);
+    sg_early_stop_opts eo = r->es.opts;
+    sg_early_stop_free(&r->es);
+    if ((err = sg_early_stop_init(&r->es, &eo)) != SG_OK) return err;
+    note(r, "phase 2: %d parameter tensors frozen, learning rate %g", frozen, r->sched2.base_lr);
+    return SG_OK;
+}
+
 static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mean, double *accuracy)
 {
     const sg_train_config *cfg = r->cfg;
@@ -409,7 +444,7 @@ static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mea
         bool has;
         if ((err = sg_loader_next(p->loader, &b, &has)) != SG_OK) return err;
         if (!has) break;
-        double lr = sg_lr_schedule_at(&r->sched, epoch, *step);
+        double lr = lr_at(r, epoch, *step, batches);
         sg_optimizer_set_lr(r->opt, lr);
         sg_graph_reset(r->g);
         sg_graph_set_seed(r->g, (uint64_t)cfg->seed, (uint64_t)*step);
@@ -436,7 +471,8 @@ static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mea
         seen += b.n;
         ++*step;
         if (r->ro.on_event) {
-            sg_train_event e = {.kind = SG_TRAIN_STEP, .epoch = epoch + 1, .epochs = cfg->epochs,
+            sg_train_event e = {.kind = SG_TRAIN_STEP, .epoch = epoch + 1,
+                                .epochs = cfg->epochs + cfg->phase2_epochs,
                                 .batch = b.index + 1, .batches = batches, .images_done = seen,
                                 .train_images = p->n, .loss = loss_sum / (double)seen, .lr = lr,
                                 .epoch_seconds = seconds_now() - t0};
@@ -645,7 +681,7 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         goto done;
     }
     if (r.ro.on_event) {
-        sg_train_event e = {.kind = SG_TRAIN_START, .epoch = st.epoch, .epochs = cfg->epochs,
+        sg_train_event e = {.kind = SG_TRAIN_START, .epoch = st.epoch, .epochs = cfg->epochs + cfg->phase2_epochs,
                             .batches = sg_loader_batches_per_epoch(r.parts[SG_SPLIT_TRAIN].loader),
                             .train_images = r.parts[SG_SPLIT_TRAIN].n, .val_images = r.parts[SG_SPLIT_VAL].n,
                             .test_images = r.parts[SG_SPLIT_TEST].n, .classes = r.K,
@@ -654,9 +690,18 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     }
 
     const char *const *class_names = (const char *const *)r.ds.class_names;
+    const bool two_phases = cfg->phase2_epochs > 0;
+    const int64_t total = cfg->epochs + cfg->phase2_epochs;
+    int64_t epoch = st.epoch;
     bool stop = r.es.stopped_epoch > 0;
+    if (two_phases && stop && epoch < cfg->epochs) {
+        epoch = cfg->epochs;                 /* phase 1 had stopped early */
+        stop = false;
+    }
+    if (two_phases && epoch > cfg->epochs && (err = enter_phase2(&r, false)) != SG_OK) goto done;
     bool has_val = r.parts[SG_SPLIT_VAL].n > 0;
-    for (int64_t epoch = st.epoch; epoch < cfg->epochs && !stop; epoch++) {
+    for (; epoch < total && !stop; epoch++) {
+        if (two_phases && epoch == cfg->epochs && (err = enter_phase2(&r, true)) != SG_OK) goto done;
         double epoch_t0 = seconds_now(), train_loss = 0, train_acc = 0;
         if ((err = train_epoch(&r, epoch, &st.step, &train_loss, &train_acc)) != SG_OK) goto done;
         sg_metrics val;
@@ -686,13 +731,17 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
                 improved ? "true" : "false", now - epoch_t0, elapsed_before + now - t0);
         fflush(log);
         if (r.ro.on_event) {
-            sg_train_event e = {.kind = SG_TRAIN_EPOCH, .epoch = epoch + 1, .epochs = cfg->epochs,
+            sg_train_event e = {.kind = SG_TRAIN_EPOCH, .epoch = epoch + 1, .epochs = total,
                                 .train_images = r.parts[SG_SPLIT_TRAIN].n, .loss = train_loss,
                                 .lr = sg_optimizer_lr(r.opt), .epoch_seconds = now - epoch_t0,
                                 .train_accuracy = train_acc, .val_loss = val.loss,
                                 .val_accuracy = val.accuracy, .val_macro_f1 = val.macro_f1,
                                 .improved = improved, .stopping = stop};
             r.ro.on_event(r.ro.ctx, &e);
+        }
+        if (stop && two_phases && epoch < cfg->epochs) {
+            stop = false;                    /* phase 1 ends here; phase 2 follows */
+            epoch = cfg->epochs - 1;
         }
     }
     result->stopped_early = r.es.stopped_epoch > 0;

@@ -35,7 +35,16 @@
  * with its running statistics). Activations, pooling and additions have no
  * parameters and are not counted here, unlike Keras, so N counts conv,
  * BatchNorm and dense layers only. A frozen BatchNorm still updates its
- * running statistics in training mode (PyTorch's behaviour, not Keras'). */
+ * running statistics in training mode (PyTorch's behaviour, not Keras').
+ *
+ * Two-phase fine-tuning (papers 001 and 004, Keras' recipe: fit the new head
+ * on a frozen base, then unfreeze and fit again with a lower rate): with
+ * `phase2_epochs` > 0, epochs [0, epochs) are phase 1 with the freezing
+ * above, and epochs [epochs, epochs + phase2_epochs) are phase 2: every
+ * layer unfrozen but for `phase2_train_last` (0 = all trainable), the
+ * optimiser's state dropped (a Keras recompile), the schedule restarted at
+ * `phase2_lr` over phase 2's steps, early stopping restarted. Early stopping
+ * in phase 1 ends phase 1. Resuming works in either phase. */
 #ifndef SG_TRAIN_H
 #define SG_TRAIN_H
 
