@@ -52,6 +52,7 @@ static const sg_train_opt options[] = {
     {.name = "vflip", .type = SG_TOPT_BOOL, .offset = F(vflip), .help = "random vertical flips"},
     {.name = "rotation", .type = SG_TOPT_FLOAT, .offset = F(rotation), .help = "random rotation range in degrees", .min = 0, .max = 180},
     {.name = "shift", .type = SG_TOPT_FLOAT, .offset = F(shift), .help = "random shift range (fraction of the side)", .min = 0, .max = 1},
+    {.name = "shear", .type = SG_TOPT_FLOAT, .offset = F(shear), .help = "random shear range in degrees (Keras shear_range)", .min = 0, .max = 89},
     {.name = "zoom", .type = SG_TOPT_FLOAT, .offset = F(zoom), .help = "random zoom range z: factors in [1-z, 1+z]", .min = 0, .max = 0.99},
     {.name = "brightness", .type = SG_TOPT_FLOAT, .offset = F(brightness), .help = "random brightness range b: factors in [1-b, 1+b]", .min = 0, .max = 0.99},
     {.name = "contrast", .type = SG_TOPT_FLOAT, .offset = F(contrast), .help = "random contrast range c: factors in [1-c, 1+c]", .min = 0, .max = 0.99},

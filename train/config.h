@@ -51,7 +51,7 @@ typedef struct sg_train_config {
     /* input pipeline */
     const char *norm;            /* unit, symmetric, imagenet */
     bool hflip, vflip;
-    double rotation, shift, zoom, brightness, contrast;
+    double rotation, shift, shear, zoom, brightness, contrast;
     int64_t workers;             /* loader threads */
     bool no_cache;               /* decode every epoch instead of keeping images in RAM */
 

@@ -270,12 +270,13 @@ static sg_err make_loader(run *r, int split, bool train)
     aug.vertical_flip = cfg->vflip;
     aug.rotation_range = (float)cfg->rotation;
     aug.width_shift_range = aug.height_shift_range = (float)cfg->shift;
+    aug.shear_range = (float)cfg->shear;
     if (cfg->zoom > 0) aug.zoom_range[0] = 1.0f - (float)cfg->zoom, aug.zoom_range[1] = 1.0f + (float)cfg->zoom;
     if (cfg->brightness > 0)
         aug.brightness_range[0] = 1.0f - (float)cfg->brightness, aug.brightness_range[1] = 1.0f + (float)cfg->brightness;
     if (cfg->contrast > 0)
         aug.contrast_range[0] = 1.0f - (float)cfg->contrast, aug.contrast_range[1] = 1.0f + (float)cfg->contrast;
-    bool any_aug = cfg->hflip || cfg->vflip || cfg->rotation > 0 || cfg->shift > 0 || cfg->zoom > 0 ||
+    bool any_aug = cfg->hflip || cfg->vflip || cfg->rotation > 0 || cfg->shift > 0 || cfg->shear > 0 || cfg->zoom > 0 ||
                    cfg->brightness > 0 || cfg->contrast > 0;
     sg_loader_opts lo = {.batch_size = (int)cfg->batch, .channels = r->channels, .height = r->size,
                          .width = r->size, .resize = SG_RESIZE_BILINEAR_AA, .shuffle = train,
@@ -624,9 +625,10 @@ static void run_free(run *r)
         free(r->parts[s].paths);
         free(r->parts[s].labels);
     }
+    /* The graph first: resetting it touches the parameters it last saw. */
+    if (r->g) sg_graph_free(r->g);
     sg_model_free(&r->model);
     if (r->opt) sg_optimizer_free(r->opt);
-    if (r->g) sg_graph_free(r->g);
     sg_early_stop_free(&r->es);
     sg_dataset_free(&r->ds);
     sg_notes_free(&r->skipped);
