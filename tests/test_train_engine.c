@@ -498,6 +498,33 @@ START_TEST(recipes_and_config_json_carry_every_option_and_name_bad_lines)
 }
 END_TEST
 
+/* Every recipe in examples/ reads and passes the option checks (the models
+ * they name are checked when a run builds them). */
+START_TEST(every_recipe_in_examples_reads_and_checks)
+{
+    sg_dir_listing l;
+    ck_assert_int_eq(sg_dir_list("examples", &l), SG_OK);
+    int recipes = 0;
+    for (int i = 0; i < l.n_files; i++) {
+        const char *name = l.files[i];
+        size_t n = strlen(name);
+        if (n < 5 || strcmp(name + n - 5, ".conf") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "examples/%s", name);
+        sg_train_config cfg;
+        sg_train_config_defaults(&cfg);
+        ck_assert_msg(sg_train_config_read_recipe(&cfg, path) == SG_OK, "%s", sg_error_message());
+        cfg.data = "somewhere";
+        ck_assert_msg(sg_train_config_check(&cfg) == SG_OK, "%s: %s", path, sg_error_message());
+        ck_assert_ptr_nonnull(cfg.model);
+        sg_train_config_free(&cfg);
+        recipes++;
+    }
+    sg_dir_listing_free(&l);
+    ck_assert_int_ge(recipes, 9);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -512,6 +539,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, freezing_by_prefix_and_all_but_the_last_n_layers, 30);
     SG_ADD_TEST(s, initial_weights_load_by_name_and_an_rgb_first_conv_is_summed_for_gray, 30);
     SG_ADD_TEST(s, recipes_and_config_json_carry_every_option_and_name_bad_lines, 30);
+    SG_ADD_TEST(s, every_recipe_in_examples_reads_and_checks, 30);
     return s;
 }
 
