@@ -274,6 +274,46 @@ START_TEST(two_phase_fine_tuning_freezes_then_unfreezes_and_resumes_exactly)
 }
 END_TEST
 
+/* Every tensor of two safetensors files holds the same bytes (metadata aside). */
+static void expect_same_tensors(const char *a, const char *b)
+{
+    sg_safetensors fa, fb;
+    ck_assert_int_eq(sg_safetensors_read(a, &fa), SG_OK);
+    ck_assert_int_eq(sg_safetensors_read(b, &fb), SG_OK);
+    ck_assert_int_eq(fa.count, fb.count);
+    for (int i = 0; i < fa.count; i++) {
+        const sg_st_tensor *t = sg_safetensors_find(&fb, fa.tensors[i].name);
+        ck_assert_msg(t && t->numel == fa.tensors[i].numel, "%s: tensor %s missing", b, fa.tensors[i].name);
+        ck_assert_msg(memcmp(t->data, fa.tensors[i].data, (size_t)t->numel * sizeof(float)) == 0,
+                      "tensor %s differs between %s and %s", t->name, a, b);
+    }
+    sg_safetensors_free(&fa);
+    sg_safetensors_free(&fb);
+}
+
+/* A run's split.csv, given back as --manifest, reproduces the run: same
+ * parts, same order, same weights. */
+START_TEST(a_run_from_its_own_split_manifest_gives_the_same_weights)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256], again[256], manifest[300];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    snprintf(again, sizeof again, "%s/again", tmp);
+    write_set(data, NAMES, KINDS, 3, 10, 9);
+    sg_train_config cfg = tiny_config(data, 2);
+    sg_train_result a, b;
+    ck_assert_int_eq(sg_train_run(&cfg, run, NULL, &a), SG_OK);
+    snprintf(manifest, sizeof manifest, "%s/split.csv", run);
+    cfg.data = NULL;
+    cfg.manifest = manifest;
+    ck_assert_int_eq(sg_train_run(&cfg, again, NULL, &b), SG_OK);
+    ck_assert_double_eq(a.test_accuracy, b.test_accuracy);
+    expect_same_tensors(sg_test_path(run, "last.safetensors"), sg_test_path(again, "last.safetensors"));
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 START_TEST(a_truncated_checkpoint_is_a_clear_error_and_stays_untouched)
 {
     const char *tmp = sg_test_tmpdir();
@@ -531,6 +571,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, engine_learns_a_tiny_class_folder_and_writes_every_run_file, 120);
     SG_ADD_TEST(s, a_resumed_run_is_bit_identical_to_an_uninterrupted_one_on_any_thread_count, 120);
     SG_ADD_TEST(s, two_phase_fine_tuning_freezes_then_unfreezes_and_resumes_exactly, 120);
+    SG_ADD_TEST(s, a_run_from_its_own_split_manifest_gives_the_same_weights, 60);
     SG_ADD_TEST(s, a_truncated_checkpoint_is_a_clear_error_and_stays_untouched, 60);
     SG_ADD_TEST(s, a_corrupt_image_is_skipped_and_named_and_strict_stops_at_it, 60);
     SG_ADD_TEST(s, one_class_and_empty_class_folders_are_clear_errors, 60);
