@@ -485,6 +485,16 @@ static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mea
     return SG_OK;
 }
 
+static bool params_finite(const sg_params *ps)
+{
+    for (int i = 0; i < ps->count; i++) {
+        const sg_tensor *t = &ps->items[i]->t;
+        for (int64_t k = 0; k < t->numel; k++)
+            if (!isfinite(t->data[k])) return false;
+    }
+    return true;
+}
+
 /* Keep the log lines of epochs <= `epochs` (a killed run may have written
  * one more, or half of one); *elapsed = the "elapsed" of the last kept line. */
 static sg_err trim_log(const char *path, int64_t epochs, double *elapsed)
@@ -660,8 +670,16 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     }
     if ((err = sg_mkdir_p(run_dir)) != SG_OK) return err;
     bool resume = r.ro.resume;
-    if (resume) remove_stale_temporaries(run_dir);
-    else if ((err = write_config(&r)) != SG_OK) return err;
+    remove_stale_temporaries(run_dir);
+    if (!resume) {
+        /* A fresh run in a used directory (--force): no old checkpoint may
+         * be taken for this run's by a later --resume. */
+        for (int i = P_LAST; i <= P_LOG; i++) remove(r.path[i]);
+        char metrics[4200];
+        snprintf(metrics, sizeof metrics, "%s/metrics.json", run_dir);
+        remove(metrics);
+        if ((err = write_config(&r)) != SG_OK) return err;
+    }
 
     sg_run_state st = {.best_val_accuracy = NAN, .best_val_loss = NAN};
     double elapsed_before = 0;
@@ -715,6 +733,13 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         bool improved = !has_val || st.best_epoch == 0 || val.accuracy > st.best_val_accuracy ||
                         (val.accuracy == st.best_val_accuracy && val.loss < st.best_val_loss);
         st.epoch = epoch + 1;
+        /* A NaN gradient in the epoch's last step leaves NaN weights behind a
+         * finite loss: never checkpoint them. */
+        if (!params_finite(r.model.params) || (has_val && !isfinite(val.loss))) {
+            err = sg_error_set(SG_ERR_INVALID, "loss became NaN at epoch %lld, step %lld (lr %g); try a lower --lr",
+                               (long long)epoch + 1, (long long)st.step, sg_optimizer_lr(r.opt));
+            goto done;
+        }
         if (improved) {
             st.best_epoch = epoch + 1;
             st.best_val_accuracy = val.accuracy;
