@@ -190,8 +190,10 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     if (!sg_model_find(cfg.model)) {
-        sg_model_build(&(sg_model){0}, cfg.model, &(sg_model_options){.classes = 2}, 0);
-        fprintf(stderr, "steelgrad train: --model: %s\n", sg_error_message());
+        fprintf(stderr, "steelgrad train: --model: unknown model '%s' (models:", cfg.model);
+        for (int i = 0; i < sg_model_count(); i++)
+            fprintf(stderr, "%s %s", i ? "," : "", sg_model_def_at(i)->name);
+        fprintf(stderr, ")\n");
         rc = SG_EXIT_USAGE;
         goto out;
     }
