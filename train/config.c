@@ -17,6 +17,7 @@ static const sg_train_opt options[] = {
     {.name = "manifest", .type = SG_TOPT_STRING, .offset = F(manifest), .help = "CSV with path,label[,split] (paths relative to the CSV)"},
     {.name = "ratios", .type = SG_TOPT_STRING, .offset = F(ratios), .help = "train,val,test split of --data (default 70,15,15)"},
     {.name = "seed", .type = SG_TOPT_INT, .offset = F(seed), .help = "seed of split, init, shuffling, augmentation (default 42)", .min = 0, .max = 9.0e15},
+    {.name = "split-seed", .type = SG_TOPT_INT, .offset = F(split_seed), .help = "seed of the split alone (default -1: --seed), to vary training on a fixed split", .min = -1, .max = 9.0e15},
     {.name = "strict", .type = SG_TOPT_BOOL, .offset = F(strict), .help = "stop at a corrupt image instead of skipping it"},
     {.name = "model", .type = SG_TOPT_STRING, .offset = F(model), .help = "model name (steelgrad model list)"},
     {.name = "size", .type = SG_TOPT_INT, .offset = F(size), .help = "input side in pixels (default: the model's)", .min = 0, .max = 4096},
@@ -83,7 +84,7 @@ void *sg_train_opt_field(sg_train_config *cfg, const sg_train_opt *o) { return (
 void sg_train_config_defaults(sg_train_config *cfg)
 {
     *cfg = (sg_train_config){
-        .ratios = "70,15,15", .seed = 42, .model = NULL, .dropout = -1, .head = "", .weights = "",
+        .ratios = "70,15,15", .seed = 42, .split_seed = -1, .model = NULL, .dropout = -1, .head = "", .weights = "",
         .epochs = 10, .batch = 32, .optimizer = "adam", .lr = 1e-3, .momentum = 0.9,
         .schedule = "cosine", .gamma = 0.9, .step_size = 10, .class_weights = "none",
         .freeze = "", .norm = "unit", .workers = 1};

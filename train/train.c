@@ -117,7 +117,8 @@ static sg_err prepare_data(run *r, bool write_split)
     if (!has_split) {
         sg_split_ratios ratios;
         if ((err = sg_split_parse_ratios(cfg->ratios, &ratios)) != SG_OK ||
-            (err = sg_split_stratified(&r->ds, &ratios, (uint64_t)cfg->seed)) != SG_OK)
+            (err = sg_split_stratified(&r->ds, &ratios,
+                                       (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed))) != SG_OK)
             return err;
     }
     int64_t n = r->ds.n_samples;
