@@ -15,6 +15,7 @@
 #include "core/pool.h"
 #include "core/checkpoint.h"
 #include "core/safetensors.h"
+#include "data/csv.h"
 #include "data/image.h"
 #include "data/synth.h"
 #include "train/checkpoint.h"
@@ -356,11 +357,32 @@ START_TEST(a_corrupt_image_is_skipped_and_named_and_strict_stops_at_it)
     snprintf(strict_run, sizeof strict_run, "%s/strict", tmp);
     write_set(data, NAMES, KINDS, 2, 8, 3);
     sg_test_write_bytes(sg_test_path(data, "crazing/broken.png"), "\x89PNG\r\n\x1a\n\0\0", 10);
+    /* Byte copies of one image land in the same part. */
+    for (int k = 0; k < 4; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "crazing/copy_%d.png", k);
+        copy_file(sg_test_path(data, "crazing/img_000.png"), sg_test_path(data, name));
+    }
     sg_train_config cfg = tiny_config(data, 1);
     sg_train_result res;
     ck_assert_int_eq(sg_train_run(&cfg, run, NULL, &res), SG_OK);
     ck_assert_int_eq(res.skipped, 1);
     sg_test_expect_file_contains(sg_test_path(run, "metrics.json"), "broken.png");
+    sg_dataset split;
+    ck_assert_int_eq(sg_manifest_read(sg_test_path(run, "split.csv"), NULL, 0, &split), SG_OK);
+    int part = -1, copies = 0;
+    for (int i = 0; i < split.n_samples; i++) {
+        const char *name = split.samples[i].name;
+        if (strstr(name, "crazing/img_000.png")) part = split.samples[i].split;
+        if (strstr(name, "broken.png")) ck_assert_int_eq(split.samples[i].split, SG_SPLIT_NONE);
+    }
+    for (int i = 0; i < split.n_samples; i++)
+        if (strstr(split.samples[i].name, "copy_")) {
+            ck_assert_int_eq(split.samples[i].split, part);
+            copies++;
+        }
+    ck_assert_int_eq(copies, 4);
+    sg_dataset_free(&split);
     cfg.strict = true;
     ck_assert_int_ne(sg_train_run(&cfg, strict_run, NULL, &res), SG_OK);
     ck_assert_ptr_nonnull(strstr(sg_error_message(), "broken.png"));

@@ -7,6 +7,7 @@
 
 #include "core/pool.h"
 #include "data/csv.h"
+#include "data/hash.h"
 #include "data/image.h"
 #include "data/split.h"
 #include "layers/activation.h"
@@ -16,6 +17,7 @@ typedef struct check_ctx {
     const char *const *paths;
     bool *bad;
     sg_image_message *messages;
+    uint8_t *digests;
 } check_ctx;
 
 static void check_range(void *arg, int64_t i0, int64_t i1)
@@ -26,12 +28,16 @@ static void check_range(void *arg, int64_t i0, int64_t i1)
         c->bad[i] = sg_image_read(c->paths[i], NULL, &img) != SG_OK;
         if (c->bad[i]) snprintf(c->messages[i], sizeof c->messages[i], "%s", sg_error_message());
         else sg_image_free(&img);
+        uint8_t *d = c->digests ? c->digests + i * SG_SHA256_BYTES : NULL;
+        if (d && sg_hash_file(c->paths[i], d) != SG_OK)
+            sg_sha256_bytes(c->paths[i], strlen(c->paths[i]), d);
     }
 }
 
-void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages)
+void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages,
+                     uint8_t *digests)
 {
-    check_ctx c = {paths, bad, messages};
+    check_ctx c = {paths, bad, messages, digests};
     sg_parallel_for(n, 8, check_range, &c);
 }
 
@@ -137,7 +143,7 @@ sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest,
     }
     for (int i = 0; i < ds.skipped.count; i++)
         if ((err = sg_notes_add(&out->skipped, "%s", ds.skipped.items[i])) != SG_OK) goto done;
-    sg_images_check(paths, n, bad, messages);
+    sg_images_check(paths, n, bad, messages, NULL);
     int64_t kept = 0;
     for (int64_t i = 0; i < n; i++) {
         if (bad[i]) {

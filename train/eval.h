@@ -19,9 +19,12 @@
 #include "train/checkpoint.h"
 
 /* Decode every file once (in parallel); bad[i] = it failed, with its
- * one-line reason in messages[i]. */
+ * one-line reason in messages[i]. With `digests` (n x 32 bytes), also the
+ * SHA-256 of each file's bytes (of its path if it cannot be read), for
+ * grouping byte-identical copies. */
 typedef char sg_image_message[384];
-void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages);
+void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages,
+                     uint8_t *digests);
 
 /* Eval-mode forward (no tape) of one epoch of loader l (no shuffle) through
  * model m: probs [n, K] (softmax), truth [n], pred [n] (argmax), *loss = mean

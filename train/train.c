@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "core/pool.h"
 #include "data/csv.h"
+#include "data/hash.h"
 #include "data/image.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -111,27 +112,40 @@ static sg_err prepare_data(run *r, bool write_split)
         if ((err = sg_notes_add(&r->skipped, "%s", r->ds.skipped.items[i])) != SG_OK) return err;
         note(r, "warning: skipped %s", r->ds.skipped.items[i]);
     }
-    /* The split comes first, so a corrupt file does not move the others. */
-    bool has_split = false;
-    for (int i = 0; i < r->ds.n_samples; i++) has_split |= r->ds.samples[i].split != SG_SPLIT_NONE;
-    if (!has_split) {
-        sg_split_ratios ratios;
-        if ((err = sg_split_parse_ratios(cfg->ratios, &ratios)) != SG_OK ||
-            (err = sg_split_stratified(&r->ds, &ratios,
-                                       (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed))) != SG_OK)
-            return err;
-    }
+    /* Decode every image once (and hash its bytes) before anything else. */
     int64_t n = r->ds.n_samples;
     r->bad = calloc((size_t)n + 1, sizeof *r->bad);
     const char **all = calloc((size_t)n + 1, sizeof *all);
     sg_image_message *messages = calloc((size_t)n + 1, sizeof *messages);
-    if (!r->bad || !all || !messages) {
-        free(all);
-        free(messages);
-        return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+    uint8_t *digests = malloc(((size_t)n + 1) * SG_SHA256_BYTES);
+    int64_t *first = malloc(((size_t)n + 1) * sizeof *first);
+    if (!r->bad || !all || !messages || !digests || !first) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        goto checked;
     }
     for (int64_t i = 0; i < n; i++) all[i] = r->ds.samples[i].path;
-    sg_images_check(all, n, r->bad, messages);
+    sg_images_check(all, n, r->bad, messages, digests);
+    /* The split (unless the manifest has one) comes before skipping, so a
+     * corrupt file does not move the others; byte-identical files are kept
+     * in one part, as `steelgrad data split` does, so a copy never leaks
+     * from train into test. */
+    bool has_split = false;
+    for (int i = 0; i < r->ds.n_samples; i++) has_split |= r->ds.samples[i].split != SG_SPLIT_NONE;
+    if (!has_split) {
+        sg_split_ratios ratios;
+        int64_t copies = sg_hash_groups(digests, n, first);
+        if (copies < 0) {
+            err = SG_ERR_NOMEM;
+            goto checked;
+        }
+        if (copies > 0) note(r, "%lld files are byte copies of others: each goes to its original's part",
+                             (long long)copies);
+        if ((err = sg_split_merge_groups(&r->ds, first)) != SG_OK ||
+            (err = sg_split_parse_ratios(cfg->ratios, &ratios)) != SG_OK ||
+            (err = sg_split_stratified(&r->ds, &ratios,
+                                       (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed))) != SG_OK)
+            goto checked;
+    }
     for (int64_t i = 0; i < n && err == SG_OK; i++) {
         if (!r->bad[i]) continue;
         if (cfg->strict) {
@@ -142,8 +156,11 @@ static sg_err prepare_data(run *r, bool write_split)
         note(r, "warning: skipped %s", messages[i]);
         r->ds.samples[i].split = SG_SPLIT_NONE;   /* listed in split.csv without a part */
     }
+checked:
     free(all);
     free(messages);
+    free(digests);
+    free(first);
     if (err != SG_OK) return err;
     /* The index lists of each part. */
     for (int s = SG_SPLIT_TRAIN; s <= SG_SPLIT_TEST; s++) {

@@ -24,8 +24,10 @@
  * Data: a class-folder tree (split by sg_split_stratified with the seed and
  * ratios of the config), or a CSV manifest whose split column is used as is
  * (rows without a split are left out; a manifest without any split is split
- * like a folder). Every image is decoded once before training; one that
- * fails is skipped with a note naming it (or, with `strict`, stops the run).
+ * like a folder; byte-identical files always share a part, as in
+ * `steelgrad data split`). Every image is decoded once before training; one
+ * that fails is skipped with a note naming it (or, with `strict`, stops the
+ * run).
  *
  * Freezing. `freeze` lists parameter-name prefixes ("features.0,features.1.").
  * `train_last N` freezes every layer but the last N, counting as Keras counts
