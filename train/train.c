@@ -597,7 +597,7 @@ sg_err sg_train_config_load(sg_train_config *cfg, const char *run_dir)
 }
 
 static sg_err write_metrics(run *r, const sg_metrics *val, const sg_metrics *test, const sg_run_state *st,
-                            int64_t epochs_run, bool stopped, double seconds, double *out_f1_auc)
+                            int64_t epochs_run, bool stopped, double seconds)
 {
     const char *const *names = (const char *const *)r->ds.class_names;
     sg_json_writer w;
@@ -642,7 +642,6 @@ static sg_err write_metrics(run *r, const sg_metrics *val, const sg_metrics *tes
     snprintf(path, sizeof path, "%s/metrics.json", r->dir);
     sg_err err = text ? sg_file_write_atomic(path, text, len) : SG_ERR_NOMEM;
     sg_json_writer_free(&w);
-    (void)out_f1_auc;
     return err;
 }
 
@@ -810,7 +809,7 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     }
     result->seconds = elapsed_before + seconds_now() - t0;
     if (err == SG_OK)
-        err = write_metrics(&r, &val, &test, &st, st.epoch, result->stopped_early, result->seconds, NULL);
+        err = write_metrics(&r, &val, &test, &st, st.epoch, result->stopped_early, result->seconds);
     if (err == SG_OK) {
         result->test_accuracy = test.accuracy;
         result->val_accuracy = val.accuracy;
