@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "data/split.h"
 
 #define F(field) offsetof(sg_train_config, field)
 
@@ -290,6 +291,9 @@ sg_err sg_train_config_check(const sg_train_config *c)
         return sg_error_set(SG_ERR_INVALID, "--class-weights: expected none or balanced, got '%s'", c->class_weights);
     if (!one_of(c->norm, (const char *const[]){"unit", "symmetric", "imagenet", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--norm: expected unit, symmetric or imagenet, got '%s'", c->norm);
+    sg_split_ratios ratios;
+    if (!c->ratios || sg_split_parse_ratios(c->ratios, &ratios) != SG_OK)
+        return sg_error_set(SG_ERR_INVALID, "--ratios: %s", c->ratios ? sg_error_message() : "missing");
     if (c->channels == 2) return sg_error_set(SG_ERR_INVALID, "--channels: expected 1 or 3, got 2");
     if (strcmp(c->norm, "imagenet") == 0 && c->channels == 1)
         return sg_error_set(SG_ERR_INVALID, "--norm imagenet needs 3 channels (--channels 3)");
