@@ -587,6 +587,43 @@ START_TEST(every_recipe_in_examples_reads_and_checks)
 }
 END_TEST
 
+/* The lr of each epoch's last step, as log.jsonl records it, follows the
+ * configured schedule (closed forms in optim/schedule.h). */
+START_TEST(lr_schedules_exponential_and_step_drive_the_optimiser)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    write_set(data, NAMES, KINDS, 2, 6, 3);
+    const char *kinds[2] = {"exponential", "step"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(run, sizeof run, "%s/run_%s", tmp, kinds[k]);
+        sg_train_config cfg = tiny_config(data, 4);
+        cfg.schedule = kinds[k];
+        cfg.gamma = 0.5;
+        cfg.step_size = 2;
+        sg_train_result res;
+        ck_assert_int_eq(sg_train_run(&cfg, run, NULL, &res), SG_OK);
+        char *text = sg_test_slurp(sg_test_path(run, "log.jsonl"));
+        int e = 0;
+        for (char *line = text, *next; line && *line; line = next, e++) {
+            next = strchr(line, '\n');
+            if (next) *next++ = '\0';
+            sg_json *j;
+            ck_assert_int_eq(sg_json_parse(line, strlen(line), "log", &j), SG_OK);
+            double want = k == 0 ? 0.01 * pow(0.5, e) : 0.01 * pow(0.5, e / 2);
+            double got = sg_json_number(sg_json_get(j, "lr"), -1);
+            ck_assert_msg(fabs(got - want) <= 1e-9 * want, "%s epoch %d: lr %.10g, expected %.10g", kinds[k],
+                          e + 1, got, want);
+            sg_json_free(j);
+        }
+        ck_assert_int_eq(e, 4);
+        free(text);
+    }
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -603,6 +640,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, initial_weights_load_by_name_and_an_rgb_first_conv_is_summed_for_gray, 30);
     SG_ADD_TEST(s, recipes_and_config_json_carry_every_option_and_name_bad_lines, 30);
     SG_ADD_TEST(s, every_recipe_in_examples_reads_and_checks, 30);
+    SG_ADD_TEST(s, lr_schedules_exponential_and_step_drive_the_optimiser, 60);
     return s;
 }
 
