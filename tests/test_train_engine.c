@@ -25,6 +25,43 @@
 
 enum { SIZE = 32 };
 
+/* Counting allocations (glibc, not under a sanitizer, which owns malloc):
+ * the executable's malloc family forwards to glibc's and counts calls while
+ * `counting` is set, so a test can check that training steps allocate
+ * nothing (DESIGN: no malloc in the training loop). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SG_NO_MALLOC_COUNT 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SG_NO_MALLOC_COUNT 1
+#endif
+#if defined(__GLIBC__) && !defined(SG_NO_MALLOC_COUNT)
+#include <stdatomic.h>
+#define SG_MALLOC_COUNT 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+static atomic_bool counting;
+static atomic_long allocations;
+void *malloc(size_t n)
+{
+    if (atomic_load(&counting)) atomic_fetch_add(&allocations, 1);
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+    if (atomic_load(&counting)) atomic_fetch_add(&allocations, 1);
+    return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+    if (atomic_load(&counting)) atomic_fetch_add(&allocations, 1);
+    return __libc_realloc(p, n);
+}
+#endif
+
 /* Class folders named `names` under dir, `per_class` synthetic steel images
  * each (class c painted as synth class `kinds[c]`), 32x32 gray PNG. */
 static void write_set(const char *dir, const char *const *names, const int *kinds, int n_classes,
@@ -624,6 +661,60 @@ START_TEST(lr_schedules_exponential_and_step_drive_the_optimiser)
 }
 END_TEST
 
+#ifdef SG_MALLOC_COUNT
+/* Count allocations between consecutive steps of the same epoch, from the
+ * second epoch on (the first sizes the arena, the caches and the optimiser
+ * state). */
+typedef struct malloc_watch {
+    long during_steps;
+    int steps_watched;
+} malloc_watch;
+
+static void watch_steps(void *ctx, const sg_train_event *e)
+{
+    malloc_watch *w = ctx;
+    if (e->kind != SG_TRAIN_STEP) {
+        atomic_store(&counting, false);
+        return;
+    }
+    if (atomic_load(&counting)) {
+        w->during_steps += atomic_load(&allocations);
+        w->steps_watched++;
+    }
+    atomic_store(&allocations, 0);
+    /* Watch the next step if it is in the same epoch. */
+    atomic_store(&counting, e->epoch >= 2 && e->batch < e->batches);
+}
+#endif
+
+START_TEST(training_steps_after_the_first_epoch_allocate_nothing)
+{
+#ifdef SG_MALLOC_COUNT
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    write_set(data, NAMES, KINDS, 2, 16, 3);
+    sg_train_config cfg = tiny_config(data, 3);
+    cfg.rotation = 15;                  /* the augmentation path too */
+    cfg.class_weights = "balanced";
+    cfg.l2 = 1e-4;
+    cfg.clip_norm = 5;
+    malloc_watch w = {0};
+    sg_train_run_opts ro = {.on_event = watch_steps, .ctx = &w};
+    sg_train_result res;
+    ck_assert_int_eq(sg_train_run(&cfg, run, &ro, &res), SG_OK);
+    atomic_store(&counting, false);
+    printf("allocations during %d watched training steps: %ld\n", w.steps_watched, w.during_steps);
+    ck_assert_int_ge(w.steps_watched, 4);
+    ck_assert_int_eq(w.during_steps, 0);
+    sg_test_remove_tree(tmp);
+#else
+    printf("SKIP training_steps_after_the_first_epoch_allocate_nothing: needs glibc without a sanitizer\n");
+#endif
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -641,6 +732,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, recipes_and_config_json_carry_every_option_and_name_bad_lines, 30);
     SG_ADD_TEST(s, every_recipe_in_examples_reads_and_checks, 30);
     SG_ADD_TEST(s, lr_schedules_exponential_and_step_drive_the_optimiser, 60);
+    SG_ADD_TEST(s, training_steps_after_the_first_epoch_allocate_nothing, 60);
     return s;
 }
 
