@@ -715,6 +715,39 @@ START_TEST(training_steps_after_the_first_epoch_allocate_nothing)
 }
 END_TEST
 
+/* --folds K --fold I: val is fold I of a stratified k-fold split, the
+ * other folds train, nothing is held out as test; the K val parts cover
+ * every image once. */
+START_TEST(k_fold_cross_validation_trains_on_the_other_folds)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    write_set(data, NAMES, KINDS, 2, 10, 3);
+    int64_t val_total = 0;
+    for (int f = 0; f < 5; f++) {
+        snprintf(run, sizeof run, "%s/fold%d", tmp, f);
+        sg_train_config cfg = tiny_config(data, 1);
+        cfg.folds = 5;
+        cfg.fold = f;
+        sg_train_result res;
+        ck_assert_int_eq(sg_train_run(&cfg, run, NULL, &res), SG_OK);
+        ck_assert(isnan(res.test_accuracy));
+        ck_assert(!isnan(res.val_accuracy));
+        const char *m = sg_test_path(run, "metrics.json");
+        ck_assert_double_eq(json_number_at(m, "train_images"), 16);
+        ck_assert_double_eq(json_number_at(m, "test_images"), 0);
+        val_total += (int64_t)json_number_at(m, "val_images");
+    }
+    ck_assert_int_eq(val_total, 20);
+    sg_train_config bad = tiny_config(data, 1);
+    bad.folds = 5;
+    bad.fold = 5;
+    ck_assert_int_eq(sg_train_config_check(&bad), SG_ERR_INVALID);
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -733,6 +766,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, every_recipe_in_examples_reads_and_checks, 30);
     SG_ADD_TEST(s, lr_schedules_exponential_and_step_drive_the_optimiser, 60);
     SG_ADD_TEST(s, training_steps_after_the_first_epoch_allocate_nothing, 60);
+    SG_ADD_TEST(s, k_fold_cross_validation_trains_on_the_other_folds, 60);
     return s;
 }
 

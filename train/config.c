@@ -19,6 +19,8 @@ static const sg_train_opt options[] = {
     {.name = "ratios", .type = SG_TOPT_STRING, .offset = F(ratios), .help = "train,val,test split of --data (default 70,15,15)"},
     {.name = "seed", .type = SG_TOPT_INT, .offset = F(seed), .help = "seed of split, init, shuffling, augmentation (default 42)", .min = 0, .max = 9.0e15},
     {.name = "split-seed", .type = SG_TOPT_INT, .offset = F(split_seed), .help = "seed of the split alone (default -1: --seed), to vary training on a fixed split", .min = -1, .max = 9.0e15},
+    {.name = "folds", .type = SG_TOPT_INT, .offset = F(folds), .help = "k-fold cross-validation of --data: K folds (0 = the ratios split)", .min = 0, .max = 1000},
+    {.name = "fold", .type = SG_TOPT_INT, .offset = F(fold), .help = "with --folds K: the fold used as val, 0..K-1 (the rest trains; no test part)", .min = 0, .max = 999},
     {.name = "strict", .type = SG_TOPT_BOOL, .offset = F(strict), .help = "stop at a corrupt image instead of skipping it"},
     {.name = "model", .type = SG_TOPT_STRING, .offset = F(model), .help = "model name (steelgrad model list)"},
     {.name = "size", .type = SG_TOPT_INT, .offset = F(size), .help = "input side in pixels (default: the model's)", .min = 0, .max = 4096},
@@ -294,6 +296,9 @@ sg_err sg_train_config_check(const sg_train_config *c)
     sg_split_ratios ratios;
     if (!c->ratios || sg_split_parse_ratios(c->ratios, &ratios) != SG_OK)
         return sg_error_set(SG_ERR_INVALID, "--ratios: %s", c->ratios ? sg_error_message() : "missing");
+    if (c->folds == 1 || (c->folds > 1 && c->fold >= c->folds))
+        return sg_error_set(SG_ERR_INVALID, "--folds K needs K >= 2 and --fold in 0..K-1, got %lld and %lld",
+                            (long long)c->folds, (long long)c->fold);
     if (c->channels == 2) return sg_error_set(SG_ERR_INVALID, "--channels: expected 1 or 3, got 2");
     if (strcmp(c->norm, "imagenet") == 0 && c->channels == 1)
         return sg_error_set(SG_ERR_INVALID, "--norm imagenet needs 3 channels (--channels 3)");

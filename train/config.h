@@ -26,6 +26,7 @@ typedef struct sg_train_config {
     const char *ratios;          /* train,val,test split of a folder: "70,15,15" */
     int64_t seed;                /* split, init, shuffling, augmentation, dropout */
     int64_t split_seed;          /* the split's own seed; -1 = seed */
+    int64_t folds, fold;         /* folds > 1: k-fold cross-validation, fold `fold` is val, no test */
     bool strict;                 /* a corrupt image stops the run instead of being skipped */
     /* model */
     const char *model;           /* a name of models/zoo.h */

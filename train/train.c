@@ -140,11 +140,12 @@ static sg_err prepare_data(run *r, bool write_split)
         }
         if (copies > 0) note(r, "%lld files are byte copies of others: each goes to its original's part",
                              (long long)copies);
-        if ((err = sg_split_merge_groups(&r->ds, first)) != SG_OK ||
-            (err = sg_split_parse_ratios(cfg->ratios, &ratios)) != SG_OK ||
-            (err = sg_split_stratified(&r->ds, &ratios,
-                                       (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed))) != SG_OK)
-            goto checked;
+        uint64_t split_seed = (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed);
+        if ((err = sg_split_merge_groups(&r->ds, first)) != SG_OK) goto checked;
+        if (cfg->folds > 1) err = sg_split_kfold(&r->ds, (int)cfg->folds, (int)cfg->fold, split_seed);
+        else if ((err = sg_split_parse_ratios(cfg->ratios, &ratios)) == SG_OK)
+            err = sg_split_stratified(&r->ds, &ratios, split_seed);
+        if (err != SG_OK) goto checked;
     }
     for (int64_t i = 0; i < n && err == SG_OK; i++) {
         if (!r->bad[i]) continue;

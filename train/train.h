@@ -24,7 +24,9 @@
  * Data: a class-folder tree (split by sg_split_stratified with the seed and
  * ratios of the config), or a CSV manifest whose split column is used as is
  * (rows without a split are left out; a manifest without any split is split
- * like a folder; byte-identical files always share a part, as in
+ * like a folder; with `folds` K > 1, fold `fold` of a stratified k-fold
+ * split is val and the rest trains, with no test part; byte-identical
+ * files always share a part, as in
  * `steelgrad data split`). Every image is decoded once before training; one
  * that fails is skipped with a note naming it (or, with `strict`, stops the
  * run).
