@@ -748,6 +748,53 @@ START_TEST(k_fold_cross_validation_trains_on_the_other_folds)
 }
 END_TEST
 
+/* The train loss of log.jsonl's line `epoch` (from 1). */
+static double logged_train_loss(const char *log, int epoch)
+{
+    char *text = sg_test_slurp(log);
+    double loss = NAN;
+    int e = 1;
+    for (char *line = text, *next; line && *line; line = next, e++) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        if (e != epoch) continue;
+        sg_json *j;
+        ck_assert_int_eq(sg_json_parse(line, strlen(line), log, &j), SG_OK);
+        loss = sg_json_number(sg_json_get(j, "train_loss"), NAN);
+        sg_json_free(j);
+    }
+    free(text);
+    return loss;
+}
+
+/* Each optimiser of optim/ is wired in: SGD with momentum, Adam with L2 in
+ * the gradient, AdamW with decoupled decay lower the train loss. */
+START_TEST(sgd_adam_and_adamw_each_lower_the_train_loss)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    write_set(data, NAMES, KINDS, 3, 10, 4);
+    const char *opts[3] = {"sgd", "adam", "adamw"};
+    for (int o = 0; o < 3; o++) {
+        snprintf(run, sizeof run, "%s/run_%s", tmp, opts[o]);
+        sg_train_config cfg = tiny_config(data, 5);
+        cfg.optimizer = opts[o];
+        cfg.lr = o == 0 ? 0.05 : 0.01;
+        cfg.weight_decay = 1e-3;
+        cfg.hflip = false;
+        sg_train_result res;
+        ck_assert_int_eq(sg_train_run(&cfg, run, NULL, &res), SG_OK);
+        double first = logged_train_loss(sg_test_path(run, "log.jsonl"), 1);
+        double last = logged_train_loss(sg_test_path(run, "log.jsonl"), 5);
+        printf("%s: train loss %.4f after epoch 1, %.4f after epoch 5\n", opts[o], first, last);
+        ck_assert_msg(last < first, "%s: train loss went from %g to %g", opts[o], first, last);
+        sg_test_expect_file_contains(sg_test_path(run, "config.json"), opts[o]);
+    }
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -767,6 +814,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, lr_schedules_exponential_and_step_drive_the_optimiser, 60);
     SG_ADD_TEST(s, training_steps_after_the_first_epoch_allocate_nothing, 60);
     SG_ADD_TEST(s, k_fold_cross_validation_trains_on_the_other_folds, 60);
+    SG_ADD_TEST(s, sgd_adam_and_adamw_each_lower_the_train_loss, 60);
     return s;
 }
 
