@@ -432,7 +432,15 @@ START_TEST(train_bad_input_gives_one_clear_line_and_the_documented_exit_code)
     char path[512];
     snprintf(path, sizeof path, "%s/r1/metrics.json", tmp);
     sg_test_expect_file_contains(path, "corrupt image.jpg");
-    /* ... and --strict stops there. */
+    /* eval skips it the same way (or stops with --strict). */
+    snprintf(args, sizeof args, "eval --weights %s/r1/best.safetensors --data %s", tmp, data);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
+    sg_test_expect_file_contains(out, "warning: skipped");
+    sg_test_expect_file_contains(out, "corrupt image.jpg");
+    snprintf(args, sizeof args, "eval --weights %s/r1/best.safetensors --data %s --strict", tmp, data);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
+    sg_test_expect_file_contains(out, "corrupt image.jpg");
+    /* ... and train --strict stops there. */
     snprintf(args, sizeof args, "train --data %s --model cnn --size 32 --epochs 1 --strict --out %s/r2", data, tmp);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
     sg_test_expect_file_contains(out, "corrupt image.jpg");
