@@ -25,7 +25,7 @@ LDLIBS  += -fopenmp
 endif
 
 ARCH := $(shell $(CC) -dumpmachine)
-LIB_DIRS := core core/kernels layers optim models data interp
+LIB_DIRS := core core/kernels layers optim models data interp train
 LIB_SRC_ALL := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 ifneq (,$(findstring x86_64,$(ARCH)))
 LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC_ALL))

@@ -103,5 +103,8 @@ int cmd_synth(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 #endif

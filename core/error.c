@@ -3,15 +3,21 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char message[1024];
 
+/* Formatted into a local buffer first: callers often wrap the last message,
+ * sg_error_set(err, "%s: %s", path, sg_error_message()), and vsnprintf into
+ * the buffer an argument points at is undefined (the prefix overwrote it). */
 sg_err sg_error_set(sg_err code, const char *fmt, ...)
 {
+    char text[sizeof message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(message, text, sizeof message);
     return code;
 }
 

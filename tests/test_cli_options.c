@@ -31,12 +31,14 @@
  * value is the test's scratch folder): the bad-value test drops the option
  * under test from it and adds the bad one, so an accepted bad value would
  * show as an exit code other than 2. */
+enum { SET_MAX = 128, MAX_NUMERIC = 40, MAX_OTHER = 24 };
+
 typedef struct cli_case {
     const char *command;         /* "data split" */
     const char *positional;      /* arguments after the command words */
     const char *base[8][2];      /* options of a valid call */
-    const char *numeric[12];     /* every option that takes a number */
-    const char *other[12];       /* every other option (strings, flags); not --help */
+    const char *numeric[MAX_NUMERIC];     /* every option that takes a number */
+    const char *other[MAX_OTHER];       /* every other option (strings, flags); not --help */
 } cli_case;
 
 static const cli_case commands[] = {
@@ -62,6 +64,20 @@ static const cli_case commands[] = {
       {"output", "@/y.npy"}, {"classes", "3"}},
      {"classes", "channels", "size", "width", "batch"},
      {"model", "weights", "input", "output", "head", "aux-logits"}},
+    /* train's --split-seed and --dropout document -1 as "not given": they are
+     * range-checked like the others but cannot be fed -1 here. */
+    {"train", "",
+     {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/run"}, {"epochs", "1"}},
+     {"seed", "folds", "fold", "size", "channels", "width-mult", "epochs", "batch", "lr", "momentum",
+      "weight-decay", "l2", "clip-norm", "label-smoothing", "gamma", "min-lr", "step-size",
+      "warmup-epochs", "patience", "min-delta", "train-last", "phase2-epochs", "phase2-lr",
+      "phase2-train-last", "rotation", "shift", "shear", "zoom", "brightness", "contrast", "workers"},
+     {"recipe", "out", "resume", "force", "quiet", "data", "manifest", "ratios", "split-seed", "strict",
+      "model", "dropout", "head", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
+      "hflip", "vflip", "no-cache"}},
+    {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {0},
+     {"weights", "data", "manifest", "split", "json", "strict"}},
+    {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
@@ -142,7 +158,7 @@ static void base_call(const cli_case *c, const char *skip, char *buf, size_t cap
 /* ---- parsing help texts and the README ------------------------------------------------ */
 
 typedef struct name_set {
-    char names[48][40];
+    char names[SET_MAX][40];
     int n;
 } name_set;
 
@@ -157,7 +173,7 @@ static void set_add(name_set *s, const char *name, size_t len)
 {
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.*s", (int)(len < sizeof tmp ? len : sizeof tmp - 1), name);
-    if (!set_has(s, tmp) && s->n < 48) snprintf(s->names[s->n++], sizeof s->names[0], "%s", tmp);
+    if (!set_has(s, tmp) && s->n < SET_MAX) snprintf(s->names[s->n++], sizeof s->names[0], "%s", tmp);
 }
 
 /* Every "--name" in text[0..len) (not "--help", not a bare "--"). */
@@ -165,7 +181,7 @@ static void long_options_in(const char *text, size_t len, name_set *s)
 {
     for (size_t i = 0; i + 2 < len; i++) {
         if (text[i] != '-' || text[i + 1] != '-' || (i > 0 && text[i - 1] != ' ' && text[i - 1] != '[' &&
-                                                     text[i - 1] != '|' && text[i - 1] != '`'))
+                                                     text[i - 1] != '|' && text[i - 1] != '`' && text[i - 1] != '('))
             continue;
         size_t j = i + 2;
         while (j < len && (text[j] == '-' || (text[j] >= 'a' && text[j] <= 'z') || (text[j] >= '0' && text[j] <= '9')))
@@ -243,8 +259,8 @@ static void expect_same_set(const char *what, const name_set *want, const char *
 static void table_options(const cli_case *c, name_set *s)
 {
     s->n = 0;
-    for (int i = 0; i < 12 && c->numeric[i]; i++) set_add(s, c->numeric[i], strlen(c->numeric[i]));
-    for (int i = 0; i < 12 && c->other[i]; i++) set_add(s, c->other[i], strlen(c->other[i]));
+    for (int i = 0; i < MAX_NUMERIC && c->numeric[i]; i++) set_add(s, c->numeric[i], strlen(c->numeric[i]));
+    for (int i = 0; i < MAX_OTHER && c->other[i]; i++) set_add(s, c->other[i], strlen(c->other[i]));
 }
 
 /* ---- the tests -------------------------------------------------------------------- */
@@ -264,7 +280,7 @@ START_TEST(every_numeric_option_refuses_nan_negative_huge_empty_and_junk_with_ex
         int rc = run(NULL, &text, "%s", call);
         ck_assert_msg(rc != 2, "the table's base call '%s' is itself a usage error:\n%s", call, text);
         free(text);
-        for (int o = 0; o < 12 && k->numeric[o]; o++)
+        for (int o = 0; o < MAX_NUMERIC && k->numeric[o]; o++)
             for (size_t b = 0; b < sizeof bad_numbers / sizeof bad_numbers[0]; b++) {
                 char prefix[128], option[64];
                 base_call(k, k->numeric[o], call, sizeof call);
@@ -348,9 +364,9 @@ END_TEST
 
 START_TEST(an_option_of_another_command_names_the_command_that_takes_it)
 {
-    expect_usage("foreign", "steelgrad data split: --lr is an option of demo, not of data split", NULL,
+    expect_usage("foreign", "steelgrad data split: --lr is an option of demo, train, not of data split", NULL,
                  "data split /nonexistent --out %s/s.csv --lr 1", scratch);
-    expect_usage("foreign", "steelgrad data inspect: --ratios is an option of data split, not of data inspect", NULL,
+    expect_usage("foreign", "steelgrad data inspect: --ratios is an option of data split, train, not of data inspect", NULL,
                  "data inspect /nonexistent --ratios 70,15,15");
     expect_usage("foreign", "steelgrad demo: --max-pixels is an option of image decode", NULL, "demo --max-pixels 5");
     expect_usage("foreign", "steelgrad image decode: --seed is an option of", "demo", "image decode x.png --seed 1");

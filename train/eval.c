@@ -1,0 +1,234 @@
+/* train/eval.c - evaluation and prediction with a trained checkpoint (see eval.h). */
+#include "train/eval.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pool.h"
+#include "data/csv.h"
+#include "data/hash.h"
+#include "data/image.h"
+#include "data/split.h"
+#include "layers/activation.h"
+#include "layers/loss.h"
+
+typedef struct check_ctx {
+    const char *const *paths;
+    bool *bad;
+    sg_image_message *messages;
+    uint8_t *digests;
+} check_ctx;
+
+static void check_range(void *arg, int64_t i0, int64_t i1)
+{
+    check_ctx *c = arg;
+    for (int64_t i = i0; i < i1; i++) {
+        sg_image img;
+        c->bad[i] = sg_image_read(c->paths[i], NULL, &img) != SG_OK;
+        if (c->bad[i]) snprintf(c->messages[i], sizeof c->messages[i], "%s", sg_error_message());
+        else sg_image_free(&img);
+        uint8_t *d = c->digests ? c->digests + i * SG_SHA256_BYTES : NULL;
+        if (d && sg_hash_file(c->paths[i], d) != SG_OK)
+            sg_sha256_bytes(c->paths[i], strlen(c->paths[i]), d);
+    }
+}
+
+void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages,
+                     uint8_t *digests)
+{
+    check_ctx c = {paths, bad, messages, digests};
+    sg_parallel_for(n, 8, check_range, &c);
+}
+
+sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
+                          float *probs, int32_t *truth, int32_t *pred, double *loss, int64_t *n)
+{
+    *n = 0;
+    *loss = 0;
+    sg_err err = sg_loader_start_epoch(l, 0);
+    if (err != SG_OK) return err;
+    bool grad = sg_graph_grad_enabled(g), training = sg_graph_training(g);
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    double loss_sum = 0;
+    int64_t seen = 0;
+    for (;;) {
+        sg_batch b;
+        bool has;
+        if ((err = sg_loader_next(l, &b, &has)) != SG_OK || !has) break;
+        sg_graph_reset(g);
+        int64_t shape[4] = {b.n, channels, size, size};
+        sg_tensor *x = sg_graph_view(g, b.images, 4, shape);
+        sg_tensor *logits = sg_model_forward(g, m, x);
+        sg_tensor *ce = sg_cross_entropy(g, logits, b.labels, NULL);
+        sg_tensor *prob = sg_softmax(g, logits, 1);
+        if (!ce || !prob) {
+            err = sg_graph_error(g);
+            break;
+        }
+        loss_sum += (double)ce->data[0] * b.n;
+        memcpy(probs + seen * K, prob->data, (size_t)(b.n * K) * sizeof(float));
+        for (int i = 0; i < b.n; i++) {
+            truth[seen + i] = b.labels[i];
+            pred[seen + i] = sg_argmax(prob->data + (int64_t)i * K, K);
+        }
+        seen += b.n;
+    }
+    sg_graph_reset(g);
+    sg_graph_set_grad_enabled(g, grad);
+    sg_graph_set_training(g, training);
+    *n = seen;
+    *loss = seen ? loss_sum / (double)seen : 0;
+    return err;
+}
+
+sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch)
+{
+    sg_loader_opts lo = {.batch_size = batch, .channels = rm->model.opts.in_channels,
+                         .height = rm->model.opts.image_size, .width = rm->model.opts.image_size,
+                         .resize = SG_RESIZE_BILINEAR_AA, .seed = (uint64_t)rm->cfg.seed, .workers = -1};
+    sg_norm_values(rm->cfg.norm, lo.channels, &lo.mean, &lo.std);
+    return lo;
+}
+
+sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
+                   bool strict, sg_eval_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const int K = rm->classes;
+    sg_dataset ds;
+    const char *source = data_dir ? data_dir : manifest;
+    sg_err err = data_dir ? sg_dataset_from_folders(data_dir, NULL, &ds) : sg_manifest_read(manifest, NULL, 0, &ds);
+    if (err != SG_OK) return err;
+    int want_split = SG_SPLIT_NONE;
+    if (split && *split && (want_split = sg_split_from_name(split)) <= 0) {
+        sg_dataset_free(&ds);
+        return sg_error_set(SG_ERR_INVALID, "--split: expected train, val or test, got '%s'", split);
+    }
+    /* The data set's labels in the checkpoint's numbering. */
+    int *map = calloc((size_t)ds.n_classes + 1, sizeof *map);
+    const char **paths = calloc((size_t)ds.n_samples + 1, sizeof *paths);
+    int32_t *labels = calloc((size_t)ds.n_samples + 1, sizeof *labels);
+    bool *bad = calloc((size_t)ds.n_samples + 1, sizeof *bad);
+    sg_image_message *messages = calloc((size_t)ds.n_samples + 1, sizeof *messages);
+    sg_loader *l = NULL;
+    sg_graph *g = NULL;
+    float *probs = NULL;
+    int32_t *truth = NULL, *pred = NULL;
+    void *scratch = NULL;
+    if (!map || !paths || !labels || !bad || !messages) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        goto done;
+    }
+    for (int c = 0; c < ds.n_classes; c++) {
+        map[c] = -1;
+        for (int k = 0; k < K; k++)
+            if (strcmp(ds.class_names[c], rm->class_names[k]) == 0) map[c] = k;
+        if (map[c] < 0) {
+            char list[1024] = "";
+            for (int k = 0; k < K; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", rm->class_names[k]);
+            err = sg_error_set(SG_ERR_INVALID, "%s: class '%s' is not one the checkpoint knows (%s)", source,
+                               ds.class_names[c], list);
+            goto done;
+        }
+    }
+    int64_t n = 0;
+    for (int i = 0; i < ds.n_samples; i++) {
+        const sg_sample *s = &ds.samples[i];
+        if (s->label < 0 || (want_split != SG_SPLIT_NONE && s->split != want_split)) continue;
+        paths[n] = s->path;
+        labels[n++] = map[s->label];
+    }
+    for (int i = 0; i < ds.skipped.count; i++)
+        if ((err = sg_notes_add(&out->skipped, "%s", ds.skipped.items[i])) != SG_OK) goto done;
+    sg_images_check(paths, n, bad, messages, NULL);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (bad[i]) {
+            if (strict) {
+                err = sg_error_set(SG_ERR_FORMAT, "%s (--strict: stopping at a corrupt image)", messages[i]);
+                goto done;
+            }
+            if ((err = sg_notes_add(&out->skipped, "%s", messages[i])) != SG_OK) goto done;
+            continue;
+        }
+        paths[kept] = paths[i];
+        labels[kept++] = labels[i];
+    }
+    if (kept == 0) {
+        err = sg_error_set(SG_ERR_INVALID, "%s: no images to evaluate%s%s", source,
+                           want_split ? " in split " : "", want_split ? split : "");
+        goto done;
+    }
+    sg_loader_opts lo = sg_run_model_loader_opts(rm, 32);
+    out->confusion = calloc((size_t)K * (size_t)K, sizeof *out->confusion);
+    out->per_class = calloc((size_t)K, sizeof *out->per_class);
+    probs = malloc((size_t)(kept * K) * sizeof *probs);
+    truth = malloc((size_t)kept * sizeof *truth);
+    pred = malloc((size_t)kept * sizeof *pred);
+    scratch = malloc(sg_roc_auc_scratch_bytes(kept));
+    g = sg_graph_new();
+    if (!out->confusion || !out->per_class || !probs || !truth || !pred || !scratch || !g) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        goto done;
+    }
+    if ((err = sg_loader_new(paths, labels, kept, &lo, &l)) != SG_OK) goto done;
+    double loss;
+    int64_t seen;
+    if ((err = sg_evaluate_loader(g, &rm->model, l, K, lo.channels, lo.height, probs, truth, pred, &loss,
+                                  &seen)) != SG_OK ||
+        (err = sg_confusion_add(out->confusion, K, truth, pred, seen)) != SG_OK)
+        goto done;
+    sg_metrics_from_confusion(out->confusion, K, out->per_class, &out->metrics);
+    out->metrics.loss = loss;
+    double *auc = malloc((size_t)K * sizeof *auc);
+    if (!auc) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        goto done;
+    }
+    err = sg_roc_auc_ovr(probs, truth, seen, K, scratch, auc, &out->metrics.roc_auc);
+    for (int k = 0; err == SG_OK && k < K; k++) out->per_class[k].roc_auc = auc[k];
+    free(auc);
+done:
+    if (l) sg_loader_free(l);
+    if (g) sg_graph_free(g);
+    free(map);
+    free(paths);
+    free(labels);
+    free(bad);
+    free(messages);
+    free(probs);
+    free(truth);
+    free(pred);
+    free(scratch);
+    sg_dataset_free(&ds);
+    if (err != SG_OK) sg_eval_result_free(out);
+    return err;
+}
+
+void sg_eval_result_free(sg_eval_result *r)
+{
+    free(r->confusion);
+    free(r->per_class);
+    sg_notes_free(&r->skipped);
+    r->confusion = NULL;
+    r->per_class = NULL;
+}
+
+sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *probs)
+{
+    sg_loader_opts lo = sg_run_model_loader_opts(rm, 1);
+    int32_t label = 0;
+    sg_loader *l;
+    sg_err err = sg_loader_new(&path, &label, 1, &lo, &l);
+    if (err != SG_OK) return err;
+    int32_t truth, pred;
+    double loss;
+    int64_t n;
+    err = sg_evaluate_loader(g, &rm->model, l, rm->classes, lo.channels, lo.height, probs, &truth, &pred,
+                             &loss, &n);
+    sg_loader_free(l);
+    return err;
+}

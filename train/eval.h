@@ -1,0 +1,57 @@
+/* train/eval.h - a trained checkpoint on new images: metrics over a data set
+ * (`steelgrad eval`) and class probabilities per image (`steelgrad predict`).
+ *
+ * The checkpoint (train/checkpoint.h) names its model, options and classes,
+ * so the input pipeline is the training one without augmentation: decode,
+ * convert to the model's channels, scale to [0, 1], resize (PIL BILINEAR)
+ * to the model's side, normalise as in training. */
+#ifndef SG_TRAIN_EVAL_H
+#define SG_TRAIN_EVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "interp/metrics.h"
+#include "train/checkpoint.h"
+
+/* Decode every file once (in parallel); bad[i] = it failed, with its
+ * one-line reason in messages[i]. With `digests` (n x 32 bytes), also the
+ * SHA-256 of each file's bytes (of its path if it cannot be read), for
+ * grouping byte-identical copies. */
+typedef char sg_image_message[384];
+void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_message *messages,
+                     uint8_t *digests);
+
+/* Eval-mode forward (no tape) of one epoch of loader l (no shuffle) through
+ * model m: probs [n, K] (softmax), truth [n], pred [n] (argmax), *loss = mean
+ * cross-entropy. *n = images seen. */
+sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
+                          float *probs, int32_t *truth, int32_t *pred, double *loss, int64_t *n);
+
+/* The loader options of inference with rm's training pipeline. */
+sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch);
+
+/* `steelgrad eval`: the metrics of checkpoint `rm` on a data set. */
+typedef struct sg_eval_result {
+    sg_metrics metrics;
+    int64_t *confusion;          /* [K * K] */
+    sg_class_metrics *per_class; /* [K] */
+    sg_notes skipped;            /* files left out, "name: reason" */
+} sg_eval_result;
+
+/* Images of a class folder (all of them) or of a manifest (the rows of
+ * `split`, or all rows if split is NULL or ""). Class names are matched to
+ * the checkpoint's by name (a class the checkpoint does not know is an
+ * error). A corrupt image is skipped and noted, or with `strict` an error. */
+sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
+                   bool strict, sg_eval_result *out);
+void sg_eval_result_free(sg_eval_result *r);
+
+/* `steelgrad predict`: probs [K] of one image file. */
+sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *probs);
+
+#endif

@@ -1,0 +1,738 @@
+/* train/train.c - the training engine (see train.h).
+ *
+ * One run, top to bottom:
+ *   prepare_data    data set, decode check (skip or stop), split, index lists
+ *   prepare_model   model by name, initial weights, freezing, optimiser,
+ *                   schedule, class weights, loaders, evaluation buffers
+ *   resume          weights, optimiser state and position from last.safetensors
+ *   the epoch loop  train_step per batch (no malloc: the graph arena is reset
+ *                   per step, loader buffers are fixed), evaluate on val,
+ *                   early stopping, best/last checkpoints, a log line
+ *   finish          best weights, val and test metrics -> metrics.json */
+#include "train/train.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "core/graph.h"
+#include "core/json.h"
+#include "core/pool.h"
+#include "data/csv.h"
+#include "data/hash.h"
+#include "data/image.h"
+#include "data/loader.h"
+#include "data/split.h"
+#include "layers/loss.h"
+#include "optim/early_stop.h"
+#include "optim/gradient.h"
+#include "optim/optim.h"
+#include "optim/schedule.h"
+#include "train/checkpoint.h"
+#include "train/eval.h"
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* One part of the split: the files and labels a loader gets. */
+typedef struct part {
+    int64_t n;
+    const char **paths;
+    int32_t *labels;
+    sg_loader *loader;
+} part;
+
+typedef struct run {
+    const sg_train_config *cfg;
+    const char *dir;
+    sg_train_run_opts ro;
+    char path[4][4096];          /* config, last, best, log */
+    sg_dataset ds;
+    int K;
+    bool *bad;                   /* per sample: failed to decode */
+    sg_notes skipped;
+    part parts[4];               /* indexed by SG_SPLIT_* */
+    sg_model model;
+    sg_optimizer *opt;
+    sg_graph *g;
+    sg_lr_schedule sched, sched2;   /* phase 1, phase 2 */
+    float *class_weights;
+    sg_ce_opts ce;
+    sg_early_stop es;
+    /* evaluation buffers, sized for the largest part */
+    float *probs;
+    int32_t *truth, *pred;
+    int64_t *confusion;
+    sg_class_metrics *per_class;
+    void *auc_scratch;
+    double *auc;
+    int channels, size;
+} run;
+
+enum { P_CONFIG, P_LAST, P_BEST, P_LOG };
+
+static void note(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(run *r, const char *fmt, ...)
+{
+    if (!r->ro.on_event) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    sg_train_event e = {.kind = SG_TRAIN_NOTE, .note = line};
+    r->ro.on_event(r->ro.ctx, &e);
+}
+
+/* ------------------------------------------------------------------ data */
+
+static sg_err prepare_data(run *r, bool write_split)
+{
+    const sg_train_config *cfg = r->cfg;
+    sg_err err;
+    const char *source = cfg->data && *cfg->data ? cfg->data : cfg->manifest;
+    if (cfg->data && *cfg->data) err = sg_dataset_from_folders(cfg->data, NULL, &r->ds);
+    else err = sg_manifest_read(cfg->manifest, NULL, 0, &r->ds);
+    if (err != SG_OK) return err;
+    r->K = r->ds.n_classes;
+    if (r->K < 2)
+        return sg_error_set(SG_ERR_INVALID, "%s: only one class ('%s'); a classifier needs at "
+                            "least 2 classes", source, r->K ? r->ds.class_names[0] : "");
+    for (int i = 0; i < r->ds.skipped.count; i++) {
+        if ((err = sg_notes_add(&r->skipped, "%s", r->ds.skipped.items[i])) != SG_OK) return err;
+        note(r, "warning: skipped %s", r->ds.skipped.items[i]);
+    }
+    /* Decode every image once (and hash its bytes) before anything else. */
+    int64_t n = r->ds.n_samples;
+    r->bad = calloc((size_t)n + 1, sizeof *r->bad);
+    const char **all = calloc((size_t)n + 1, sizeof *all);
+    sg_image_message *messages = calloc((size_t)n + 1, sizeof *messages);
+    uint8_t *digests = malloc(((size_t)n + 1) * SG_SHA256_BYTES);
+    int64_t *first = malloc(((size_t)n + 1) * sizeof *first);
+    if (!r->bad || !all || !messages || !digests || !first) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        goto checked;
+    }
+    for (int64_t i = 0; i < n; i++) all[i] = r->ds.samples[i].path;
+    sg_images_check(all, n, r->bad, messages, digests);
+    /* The split (unless the manifest has one) comes before skipping, so a
+     * corrupt file does not move the others; byte-identical files are kept
+     * in one part, as `steelgrad data split` does, so a copy never leaks
+     * from train into test. */
+    bool has_split = false;
+    for (int i = 0; i < r->ds.n_samples; i++) has_split |= r->ds.samples[i].split != SG_SPLIT_NONE;
+    if (!has_split) {
+        sg_split_ratios ratios;
+        int64_t copies = sg_hash_groups(digests, n, first);
+        if (copies < 0) {
+            err = SG_ERR_NOMEM;
+            goto checked;
+        }
+        if (copies > 0) note(r, "%lld files are byte copies of others: each goes to its original's part",
+                             (long long)copies);
+        uint64_t split_seed = (uint64_t)(cfg->split_seed >= 0 ? cfg->split_seed : cfg->seed);
+        if ((err = sg_split_merge_groups(&r->ds, first)) != SG_OK) goto checked;
+        if (cfg->folds > 1) err = sg_split_kfold(&r->ds, (int)cfg->folds, (int)cfg->fold, split_seed);
+        else if ((err = sg_split_parse_ratios(cfg->ratios, &ratios)) == SG_OK)
+            err = sg_split_stratified(&r->ds, &ratios, split_seed);
+        if (err != SG_OK) goto checked;
+    }
+    for (int64_t i = 0; i < n && err == SG_OK; i++) {
+        if (!r->bad[i]) continue;
+        if (cfg->strict) {
+            err = sg_error_set(SG_ERR_FORMAT, "%s (--strict: stopping at a corrupt image)", messages[i]);
+            break;
+        }
+        err = sg_notes_add(&r->skipped, "%s", messages[i]);
+        note(r, "warning: skipped %s", messages[i]);
+        r->ds.samples[i].split = SG_SPLIT_NONE;   /* listed in split.csv without a part */
+    }
+checked:
+    free(all);
+    free(messages);
+    free(digests);
+    free(first);
+    if (err != SG_OK) return err;
+    /* The index lists of each part. */
+    for (int s = SG_SPLIT_TRAIN; s <= SG_SPLIT_TEST; s++) {
+        part *p = &r->parts[s];
+        p->paths = calloc((size_t)n + 1, sizeof *p->paths);
+        p->labels = calloc((size_t)n + 1, sizeof *p->labels);
+        if (!p->paths || !p->labels) return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", source);
+        for (int64_t i = 0; i < n; i++) {
+            const sg_sample *smp = &r->ds.samples[i];
+            if (smp->split != s || r->bad[i] || smp->label < 0) continue;
+            p->paths[p->n] = smp->path;
+            p->labels[p->n++] = smp->label;
+        }
+    }
+    if (r->parts[SG_SPLIT_TRAIN].n == 0)
+        return sg_error_set(SG_ERR_INVALID, "%s: no training images (split %s)", source, cfg->ratios);
+    if (r->parts[SG_SPLIT_VAL].n == 0)
+        note(r, "warning: no validation images: best.safetensors is the last epoch, early stopping is off");
+    if (write_split) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/split.csv", r->dir);
+        if ((err = sg_manifest_write(path, &r->ds, false)) != SG_OK) return err;
+    }
+    return SG_OK;
+}
+
+/* ------------------------------------------------------------------ model */
+
+static sg_err make_loader(run *r, int split, bool train)
+{
+    const sg_train_config *cfg = r->cfg;
+    part *p = &r->parts[split];
+    if (p->n == 0) return SG_OK;
+    sg_augment_opts aug = sg_augment_opts_default();
+    aug.horizontal_flip = cfg->hflip;
+    aug.vertical_flip = cfg->vflip;
+    aug.rotation_range = (float)cfg->rotation;
+    aug.width_shift_range = aug.height_shift_range = (float)cfg->shift;
+    aug.shear_range = (float)cfg->shear;
+    if (cfg->zoom > 0) aug.zoom_range[0] = 1.0f - (float)cfg->zoom, aug.zoom_range[1] = 1.0f + (float)cfg->zoom;
+    if (cfg->brightness > 0)
+        aug.brightness_range[0] = 1.0f - (float)cfg->brightness, aug.brightness_range[1] = 1.0f + (float)cfg->brightness;
+    if (cfg->contrast > 0)
+        aug.contrast_range[0] = 1.0f - (float)cfg->contrast, aug.contrast_range[1] = 1.0f + (float)cfg->contrast;
+    bool any_aug = cfg->hflip || cfg->vflip || cfg->rotation > 0 || cfg->shift > 0 || cfg->shear > 0 || cfg->zoom > 0 ||
+                   cfg->brightness > 0 || cfg->contrast > 0;
+    sg_loader_opts lo = {.batch_size = (int)cfg->batch, .channels = r->channels, .height = r->size,
+                         .width = r->size, .resize = SG_RESIZE_BILINEAR_AA, .shuffle = train,
+                         .seed = (uint64_t)cfg->seed, .augment = train && any_aug ? &aug : NULL,
+                         .workers = train ? (int)cfg->workers : -1, .no_cache = cfg->no_cache};
+    if (train && cfg->workers == 0) lo.workers = -1;
+    sg_norm_values(cfg->norm, r->channels, &lo.mean, &lo.std);
+    return sg_loader_new(p->paths, p->labels, p->n, &lo, &p->loader);
+}
+
+static sg_err prepare_model(run *r)
+{
+    const sg_train_config *cfg = r->cfg;
+    sg_model_options mo = sg_train_model_options(cfg, r->K);
+    sg_err err = sg_model_build(&r->model, cfg->model, &mo, (uint64_t)cfg->seed);
+    if (err != SG_OK) return err;
+    r->channels = r->model.opts.in_channels;
+    r->size = r->model.opts.image_size;
+    if (cfg->weights && *cfg->weights) {
+        int loaded, skipped;
+        if ((err = sg_train_load_weights(r->model.params, cfg->weights, &loaded, &skipped)) != SG_OK)
+            return err;
+        note(r, "%s: loaded %d tensors, %d left out (other name or shape)", cfg->weights, loaded, skipped);
+    }
+    int frozen = 0;
+    if ((err = sg_train_freeze(r->model.params, cfg->freeze, cfg->train_last, &frozen)) != SG_OK) return err;
+    if (frozen) note(r, "%d parameter tensors frozen", frozen);
+
+    if (strcmp(cfg->optimizer, "sgd") == 0) {
+        sg_sgd_opts so = {.lr = cfg->lr, .momentum = cfg->momentum, .weight_decay = cfg->weight_decay};
+        r->opt = sg_sgd_new(&so);
+    } else {
+        bool w = strcmp(cfg->optimizer, "adamw") == 0;
+        sg_adam_opts ao = w ? sg_adamw_defaults() : sg_adam_defaults();
+        ao.lr = cfg->lr;
+        ao.weight_decay = cfg->weight_decay;
+        r->opt = w ? sg_adamw_new(&ao) : sg_adam_new(&ao);
+    }
+    if (!r->opt) return SG_ERR_INVALID;
+    if (!(r->g = sg_graph_new())) return sg_error_set(SG_ERR_NOMEM, "out of memory for the graph");
+    sg_graph_set_seed(r->g, (uint64_t)cfg->seed, 0);
+
+    if ((err = make_loader(r, SG_SPLIT_TRAIN, true)) != SG_OK ||
+        (err = make_loader(r, SG_SPLIT_VAL, false)) != SG_OK ||
+        (err = make_loader(r, SG_SPLIT_TEST, false)) != SG_OK)
+        return err;
+    int64_t per_epoch = sg_loader_batches_per_epoch(r->parts[SG_SPLIT_TRAIN].loader);
+    r->sched = (sg_lr_schedule){.base_lr = cfg->lr, .gamma = cfg->gamma, .step_size = cfg->step_size,
+                                .min_lr = cfg->min_lr, .warmup_start_factor = 1.0 / 3.0,
+                                .warmup_steps = cfg->warmup_epochs * per_epoch,
+                                .total_steps = cfg->epochs * per_epoch};
+    if (strcmp(cfg->schedule, "cosine") == 0) r->sched.kind = SG_LR_WARMUP_COSINE;
+    else if (strcmp(cfg->schedule, "exponential") == 0) r->sched.kind = SG_LR_EXPONENTIAL;
+    else if (strcmp(cfg->schedule, "step") == 0) r->sched.kind = SG_LR_STEP;
+    else r->sched.kind = SG_LR_CONSTANT;
+    if ((err = sg_lr_schedule_check(&r->sched)) != SG_OK) return err;
+    r->sched2 = r->sched;
+    r->sched2.base_lr = cfg->phase2_lr > 0 ? cfg->phase2_lr : cfg->lr / 10;
+    r->sched2.warmup_steps = 0;
+    r->sched2.total_steps = cfg->phase2_epochs * per_epoch;
+    if (cfg->phase2_epochs > 0 && (err = sg_lr_schedule_check(&r->sched2)) != SG_OK) return err;
+
+    r->ce = SG_CE_DEFAULTS;
+    r->ce.label_smoothing = (float)cfg->label_smoothing;
+    if (strcmp(cfg->class_weights, "balanced") == 0) {
+        int64_t *counts = calloc((size_t)r->K, sizeof *counts);
+        double *w = calloc((size_t)r->K, sizeof *w);
+        r->class_weights = calloc((size_t)r->K, sizeof *r->class_weights);
+        if (!counts || !w || !r->class_weights) err = sg_error_set(SG_ERR_NOMEM, "out of memory");
+        const part *t = &r->parts[SG_SPLIT_TRAIN];
+        for (int64_t i = 0; err == SG_OK && i < t->n; i++) counts[t->labels[i]]++;
+        if (err == SG_OK && (err = sg_class_weights_balanced(counts, r->K, w)) != SG_OK)
+            err = sg_error_set(err, "--class-weights balanced: %s", sg_error_message());
+        for (int k = 0; err == SG_OK && k < r->K; k++) r->class_weights[k] = (float)w[k];
+        free(counts);
+        free(w);
+        if (err != SG_OK) return err;
+        r->ce.class_weights = r->class_weights;
+    }
+    sg_early_stop_opts eo = {.mode = SG_MONITOR_MIN, .min_delta = cfg->min_delta,
+                             .patience = (int)cfg->patience};
+    if ((err = sg_early_stop_init(&r->es, &eo)) != SG_OK) return err;
+
+    int64_t most = r->parts[SG_SPLIT_VAL].n > r->parts[SG_SPLIT_TEST].n ? r->parts[SG_SPLIT_VAL].n
+                                                                          : r->parts[SG_SPLIT_TEST].n;
+    most = most > 0 ? most : 1;
+    r->probs = malloc((size_t)(most * r->K) * sizeof *r->probs);
+    r->truth = malloc((size_t)most * sizeof *r->truth);
+    r->pred = malloc((size_t)most * sizeof *r->pred);
+    r->confusion = malloc((size_t)r->K * (size_t)r->K * sizeof *r->confusion);
+    r->per_class = malloc((size_t)r->K * sizeof *r->per_class);
+    r->auc_scratch = malloc(sg_roc_auc_scratch_bytes(most));
+    r->auc = malloc((size_t)r->K * sizeof *r->auc);
+    if (!r->auc || !r->probs || !r->truth || !r->pred || !r->confusion || !r->per_class || !r->auc_scratch)
+        return sg_error_set(SG_ERR_NOMEM, "out of memory for the evaluation buffers");
+    return SG_OK;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+/* Metrics of the current weights on one part (eval mode, no tape; the
+ * run's buffers). */
+static sg_err evaluate(run *r, int split, sg_metrics *m)
+{
+    part *p = &r->parts[split];
+    memset(r->confusion, 0, (size_t)r->K * (size_t)r->K * sizeof *r->confusion);
+    double loss = NAN;
+    int64_t seen = 0;
+    sg_err err = SG_OK;
+    if (p->n > 0 &&
+        ((err = sg_evaluate_loader(r->g, &r->model, p->loader, r->K, r->channels, r->size, r->probs,
+                                   r->truth, r->pred, &loss, &seen)) != SG_OK ||
+         (err = sg_confusion_add(r->confusion, r->K, r->truth, r->pred, seen)) != SG_OK))
+        return err;
+    sg_metrics_from_confusion(r->confusion, r->K, r->per_class, m);
+    m->loss = loss;
+    if (seen == 0) return SG_OK;
+    if ((err = sg_roc_auc_ovr(r->probs, r->truth, seen, r->K, r->auc_scratch, r->auc, &m->roc_auc)) != SG_OK)
+        return err;
+    for (int k = 0; k < r->K; k++) r->per_class[k].roc_auc = r->auc[k];
+    return SG_OK;
+}
+
+/* ------------------------------------------------------------- training */
+
+/* The learning rate of optimiser step `step` (counted over the run) in
+ * `epoch`: phase 2 restarts its schedule at its first epoch and step. */
+static double lr_at(const run *r, int64_t epoch, int64_t step, int64_t per_epoch)
+{
+    int64_t e1 = r->cfg->epochs;
+    if (r->cfg->phase2_epochs > 0 && epoch >= e1)
+        return sg_lr_schedule_at(&r->sched2, epoch - e1, step - e1 * per_epoch);
+    return sg_lr_schedule_at(&r->sched, epoch, step);
+}
+
+/* Enter phase 2: unfreeze, keep the last phase2_train_last layers trainable;
+ * `fresh` (at its first epoch, not when resuming inside it): drop the
+ * optimiser state and restart early stopping. */
+static sg_err enter_phase2(run *r, bool fresh)
+{
+    sg_params *ps = r->model.params;
+    for (int i = 0; i < ps->count; i++)
+        if (!ps->items[i]->buffer) sg_param_set_frozen(ps->items[i], false);
+    int frozen = 0;
+    sg_err err = sg_train_freeze(ps, "", r->cfg->phase2_train_last, &frozen);
+    if (err != SG_OK || !fresh) return err;
+    sg_optimizer_state_reset(ps);
+    sg_optimizer_set_steps(r->opt, 0);
+    sg_early_stop_opts eo = r->es.opts;
+    sg_early_stop_free(&r->es);
+    if ((err = sg_early_stop_init(&r->es, &eo)) != SG_OK) return err;
+    note(r, "phase 2: %d parameter tensors frozen, learning rate %g", frozen, r->sched2.base_lr);
+    return SG_OK;
+}
+
+static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mean, double *accuracy)
+{
+    const sg_train_config *cfg = r->cfg;
+    part *p = &r->parts[SG_SPLIT_TRAIN];
+    sg_err err = sg_loader_start_epoch(p->loader, epoch);
+    if (err != SG_OK) return err;
+    double loss_sum = 0, t0 = seconds_now();
+    int64_t seen = 0, correct = 0, batches = sg_loader_batches_per_epoch(p->loader);
+    for (;;) {
+        sg_batch b;
+        bool has;
+        if ((err = sg_loader_next(p->loader, &b, &has)) != SG_OK) return err;
+        if (!has) break;
+        double lr = lr_at(r, epoch, *step, batches);
+        sg_optimizer_set_lr(r->opt, lr);
+        sg_graph_reset(r->g);
+        sg_graph_set_seed(r->g, (uint64_t)cfg->seed, (uint64_t)*step);
+        sg_params_zero_grad(r->model.params);
+        int64_t shape[4] = {b.n, r->channels, r->size, r->size};
+        sg_tensor *x = sg_graph_view(r->g, b.images, 4, shape);
+        sg_tensor *logits = sg_model_forward(r->g, &r->model, x);
+        sg_tensor *loss = sg_cross_entropy(r->g, logits, b.labels, &r->ce);
+        if (!loss) return sg_graph_error(r->g);
+        if (!isfinite(loss->data[0]))
+            return sg_error_set(SG_ERR_INVALID, "loss became NaN at epoch %lld, step %lld (lr %g); try a lower --lr",
+                                (long long)epoch + 1, (long long)*step + 1, lr);
+        if ((err = sg_graph_backward(r->g, loss)) != SG_OK) return err;
+        double penalty = 0;
+        if (cfg->l2 > 0 &&
+            (err = sg_l2_penalty(r->model.params, (float)cfg->l2, SG_L2_KERNELS, NULL, NULL, &penalty)) != SG_OK)
+            return err;
+        if (cfg->clip_norm > 0 && (err = sg_clip_grad_norm(r->model.params, (float)cfg->clip_norm, NULL)) != SG_OK)
+            return err;
+        if ((err = sg_optimizer_step(r->opt, r->model.params)) != SG_OK) return err;
+        loss_sum += ((double)loss->data[0] + penalty) * b.n;
+        for (int i = 0; i < b.n; i++)
+            correct += sg_argmax(logits->data + (int64_t)i * r->K, r->K) == b.labels[i];
+        seen += b.n;
+        ++*step;
+        if (r->ro.on_event) {
+            sg_train_event e = {.kind = SG_TRAIN_STEP, .epoch = epoch + 1,
+                                .epochs = cfg->epochs + cfg->phase2_epochs,
+                                .batch = b.index + 1, .batches = batches, .images_done = seen,
+                                .train_images = p->n, .loss = loss_sum / (double)seen, .lr = lr,
+                                .epoch_seconds = seconds_now() - t0};
+            r->ro.on_event(r->ro.ctx, &e);
+        }
+    }
+    *loss_mean = loss_sum / (double)seen;
+    *accuracy = (double)correct / (double)seen;
+    return SG_OK;
+}
+
+static bool params_finite(const sg_params *ps)
+{
+    for (int i = 0; i < ps->count; i++) {
+        const sg_tensor *t = &ps->items[i]->t;
+        for (int64_t k = 0; k < t->numel; k++)
+            if (!isfinite(t->data[k])) return false;
+    }
+    return true;
+}
+
+/* Keep the log lines of epochs <= `epochs` (a killed run may have written
+ * one more, or half of one); *elapsed = the "elapsed" of the last kept line. */
+static sg_err trim_log(const char *path, int64_t epochs, double *elapsed)
+{
+    *elapsed = 0;
+    char *text;
+    size_t len;
+    if (access(path, F_OK) != 0) return SG_OK;
+    sg_err err = sg_file_read_all(path, (size_t)1 << 30, &text, &len);
+    if (err != SG_OK) return err;
+    char *out = malloc(len + 1);
+    size_t out_len = 0;
+    if (!out) {
+        free(text);
+        return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        size_t n = next ? (size_t)(next - line) : strlen(line);
+        if (next) next++;
+        else break;                            /* a line without '\n' was cut short */
+        sg_json *j = NULL;
+        int64_t e;
+        if (sg_json_parse(line, n, path, &j) == SG_OK && sg_json_int64(sg_json_get(j, "epoch"), &e) &&
+            e <= epochs) {
+            memcpy(out + out_len, line, n + 1);
+            out_len += n + 1;
+            *elapsed = sg_json_number(sg_json_get(j, "elapsed"), *elapsed);
+        }
+        sg_json_free(j);
+    }
+    err = sg_file_write_atomic(path, out, out_len);
+    free(out);
+    free(text);
+    return err;
+}
+
+/* Remove temporary files a killed run left ("<name>.tmp.<pid>..."). */
+static void remove_stale_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            remove(path);
+        }
+    closedir(d);
+}
+
+static sg_err write_config(run *r)
+{
+    sg_json_writer w;
+    sg_json_writer_init(&w, true);
+    sg_json_writer_begin_object(&w);
+    sg_train_config_write_json(r->cfg, &w);
+    sg_json_writer_end_object(&w);
+    size_t len;
+    const char *text = sg_json_writer_finish(&w, &len);
+    sg_err err = text ? sg_file_write_atomic(r->path[P_CONFIG], text, len) : SG_ERR_NOMEM;
+    sg_json_writer_free(&w);
+    return err;
+}
+
+sg_err sg_train_config_load(sg_train_config *cfg, const char *run_dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", run_dir);
+    sg_train_config_defaults(cfg);
+    char *text;
+    size_t len;
+    sg_err err = sg_file_read_all(path, 1 << 20, &text, &len);
+    if (err != SG_OK) return sg_error_set(err, "%s (is %s a run directory?)", sg_error_message(), run_dir);
+    sg_json *j = NULL;
+    err = sg_json_parse(text, len, path, &j);
+    if (err == SG_OK) err = sg_train_config_from_json(cfg, j, path);
+    sg_json_free(j);
+    free(text);
+    return err;
+}
+
+static sg_err write_metrics(run *r, const sg_metrics *val, const sg_metrics *test, const sg_run_state *st,
+                            int64_t epochs_run, bool stopped, double seconds)
+{
+    const char *const *names = (const char *const *)r->ds.class_names;
+    sg_json_writer w;
+    sg_json_writer_init(&w, true);
+    sg_json_writer_begin_object(&w);
+    sg_json_writer_kv_string(&w, "model", r->model.def->name);
+    sg_json_writer_kv_number(&w, "test_accuracy", test->accuracy);
+    sg_json_writer_kv_number(&w, "val_accuracy", val->accuracy);
+    sg_json_writer_kv_number(&w, "test_macro_f1", test->macro_f1);
+    sg_json_writer_kv_number(&w, "test_roc_auc", test->roc_auc);
+    sg_json_writer_key(&w, "classes");
+    sg_json_writer_begin_array(&w);
+    for (int k = 0; k < r->K; k++) sg_json_writer_string(&w, names[k]);
+    sg_json_writer_end_array(&w);
+    sg_json_writer_key(&w, "test");
+    sg_json_writer_begin_object(&w);
+    sg_metrics_write_json(&w, test, names);
+    sg_json_writer_end_object(&w);
+    sg_json_writer_key(&w, "val");
+    sg_json_writer_begin_object(&w);
+    sg_metrics_write_json(&w, val, names);
+    sg_json_writer_end_object(&w);
+    sg_json_writer_kv_int64(&w, "train_images", r->parts[SG_SPLIT_TRAIN].n);
+    sg_json_writer_kv_int64(&w, "val_images", r->parts[SG_SPLIT_VAL].n);
+    sg_json_writer_kv_int64(&w, "test_images", r->parts[SG_SPLIT_TEST].n);
+    sg_json_writer_kv_int64(&w, "epochs", epochs_run);
+    sg_json_writer_kv_int64(&w, "best_epoch", st->best_epoch);
+    sg_json_writer_kv_bool(&w, "stopped_early", stopped);
+    sg_json_writer_kv_int64(&w, "params", sg_params_count(r->model.params));
+    sg_json_writer_kv_int64(&w, "peak_arena_bytes", (int64_t)sg_graph_peak_bytes(r->g));
+    sg_json_writer_kv_int64(&w, "threads", sg_threads());
+    sg_json_writer_kv_int64(&w, "seed", r->cfg->seed);
+    sg_json_writer_kv_number(&w, "seconds", seconds);
+    sg_json_writer_key(&w, "skipped");
+    sg_json_writer_begin_array(&w);
+    for (int i = 0; i < r->skipped.count; i++) sg_json_writer_string(&w, r->skipped.items[i]);
+    sg_json_writer_end_array(&w);
+    sg_json_writer_end_object(&w);
+    size_t len;
+    const char *text = sg_json_writer_finish(&w, &len);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.json", r->dir);
+    sg_err err = text ? sg_file_write_atomic(path, text, len) : SG_ERR_NOMEM;
+    sg_json_writer_free(&w);
+    return err;
+}
+
+static void run_free(run *r)
+{
+    for (int s = 0; s < 4; s++) {
+        if (r->parts[s].loader) sg_loader_free(r->parts[s].loader);
+        free(r->parts[s].paths);
+        free(r->parts[s].labels);
+    }
+    /* The graph first: resetting it touches the parameters it last saw. */
+    if (r->g) sg_graph_free(r->g);
+    sg_model_free(&r->model);
+    if (r->opt) sg_optimizer_free(r->opt);
+    sg_early_stop_free(&r->es);
+    sg_dataset_free(&r->ds);
+    sg_notes_free(&r->skipped);
+    free(r->bad);
+    free(r->class_weights);
+    free(r->probs);
+    free(r->truth);
+    free(r->pred);
+    free(r->confusion);
+    free(r->per_class);
+    free(r->auc_scratch);
+    free(r->auc);
+}
+
+sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_train_run_opts *opts,
+                    sg_train_result *result)
+{
+    run r = {.cfg = cfg, .dir = run_dir};
+    if (opts) r.ro = *opts;
+    *result = (sg_train_result){.test_accuracy = NAN, .val_accuracy = NAN, .test_macro_f1 = NAN,
+                                .test_roc_auc = NAN};
+    const double t0 = seconds_now();
+    sg_err err = sg_train_config_check(cfg);
+    if (err != SG_OK) return err;
+    static const char *const names[4] = {"config.json", "last.safetensors", "best.safetensors", "log.jsonl"};
+    for (int i = 0; i < 4; i++) {
+        if ((size_t)snprintf(r.path[i], sizeof r.path[i], "%s/%s", run_dir, names[i]) >= sizeof r.path[i])
+            return sg_error_set(SG_ERR_INVALID, "%s: path too long", run_dir);
+    }
+    if ((err = sg_mkdir_p(run_dir)) != SG_OK) return err;
+    bool resume = r.ro.resume;
+    remove_stale_temporaries(run_dir);
+    if (!resume) {
+        /* A fresh run in a used directory (--force): no old checkpoint may
+         * be taken for this run's by a later --resume. */
+        for (int i = P_LAST; i <= P_LOG; i++) remove(r.path[i]);
+        char metrics[4200];
+        snprintf(metrics, sizeof metrics, "%s/metrics.json", run_dir);
+        remove(metrics);
+        if ((err = write_config(&r)) != SG_OK) return err;
+    }
+
+    sg_run_state st = {.best_val_accuracy = NAN, .best_val_loss = NAN};
+    double elapsed_before = 0;
+    FILE *log = NULL;
+    if ((err = prepare_data(&r, !resume)) != SG_OK || (err = prepare_model(&r)) != SG_OK) goto done;
+    if (resume && access(r.path[P_LAST], F_OK) == 0) {
+        if ((err = sg_run_checkpoint_restore(r.path[P_LAST], &r.model, r.opt, &st)) != SG_OK) goto done;
+        if (st.early_stop[0] && (err = sg_early_stop_state_parse(&r.es, st.early_stop)) != SG_OK) {
+            err = sg_error_set(err, "%s: %s", r.path[P_LAST], sg_error_message());
+            goto done;
+        }
+        note(&r, "resuming %s after epoch %lld (step %lld)", run_dir, (long long)st.epoch, (long long)st.step);
+    } else if (resume) {
+        note(&r, "%s has no last.safetensors yet: starting from epoch 1", run_dir);
+    }
+    if ((err = trim_log(r.path[P_LOG], st.epoch, &elapsed_before)) != SG_OK) goto done;
+    if (!(log = fopen(r.path[P_LOG], "a"))) {
+        err = sg_error_set(SG_ERR_IO, "cannot open '%s' for appending", r.path[P_LOG]);
+        goto done;
+    }
+    if (r.ro.on_event) {
+        sg_train_event e = {.kind = SG_TRAIN_START, .epoch = st.epoch, .epochs = cfg->epochs + cfg->phase2_epochs,
+                            .batches = sg_loader_batches_per_epoch(r.parts[SG_SPLIT_TRAIN].loader),
+                            .train_images = r.parts[SG_SPLIT_TRAIN].n, .val_images = r.parts[SG_SPLIT_VAL].n,
+                            .test_images = r.parts[SG_SPLIT_TEST].n, .classes = r.K,
+                            .params = sg_params_count(r.model.params)};
+        r.ro.on_event(r.ro.ctx, &e);
+    }
+
+    const char *const *class_names = (const char *const *)r.ds.class_names;
+    const bool two_phases = cfg->phase2_epochs > 0;
+    const int64_t total = cfg->epochs + cfg->phase2_epochs;
+    int64_t epoch = st.epoch;
+    bool stop = r.es.stopped_epoch > 0;
+    if (two_phases && stop && epoch < cfg->epochs) {
+        epoch = cfg->epochs;                 /* phase 1 had stopped early */
+        stop = false;
+    }
+    if (two_phases && epoch > cfg->epochs && (err = enter_phase2(&r, false)) != SG_OK) goto done;
+    bool has_val = r.parts[SG_SPLIT_VAL].n > 0;
+    for (; epoch < total && !stop; epoch++) {
+        if (two_phases && epoch == cfg->epochs && (err = enter_phase2(&r, true)) != SG_OK) goto done;
+        double epoch_t0 = seconds_now(), train_loss = 0, train_acc = 0;
+        if ((err = train_epoch(&r, epoch, &st.step, &train_loss, &train_acc)) != SG_OK) goto done;
+        sg_metrics val;
+        if ((err = evaluate(&r, SG_SPLIT_VAL, &val)) != SG_OK) goto done;
+        if (has_val && cfg->patience > 0 &&
+            (err = sg_early_stop_update(&r.es, val.loss, (int)epoch, r.model.params, &stop)) != SG_OK)
+            goto done;
+        sg_early_stop_state_format(&r.es, st.early_stop, sizeof st.early_stop);
+        bool improved = !has_val || st.best_epoch == 0 || val.accuracy > st.best_val_accuracy ||
+                        (val.accuracy == st.best_val_accuracy && val.loss < st.best_val_loss);
+        st.epoch = epoch + 1;
+        /* A NaN gradient in the epoch's last step leaves NaN weights behind a
+         * finite loss: never checkpoint them. */
+        if (!params_finite(r.model.params) || (has_val && !isfinite(val.loss))) {
+            err = sg_error_set(SG_ERR_INVALID, "loss became NaN at epoch %lld, step %lld (lr %g); try a lower --lr",
+                               (long long)epoch + 1, (long long)st.step, sg_optimizer_lr(r.opt));
+            goto done;
+        }
+        if (improved) {
+            st.best_epoch = epoch + 1;
+            st.best_val_accuracy = val.accuracy;
+            st.best_val_loss = val.loss;
+            if ((err = sg_run_checkpoint_save(r.path[P_BEST], &r.model, NULL, class_names, r.K, cfg, &st)) != SG_OK)
+                goto done;
+        }
+        if ((err = sg_run_checkpoint_save(r.path[P_LAST], &r.model, r.opt, class_names, r.K, cfg, &st)) != SG_OK)
+            goto done;
+        double now = seconds_now();
+        fprintf(log, "{\"epoch\":%lld,\"step\":%lld,\"lr\":%.9g,\"train_loss\":%.9g,\"train_accuracy\":%.9g,"
+                     "\"val_loss\":%.9g,\"val_accuracy\":%.9g,\"val_macro_f1\":%.9g,\"best\":%s,"
+                     "\"seconds\":%.3f,\"elapsed\":%.3f}\n",
+                (long long)epoch + 1, (long long)st.step, sg_optimizer_lr(r.opt), train_loss, train_acc,
+                has_val ? val.loss : 0.0, has_val ? val.accuracy : 0.0, has_val ? val.macro_f1 : 0.0,
+                improved ? "true" : "false", now - epoch_t0, elapsed_before + now - t0);
+        fflush(log);
+        if (r.ro.on_event) {
+            sg_train_event e = {.kind = SG_TRAIN_EPOCH, .epoch = epoch + 1, .epochs = total,
+                                .train_images = r.parts[SG_SPLIT_TRAIN].n, .loss = train_loss,
+                                .lr = sg_optimizer_lr(r.opt), .epoch_seconds = now - epoch_t0,
+                                .train_accuracy = train_acc, .val_loss = val.loss,
+                                .val_accuracy = val.accuracy, .val_macro_f1 = val.macro_f1,
+                                .improved = improved, .stopping = stop};
+            r.ro.on_event(r.ro.ctx, &e);
+        }
+        if (stop && two_phases && epoch < cfg->epochs) {
+            stop = false;                    /* phase 1 ends here; phase 2 follows */
+            epoch = cfg->epochs - 1;
+        }
+    }
+    result->stopped_early = r.es.stopped_epoch > 0;
+    result->epochs_run = st.epoch;
+
+    /* The best weights (they are the last ones when there is no val set). */
+    if (access(r.path[P_BEST], F_OK) == 0 &&
+        (err = sg_run_checkpoint_restore(r.path[P_BEST], &r.model, NULL, NULL)) != SG_OK)
+        goto done;
+    sg_metrics val, test;
+    sg_class_metrics *val_pc = malloc((size_t)r.K * sizeof *val_pc);
+    int64_t *val_conf = malloc((size_t)r.K * (size_t)r.K * sizeof *val_conf);
+    if (!val_pc || !val_conf) err = sg_error_set(SG_ERR_NOMEM, "out of memory");
+    if (err == SG_OK) err = evaluate(&r, SG_SPLIT_VAL, &val);
+    if (err == SG_OK) {
+        memcpy(val_pc, r.per_class, (size_t)r.K * sizeof *val_pc);
+        memcpy(val_conf, r.confusion, (size_t)r.K * (size_t)r.K * sizeof *val_conf);
+        val.per_class = val_pc;
+        val.confusion = val_conf;
+        err = evaluate(&r, SG_SPLIT_TEST, &test);
+    }
+    result->seconds = elapsed_before + seconds_now() - t0;
+    if (err == SG_OK)
+        err = write_metrics(&r, &val, &test, &st, st.epoch, result->stopped_early, result->seconds);
+    if (err == SG_OK) {
+        result->test_accuracy = test.accuracy;
+        result->val_accuracy = val.accuracy;
+        result->test_macro_f1 = test.macro_f1;
+        result->test_roc_auc = test.roc_auc;
+        result->skipped = r.skipped.count;
+    }
+    free(val_pc);
+    free(val_conf);
+done:
+    if (log) fclose(log);
+    run_free(&r);
+    return err;
+}
