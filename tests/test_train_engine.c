@@ -4,6 +4,7 @@
  * to a run on another thread count), corrupt images are skipped and named,
  * bad data sets and a NaN loss are clear errors, freezing counts layers as
  * documented, and recipes / config.json carry every option. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "data/synth.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
+#include "models/zoo.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
@@ -795,6 +797,38 @@ START_TEST(sgd_adam_and_adamw_each_lower_the_train_loss)
 }
 END_TEST
 
+/* Every recipe shipped in examples/ reads, passes the option checks, and
+ * builds its model and head for six classes (the papers' NEU-CLS): a recipe
+ * that names a model or head the zoo lacks fails here, not in a user's run. */
+START_TEST(every_shipped_recipe_builds_its_model)
+{
+    DIR *d = opendir("examples");
+    ck_assert_msg(d != NULL, "no examples/ folder (tests run from the repository root)");
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "examples/%s", e->d_name);
+        sg_train_config cfg;
+        sg_train_config_defaults(&cfg);
+        cfg.data = "unused";
+        ck_assert_msg(sg_train_config_read_recipe(&cfg, path) == SG_OK, "%s: %s", path, sg_error_message());
+        ck_assert_msg(sg_train_config_check(&cfg) == SG_OK, "%s: %s", path, sg_error_message());
+        sg_model_options o = sg_train_model_options(&cfg, 6);
+        sg_model m;
+        ck_assert_msg(sg_model_build(&m, cfg.model, &o, 1) == SG_OK, "%s: model '%s': %s", path, cfg.model,
+                      sg_error_message());
+        sg_model_free(&m);
+        sg_train_config_free(&cfg);
+        n++;
+    }
+    closedir(d);
+    ck_assert_msg(n >= 8, "only %d recipes in examples/", n);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -815,6 +849,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, training_steps_after_the_first_epoch_allocate_nothing, 60);
     SG_ADD_TEST(s, k_fold_cross_validation_trains_on_the_other_folds, 60);
     SG_ADD_TEST(s, sgd_adam_and_adamw_each_lower_the_train_loss, 60);
+    SG_ADD_TEST(s, every_shipped_recipe_builds_its_model, 120);
     return s;
 }
 
