@@ -1,8 +1,22 @@
 /* data/image.c - format sniffing, dispatch and image memory (see image.h). */
 #include "data/image.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static _Thread_local char warning[512];
+
+const char *sg_image_warning(void) { return warning; }
+
+void sg_image_warning_set(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(warning, sizeof warning, fmt, ap);
+    va_end(ap);
+}
 
 
 size_t sg_image_bytes(const sg_image *img)
@@ -43,11 +57,15 @@ sg_image_format sg_image_sniff(const uint8_t *d, size_t len)
     if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return SG_IMAGE_JPEG;
     if (len >= 2 && d[0] == 'B' && d[1] == 'M') return SG_IMAGE_BMP;
     if (len >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') return SG_IMAGE_PNM;
+    /* TIFF: "II" 42 or "MM" 42 (and BigTIFF's 43, which the decoder names) */
+    if (len >= 4 && ((d[0] == 'I' && d[1] == 'I' && (d[2] == 42 || d[2] == 43) && d[3] == 0) ||
+                     (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && (d[3] == 42 || d[3] == 43))))
+        return SG_IMAGE_TIFF;
     return SG_IMAGE_UNKNOWN;
 }
 
 const char *sg_image_format_name(sg_image_format f)
 {
-    static const char *names[] = {"unknown", "bmp", "pnm", "png", "jpeg"};
-    return f >= SG_IMAGE_UNKNOWN && f <= SG_IMAGE_JPEG ? names[f] : "unknown";
+    static const char *names[] = {"unknown", "bmp", "pnm", "png", "jpeg", "tiff"};
+    return f >= SG_IMAGE_UNKNOWN && f <= SG_IMAGE_FORMAT_LAST ? names[f] : "unknown";
 }
