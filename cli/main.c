@@ -15,7 +15,7 @@ static const sg_cli_entry commands[] = {
     {"demo", cmd_demo, "the main job on built-in synthetic data: train, evaluate, save"},
     {"data", cmd_data, "inspect a data set (counts, formats, corrupt files, duplicates) or split it"},
     {"synth", cmd_synth, "write the synthetic steel-defect data set: images, VOC boxes, masks"},
-    {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG) to a uint8 .npy array"},
+    {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG, TIFF) to a .npy array"},
     {"model", cmd_model, "the model zoo: list the models, or a layer table of one (summary)"},
     {"forward", cmd_forward, "eval-mode logits of a model with given weights on a .npy batch"},
 };

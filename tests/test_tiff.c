@@ -8,6 +8,7 @@
  * RGBA and multi-page files; and malformed or unsupported files with the
  * error class and a piece of the message they must give. manifest.txt lists
  * the cases (its format is in the generator's docstring). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,63 @@ START_TEST(tiff_random_byte_changes_fail_cleanly_or_decode)
 }
 END_TEST
 
+/* Run `steelgrad image decode IN -o OUT [--keep-depth]` and read OUT back. */
+static sg_npy decode_cli(const char *in, bool keep_depth, const char *log_needle)
+{
+    const char *dir = sg_test_tmpdir();
+    char args[1200], npy[600], log[600];
+    snprintf(npy, sizeof npy, "%s/out.npy", dir);
+    snprintf(log, sizeof log, "%s/decode.log", dir);
+    remove(npy);
+    snprintf(args, sizeof args, "image decode %s -o %s%s", in, npy, keep_depth ? " --keep-depth" : "");
+    int rc = sg_test_run_cli(NULL, args, log);
+    ck_assert_msg(rc == 0, "steelgrad %s: exit %d: %s", args, rc, sg_test_slurp(log));
+    if (log_needle) sg_test_expect_file_contains(log, log_needle);
+    sg_npy a;
+    ck_assert_msg(sg_npy_read(npy, &a) == SG_OK, "%s", sg_error_message());
+    return a;
+}
+
+/* Every value of a equals want[i] (optionally scaled to 8 bits). */
+static void expect_npy(const char *what, const sg_npy *a, const char *want_path, bool to8)
+{
+    sg_npy want;
+    ck_assert_msg(sg_npy_read(want_path, &want) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(a->numel, want.numel);
+    for (int64_t i = 0; i < a->numel; i++) {
+        double w = to8 ? (double)(((uint32_t)want.data[i] * 255u + 32767u) / 65535u) : want.data[i];
+        ck_assert_msg(a->data[i] == w, "%s: sample %lld is %g, expected %g", what, (long long)i,
+                      (double)a->data[i], w);
+    }
+    sg_npy_free(&want);
+}
+
+START_TEST(image_decode_keep_depth_writes_uint16_and_scales_to_uint8_by_default)
+{
+    static const struct { const char *file, *want; } cases[] = {
+        {"tests/data/tiff/gray16_lzw_pred_be_tiles.tif", "tests/data/tiff/gray16_lzw_pred_be_tiles.npy"},
+        {"tests/data/tiff/rgba16_deflate32946_le_strips.tif", "tests/data/tiff/rgba16_deflate32946_le_strips.npy"},
+        {"tests/data/png/filter0_rgba16.png", "tests/data/png/filter0_rgba16.u16.npy"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        sg_npy a = decode_cli(cases[k].file, true, "(uint16)");
+        ck_assert_msg(a.dtype == SG_DTYPE_U16, "%s --keep-depth: dtype %d, expected uint16", cases[k].file,
+                      (int)a.dtype);
+        expect_npy(cases[k].file, &a, cases[k].want, false);
+        sg_npy_free(&a);
+        a = decode_cli(cases[k].file, false, "(uint8)");   /* the default: v * 255 / 65535, rounded */
+        ck_assert_int_eq(a.dtype, SG_DTYPE_U8);
+        expect_npy(cases[k].file, &a, cases[k].want, true);
+        sg_npy_free(&a);
+    }
+    /* An 8-bit image stays uint8 with --keep-depth; a multi-page file warns. */
+    sg_npy a = decode_cli("tests/data/tiff/gray8_three_pages.tif", true, "3 pages: only the first");
+    ck_assert_int_eq(a.dtype, SG_DTYPE_U8);
+    expect_npy("gray8_three_pages", &a, "tests/data/tiff/gray8_three_pages.npy", false);
+    sg_npy_free(&a);
+}
+END_TEST
+
 static Suite *tiff_suite(void)
 {
     Suite *s = suite_create("tiff");
@@ -270,6 +328,7 @@ static Suite *tiff_suite(void)
     SG_ADD_TEST(s, tiff_is_sniffed_probed_and_counted_as_an_image_name, 30);
     SG_ADD_TEST(s, tiff_truncation_at_every_length_fails_cleanly, 120);
     SG_ADD_TEST(s, tiff_random_byte_changes_fail_cleanly_or_decode, 120);
+    SG_ADD_TEST(s, image_decode_keep_depth_writes_uint16_and_scales_to_uint8_by_default, 60);
     return s;
 }
 
