@@ -44,22 +44,17 @@ int cmd_image(int argc, char **argv)
     sg_err err = sg_image_read(pos[1], &lim, &img);
     if (err != SG_OK) return sg_cli_fail_err("image", err);
     if (sg_image_warning()[0]) fprintf(stderr, "steelgrad image: warning: %s\n", sg_image_warning());
-    size_t n = (size_t)img.width * img.height * img.channels;
     int64_t shape[3] = {img.height, img.width, img.channels};
     if (img.depth == 16 && keep_depth) {
         err = sg_npy_write_u16(output, 3, shape, img.pixels);
+    } else if (img.depth == 16) {
+        sg_image small;
+        if ((err = sg_image_to_8bit(&img, &small)) == SG_OK) {
+            err = sg_npy_write_u8(output, 3, shape, small.pixels);
+            sg_image_free(&small);
+        }
     } else {
-        uint8_t *bytes = img.depth == 8 ? img.pixels : malloc(n ? n : 1);
-        if (!bytes) {
-            sg_image_free(&img);
-            return sg_cli_fail("image", "out of memory");
-        }
-        if (img.depth == 16) {
-            const uint16_t *src = img.pixels;
-            for (size_t i = 0; i < n; i++) bytes[i] = (uint8_t)(((uint32_t)src[i] * 255u + 32767u) / 65535u);
-        }
-        err = sg_npy_write_u8(output, 3, shape, bytes);
-        if (bytes != img.pixels) free(bytes);
+        err = sg_npy_write_u8(output, 3, shape, img.pixels);
     }
     if (err == SG_OK)
         printf("%s: %d x %d, %d channel%s, %d-bit -> %s (%s)\n", pos[1], img.width, img.height,

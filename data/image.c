@@ -51,6 +51,21 @@ sg_err sg_image_alloc(sg_image *img, int width, int height, int channels, int de
     return SG_OK;
 }
 
+sg_err sg_image_to_8bit(const sg_image *img, sg_image *out)
+{
+    sg_err err = sg_image_alloc(out, img->width, img->height, img->channels, 8, NULL, "image_to_8bit");
+    if (err) return err;
+    size_t n = (size_t)img->width * img->height * img->channels;
+    uint8_t *dst = out->pixels;
+    if (img->depth == 8) {
+        memcpy(dst, img->pixels, n);
+    } else {
+        const uint16_t *src = img->pixels;
+        for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(((uint32_t)src[i] * 255u + 32767u) / 65535u);
+    }
+    return SG_OK;
+}
+
 sg_image_format sg_image_sniff(const uint8_t *d, size_t len)
 {
     if (len >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return SG_IMAGE_PNG;

@@ -41,6 +41,11 @@ void sg_image_free(sg_image *img);
 sg_err sg_image_alloc(sg_image *img, int width, int height, int channels, int depth,
                       const sg_image_limits *lim, const char *what);
 
+/* A new 8-bit copy of img (*out allocated): 16-bit samples become
+ * (v * 255 + 32767) / 65535 (v * 255 / 65535 rounded half up, what
+ * `image decode` writes by default), 8-bit samples are copied. */
+sg_err sg_image_to_8bit(const sg_image *img, sg_image *out);
+
 /* The format from the first bytes (magic numbers), or SG_IMAGE_UNKNOWN. */
 sg_image_format sg_image_sniff(const uint8_t *data, size_t len);
 const char *sg_image_format_name(sg_image_format f);
