@@ -439,9 +439,13 @@ static sg_err unlzw(const tiff_file *t, uint64_t chunk, const uint8_t *in, size_
     int prev = -1;
     sg_err err = SG_OK;
     while (o < need && bitpos + width <= total_bits) {
-        unsigned code = 0;
-        for (unsigned b = 0; b < width; b++, bitpos++)
-            code = code << 1 | ((in[bitpos >> 3] >> (7 - (bitpos & 7))) & 1);
+        /* The code lies in the 3 bytes from bitpos / 8 (7 + 12 bits at most). */
+        size_t byte = (size_t)(bitpos >> 3);
+        uint32_t window = (uint32_t)in[byte] << 16;
+        if (byte + 1 < len) window |= (uint32_t)in[byte + 1] << 8;
+        if (byte + 2 < len) window |= in[byte + 2];
+        unsigned code = (window >> (24 - (unsigned)(bitpos & 7) - width)) & ((1u << width) - 1);
+        bitpos += width;
         if (code == LZW_CLEAR) {
             width = 9, next = LZW_FIRST, prev = -1;
             continue;
