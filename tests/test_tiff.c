@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "core/npy.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/image.h"
+#include "data/loader.h"
 #include "data/scan.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
@@ -319,6 +321,79 @@ START_TEST(image_decode_keep_depth_writes_uint16_and_scales_to_uint8_by_default)
 }
 END_TEST
 
+/* A class-folder data set of 16-bit TIFFs (and one 8-bit .tiff) is read,
+ * inspected, split and loaded like any other: the paths `train` takes. */
+START_TEST(tiff_class_folders_are_inspected_split_and_loaded)
+{
+    const char *dir = sg_test_tmpdir();
+    char root[600], path[700], log[600], args[1500];
+    snprintf(root, sizeof root, "%s/tiffset", dir);
+    static const struct { const char *cls, *name, *src; } files[] = {
+        {"crazing", "a.tif", "gray16_lzw_le_strips"}, {"crazing", "b.TIF", "gray16_deflate8_pred_le_strips"},
+        {"crazing", "c.tif", "gray16_packbits_le_strips"}, {"patches", "d.tif", "gray16_raw_le_strips"},
+        {"patches", "e.tiff", "gray8_lzw_pred_le_strips"}, {"patches", "f.tif", "gray16_lzw_pred_le_strips"},
+    };
+    enum { N = sizeof files / sizeof files[0] };
+    for (int k = 0; k < N; k++) {
+        snprintf(path, sizeof path, "%s/%s", root, files[k].cls);
+        ck_assert_int_eq(sg_mkdir_p(path), SG_OK);
+        size_t len;
+        uint8_t *data = sg_test_read_bytes(case_path(files[k].src, ".tif"), &len);
+        snprintf(path, sizeof path, "%s/%s/%s", root, files[k].cls, files[k].name);
+        sg_test_write_bytes(path, data, len);
+        free(data);
+    }
+    sg_dataset ds;
+    ck_assert_msg(sg_dataset_from_folders(root, NULL, &ds) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(ds.n_samples, N);
+    ck_assert_int_eq(ds.skipped.count, 0);
+
+    /* The loader, 16 bits kept: every sample equals the corpus / 65535. */
+    const char *paths[N];
+    int32_t labels[N];
+    for (int i = 0; i < N; i++) paths[i] = ds.samples[i].path, labels[i] = ds.samples[i].label;
+    sg_loader *l = NULL;
+    sg_loader_opts o = {.batch_size = N, .channels = 1, .height = 7, .width = 13, .workers = -1,
+                        .keep_depth = true};
+    ck_assert_msg(sg_loader_new(paths, labels, N, &o, &l) == SG_OK, "%s", sg_error_message());
+    sg_batch b;
+    bool has;
+    ck_assert_int_eq(sg_loader_start_epoch(l, 0), SG_OK);
+    ck_assert_msg(sg_loader_next(l, &b, &has) == SG_OK && has && b.n == N, "%s", sg_error_message());
+    for (int i = 0; i < N; i++) {
+        const char *base = strrchr(ds.samples[b.indices[i]].path, '/') + 1;
+        int k = 0;
+        while (strcmp(files[k].name, base) != 0) k++;
+        sg_npy want;
+        ck_assert_int_eq(sg_npy_read(case_path(files[k].src, ".npy"), &want), SG_OK);
+        float top = strstr(files[k].src, "16") ? 65535.0f : 255.0f;
+        for (int p = 0; p < 7 * 13; p++)
+            ck_assert_msg(b.images[i * 7 * 13 + p] == want.data[p] / top, "%s pixel %d: %g, expected %g",
+                          base, p, (double)b.images[i * 7 * 13 + p], (double)(want.data[p] / top));
+        sg_npy_free(&want);
+    }
+    sg_loader_free(l);
+    sg_dataset_free(&ds);
+
+    /* data inspect names the format and the 16-bit layout; data split takes them all. */
+    snprintf(log, sizeof log, "%s/inspect.log", dir);
+    snprintf(args, sizeof args, "data inspect %s", root);
+    int rc = sg_test_run_cli(NULL, args, log);
+    ck_assert_msg(rc == 0, "%s: exit %d: %s", args, rc, sg_test_slurp(log));
+    sg_test_expect_file_contains(log, "formats: tiff 6");
+    sg_test_expect_file_contains(log, "13x7 16-bit: 5");
+    sg_test_expect_file_contains(log, "gray 16-bit 5");
+    snprintf(args, sizeof args, "data split %s -o %s/split.csv --ratios 50,0,50", root, dir);
+    rc = sg_test_run_cli(NULL, args, log);
+    ck_assert_msg(rc == 0, "%s: exit %d: %s", args, rc, sg_test_slurp(log));
+    snprintf(path, sizeof path, "%s/split.csv", dir);
+    char *csv = sg_test_slurp(path);
+    for (int k = 0; k < N; k++) ck_assert_msg(strstr(csv, files[k].name), "%s lacks %s:\n%s", path, files[k].name, csv);
+    free(csv);
+    sg_test_remove_tree(root);
+}
+END_TEST
+
 static Suite *tiff_suite(void)
 {
     Suite *s = suite_create("tiff");
@@ -329,6 +404,7 @@ static Suite *tiff_suite(void)
     SG_ADD_TEST(s, tiff_truncation_at_every_length_fails_cleanly, 120);
     SG_ADD_TEST(s, tiff_random_byte_changes_fail_cleanly_or_decode, 120);
     SG_ADD_TEST(s, image_decode_keep_depth_writes_uint16_and_scales_to_uint8_by_default, 60);
+    SG_ADD_TEST(s, tiff_class_folders_are_inspected_split_and_loaded, 60);
     return s;
 }
 
