@@ -37,6 +37,7 @@
  * otherwise be a decompression bomb). A compressed chunk must give at least
  * the bytes its rows need (more is ignored, as libtiff does). */
 #include <limits.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,7 +366,10 @@ static sg_err describe(const tiff_file *t, tiff_ifd *ifd, const sg_image_limits 
      * hold only the image's rows: the image's own limit covers them). */
     int64_t max_pixels = lim && lim->max_pixels > 0 ? lim->max_pixels : SG_IMAGE_DEFAULT_MAX_PIXELS;
     uint64_t covered_w = ifd->chunks_across * ifd->chunk_w, covered_h = ifd->chunks_down * ifd->chunk_h;
-    if (ifd->tiled && covered_w * covered_h > (uint64_t)max_pixels)
+    if ((uint64_t)ifd->chunk_w * ifd->chunk_h > SIZE_MAX / 16)
+        return sg_error_set(SG_ERR_LIMIT, "%s: TIFF %s of %u x %u pixels is too large for this machine",
+                            name, what, ifd->chunk_w, ifd->chunk_h);
+    if (ifd->tiled && covered_w > (uint64_t)max_pixels / covered_h)   /* w * h > max, without overflow */
         return sg_error_set(SG_ERR_LIMIT, "%s: TIFF tiles of %u x %u cover %llu x %llu pixels, over the limit "
                             "of %lld", name, ifd->chunk_w, ifd->chunk_h, (unsigned long long)covered_w,
                             (unsigned long long)covered_h, (long long)max_pixels);
