@@ -15,7 +15,8 @@ both byte orders, strips (RowsPerStrip 3, so the last strip is short) and
 16 x 16 tiles (21 x 18 pixels: 2 x 2 tiles, the edge ones partial), no
 compression, PackBits, LZW, Deflate as compression 8 and 32946, with and
 without predictor 2, 8- and 16-bit gray (MinIsBlack and MinIsWhite), RGB,
-gray + alpha and RGBA, and a multi-page file. The expected pixels are the
+gray + alpha and RGBA, and a multi-page file; and a few files Pillow
+writes itself (libtiff's strip layout and tags). The expected pixels are the
 array we wrote (MinIsWhite inverted: v -> max - v, which is how PIL shows
 it); the generator checks that tifffile reads every file back to the stored
 samples and that Pillow, where it opens the mode (8-bit L, LA, RGB, RGBA;
@@ -174,6 +175,7 @@ def main():
     ok("gray8_three_pages", pattern(7, 13, 1, 8, 92), 8, pages=3)
     ok("rgb8_two_pages_lzw", pattern(7, 13, 3, 8, 93), 8, pages=2, compression="lzw")
 
+    pillow_written()
     errors()
     with open(os.path.join(OUT, "manifest.txt"), "w") as f:
         f.write("# made by tests/golden/gen_tiff.py; see its docstring\n")
@@ -181,6 +183,31 @@ def main():
     n_ok = sum(1 for m in manifest if m.startswith("ok "))
     print(f"{n_ok} valid files ({pil_checked} also checked against Pillow), "
           f"{len(manifest) - n_ok} error cases in {OUT}")
+
+
+def pillow_written():
+    """Files Pillow writes (through libtiff when compressed): another writer's
+    RowsPerStrip and tag layout. Expected = Pillow's own reading, which
+    tifffile must agree with."""
+    global pil_checked
+    cases = [("L", 1, "raw"), ("L", 1, "tiff_lzw"), ("RGB", 3, "tiff_adobe_deflate"),
+             ("RGBA", 4, "packbits"), ("LA", 2, "tiff_lzw"), ("RGB", 3, "tiff_lzw"), ("I;16", 1, "raw"),
+             ("I;16", 1, "tiff_lzw")]
+    for k, (mode, c, comp) in enumerate(cases):
+        depth = 16 if mode == "I;16" else 8
+        data = pattern(29, 31, c, depth, 200 + k)
+        raw = data.astype("<u2").tobytes() if depth == 16 else data.tobytes()
+        im = Image.frombytes(mode, (31, 29), raw)
+        name = f"pillow_{mode.replace(';', '').lower()}_{comp}"
+        path = os.path.join(OUT, name + ".tif")
+        im.save(path, compression=None if comp == "raw" else comp)
+        want = pil_pixels(path, c, depth, False)
+        assert want is not None and np.array_equal(want, data), name
+        back = tifffile.imread(path)
+        assert np.array_equal(back.reshape(data.shape), data), (name, "tifffile differs")
+        pil_checked += 1
+        np.save(os.path.join(OUT, name + ".npy"), data)
+        manifest.append(f"ok {name} {c} {depth} 1")
 
 
 # ---------------------------------------------------------------------------
