@@ -135,11 +135,11 @@ static void print_classes(const sg_dataset *ds)
 
 static void print_formats_and_sizes(const sg_file_info *info, int n)
 {
-    int formats[SG_IMAGE_JPEG + 1] = {0};
+    int formats[SG_IMAGE_FORMAT_LAST + 1] = {0};
     for (int i = 0; i < n; i++)
         if (info[i].readable) formats[info[i].format]++;
     printf("formats:");
-    for (int f = SG_IMAGE_BMP; f <= SG_IMAGE_JPEG; f++)
+    for (int f = SG_IMAGE_BMP; f <= SG_IMAGE_FORMAT_LAST; f++)
         if (formats[f]) printf(" %s %d", sg_image_format_name(f), formats[f]);
     if (formats[SG_IMAGE_UNKNOWN]) printf(" unknown %d", formats[SG_IMAGE_UNKNOWN]);
     printf("\n");

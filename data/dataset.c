@@ -255,7 +255,7 @@ void sg_dataset_box_counts(const sg_dataset *ds, int64_t *counts)
 bool sg_is_image_name(const char *name)
 {
     static const char *const extensions[] = {".bmp", ".pgm", ".ppm", ".pbm", ".pnm",
-                                             ".png", ".jpg", ".jpeg"};
+                                             ".png", ".jpg", ".jpeg", ".tif", ".tiff"};
     const char *dot = strrchr(name, '.');
     if (!dot || dot == name) return false;  /* ".png" alone is a hidden file, not an image */
     for (size_t k = 0; k < sizeof extensions / sizeof extensions[0]; k++)
@@ -505,7 +505,7 @@ static sg_err read_class(sg_dataset *ds, const char *root, int label, sg_file_id
                 err = sg_dataset_take_file(ds, ids, path, name, label, &taken);
             else
                 err = sg_notes_add(&ds->skipped, "%s: not an image file name (expected .bmp .pgm "
-                                   ".ppm .pbm .pnm .png .jpg .jpeg)", name);
+                                   ".ppm .pbm .pnm .png .jpg .jpeg .tif .tiff)", name);
             free(name);
             free(path);
         }
@@ -561,7 +561,7 @@ sg_err sg_dataset_from_folders(const char *root, const sg_folder_options *opt, s
                                    out->class_names[c]);
             else
                 err = sg_error_set(SG_ERR_FORMAT, "%s/%s: class folder has no image files (.bmp .pgm "
-                                   ".ppm .pbm .pnm .png .jpg .jpeg)", root, out->class_names[c]);
+                                   ".ppm .pbm .pnm .png .jpg .jpeg .tif .tiff)", root, out->class_names[c]);
         }
     }
     sg_file_ids_free(ids);

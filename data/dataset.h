@@ -92,7 +92,7 @@ void sg_dataset_free(sg_dataset *ds);
  * or "class folders". Errors as the reader's. */
 sg_err sg_dataset_open(const char *path, bool allow_empty_classes, const char **kind, sg_dataset *out);
 
-/* True for .bmp .pgm .ppm .pbm .pnm .png .jpg .jpeg, any letter case. */
+/* True for .bmp .pgm .ppm .pbm .pnm .png .jpg .jpeg .tif .tiff, any letter case. */
 bool sg_is_image_name(const char *name);
 
 /* Class index of `name`, or -1. */

@@ -1,8 +1,22 @@
 /* data/image.c - format sniffing, dispatch and image memory (see image.h). */
 #include "data/image.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static _Thread_local char warning[512];
+
+const char *sg_image_warning(void) { return warning; }
+
+void sg_image_warning_set(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(warning, sizeof warning, fmt, ap);
+    va_end(ap);
+}
 
 
 size_t sg_image_bytes(const sg_image *img)
@@ -37,17 +51,36 @@ sg_err sg_image_alloc(sg_image *img, int width, int height, int channels, int de
     return SG_OK;
 }
 
+sg_err sg_image_to_8bit(const sg_image *img, sg_image *out)
+{
+    sg_err err = sg_image_alloc(out, img->width, img->height, img->channels, 8, NULL, "image_to_8bit");
+    if (err) return err;
+    size_t n = (size_t)img->width * img->height * img->channels;
+    uint8_t *dst = out->pixels;
+    if (img->depth == 8) {
+        memcpy(dst, img->pixels, n);
+    } else {
+        const uint16_t *src = img->pixels;
+        for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(((uint32_t)src[i] * 255u + 32767u) / 65535u);
+    }
+    return SG_OK;
+}
+
 sg_image_format sg_image_sniff(const uint8_t *d, size_t len)
 {
     if (len >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return SG_IMAGE_PNG;
     if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return SG_IMAGE_JPEG;
     if (len >= 2 && d[0] == 'B' && d[1] == 'M') return SG_IMAGE_BMP;
     if (len >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') return SG_IMAGE_PNM;
+    /* TIFF: "II" 42 or "MM" 42 (and BigTIFF's 43, which the decoder names) */
+    if (len >= 4 && ((d[0] == 'I' && d[1] == 'I' && (d[2] == 42 || d[2] == 43) && d[3] == 0) ||
+                     (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && (d[3] == 42 || d[3] == 43))))
+        return SG_IMAGE_TIFF;
     return SG_IMAGE_UNKNOWN;
 }
 
 const char *sg_image_format_name(sg_image_format f)
 {
-    static const char *names[] = {"unknown", "bmp", "pnm", "png", "jpeg"};
-    return f >= SG_IMAGE_UNKNOWN && f <= SG_IMAGE_JPEG ? names[f] : "unknown";
+    static const char *names[] = {"unknown", "bmp", "pnm", "png", "jpeg", "tiff"};
+    return f >= SG_IMAGE_UNKNOWN && f <= SG_IMAGE_FORMAT_LAST ? names[f] : "unknown";
 }

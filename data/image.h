@@ -24,8 +24,9 @@ typedef struct sg_image {
 } sg_image;
 
 typedef enum sg_image_format {
-    SG_IMAGE_UNKNOWN = 0, SG_IMAGE_BMP, SG_IMAGE_PNM, SG_IMAGE_PNG, SG_IMAGE_JPEG
+    SG_IMAGE_UNKNOWN = 0, SG_IMAGE_BMP, SG_IMAGE_PNM, SG_IMAGE_PNG, SG_IMAGE_JPEG, SG_IMAGE_TIFF
 } sg_image_format;
+#define SG_IMAGE_FORMAT_LAST SG_IMAGE_TIFF
 
 /* Limits a decoder enforces before it allocates. */
 typedef struct sg_image_limits {
@@ -40,6 +41,11 @@ void sg_image_free(sg_image *img);
 sg_err sg_image_alloc(sg_image *img, int width, int height, int channels, int depth,
                       const sg_image_limits *lim, const char *what);
 
+/* A new 8-bit copy of img (*out allocated): 16-bit samples become
+ * (v * 255 + 32767) / 65535 (v * 255 / 65535 rounded half up, what
+ * `image decode` writes by default), 8-bit samples are copied. */
+sg_err sg_image_to_8bit(const sg_image *img, sg_image *out);
+
 /* The format from the first bytes (magic numbers), or SG_IMAGE_UNKNOWN. */
 sg_image_format sg_image_sniff(const uint8_t *data, size_t len);
 const char *sg_image_format_name(sg_image_format f);
@@ -50,6 +56,13 @@ sg_err sg_image_decode(const uint8_t *data, size_t len, const char *name,
 /* Read and decode a file. */
 sg_err sg_image_read(const char *path, const sg_image_limits *lim, sg_image *out);
 
+/* The warning of the last sg_image_decode / sg_image_read on this thread, or
+ * "" when it had none (it is cleared when a decode starts). One line naming
+ * the file: today only "x.tif: TIFF with 3 pages: only the first was
+ * decoded". Decoders set it with sg_image_warning_set. */
+const char *sg_image_warning(void);
+void sg_image_warning_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One decoder per format, same contract as sg_image_decode. */
 sg_err sg_bmp_decode(const uint8_t *data, size_t len, const char *name,
                      const sg_image_limits *lim, sg_image *out);
@@ -58,6 +71,9 @@ sg_err sg_pnm_decode(const uint8_t *data, size_t len, const char *name,
 sg_err sg_png_decode(const uint8_t *data, size_t len, const char *name,
                      const sg_image_limits *lim, sg_image *out);
 sg_err sg_jpeg_decode(const uint8_t *data, size_t len, const char *name,
+                      const sg_image_limits *lim, sg_image *out);
+/* TIFF: the first page; 8/16-bit gray, gray+alpha, RGB, RGBA (data/tiff.c). */
+sg_err sg_tiff_decode(const uint8_t *data, size_t len, const char *name,
                       const sg_image_limits *lim, sg_image *out);
 
 /* Writers (atomic: temporary file + rename). PNG: 8/16-bit, 1-4 channels,

@@ -11,15 +11,17 @@ sg_err sg_image_decode(const uint8_t *data, size_t len, const char *name,
                        const sg_image_limits *lim, sg_image *out)
 {
     *out = (sg_image){0};
+    sg_image_warning_set("%s", "");
     switch (sg_image_sniff(data, len)) {
     case SG_IMAGE_BMP: return sg_bmp_decode(data, len, name, lim, out);
     case SG_IMAGE_PNM: return sg_pnm_decode(data, len, name, lim, out);
     case SG_IMAGE_PNG: return sg_png_decode(data, len, name, lim, out);
     case SG_IMAGE_JPEG: return sg_jpeg_decode(data, len, name, lim, out);
+    case SG_IMAGE_TIFF: return sg_tiff_decode(data, len, name, lim, out);
     default: break;
     }
     return sg_error_set(SG_ERR_UNSUPPORTED,
-                        "%s: not a BMP, PNM, PNG or JPEG image (unrecognised first bytes)", name);
+                        "%s: not a BMP, PNM, PNG, JPEG or TIFF image (unrecognised first bytes)", name);
 }
 
 sg_err sg_image_read(const char *path, const sg_image_limits *lim, sg_image *out)

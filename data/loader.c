@@ -77,6 +77,16 @@ static sg_err decoded(sg_loader *l, int64_t index, sg_image *out, bool *owned)
     sg_image raw;
     sg_err err = sg_image_read(l->paths[index], NULL, &raw);
     if (err != SG_OK) return err;
+    if (raw.depth == 16 && !l->o.keep_depth) {
+        sg_image small;
+        int w = raw.width, h = raw.height;
+        err = sg_image_to_8bit(&raw, &small);
+        sg_image_free(&raw);
+        if (err != SG_OK)
+            return sg_error_set(err, "%s: out of memory reducing a %d x %d image to 8 bits", l->paths[index],
+                                w, h);
+        raw = small;
+    }
     if (raw.channels != l->o.channels) {
         sg_image conv;
         err = l->o.channels == 1 ? sg_image_to_gray(&raw, &conv) : sg_image_to_rgb(&raw, &conv);

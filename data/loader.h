@@ -1,8 +1,10 @@
 /* data/loader.h - the batch loader: files -> float32 NCHW batches.
  *
  * For each sample: decode once (sg_image_read) and keep the decoded 8-bit
- * image in a RAM cache (NEU-CLS is 72 MB), convert to the requested channels
- * (PIL's convert("L") / convert("RGB")), scale to [0, 1], resize to the
+ * image in a RAM cache (NEU-CLS is 72 MB; a 16-bit image is reduced to 8 bits,
+ * v * 255 / 65535 rounded, unless keep_depth), convert to the requested
+ * channels (PIL's convert("L") / convert("RGB")), scale to [0, 1] (v / 255,
+ * or v / 65535 for a 16-bit image kept at 16 bits), resize to the
  * model's input, apply the random augmentation keyed by
  * (seed, SG_RNG_AUGMENT, epoch * N + position), normalise, and write it into
  * its slot of the batch tensor.
@@ -36,6 +38,11 @@ typedef struct sg_loader_opts {
     int workers;                  /* background threads; 0 = default 1; < 0 = none: sg_loader_next builds */
     int prefetch;                 /* batches built ahead; default 2 */
     bool no_cache;                /* decode every time instead of keeping images in RAM */
+    bool keep_depth;              /* 16-bit images (PNG, PNM, TIFF) keep their 16 bits: a sample
+                                     reaches the batch as v / 65535 (float division), no
+                                     precision lost before the network; the cache holds 2
+                                     bytes per sample. Default false: reduced to 8 bits first,
+                                     (v * 255 + 32767) / 65535, then / 255, like `image decode` */
 } sg_loader_opts;
 
 /* One batch: pointers into the loader's buffers, valid until the next call. */

@@ -8,6 +8,7 @@
 
 #include "core/fileio.h"
 #include "core/pool.h"
+#include "data/tiff.h"
 
 static uint32_t le16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
@@ -154,9 +155,11 @@ sg_err sg_image_probe(const uint8_t *data, size_t len, const char *name, sg_file
     case SG_IMAGE_PNM: return probe_pnm(data, len, name, info);
     case SG_IMAGE_PNG: return probe_png(data, len, name, info);
     case SG_IMAGE_JPEG: return probe_jpeg(data, len, name, info);
+    case SG_IMAGE_TIFF:
+        return sg_tiff_probe(data, len, name, &info->width, &info->height, &info->bits_per_pixel);
     default: break;
     }
-    return sg_error_set(SG_ERR_UNSUPPORTED, "%s: not a BMP, PNM, PNG or JPEG file (unknown first bytes)", name);
+    return sg_error_set(SG_ERR_UNSUPPORTED, "%s: not a BMP, PNM, PNG, JPEG or TIFF file (unknown first bytes)", name);
 }
 
 /* ---- scanning a data set ---------------------------------------------------- */

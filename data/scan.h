@@ -2,7 +2,8 @@
  * digests, whether it decodes.
  *
  * sg_image_probe reads only the header a format puts first (BMP file and
- * info headers, the PNM header, PNG's IHDR chunk, a JPEG's SOF segment), so
+ * info headers, the PNM header, PNG's IHDR chunk, a JPEG's SOF segment, a TIFF's
+ * first IFD), so
  * sizes and formats can be listed without decoding. sg_dataset_scan does that
  * for every sample, in parallel, and adds the SHA-256 of the bytes (exact
  * duplicates) and, given a decoder, decodes each file: a file that does not

@@ -160,7 +160,8 @@ static int find_base(const image_list *images, const char *base)
 static int match_image(const image_list *images, const char *filename, const char *stem, bool *by_stem)
 {
     static const char *const ext[] = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".pbm", ".pnm",
-                                      ".JPG", ".JPEG", ".PNG", ".BMP", ".PGM", ".PPM", ".PBM", ".PNM"};
+                                      ".tif", ".tiff", ".JPG", ".JPEG", ".PNG", ".BMP", ".PGM", ".PPM",
+                                      ".PBM", ".PNM", ".TIF", ".TIFF"};
     const char *bases[2] = {filename, stem};
     for (int b = 0; b < 2; b++) {
         /* Only the last path component counts: tools write "C:\\data\\x.jpg" too. */

@@ -217,7 +217,7 @@ START_TEST(image_decode_writes_the_reference_pixels_as_uint8_npy)
     }
     snprintf(args, sizeof args, "image decode README.md --output %s", npy);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 1);
-    sg_test_expect_file_contains(out, "README.md: not a BMP, PNM, PNG or JPEG");
+    sg_test_expect_file_contains(out, "README.md: not a BMP, PNM, PNG, JPEG or TIFF");
     ck_assert_int_eq(sg_test_run_cli(NULL, "image decode", out), 2);
     sg_test_remove_tree(tmpdir);
 }

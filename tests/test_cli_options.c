@@ -55,7 +55,7 @@ static const cli_case commands[] = {
     {"data inspect", "/nonexistent/dir", {{0}}, {0}, {"all"}},
     {"data split", "/nonexistent/dir", {{"out", "@/split.csv"}}, {"seed", "folds", "fold"}, {"out", "ratios", "group"}},
     {"data sheet", "/nonexistent/dir", {{"out", "@/sheet.png"}}, {"per-class", "size"}, {"out"}},
-    {"image decode", "/nonexistent/x.png", {{"output", "@/x.npy"}}, {"max-pixels"}, {"output"}},
+    {"image decode", "/nonexistent/x.png", {{"output", "@/x.npy"}}, {"max-pixels"}, {"output", "keep-depth"}},
     {"model list", "", {{0}}, {0}, {0}},
     {"model summary", "cnn", {{"classes", "3"}, {"size", "32"}}, {"classes", "channels", "size", "width"},
      {"head", "aux-logits"}},

@@ -164,8 +164,9 @@ END_TEST
 
 START_TEST(image_names_are_recognised_by_extension_in_any_case)
 {
-    const char *yes[] = {"a.bmp", "a.PGM", "b.ppm", "c.pbm", "d.PnM", "e.png", "f.JPG", "g.jpeg", "x.y.Jpeg"};
-    const char *no[] = {"a.txt", "bmp", ".png", "a.png.txt", "a.", "a.tif", "a.jp"};
+    const char *yes[] = {"a.bmp", "a.PGM", "b.ppm", "c.pbm", "d.PnM", "e.png", "f.JPG", "g.jpeg", "x.y.Jpeg",
+                         "h.tif", "i.TIFF"};
+    const char *no[] = {"a.txt", "bmp", ".png", "a.png.txt", "a.", "a.tiffs", "a.jp"};
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) ck_assert_msg(sg_is_image_name(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < sizeof no / sizeof *no; i++) ck_assert_msg(!sg_is_image_name(no[i]), "%s", no[i]);
 }
@@ -261,7 +262,7 @@ START_TEST(probe_reads_the_sizes_pil_reads_and_hashes_match_hashlib)
         ck_assert_str_eq(hex, sg_csv_field(&want, r, 4));
         ck_assert_str_eq(sg_image_format_name(info[i].format), format);
         if (strcmp(format, "unknown") == 0) {
-            ck_assert_msg(strstr(info[i].problem, "garbage.jpg: not a BMP, PNM, PNG or JPEG"), "%s", info[i].problem);
+            ck_assert_msg(strstr(info[i].problem, "garbage.jpg: not a BMP, PNM, PNG, JPEG or TIFF"), "%s", info[i].problem);
             continue;
         }
         ck_assert_msg(info[i].problem[0] == '\0', "%s: %s", ds.samples[i].name, info[i].problem);
@@ -479,7 +480,7 @@ START_TEST(data_inspect_lists_counts_formats_corrupt_files_and_duplicates)
     expect_in(text, "Z_upper");
     expect_in(text, "a_crack");
     expect_in(text, "bmp 5");
-    expect_in(text, "garbage.jpg: not a BMP, PNM, PNG or JPEG");
+    expect_in(text, "garbage.jpg: not a BMP, PNM, PNG, JPEG or TIFF");
     expect_in(text, "unusable files: 2");  /* and broken.png, cut short: the decoder says why */
     expect_in(text, "  b_scratch/broken.png: ");
     expect_in(text, "decoded: 11 of 13 (gray 8-bit 8, RGB 8-bit 3)");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "data/image.h"
 #include "data/loader.h"
 #include "tests/testutil.h"
 
@@ -191,6 +192,68 @@ START_TEST(a_corrupt_file_fails_the_batch_with_its_name)
 }
 END_TEST
 
+/* A 256 x 256 16-bit gray PNG holding every value 0..65535 once, plus a
+ * 16-bit RGB TIFF of the corpus: with keep_depth a sample reaches the batch
+ * as v / 65535 exactly; by default it is first reduced to 8 bits,
+ * (v * 255 + 32767) / 65535, then / 255. */
+START_TEST(sixteen_bit_images_keep_depth_or_scale_to_8_bits)
+{
+    char tmp[] = "/tmp/sg_test_loader16_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    char png[96];
+    snprintf(png, sizeof png, "%s/ramp16.png", tmp);
+    enum { S = 256 };
+    uint16_t *ramp = malloc(S * S * sizeof *ramp);
+    for (int i = 0; i < S * S; i++) ramp[i] = (uint16_t)i;
+    sg_image img = {.width = S, .height = S, .channels = 1, .depth = 16, .pixels = ramp};
+    ck_assert_msg(sg_png_write(png, &img) == SG_OK, "%s", sg_error_message());
+    const char *tif = "tests/data/tiff/rgb16_lzw_pred_le_strips.tif";   /* 13 x 7, 16-bit RGB */
+    sg_image want_tif;
+    ck_assert_msg(sg_image_read(tif, NULL, &want_tif) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(want_tif.depth, 16);
+    for (int keep = 0; keep < 2; keep++) {
+        /* The PNG, gray. */
+        const char *p1[1] = {png};
+        int32_t lab[1] = {0};
+        sg_loader *l = NULL;
+        sg_loader_opts o = {.batch_size = 1, .channels = 1, .height = S, .width = S, .workers = -1,
+                            .keep_depth = keep};
+        ck_assert_msg(sg_loader_new(p1, lab, 1, &o, &l) == SG_OK, "%s", sg_error_message());
+        sg_batch b;
+        bool has;
+        ck_assert_int_eq(sg_loader_start_epoch(l, 0), SG_OK);
+        ck_assert_msg(sg_loader_next(l, &b, &has) == SG_OK && has, "%s", sg_error_message());
+        for (uint32_t v = 0; v < S * S; v++) {
+            float want = keep ? (float)v / 65535.0f : (float)((v * 255u + 32767u) / 65535u) / 255.0f;
+            ck_assert_msg(b.images[v] == want, "keep_depth %d: value %u reaches the batch as %.9g, "
+                          "expected %.9g", keep, v, (double)b.images[v], (double)want);
+        }
+        sg_loader_free(l);
+        /* The TIFF, RGB: planar C x H x W. */
+        const char *p2[1] = {tif};
+        o = (sg_loader_opts){.batch_size = 1, .channels = 3, .height = 7, .width = 13, .workers = -1,
+                             .keep_depth = keep};
+        ck_assert_msg(sg_loader_new(p2, lab, 1, &o, &l) == SG_OK, "%s", sg_error_message());
+        ck_assert_int_eq(sg_loader_start_epoch(l, 0), SG_OK);
+        ck_assert_msg(sg_loader_next(l, &b, &has) == SG_OK && has, "%s", sg_error_message());
+        const uint16_t *px = want_tif.pixels;
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 7 * 13; i++) {
+                uint32_t v = px[i * 3 + c];
+                float want = keep ? (float)v / 65535.0f : (float)((v * 255u + 32767u) / 65535u) / 255.0f;
+                ck_assert_msg(b.images[c * 7 * 13 + i] == want, "%s keep_depth %d: channel %d pixel %d "
+                              "is %.9g, expected %.9g", tif, keep, c, i, (double)b.images[c * 7 * 13 + i],
+                              (double)want);
+            }
+        sg_loader_free(l);
+    }
+    sg_image_free(&want_tif);
+    free(ramp);
+    unlink(png);
+    rmdir(tmp);
+}
+END_TEST
+
 static Suite *loader_suite(void)
 {
     Suite *s = suite_create("loader");
@@ -198,6 +261,7 @@ static Suite *loader_suite(void)
     SG_ADD_TEST(s, augmented_batches_do_not_depend_on_worker_count, 30);
     SG_ADD_TEST(s, resized_sample_equals_direct_resize, 30);
     SG_ADD_TEST(s, a_corrupt_file_fails_the_batch_with_its_name, 30);
+    SG_ADD_TEST(s, sixteen_bit_images_keep_depth_or_scale_to_8_bits, 30);
     return s;
 }
 
