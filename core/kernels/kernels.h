@@ -19,8 +19,14 @@
 /* C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major.
  * op(A) is M x K: A itself (lda >= K) or, if transA, the transpose of a
  * K x M matrix (lda >= M). Likewise op(B) is K x N. beta == 0 overwrites C
- * without reading it. Each C element is accumulated over k in increasing
- * order, so the result does not depend on how callers tile M and N. */
+ * without reading it (NaN or garbage in C does not matter).
+ * The bits are defined by the scalar twin, and every twin gives them for all
+ * four transpose cases: each C element is
+ *     acc = 0;  for k = 0 .. K-1: acc = fmaf(a(i,k), b(k,j), acc)
+ *     C = beta == 0 ? alpha * acc : fmaf(beta, C, alpha * acc)
+ * one fused rounding per product, k increasing, never split across lanes.
+ * So the result does not depend on the vector width, nor on how callers tile
+ * M and N (threads), nor on k-blocking. */
 typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B,
                             int64_t ldb, float beta, float *C, int64_t ldc);
