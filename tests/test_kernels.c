@@ -6,12 +6,14 @@
  * register blocks, 16-column panels, 256-long k panels), leading dimensions
  * wider than the matrix, several alpha and beta, and beta == 0 over a C full
  * of NaN (the contract says beta == 0 never reads C). ISAs the machine cannot
- * run are skipped with a message. */
+ * run are skipped with a message. The canonical reduction of core/sum.h is
+ * checked against its longhand definition. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/kernels/kernels.h"
+#include "core/sum.h"
 #include "tests/testutil.h"
 
 /* The first element where two results differ (bitwise), or -1. */
@@ -99,11 +101,54 @@ START_TEST(sgemm_beta_zero_ignores_nan_in_c_on_every_isa)
 }
 END_TEST
 
+/* The canonical reduction (core/sum.h), written out longhand: 16 lanes, the
+ * pairwise tree 8-4-2-1, then the tail. Every length 0..100 must match it
+ * bit for bit, so a SIMD port of sg_sum_* has one target. */
+static double canonical_sum_longhand(const double *t, int64_t n)
+{
+    double lane[16] = {0};
+    int64_t n16 = n - n % 16;
+    for (int64_t i = 0; i < n16; i++) lane[i % 16] += t[i];
+    for (int l = 0; l < 8; l++) lane[l] += lane[l + 8];
+    for (int l = 0; l < 4; l++) lane[l] += lane[l + 4];
+    for (int l = 0; l < 2; l++) lane[l] += lane[l + 2];
+    double acc = lane[0] + lane[1];
+    for (int64_t i = n16; i < n; i++) acc += t[i];
+    return acc;
+}
+
+START_TEST(sums_follow_the_canonical_shape_bit_for_bit)
+{
+    enum { N = 100 };
+    float a[N], b[N];
+    double t[N];
+    sg_test_fill_normal(a, N, 3, 1e3f);
+    sg_test_fill_normal(b, N, 4, 1.0f);
+    for (int64_t n = 0; n <= N; n++) {
+        for (int64_t i = 0; i < n; i++) t[i] = (double)a[i];
+        double want = canonical_sum_longhand(t, n), got = sg_sum_f32(a, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum n=%ld: %a, want %a", (long)n, got, want);
+        got = sg_sum_f64(t, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum f64 n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = (double)a[i] * (double)b[i];
+        want = canonical_sum_longhand(t, n), got = sg_dot_f32(a, b, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "dot n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = ((double)a[i] - 0.5) * ((double)a[i] - 0.5);
+        want = canonical_sum_longhand(t, n), got = sg_sum_sq_dev_f32(a, n, 0.5);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum sq n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = (double)b[i] * (double)(a[i] - 0.25f);
+        want = canonical_sum_longhand(t, n), got = sg_dot_centered_f32(b, a, 0.25f, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "dot centered n=%ld: %a, want %a", (long)n, got, want);
+    }
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
     SG_ADD_TEST(s, every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail, 120);
     SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
+    SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
     return s;
 }
 
