@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/mathf.h"
 #include "core/pool.h"
 #include "layers/matmul.h"
 #include "layers/shape.h"
@@ -78,7 +79,7 @@ static void sdpa_forward_range(void *arg, int64_t begin, int64_t end)
             for (int64_t s = 0; s < S; s++) mx = row[s] > mx ? row[s] : mx;
             float sum = 0.0f;
             for (int64_t s = 0; s < S; s++) {
-                row[s] = expf(row[s] - mx);
+                row[s] = sg_expf(row[s] - mx);
                 sum += row[s];
             }
             float inv = 1.0f / sum;

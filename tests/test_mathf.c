@@ -1,0 +1,131 @@
+/* tests/test_mathf.c - our exp, log, tanh, sigmoid, erf (core/mathf.h) against
+ * double-precision libm, over a strided sweep of every float: the largest
+ * error in ulps must stay within the bound core/mathf.h states, and the
+ * special values (NaN, infinities, zeros, the ends of the range) must be
+ * right. bench/bench_mathf.c sweeps every float for the full measurement. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mathf.h"
+#include "tests/testutil.h"
+
+static float float_of(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static double sigmoid_ref(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* Error of `got` in ulps of the float nearest to `want` (the spacing of
+ * floats at that magnitude; 2^-149 among the subnormals). Infinite when the
+ * classes differ (NaN vs number, inf vs finite). */
+static double ulp_error(float got, double want)
+{
+    if (isnan(want)) return isnan(got) ? 0 : INFINITY;
+    float rf = (float)want;
+    if (isinf(rf) || isinf(got)) return got == rf ? 0 : INFINITY;
+    if (isnan(got)) return INFINITY;
+    float a = fabsf(rf);
+    double ulp = (double)nextafterf(a, INFINITY) - (double)a;
+    return fabs((double)got - want) / ulp;
+}
+
+typedef struct sweep_result {
+    double max_ulp;
+    float worst_x;
+    long points;
+} sweep_result;
+
+/* Every float bit pattern i * stride (both signs), f against ref. */
+static sweep_result sweep(float (*f)(float), double (*ref)(double), uint32_t stride)
+{
+    sweep_result r = {0, 0, 0};
+    for (uint64_t u = 0; u <= 0xffffffffu; u += stride) {
+        float x = float_of((uint32_t)u);
+        double e = ulp_error(f(x), ref((double)x));
+        if (e > r.max_ulp || (isinf(e) && !isinf(r.max_ulp))) r.max_ulp = e, r.worst_x = x;
+        r.points++;
+    }
+    return r;
+}
+
+static void check_bound(const char *name, float (*f)(float), double (*ref)(double), double bound)
+{
+    /* An odd stride visits every exponent and sign with varied mantissas. */
+    sweep_result r = sweep(f, ref, 1021);
+    printf("%s: max error %.3f ulp at x = %a (%.9g) over %ld floats; bound %.1f\n", name, r.max_ulp,
+           r.worst_x, r.worst_x, r.points, bound);
+    ck_assert_msg(r.max_ulp <= bound, "%s: %.3f ulp at x = %a (got %a, want %a), bound %g ulp", name,
+                  r.max_ulp, r.worst_x, f(r.worst_x), ref(r.worst_x), bound);
+}
+
+START_TEST(expf_is_within_its_stated_ulps)
+{
+    check_bound("sg_expf", sg_expf, exp, 1);
+}
+END_TEST
+
+START_TEST(logf_is_within_its_stated_ulps)
+{
+    check_bound("sg_logf", sg_logf, log, 1);
+}
+END_TEST
+
+START_TEST(tanhf_is_within_its_stated_ulps)
+{
+    check_bound("sg_tanhf", sg_tanhf, tanh, 2);
+}
+END_TEST
+
+START_TEST(sigmoidf_is_within_its_stated_ulps)
+{
+    check_bound("sg_sigmoidf", sg_sigmoidf, sigmoid_ref, 2.5);
+}
+END_TEST
+
+START_TEST(erff_is_within_its_stated_ulps)
+{
+    check_bound("sg_erff", sg_erff, erf, 1);
+}
+END_TEST
+
+START_TEST(special_values_give_the_limits)
+{
+    ck_assert(isnan(sg_expf(NAN)) && isnan(sg_logf(NAN)) && isnan(sg_tanhf(NAN)));
+    ck_assert(isnan(sg_sigmoidf(NAN)) && isnan(sg_erff(NAN)) && isnan(sg_logf(-1.0f)));
+    ck_assert(sg_expf(INFINITY) == INFINITY && sg_expf(-INFINITY) == 0.0f);
+    ck_assert(sg_expf(0.0f) == 1.0f && sg_expf(89.0f) == INFINITY && sg_expf(-104.0f) == 0.0f);
+    ck_assert(sg_expf(-103.0f) > 0.0f && sg_expf(-103.0f) < FLT_MIN);   /* subnormal */
+    ck_assert(sg_expf(88.72283f) < INFINITY);
+    ck_assert(sg_logf(0.0f) == -INFINITY && sg_logf(INFINITY) == INFINITY && sg_logf(1.0f) == 0.0f);
+    ck_assert(sg_logf(FLT_TRUE_MIN) < -103.0f);
+    ck_assert(sg_tanhf(INFINITY) == 1.0f && sg_tanhf(-INFINITY) == -1.0f && sg_tanhf(0.0f) == 0.0f);
+    ck_assert(signbit(sg_tanhf(-0.0f)) && signbit(sg_erff(-0.0f)));
+    ck_assert(sg_sigmoidf(INFINITY) == 1.0f && sg_sigmoidf(-INFINITY) == 0.0f && sg_sigmoidf(0.0f) == 0.5f);
+    ck_assert(sg_sigmoidf(-100.0f) > 0.0f);
+    ck_assert(sg_erff(INFINITY) == 1.0f && sg_erff(-INFINITY) == -1.0f);
+    ck_assert(sg_powi(0.9, 0) == 1.0 && sg_powi(0.9, 1) == 0.9 && sg_powi(2.0, 10) == 1024.0);
+    /* Squaring doubles the relative error each time: about t * 2^-52 in all. */
+    for (uint64_t t = 1; t < 20000; t += 37)
+        ck_assert_msg(fabs(sg_powi(0.999, t) / pow(0.999, (double)t) - 1) < 4e-16 * (double)t,
+                      "0.999^%lu", (unsigned long)t);
+}
+END_TEST
+
+static Suite *mathf_suite(void)
+{
+    Suite *s = suite_create("mathf");
+    SG_ADD_TEST(s, expf_is_within_its_stated_ulps, 60);
+    SG_ADD_TEST(s, logf_is_within_its_stated_ulps, 60);
+    SG_ADD_TEST(s, tanhf_is_within_its_stated_ulps, 60);
+    SG_ADD_TEST(s, sigmoidf_is_within_its_stated_ulps, 60);
+    SG_ADD_TEST(s, erff_is_within_its_stated_ulps, 60);
+    SG_ADD_TEST(s, special_values_give_the_limits, 10);
+    return s;
+}
+
+SG_TEST_MAIN(mathf_suite)
