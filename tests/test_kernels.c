@@ -143,12 +143,44 @@ START_TEST(sums_follow_the_canonical_shape_bit_for_bit)
 }
 END_TEST
 
+/* The ISA registry (core/isa.h): names round-trip, fallbacks are earlier
+ * entries the machine can run whenever it runs the ISA, and every family of
+ * every table runs an implementation of the ISA itself or of its fallbacks. */
+START_TEST(isa_registry_is_consistent)
+{
+    char names[128];
+    sg_isa_names_joined("|", names, sizeof names);
+    ck_assert_msg(strncmp(names, "scalar|", 7) == 0, "registry: %s", names);
+    for (int i = 0; i < SG_ISA_COUNT; i++) {
+        sg_isa parsed;
+        ck_assert_int_eq(sg_isa_parse(sg_isa_name((sg_isa)i), &parsed), SG_OK);
+        ck_assert_int_eq((int)parsed, i);
+        ck_assert(strcmp(sg_isa_description((sg_isa)i), "?") != 0);
+        sg_isa fb = sg_isa_fallback((sg_isa)i);
+        ck_assert(i == SG_ISA_SCALAR ? fb == SG_ISA_SCALAR : (int)fb < i);
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)i);
+        if (!t) continue;
+        ck_assert_msg(sg_isa_supported(fb), "%s runs but its fallback %s does not", sg_isa_name((sg_isa)i),
+                      sg_isa_name(fb));
+        ck_assert_int_eq((int)t->isa, i);
+        for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++) {
+            sg_isa impl = sg_kernel_family_isa(t, k), chain = (sg_isa)i;
+            while (chain != impl && chain != SG_ISA_SCALAR) chain = sg_isa_fallback(chain);
+            ck_assert_msg(chain == impl, "%s: %s runs the %s kernel, not in its fallback chain",
+                          sg_isa_name((sg_isa)i), sg_kernel_family_name(k), sg_isa_name(impl));
+        }
+    }
+    ck_assert_str_eq(sg_isa_name(SG_ISA_COUNT), "?");
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
     SG_ADD_TEST(s, every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail, 120);
     SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
     SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
+    SG_ADD_TEST(s, isa_registry_is_consistent, 10);
     return s;
 }
 

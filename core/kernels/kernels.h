@@ -6,7 +6,8 @@
  * twins (sg_k_<op>_avx2, _avx512, _neon) in files of their own, compiled with
  * their own flags. The table is filled once at start-up from the CPU features
  * (or SG_ISA); entries an ISA lacks fall back to the scalar reference.
- * Porting to a new CPU = adding a column here (see docs/PORTING.md). */
+ * Porting to a new CPU = an entry in core/isa.h, its kernel files and their
+ * lines in table.c (see docs/PORTING.md). */
 #ifndef SG_KERNELS_H
 #define SG_KERNELS_H
 
@@ -31,9 +32,24 @@ typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int6
                             float alpha, const float *A, int64_t lda, const float *B,
                             int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* The kernel families behind the table: X(family, function type). Each has a
+ * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
+#define SG_KERNEL_FAMILIES(X) X(sgemm, sg_sgemm_fn)
+
+enum {
+#define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,
+    SG_KERNEL_FAMILIES(SG_KERNEL_ENUM_)
+#undef SG_KERNEL_ENUM_
+    SG_KERNEL_FAMILY_COUNT
+};
+
+/* One ISA's kernels: per family, the function and the ISA it was written for
+ * (an ISA without a kernel of its own runs its fallback's, core/isa.h). */
 typedef struct sg_kernel_table {
     sg_isa isa;
-    sg_sgemm_fn sgemm;
+#define SG_KERNEL_FIELD_(family, fn_type) fn_type family; sg_isa family##_isa;
+    SG_KERNEL_FAMILIES(SG_KERNEL_FIELD_)
+#undef SG_KERNEL_FIELD_
 } sg_kernel_table;
 
 /* The table in use (selected on first use from SG_ISA or the CPU). */
@@ -43,6 +59,10 @@ sg_err sg_kernels_select(sg_isa isa);
 /* The table an ISA would give (for tests comparing SIMD with scalar);
  * NULL if the machine cannot run it. */
 const sg_kernel_table *sg_kernels_for(sg_isa isa);
+/* "sgemm" for SG_KERNEL_sgemm; "?" out of range. */
+const char *sg_kernel_family_name(int family);
+/* The ISA whose implementation of `family` the table runs. */
+sg_isa sg_kernel_family_isa(const sg_kernel_table *t, int family);
 
 void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
