@@ -178,6 +178,126 @@ float sg_erff(float x)
     return with_sign_of(1.0f - erfc, x);
 }
 
+/* ---- double precision: the losses' log-sum-exp, the LR schedules, Box-Muller ---- */
+
+static inline uint64_t bits_of_d(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline double double_of(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* 2^k for -1022 <= k <= 1023, exactly. */
+static inline double pow2i_d(int k) { return double_of((uint64_t)(k + 1023) << 52); }
+
+/* exp(x) = 2^k e^r as in sg_expf: k = round(x / ln 2), r = x - k ln 2 with the
+ * split ln 2 of fdlibm (LN2_HI has 11 trailing zero bits), |r| <= ln2/2;
+ * e^r by its Taylor polynomial to r^13/13! (truncation < 5e-18 relative). */
+double sg_exp_f64(double x)
+{
+    static const double LN2_HI_D = 0x1.62e42feep-1, LN2_LO_D = 0x1.a39ef35793c76p-33;
+    static const double LOG2E_D = 0x1.71547652b82fep+0;
+    if (x != x) return x + x;
+    if (x > 0x1.62e42fefa39efp+9) return INFINITY;   /* > 709.78: overflow */
+    if (x < -0x1.74910d52d3052p+9) return 0.0;       /* < -745.13: below half the least subnormal */
+    const double magic = 0x1.8p52;
+    const double kd = (x * LOG2E_D + magic) - magic;
+    double r = fma(-kd, LN2_HI_D, x);
+    r = fma(-kd, LN2_LO_D, r);
+    double p = 1.0 / 6227020800.0;                   /* 1/13! */
+    static const double c[12] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+                                 1.0 / 6.0, 0.5, 1.0};
+    for (int i = 0; i < 12; i++) p = fma(p, r, c[i]);
+    p = fma(p, r, 1.0);
+    const int k = (int)kd;
+    if (k > 1023) return p * pow2i_d(1023) * 2.0;
+    if (k < -1022) return p * pow2i_d(k + 54) * pow2i_d(-54);
+    return p * pow2i_d(k);
+}
+
+/* log(x) as sg_logf, in double: log(1 + f) = f - hfsq + s (hfsq + R) with
+ * R = 2 s^2/3 + ... + 2 s^20/21 (Taylor, |s| < 0.172, truncation < 1e-18). */
+double sg_log_f64(double x)
+{
+    static const double LN2_HI_D = 6.93147180369123816490e-01, LN2_LO_D = 1.90821492927058770002e-10;
+    if (x != x) return x + x;
+    if (x == 0.0) return -INFINITY;
+    if (x < 0.0) return NAN;
+    if (x == INFINITY) return x;
+    int e = 0;
+    uint64_t u = bits_of_d(x);
+    if (u < 0x0010000000000000ull) {                 /* subnormal */
+        u = bits_of_d(x * 0x1p54);
+        e = -54;
+    }
+    e += (int)(u >> 52) - 1023;
+    double m = double_of((u & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
+    if (m > 0x1.6a09e667f3bcdp+0) {
+        m *= 0.5;
+        e++;
+    }
+    const double f = m - 1.0, s = f / (2.0 + f), z = s * s;
+    double R = 2.0 / 21;
+    for (int n = 19; n >= 3; n -= 2) R = fma(R, z, 2.0 / n);
+    R = R * z;
+    const double hfsq = 0.5 * f * f, dk = (double)e;
+    return dk * LN2_HI_D - ((hfsq - fma(s, hfsq + R, dk * LN2_LO_D)) - f);
+}
+
+/* log(1 + x): exactly x where 1 + x rounds to 1, else log(u) * x / (u - 1)
+ * with u = 1 + x, which cancels the rounding of u (Goldberg's method). */
+double sg_log1p_f64(double x)
+{
+    const double u = 1.0 + x;
+    if (u == 1.0) return x;
+    return sg_log_f64(u) * (x / (u - 1.0));
+}
+
+/* cos(pi t): t is reduced exactly (mod 2, then by the symmetries of cos and
+ * sin) to [0, 1/4] for cos or sin; x = pi t, carried to twice the precision;
+ * the Taylor
+ * series to x^16/16! (cos) and x^17/17! (sin) leave < 3e-17. */
+double sg_cospi_f64(double t)
+{
+    if (!(t - t == 0.0)) return NAN;                 /* inf or NaN */
+    t = fmod(fabs(t), 2.0);                          /* exact */
+    if (t > 1.0) t = 2.0 - t;                        /* cos(pi t) = cos(pi (2 - t)), exact */
+    double sign = 1.0;
+    if (t > 0.5) {                                   /* cos(pi t) = -cos(pi (1 - t)) */
+        t = 1.0 - t;
+        sign = -1.0;
+    }
+    /* x + x_lo = pi t (or pi u) to twice double precision: the error of x
+     * alone would reach the result almost in full. */
+    const double PI_D = 0x1.921fb54442d18p+1, PI_LO = 0x1.1a62633145c07p-53;
+    double x, x2, p;
+    if (t <= 0.25) {
+        x = PI_D * t, x2 = x * x;
+        const double x_lo = fma(PI_D, t, -x) + PI_LO * t;
+        p = 1.0 / 20922789888000.0;                  /* 1/16! */
+        static const double c[7] = {-1.0 / 87178291200.0, 1.0 / 479001600.0, -1.0 / 3628800.0,
+                                    1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5};
+        for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
+        return sign * (1.0 + fma(p, x2, -(x * x_lo)));   /* cos(x + x_lo) = cos x - x_lo sin x */
+    }
+    const double u = 0.5 - t;                        /* cos(pi t) = sin(pi u), exact */
+    x = PI_D * u, x2 = x * x;
+    const double x_lo = fma(PI_D, u, -x) + PI_LO * u;
+    p = 1.0 / 355687428096000.0;                     /* 1/17! */
+    static const double c[7] = {-1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0,
+                                1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0};
+    for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
+    return sign * (x + fma(x * x2, p, x_lo));
+}
+
 double sg_powi(double base, uint64_t n)
 {
     double result = 1.0, b = base;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/mathf.h"
 #include "core/pool.h"
 #include "core/sum.h"
 
@@ -81,8 +82,8 @@ static double position_lse(const float *z, int64_t K, int64_t S)
     float m = z[0];
     for (int64_t k = 1; k < K; k++) m = z[k * S] > m ? z[k * S] : m;
     double sum = 0;
-    for (int64_t k = 0; k < K; k++) sum += exp((double)z[k * S] - m);
-    return m + log(sum);
+    for (int64_t k = 0; k < K; k++) sum += sg_exp_f64((double)z[k * S] - m);
+    return m + sg_log_f64(sum);
 }
 
 /* Loss and weight of position p (z and t point at its first score). */
@@ -152,7 +153,7 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
             for (int64_t j = 0; j < K; j++) {
                 double wj = c->weights ? c->weights[j] : 1.0;
                 double logp = z[j * S] - lse;
-                if (dz) dz[j * S] += (float)(g * (wt_sum * exp(logp) - wj * ((1.0 - e) * t[j * S] + e / (double)K)));
+                if (dz) dz[j * S] += (float)(g * (wt_sum * sg_exp_f64(logp) - wj * ((1.0 - e) * t[j * S] + e / (double)K)));
                 if (k->dt) k->dt[off + j * S] += (float)(-g * (1.0 - e) * wj * logp);
             }
             continue;
@@ -168,7 +169,7 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
         if (e > 0)
             for (int64_t j = 0; j < K; j++) w_sum += c->weights ? c->weights[j] : 1.0;
         for (int64_t j = 0; j < K; j++) {
-            double pj = exp(z[j * S] - lse);
+            double pj = sg_exp_f64(z[j * S] - lse);
             double d = (1.0 - e) * wy * (pj - (j == y));
             if (e > 0) d += e / (double)K * (w_sum * pj - (c->weights ? c->weights[j] : 1.0));
             dz[j * S] += (float)(g * d);
@@ -320,7 +321,7 @@ typedef struct point_ctx {
     double inv_denom;
 } point_ctx;
 
-static inline double softplus(double u) { return (u > 0 ? u : 0) + log1p(exp(-fabs(u))); }
+static inline double softplus(double u) { return (u > 0 ? u : 0) + sg_log1p_f64(sg_exp_f64(-fabs(u))); }
 
 /* Loss of one element, and (if dx_out) its derivative w.r.t. x and t. */
 static inline double point_loss(const point_ctx *c, int64_t i, double x, double t, double *dx_out,
@@ -352,7 +353,7 @@ static inline double point_loss(const point_ctx *c, int64_t i, double x, double 
         double w = c->pos_weight ? c->pos_weight[i % c->C] : 1.0;
         double sp_pos = softplus(x), sp_neg = softplus(-x);
         loss = w * t * sp_neg + (1 - t) * sp_pos;
-        dx = (w * t + 1 - t) / (1 + exp(-x)) - w * t;
+        dx = (w * t + 1 - t) / (1 + sg_exp_f64(-x)) - w * t;
         dt = w * sp_neg - sp_pos;
         break;
     }

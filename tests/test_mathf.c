@@ -116,6 +116,74 @@ START_TEST(special_values_give_the_limits)
 }
 END_TEST
 
+/* ---- double precision, against long double libm ---- */
+
+static double ulp_error_d(double got, long double want)
+{
+    if (isnan(want)) return isnan(got) ? 0 : INFINITY;
+    double rd = (double)want;
+    if (isinf(rd) || isinf(got)) return got == rd ? 0 : INFINITY;
+    if (isnan(got)) return INFINITY;
+    double a = fabs(rd);
+    long double ulp = (long double)nextafter(a, INFINITY) - (long double)a;
+    return (double)(fabsl((long double)got - want) / ulp);
+}
+
+/* cos(pi t) in long double after the same exact reductions sg_cospi_f64 makes
+ * (mod 2, symmetries), so the reference keeps its precision near the zeros. */
+static long double cospi_ref(double t)
+{
+    const long double PI_L = 3.14159265358979323846264338327950288L;
+    double r = fmod(fabs(t), 2.0);
+    if (r > 1.0) r = 2.0 - r;
+    long double sign = 1;
+    if (r > 0.5) r = 1.0 - r, sign = -1;
+    return r <= 0.25 ? sign * cosl(PI_L * r) : sign * sinl(PI_L * (long double)(0.5 - r));
+}
+
+/* A deterministic double in [lo, hi] for i (splitmix64 bits). */
+static double sample(uint64_t i, double lo, double hi)
+{
+    uint64_t z = (i + 1) * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * ((double)(z >> 11) * 0x1p-53);
+}
+
+START_TEST(double_functions_are_within_their_stated_ulps)
+{
+    enum { N = 500000 };
+    struct { const char *name; double bound, worst, at; } r[4] = {
+        {"sg_exp_f64", 1, 0, 0}, {"sg_log_f64", 1, 0, 0}, {"sg_log1p_f64", 3, 0, 0}, {"sg_cospi_f64", 1.5, 0, 0}};
+    for (uint64_t i = 0; i < N; i++) {
+        double x = sample(i, -745.2, 709.8), e;
+        e = ulp_error_d(sg_exp_f64(x), expl((long double)x));
+        if (e > r[0].worst) r[0].worst = e, r[0].at = x;
+        x = ldexp(sample(i, 1, 2), (int)sample(i + N, -1074, 1023));   /* every exponent */
+        e = ulp_error_d(sg_log_f64(x), logl((long double)x));
+        if (e > r[1].worst) r[1].worst = e, r[1].at = x;
+        x = i % 2 ? sample(i, -0.999, 4) : ldexp(sample(i, -1, 1), -(int)(i % 60));
+        e = ulp_error_d(sg_log1p_f64(x), log1pl((long double)x));
+        if (e > r[2].worst) r[2].worst = e, r[2].at = x;
+        x = i % 2 ? sample(i, -4, 4) : sample(i, 0, 1e6);
+        e = ulp_error_d(sg_cospi_f64(x), cospi_ref(x));
+        if (e > r[3].worst) r[3].worst = e, r[3].at = x;
+    }
+    for (int f = 0; f < 4; f++) {
+        printf("%s: max error %.3f ulp at x = %a (%.17g) over %d arguments; bound %.1f\n", r[f].name,
+               r[f].worst, r[f].at, r[f].at, N, r[f].bound);
+        ck_assert_msg(r[f].worst <= r[f].bound, "%s: %.3f ulp at x = %a, bound %g", r[f].name, r[f].worst,
+                      r[f].at, r[f].bound);
+    }
+    ck_assert(sg_exp_f64(0) == 1 && sg_exp_f64(710) == INFINITY && sg_exp_f64(-746) == 0 && sg_exp_f64(-740) > 0);
+    ck_assert(sg_log_f64(1) == 0 && sg_log_f64(0) == -INFINITY && isnan(sg_log_f64(-1)) && sg_log_f64(INFINITY) == INFINITY);
+    ck_assert(sg_log1p_f64(0) == 0 && sg_log1p_f64(1e-300) == 1e-300 && sg_log1p_f64(-1) == -INFINITY);
+    ck_assert(sg_cospi_f64(0) == 1 && sg_cospi_f64(1) == -1 && sg_cospi_f64(0.5) == 0 && sg_cospi_f64(2) == 1);
+    ck_assert(isnan(sg_cospi_f64(INFINITY)) && isnan(sg_exp_f64(NAN)) && isnan(sg_log_f64(NAN)));
+}
+END_TEST
+
 static Suite *mathf_suite(void)
 {
     Suite *s = suite_create("mathf");
@@ -125,6 +193,7 @@ static Suite *mathf_suite(void)
     SG_ADD_TEST(s, sigmoidf_is_within_its_stated_ulps, 60);
     SG_ADD_TEST(s, erff_is_within_its_stated_ulps, 60);
     SG_ADD_TEST(s, special_values_give_the_limits, 10);
+    SG_ADD_TEST(s, double_functions_are_within_their_stated_ulps, 60);
     return s;
 }
 
