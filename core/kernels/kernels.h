@@ -73,6 +73,10 @@ void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K
 void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                      float *C, int64_t ldc);
+/* AVX-512F (core/kernels/sgemm_avx512.c); likewise. */
+void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc);
 #endif
 
 #endif
