@@ -23,6 +23,27 @@
 
 enum { SG_SUM_LANES = 16 };
 
+/* The canonical reduction of any term: `out` = sum over IDX = 0 .. n-1 of
+ * TERM (a double expression of IDX), in the shape above. For the reductions
+ * the functions below do not cover (e.g. LayerNorm's sum of dy * w * xhat),
+ * so every reduction in the library has the one shape:
+ *     double s;  SG_CANONICAL_SUM(s, D, j, (double)dy[j] * w[j]);  */
+#define SG_CANONICAL_SUM(out, n, IDX, TERM)                                        \
+    do {                                                                           \
+        double sg_lane_[SG_SUM_LANES] = {0};                                       \
+        const int64_t sg_n_ = (n), sg_n16_ = sg_n_ - sg_n_ % SG_SUM_LANES;         \
+        for (int64_t sg_i_ = 0; sg_i_ < sg_n16_; sg_i_ += SG_SUM_LANES)            \
+            for (int sg_l_ = 0; sg_l_ < SG_SUM_LANES; sg_l_++) {                   \
+                const int64_t IDX = sg_i_ + sg_l_;                                 \
+                sg_lane_[sg_l_] += (TERM);                                         \
+            }                                                                      \
+        for (int sg_h_ = SG_SUM_LANES / 2; sg_h_ > 0; sg_h_ /= 2)                  \
+            for (int sg_l_ = 0; sg_l_ < sg_h_; sg_l_++) sg_lane_[sg_l_] += sg_lane_[sg_l_ + sg_h_]; \
+        double sg_acc_ = sg_lane_[0];                                              \
+        for (int64_t IDX = sg_n16_; IDX < sg_n_; IDX++) sg_acc_ += (TERM);         \
+        (out) = sg_acc_;                                                           \
+    } while (0)
+
 /* sum x[i] */
 double sg_sum_f32(const float *x, int64_t n);
 /* sum x[i] (doubles, e.g. per-position losses) */
