@@ -150,8 +150,12 @@ static void crack_walk(synth_canvas *c, int id, synth_draws *d, float x, float y
         float a = amplitude * synth_range(d, 0.7f, 1.1f);
         stroke_segment(c, id, x, y, nx, ny, sigma, a_prev, a, 0.0f);
         if (may_fork && synth_chance(d, 0.06f)) {
-            float turn = synth_range(d, 0.9f, 1.6f) * (synth_chance(d, 0.5f) ? 1.0f : -1.0f);
-            crack_walk(c, id, d, nx, ny, heading + turn, synth_int(d, 1, 4), sigma, a, 0);
+            /* One draw per statement: the order of operands and arguments is
+             * unspecified in C, and gcc and clang do not agree on it. */
+            float turn = synth_range(d, 0.9f, 1.6f);
+            if (!synth_chance(d, 0.5f)) turn = -turn;
+            int steps = synth_int(d, 1, 4);
+            crack_walk(c, id, d, nx, ny, heading + turn, steps, sigma, a, 0);
         }
         x = nx, y = ny, a_prev = a;
     }
@@ -170,9 +174,11 @@ static void draw_crazing(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < cracks; i++) {
             float x, y;
             point_in_ellipse(d, cx, cy, rx, ry, &x, &y);
-            float heading = (synth_chance(d, 0.5f) ? 0.0f : PI_F) + synth_range(d, -0.35f, 0.35f);
-            crack_walk(c, id, d, x, y, heading, synth_int(d, 4, 10), sigma,
-                       amplitude * synth_range(d, 0.6f, 1.2f), 1);
+            float heading = synth_chance(d, 0.5f) ? 0.0f : PI_F;   /* one draw per statement */
+            heading += synth_range(d, -0.35f, 0.35f);
+            int steps = synth_int(d, 4, 10);
+            float a = amplitude * synth_range(d, 0.6f, 1.2f);
+            crack_walk(c, id, d, x, y, heading, steps, sigma, a, 1);
         }
         /* A crazed surface is rough between the cracks too: a faint mottle,
          * below the mask threshold, over the region. */
@@ -198,8 +204,9 @@ static void draw_inclusion(synth_canvas *c, synth_draws *d)
             float y = cy - 0.5f * length + pitch * ((float)j + synth_range(d, 0.3f, 0.7f));
             float along = fmaxf(synth_range(d, 0.25f, 0.5f) * pitch, 3.0f * s);
             float across = synth_range(d, 1.2f, 4.0f) * s;
-            stamp_ellipse(c, id, x, y, across, along, synth_range(d, -0.08f, 0.08f),
-                          amplitude * synth_range(d, 0.7f, 1.0f), 0.7f, 0.3f, 0.3f);
+            float angle = synth_range(d, -0.08f, 0.08f);        /* one draw per statement */
+            float a = amplitude * synth_range(d, 0.7f, 1.0f);
+            stamp_ellipse(c, id, x, y, across, along, angle, a, 0.7f, 0.3f, 0.3f);
         }
     }
 }
@@ -221,9 +228,10 @@ static void draw_patches(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < specks; i++) {
             float a = synth_range(d, 0.0f, 2.0f * PI_F), r = synth_range(d, 1.0f, 1.6f);
             float radius = synth_range(d, 1.0f, 3.0f) * s;
-            stamp_ellipse(c, id, cx + r * rx * cosf(a), cy + r * ry * sinf(a), radius,
-                          radius * synth_range(d, 0.7f, 1.4f), 0.0f,
-                          amplitude * synth_range(d, 0.6f, 1.0f), 0.5f, 0.3f, 0.0f);
+            float radius_y = radius * synth_range(d, 0.7f, 1.4f);   /* one draw per statement */
+            float speck = amplitude * synth_range(d, 0.6f, 1.0f);
+            stamp_ellipse(c, id, cx + r * rx * cosf(a), cy + r * ry * sinf(a), radius, radius_y, 0.0f,
+                          speck, 0.5f, 0.3f, 0.0f);
         }
     }
 }
@@ -244,11 +252,12 @@ static void draw_pitted_surface(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < pits; i++) {
             float x, y;
             point_in_ellipse(d, cx, cy, rx, ry, &x, &y);
-            float radius = synth_range(d, 0.9f, 2.0f) * s * (synth_chance(d, 0.1f) ? 2.0f : 1.0f);
+            float radius = synth_range(d, 0.9f, 2.0f) * s;      /* one draw per statement */
+            if (synth_chance(d, 0.1f)) radius *= 2.0f;
             float aspect = synth_range(d, 0.7f, 1.3f);
-            stamp_ellipse(c, id, x, y, radius * aspect, radius / aspect,
-                          synth_range(d, 0.0f, PI_F), amplitude * synth_range(d, 0.6f, 1.0f), 0.5f,
-                          0.15f, 0.0f);
+            float angle = synth_range(d, 0.0f, PI_F);
+            float a = amplitude * synth_range(d, 0.6f, 1.0f);
+            stamp_ellipse(c, id, x, y, radius * aspect, radius / aspect, angle, a, 0.5f, 0.15f, 0.0f);
         }
     }
 }
@@ -336,9 +345,11 @@ static void draw_scratches(synth_canvas *c, synth_draws *d)
         for (int k = 0; k < lines; k++) {
             int id = new_instance(c);
             float offset = ((float)k - 0.5f * (float)(lines - 1)) * spacing;
-            draw_scratch(c, id, d, cx - offset * sinf(angle), cy + offset * cosf(angle), angle,
-                         length * synth_range(d, 0.7f, 1.0f), synth_range(d, 0.5f, 1.0f) * s,
-                         amplitude * synth_range(d, 0.7f, 1.0f), 0.2f);
+            float len = length * synth_range(d, 0.7f, 1.0f);    /* one draw per statement */
+            float width = synth_range(d, 0.5f, 1.0f) * s;
+            float a = amplitude * synth_range(d, 0.7f, 1.0f);
+            draw_scratch(c, id, d, cx - offset * sinf(angle), cy + offset * cosf(angle), angle, len,
+                         width, a, 0.2f);
         }
     }
 }

@@ -96,19 +96,23 @@ void synth_background(int size, float scale, sg_rng_key key, int class_id, float
                               key, &lattice, s);
     /* Rolling marks: thin streaks along y (period across 1.5-4 px, along
      * 40-160 px), and wider fainter ones. */
-    synth_add_value_noise(surface, size, synth_range(&d, 1.5f, 4.0f) * scale,
-                          synth_range(&d, 40.0f, 160.0f) * scale, synth_range(&d, 0.008f, 0.04f),
-                          key, &lattice, s);
-    synth_add_value_noise(surface, size, synth_range(&d, 6.0f, 14.0f) * scale,
-                          synth_range(&d, 80.0f, 300.0f) * scale, synth_range(&d, 0.008f, 0.035f),
-                          key, &lattice, s);
+    /* Each band's three numbers are drawn in this order, one statement each:
+     * C leaves the order of a call's arguments unspecified (gcc and clang
+     * differ), which made the two compilers paint different images. */
+    float across, along, amp;
+    across = synth_range(&d, 1.5f, 4.0f) * scale, along = synth_range(&d, 40.0f, 160.0f) * scale;
+    amp = synth_range(&d, 0.008f, 0.04f);
+    synth_add_value_noise(surface, size, across, along, amp, key, &lattice, s);
+    across = synth_range(&d, 6.0f, 14.0f) * scale, along = synth_range(&d, 80.0f, 300.0f) * scale;
+    amp = synth_range(&d, 0.008f, 0.035f);
+    synth_add_value_noise(surface, size, across, along, amp, key, &lattice, s);
     /* Broad bands along the rolling direction and large-scale blotchiness. */
-    synth_add_value_noise(surface, size, synth_range(&d, 30.0f, 80.0f) * scale,
-                          synth_range(&d, 250.0f, 600.0f) * scale, synth_range(&d, 0.01f, 0.09f),
-                          key, &lattice, s);
-    synth_add_value_noise(surface, size, synth_range(&d, 50.0f, 120.0f) * scale,
-                          synth_range(&d, 50.0f, 120.0f) * scale, synth_range(&d, 0.0f, 0.05f),
-                          key, &lattice, s);
+    across = synth_range(&d, 30.0f, 80.0f) * scale, along = synth_range(&d, 250.0f, 600.0f) * scale;
+    amp = synth_range(&d, 0.01f, 0.09f);
+    synth_add_value_noise(surface, size, across, along, amp, key, &lattice, s);
+    across = synth_range(&d, 50.0f, 120.0f) * scale, along = synth_range(&d, 50.0f, 120.0f) * scale;
+    amp = synth_range(&d, 0.0f, 0.05f);
+    synth_add_value_noise(surface, size, across, along, amp, key, &lattice, s);
 
     /* Illumination: a linear gradient in a random direction, vignetting
      * around a point near the centre; then exposure. */
