@@ -261,10 +261,34 @@ double sg_log1p_f64(double x)
     return sg_log_f64(u) * (x / (u - 1.0));
 }
 
+/* cos(pi t) and sin(pi t) for t in [0, 1/4], x = pi t carried to twice the
+ * double precision (x + x_lo: an error of x alone would reach the result
+ * almost in full); Taylor series to x^16/16! (cos) and x^17/17! (sin), which
+ * leave < 3e-17. */
+static const double PI_D = 0x1.921fb54442d18p+1, PI_LO = 0x1.1a62633145c07p-53;
+
+static double cos_pi_reduced(double t)
+{
+    const double x = PI_D * t, x2 = x * x, x_lo = fma(PI_D, t, -x) + PI_LO * t;
+    static const double c[7] = {-1.0 / 87178291200.0, 1.0 / 479001600.0, -1.0 / 3628800.0,
+                                1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5};
+    double p = 1.0 / 20922789888000.0;               /* 1/16! */
+    for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
+    return 1.0 + fma(p, x2, -(x * x_lo));            /* cos(x + x_lo) = cos x - x_lo sin x */
+}
+
+static double sin_pi_reduced(double t)
+{
+    const double x = PI_D * t, x2 = x * x, x_lo = fma(PI_D, t, -x) + PI_LO * t;
+    static const double c[7] = {-1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0,
+                                1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0};
+    double p = 1.0 / 355687428096000.0;              /* 1/17! */
+    for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
+    return x + fma(x * x2, p, x_lo);
+}
+
 /* cos(pi t): t is reduced exactly (mod 2, then by the symmetries of cos and
- * sin) to [0, 1/4] for cos or sin; x = pi t, carried to twice the precision;
- * the Taylor
- * series to x^16/16! (cos) and x^17/17! (sin) leave < 3e-17. */
+ * sin) to [0, 1/4] for cos or sin of pi t. */
 double sg_cospi_f64(double t)
 {
     if (!(t - t == 0.0)) return NAN;                 /* inf or NaN */
@@ -275,28 +299,30 @@ double sg_cospi_f64(double t)
         t = 1.0 - t;
         sign = -1.0;
     }
-    /* x + x_lo = pi t (or pi u) to twice double precision: the error of x
-     * alone would reach the result almost in full. */
-    const double PI_D = 0x1.921fb54442d18p+1, PI_LO = 0x1.1a62633145c07p-53;
-    double x, x2, p;
-    if (t <= 0.25) {
-        x = PI_D * t, x2 = x * x;
-        const double x_lo = fma(PI_D, t, -x) + PI_LO * t;
-        p = 1.0 / 20922789888000.0;                  /* 1/16! */
-        static const double c[7] = {-1.0 / 87178291200.0, 1.0 / 479001600.0, -1.0 / 3628800.0,
-                                    1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5};
-        for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
-        return sign * (1.0 + fma(p, x2, -(x * x_lo)));   /* cos(x + x_lo) = cos x - x_lo sin x */
-    }
-    const double u = 0.5 - t;                        /* cos(pi t) = sin(pi u), exact */
-    x = PI_D * u, x2 = x * x;
-    const double x_lo = fma(PI_D, u, -x) + PI_LO * u;
-    p = 1.0 / 355687428096000.0;                     /* 1/17! */
-    static const double c[7] = {-1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0,
-                                1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0};
-    for (int i = 0; i < 7; i++) p = fma(p, x2, c[i]);
-    return sign * (x + fma(x * x2, p, x_lo));
+    return sign * (t <= 0.25 ? cos_pi_reduced(t) : sin_pi_reduced(0.5 - t));
 }
+
+/* sin(pi t), reduced the same way: odd, period 2, sin(pi t) = sin(pi (1 - t)). */
+double sg_sinpi_f64(double t)
+{
+    if (!(t - t == 0.0)) return NAN;
+    double sign = t < 0 ? -1.0 : 1.0;
+    t = fmod(fabs(t), 2.0);
+    if (t > 1.0) {                                   /* sin(pi t) = -sin(pi (t - 1)), exact */
+        t = t - 1.0;
+        sign = -sign;
+    }
+    if (t > 0.5) t = 1.0 - t;                        /* exact */
+    return sign * (t <= 0.25 ? sin_pi_reduced(t) : cos_pi_reduced(0.5 - t));
+}
+
+/* cos x and sin x in float through cos(pi t) and sin(pi t) in double,
+ * t = x / pi (one rounding in double, 2^-53 relative), the double result
+ * rounded once more to float. Meant for angles of moderate size (the
+ * synthetic images' geometry): the error of t grows with |x|. */
+float sg_cosf(float x) { return (float)sg_cospi_f64((double)x * 0x1.45f306dc9c883p-2); }
+
+float sg_sinf(float x) { return (float)sg_sinpi_f64((double)x * 0x1.45f306dc9c883p-2); }
 
 double sg_powi(double base, uint64_t n)
 {

@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "core/mathf.h"
 #include "data/synth_internal.h"
 
 #define PI_F 3.14159265f
@@ -84,7 +85,7 @@ static void stamp_ellipse(synth_canvas *c, int id, float cx, float cy, float rx,
     /* The noise rarely exceeds 1.5 in magnitude, so the edge stays within this. */
     float extent = fmaxf(rx, ry) * (1.0f + 1.5f * ragged) + 1.0f;
     pixel_rect r = rect_around(c, cx - extent, cy - extent, cx + extent, cy + extent);
-    float ca = cosf(angle), sa = sinf(angle);
+    float ca = sg_cosf(angle), sa = sg_sinf(angle);
     float inv_rx = 1.0f / rx, inv_ry = 1.0f / ry;
     for (int y = r.y0; y <= r.y1; y++)
         for (int x = r.x0; x <= r.x1; x++) {
@@ -119,7 +120,7 @@ static void stroke_segment(synth_canvas *c, int id, float x0, float y0, float x1
             float ex = px - t * abx, ey = py - t * aby, d2 = ex * ex + ey * ey;
             if (d2 > reach2) continue;
             int64_t p = (int64_t)y * c->size + x;
-            float v = (a0 + t * (a1 - a0)) * expf(-d2 * inv_two_var) *
+            float v = (a0 + t * (a1 - a0)) * sg_expf(-d2 * inv_two_var) *
                       (1.0f + grit * c->shape_noise[p]);
             if (fabsf(v) >= 0.004f) paint(c, p, v, id);
         }
@@ -130,8 +131,8 @@ static void point_in_ellipse(synth_draws *d, float cx, float cy, float rx, float
                              float *y)
 {
     float a = synth_range(d, 0.0f, 2.0f * PI_F), r = sqrtf(synth_uniform(d));
-    *x = cx + rx * r * cosf(a);
-    *y = cy + ry * r * sinf(a);
+    *x = cx + rx * r * sg_cosf(a);
+    *y = cy + ry * r * sg_sinf(a);
 }
 
 /* ---- crazing: networks of fine dark cracks ------------------------------ */
@@ -146,7 +147,7 @@ static void crack_walk(synth_canvas *c, int id, synth_draws *d, float x, float y
         /* A damped walk around the base heading: wavy, but it keeps going. */
         heading = base + 0.5f * (heading - base) + synth_range(d, -0.8f, 0.8f);
         float len = synth_range(d, 2.0f, 4.0f) * c->scale;
-        float nx = x + len * cosf(heading), ny = y + len * sinf(heading);
+        float nx = x + len * sg_cosf(heading), ny = y + len * sg_sinf(heading);
         float a = amplitude * synth_range(d, 0.7f, 1.1f);
         stroke_segment(c, id, x, y, nx, ny, sigma, a_prev, a, 0.0f);
         if (may_fork && synth_chance(d, 0.06f)) {
@@ -230,8 +231,8 @@ static void draw_patches(synth_canvas *c, synth_draws *d)
             float radius = synth_range(d, 1.0f, 3.0f) * s;
             float radius_y = radius * synth_range(d, 0.7f, 1.4f);   /* one draw per statement */
             float speck = amplitude * synth_range(d, 0.6f, 1.0f);
-            stamp_ellipse(c, id, cx + r * rx * cosf(a), cy + r * ry * sinf(a), radius, radius_y, 0.0f,
-                          speck, 0.5f, 0.3f, 0.0f);
+            stamp_ellipse(c, id, cx + r * rx * sg_cosf(a), cy + r * ry * sg_sinf(a), radius, radius_y,
+                          0.0f, speck, 0.5f, 0.3f, 0.0f);
         }
     }
 }
@@ -296,18 +297,18 @@ static void draw_scratch(synth_canvas *c, int id, synth_draws *d, float cx, floa
                          float angle, float length, float sigma, float amplitude, float grit)
 {
     enum { SEGMENTS = 10 };
-    float ux = cosf(angle), uy = sinf(angle);
+    float ux = sg_cosf(angle), uy = sg_sinf(angle);
     float wobble = synth_range(d, 0.0f, 1.5f) * c->scale;
     float wobble_freq = synth_range(d, 0.5f, 2.0f), wobble_phase = synth_range(d, 0.0f, 2.0f * PI_F);
     float vary_freq = synth_range(d, 1.0f, 4.0f), vary_phase = synth_range(d, 0.0f, 2.0f * PI_F);
     float px = 0, py = 0, pa = 0;
     for (int i = 0; i <= SEGMENTS; i++) {
         float t = (float)i / SEGMENTS;
-        float side = wobble * sinf(2.0f * PI_F * wobble_freq * t + wobble_phase);
+        float side = wobble * sg_sinf(2.0f * PI_F * wobble_freq * t + wobble_phase);
         float x = cx + (t - 0.5f) * length * ux - side * uy;
         float y = cy + (t - 0.5f) * length * uy + side * ux;
         float taper = fminf(1.0f, fminf(t, 1.0f - t) / 0.08f);
-        float a = amplitude * taper * (0.7f + 0.3f * sinf(2.0f * PI_F * vary_freq * t + vary_phase));
+        float a = amplitude * taper * (0.7f + 0.3f * sg_sinf(2.0f * PI_F * vary_freq * t + vary_phase));
         if (i > 0) stroke_segment(c, id, px, py, x, y, sigma, pa, a, grit);
         px = x, py = y, pa = a;
     }
@@ -348,8 +349,8 @@ static void draw_scratches(synth_canvas *c, synth_draws *d)
             float len = length * synth_range(d, 0.7f, 1.0f);    /* one draw per statement */
             float width = synth_range(d, 0.5f, 1.0f) * s;
             float a = amplitude * synth_range(d, 0.7f, 1.0f);
-            draw_scratch(c, id, d, cx - offset * sinf(angle), cy + offset * cosf(angle), angle, len,
-                         width, a, 0.2f);
+            draw_scratch(c, id, d, cx - offset * sg_sinf(angle), cy + offset * sg_cosf(angle), angle,
+                         len, width, a, 0.2f);
         }
     }
 }

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/mathf.h"
 #include "data/synth_internal.h"
 
 /* Smoothstep: an interpolation weight with zero slope at the lattice points,
@@ -117,8 +118,8 @@ void synth_background(int size, float scale, sg_rng_key key, int class_id, float
     /* Illumination: a linear gradient in a random direction, vignetting
      * around a point near the centre; then exposure. */
     float strength = synth_range(&d, 0.0f, 0.45f), angle = synth_range(&d, 0.0f, 6.2831853f);
-    look->gradient_x = strength * cosf(angle);
-    look->gradient_y = strength * sinf(angle);
+    look->gradient_x = strength * sg_cosf(angle);
+    look->gradient_y = strength * sg_sinf(angle);
     look->vignette = synth_range(&d, 0.0f, 0.3f);
     look->vignette_cx = (float)size * synth_range(&d, 0.3f, 0.7f);
     look->vignette_cy = (float)size * synth_range(&d, 0.3f, 0.7f);

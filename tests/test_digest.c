@@ -14,7 +14,6 @@
  *     n=$(od -An -tu8 -N8 $f); tail -c +$((9 + n)) $f | sha256sum
  * When a digest changes on purpose (new arithmetic, a new demo), update it
  * here and in README.md, and say why in the commit. */
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,20 +23,16 @@
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
-/* The committed runs: the command, the digest of its weights, and whether the
- * digest also depends on libm (the synthetic steel images are painted with
- * libm's expf, sinf and cosf until data/ uses core/mathf.h: that digest is
- * only checked against glibc). */
+/* The committed runs: the command and the digest of its weights. */
 typedef struct committed_run {
     const char *name, *args, *digest;
-    bool needs_glibc;
 } committed_run;
 
 static const committed_run RUNS[] = {
     {"toy", "demo --task toy --epochs 1 --train 256 --test 64 --seed 42",
-     "6d078bd434ecebf5b489690f2f13aba268f3e59a79ee7a47bfe83c938524d184", false},
+     "6d078bd434ecebf5b489690f2f13aba268f3e59a79ee7a47bfe83c938524d184"},
     {"synth", "demo --task synth --epochs 1 --train 64 --test 16 --seed 42",
-     "81ae3bc4009a4dad5188e311fec0fd2ae279e3a759072c2dd415bc15d850dac7", true},
+     "81ae3bc4009a4dad5188e311fec0fd2ae279e3a759072c2dd415bc15d850dac7"},
 };
 
 /* SHA-256 of the data section of a safetensors file, in hex. */
@@ -127,13 +122,6 @@ START_TEST(demo_weights_match_the_committed_digest_on_every_isa_and_thread_count
     int runs = 0, mismatches = 0;
     char failed[256] = "";
     for (size_t i = 0; i < sizeof RUNS / sizeof RUNS[0]; i++) {
-#ifndef __GLIBC__
-        if (RUNS[i].needs_glibc) {
-            printf("digest %s: skipped, its images are painted with libm's sinf/cosf/expf "
-                   "(committed with glibc)\n", RUNS[i].name);
-            continue;
-        }
-#endif
         int m = check_run(&RUNS[i], tmpdir, &runs);
         if (m) snprintf(failed + strlen(failed), sizeof failed - strlen(failed), "%s'steelgrad %s' (%d runs)",
                         failed[0] ? ", " : "", RUNS[i].args, m);

@@ -180,7 +180,30 @@ START_TEST(double_functions_are_within_their_stated_ulps)
     ck_assert(sg_log_f64(1) == 0 && sg_log_f64(0) == -INFINITY && isnan(sg_log_f64(-1)) && sg_log_f64(INFINITY) == INFINITY);
     ck_assert(sg_log1p_f64(0) == 0 && sg_log1p_f64(1e-300) == 1e-300 && sg_log1p_f64(-1) == -INFINITY);
     ck_assert(sg_cospi_f64(0) == 1 && sg_cospi_f64(1) == -1 && sg_cospi_f64(0.5) == 0 && sg_cospi_f64(2) == 1);
+    ck_assert(sg_sinpi_f64(0) == 0 && sg_sinpi_f64(0.5) == 1 && sg_sinpi_f64(-0.5) == -1 && sg_sinpi_f64(1) == 0);
     ck_assert(isnan(sg_cospi_f64(INFINITY)) && isnan(sg_exp_f64(NAN)) && isnan(sg_log_f64(NAN)));
+}
+END_TEST
+
+/* sg_cosf / sg_sinf against double libm, floats of |x| < 100 at a stride. */
+START_TEST(float_sin_and_cos_are_within_one_ulp)
+{
+    const char *names[2] = {"sg_cosf", "sg_sinf"};
+    for (int f = 0; f < 2; f++) {
+        double worst = 0;
+        float at = 0;
+        long n = 0;
+        for (uint64_t u = 0; u <= 0xffffffffu; u += 127) {
+            float x = float_of((uint32_t)u);
+            if (!(fabsf(x) < 100.0f)) continue;
+            double e = f ? ulp_error(sg_sinf(x), sin((double)x)) : ulp_error(sg_cosf(x), cos((double)x));
+            if (e > worst) worst = e, at = x;
+            n++;
+        }
+        printf("%s: max error %.3f ulp at x = %a over %ld floats with |x| < 100; bound 1\n", names[f], worst, at, n);
+        ck_assert_msg(worst <= 1.0, "%s: %.3f ulp at x = %a", names[f], worst, at);
+    }
+    ck_assert(sg_cosf(0.0f) == 1.0f && sg_sinf(0.0f) == 0.0f && isnan(sg_sinf(INFINITY)));
 }
 END_TEST
 
@@ -194,6 +217,7 @@ static Suite *mathf_suite(void)
     SG_ADD_TEST(s, erff_is_within_its_stated_ulps, 60);
     SG_ADD_TEST(s, special_values_give_the_limits, 10);
     SG_ADD_TEST(s, double_functions_are_within_their_stated_ulps, 60);
+    SG_ADD_TEST(s, float_sin_and_cos_are_within_one_ulp, 60);
     return s;
 }
 
