@@ -30,12 +30,12 @@ LDLIBS  += -fopenmp
 endif
 
 # One line per SIMD ISA: the flags its *_<isa>.c files are compiled with. A new
-# ISA (see docs/PORTING.md) adds its line here and its name to the list of the
-# target architecture below; the rule that uses the flags is generic.
+# ISA (see docs/PORTING.md) adds its line here and its name to the ISAS of its
+# architecture below; the list of ISAs and the compile rules follow from these.
 ISA_FLAGS_avx2   := -mavx2 -mfma
 ISA_FLAGS_avx512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma
 ISA_FLAGS_neon   :=
-ALL_ISAS := avx2 avx512 neon
+ALL_ISAS := $(patsubst ISA_FLAGS_%,%,$(filter ISA_FLAGS_%,$(.VARIABLES)))
 
 ARCH := $(shell $(CC) -dumpmachine)
 ifneq (,$(findstring x86_64,$(ARCH)))
