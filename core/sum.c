@@ -1,28 +1,29 @@
 /* core/sum.c - the canonical reduction (see sum.h for the shape it fixes).
- * Built with -ffp-contract=off like everything else: each product below is
- * rounded to double before it is added, exactly as written. */
+ * Built with -ffp-contract=off like everything else: each product is rounded
+ * to double before it is added, exactly as written. */
 #include "core/sum.h"
 
-#define CANONICAL_REDUCE(TERM)                                                 \
-    double acc;                                                                \
-    SG_CANONICAL_SUM(acc, n, k, (TERM));                                       \
-    return acc
+#include "core/kernels/kernels.h"
 
-double sg_sum_f32(const float *x, int64_t n) { CANONICAL_REDUCE((double)x[k]); }
+/* The float reductions run through the kernel table (sums_scalar.c is the
+ * twin that defines them; SIMD twins give the same bits). */
+double sg_sum_f32(const float *x, int64_t n) { return sg_kernels()->sums(SG_SUMS_PLAIN, x, NULL, 0, n); }
 
-double sg_sum_f64(const double *x, int64_t n) { CANONICAL_REDUCE(x[k]); }
+double sg_sum_f64(const double *x, int64_t n)
+{
+    double acc;
+    SG_CANONICAL_SUM(acc, n, k, x[k]);
+    return acc;
+}
 
 double sg_sum_sq_dev_f32(const float *x, int64_t n, double mean)
 {
-    CANONICAL_REDUCE(((double)x[k] - mean) * ((double)x[k] - mean));
+    return sg_kernels()->sums(SG_SUMS_SQ_DEV, x, NULL, mean, n);
 }
 
-double sg_dot_f32(const float *a, const float *b, int64_t n)
-{
-    CANONICAL_REDUCE((double)a[k] * (double)b[k]);
-}
+double sg_dot_f32(const float *a, const float *b, int64_t n) { return sg_kernels()->sums(SG_SUMS_DOT, a, b, 0, n); }
 
 double sg_dot_centered_f32(const float *a, const float *x, float center, int64_t n)
 {
-    CANONICAL_REDUCE((double)a[k] * (double)(x[k] - center));
+    return sg_kernels()->sums(SG_SUMS_DOT_DEV, x, a, (double)center, n);
 }

@@ -13,6 +13,8 @@
  *
  * A SIMD version keeps the 16 lanes in registers (four ymm of doubles, two
  * zmm, eight NEON q) and gives the same bits: the shape fixes every addition.
+ * The float reductions below run through the kernel table (family "sums":
+ * core/kernels/sums_scalar.c, sums_avx2.c, sums_avx512.c).
  * The order is fixed by n alone, so the result is the same on every run and
  * every thread count (callers split work between threads by rows, never inside
  * one). Independent lanes also let the CPU overlap the chains of additions. */

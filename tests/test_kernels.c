@@ -143,6 +143,36 @@ START_TEST(sums_follow_the_canonical_shape_bit_for_bit)
 }
 END_TEST
 
+/* Every table's canonical reductions against the scalar twin, bit for bit:
+ * every length 0..100 and a few long ones, unaligned starts, all four terms. */
+START_TEST(every_isa_sums_are_bit_identical_to_scalar)
+{
+    enum { N = 5000 };
+    static const int64_t longs[] = {255, 256, 257, 1000, 4099};
+    float *x = malloc(sizeof(float) * (N + 8)), *y = malloc(sizeof(float) * (N + 8));
+    sg_test_fill_normal(x, N + 8, 5, 100.0f);
+    sg_test_fill_normal(y, N + 8, 6, 1.0f);
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    static const char *ops[] = {"plain", "sq_dev", "dot", "dot_dev"};
+    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (int op = 0; op < 4; op++)
+            for (int64_t k = 0; k <= 100 + 5; k++) {
+                const int64_t n = k <= 100 ? k : longs[k - 101];
+                const int64_t off = k % 7;   /* unaligned starts */
+                const double center = op % 2 ? 3.25 : 0.0;
+                double want = ref->sums((sg_sums_op)op, x + off, y + off, center, n);
+                double got = t->sums((sg_sums_op)op, x + off, y + off, center, n);
+                ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "%s sums %s n=%ld: %a, scalar twin %a",
+                              sg_isa_name((sg_isa)isa), ops[op], (long)n, got, want);
+            }
+        printf("isa %s: sums bit-identical to scalar\n", sg_isa_name((sg_isa)isa));
+    }
+    free(x), free(y);
+}
+END_TEST
+
 /* The ISA registry (core/isa.h): names round-trip, fallbacks are earlier
  * entries the machine can run whenever it runs the ISA, and every family of
  * every table runs an implementation of the ISA itself or of its fallbacks. */
@@ -181,6 +211,7 @@ static Suite *kernels_suite(void)
     SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
     SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
     SG_ADD_TEST(s, isa_registry_is_consistent, 10);
+    SG_ADD_TEST(s, every_isa_sums_are_bit_identical_to_scalar, 30);
     return s;
 }
 

@@ -32,9 +32,15 @@ typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int6
                             float alpha, const float *A, int64_t lda, const float *B,
                             int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* The canonical reductions of core/sum.h (sums_scalar.c states each term):
+ * sum over i of x[i], (x[i] - center)^2, x[i] * y[i], or y[i] * (x[i] - center),
+ * in double, 16 lanes + pairwise tree + tail. */
+typedef enum sg_sums_op { SG_SUMS_PLAIN, SG_SUMS_SQ_DEV, SG_SUMS_DOT, SG_SUMS_DOT_DEV } sg_sums_op;
+typedef double (*sg_sums_fn)(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
-#define SG_KERNEL_FAMILIES(X) X(sgemm, sg_sgemm_fn)
+#define SG_KERNEL_FAMILIES(X) X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,
@@ -67,6 +73,7 @@ sg_isa sg_kernel_family_isa(const sg_kernel_table *t, int family);
 void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
+double sg_k_sums_scalar(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX2 + FMA (core/kernels/sgemm_avx2.c); only called when the CPU and OS have them. */
@@ -77,6 +84,8 @@ void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, 
 void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
+double sg_k_sums_avx2(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+double sg_k_sums_avx512(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 #endif
 
 #endif

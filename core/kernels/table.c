@@ -23,6 +23,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
 #if defined(__x86_64__) || defined(__i386__)
     KERNEL(sgemm, AVX2, sg_k_sgemm_avx2);
     KERNEL(sgemm, AVX512, sg_k_sgemm_avx512);
+    KERNEL(sums, AVX2, sg_k_sums_avx2);
+    KERNEL(sums, AVX512, sg_k_sums_avx512);
 #endif
 #if defined(__aarch64__)
     /* NEON: no kernel of its own yet, every family runs the scalar twin. */
