@@ -12,28 +12,44 @@
 # Generic files are compiled for the baseline ISA only; files named *_avx2.c,
 # *_avx512.c, *_neon.c get their ISA flags and nothing else does, so an old
 # CPU never meets an instruction it lacks (the dispatch table picks at run time).
+#
+# The arithmetic is pinned: -ffp-contract=off for every file and every compiler
+# (gcc in -std=c11 mode does not fuse a * b + c, clang does by default; a fused
+# multiply-add is written as fmaf() or an FMA intrinsic where we mean one), and
+# never -ffast-math. This is what lets gcc and clang, x86 and Arm give the same bits.
 
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O3
 # CFLAGS from the command line are added (e.g. CFLAGS=-Werror), not substituted.
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -Wall -Wextra -I. -pthread $(CFLAGS)
+FP_FLAGS := -ffp-contract=off
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(FP_FLAGS) -g -Wall -Wextra -I. -pthread $(CFLAGS)
 LDLIBS  += -lm -pthread
 ifeq ($(OPENMP),1)
 ALL_CFLAGS += -fopenmp -DSG_OPENMP
 LDLIBS  += -fopenmp
 endif
 
+# One line per SIMD ISA: the flags its *_<isa>.c files are compiled with. A new
+# ISA (see docs/PORTING.md) adds its line here and its name to the ISAS of its
+# architecture below; the list of ISAs and the compile rules follow from these.
+ISA_FLAGS_avx2   := -mavx2 -mfma
+ISA_FLAGS_avx512 := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma
+ISA_FLAGS_neon   :=
+ALL_ISAS := $(patsubst ISA_FLAGS_%,%,$(filter ISA_FLAGS_%,$(.VARIABLES)))
+
 ARCH := $(shell $(CC) -dumpmachine)
+ifneq (,$(findstring x86_64,$(ARCH)))
+ISAS := avx2 avx512
+else ifneq (,$(findstring aarch64,$(ARCH)))
+ISAS := neon
+else
+ISAS :=
+endif
 LIB_DIRS := core core/kernels layers optim models data interp train
 LIB_SRC_ALL := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
-ifneq (,$(findstring x86_64,$(ARCH)))
-LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC_ALL))
-else ifneq (,$(findstring aarch64,$(ARCH)))
-LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC_ALL))
-else
-LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_neon.c,$(LIB_SRC_ALL))
-endif
+# Kernel files of the ISAs this target lacks are not built.
+LIB_SRC := $(filter-out $(foreach i,$(filter-out $(ISAS),$(ALL_ISAS)),%_$(i).c),$(LIB_SRC_ALL))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -52,12 +68,13 @@ BIN := $(BUILD)/steelgrad
 .PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run mutate
 all: $(LIB) $(BIN)
 
-$(BUILD)/obj/%_avx2.o: %_avx2.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
-$(BUILD)/obj/%_avx512.o: %_avx512.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -MMD -MP -c $< -o $@
+# One pattern rule per ISA suffix, generated from the ISA_FLAGS_<isa> lines.
+define ISA_RULE
+$$(BUILD)/obj/%_$(1).o: %_$(1).c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(ISA_FLAGS_$(1)) -MMD -MP -c $$< -o $$@
+endef
+$(foreach i,$(ISAS),$(eval $(call ISA_RULE,$(i))))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -128,7 +145,7 @@ fuzz:
 fuzz-bins: $(FUZZ_BIN)
 
 build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libsteelgrad.a
-	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsteelgrad.a -lm -pthread
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(FP_FLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsteelgrad.a -lm -pthread
 
 fuzz-run: fuzz
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)

@@ -17,6 +17,7 @@
 #include "core/fileio.h"
 #include "core/graph.h"
 #include "core/json.h"
+#include "core/mathf.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "data/synth.h"
@@ -341,7 +342,7 @@ int cmd_demo(int argc, char **argv)
         for (int64_t b = 0; b < o.train_n; b += o.batch) {
             int64_t nb = o.train_n - b < o.batch ? o.train_n - b : o.batch;
             fill_batch(&data, order, b, nb, o.task->flips ? &flip_key : NULL, x, y);
-            sg_optimizer_set_lr(opt, o.lr * 0.5 * (1.0 + cos(3.141592653589793 * (double)step / (double)total_steps)));
+            sg_optimizer_set_lr(opt, o.lr * 0.5 * (1.0 + sg_cospi_f64((double)step / (double)total_steps)));
             float step_loss = 0;
             double limit = step == 0 ? INFINITY : DIVERGED_FACTOR * fmax(first_loss, 1.0);
             err = train_step(g, &model, opt, x, y, nb, (uint64_t)o.seed, step++, limit, &loss_sum, &correct,

@@ -30,20 +30,36 @@ int cmd_info(int argc, char **argv)
 #else
     const char *threading = "pthreads";
 #endif
-    const char *isa = sg_isa_name(sg_kernels()->isa);
+    const sg_kernel_table *t = sg_kernels();
+    const char *isa = sg_isa_name(t->isa);
     if (json) {
         printf("{\"version\":\"%s\",\"compiler\":\"%s\",\"cpu\":\"%s\",\"features\":\"%s\","
-               "\"isa\":\"%s\",\"best_isa\":\"%s\",\"threads\":%d,\"threading\":\"%s\"}\n",
+               "\"isa\":\"%s\",\"best_isa\":\"%s\",\"kernels\":{",
                SG_VERSION, compiler, f->brand[0] ? f->brand : f->vendor, sg_cpu_feature_string(),
-               isa, sg_isa_name(sg_isa_best()), sg_threads(), threading);
+               isa, sg_isa_name(sg_isa_best()));
+        for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++)
+            printf("%s\"%s\":\"%s\"", k ? "," : "", sg_kernel_family_name(k),
+                   sg_isa_name(sg_kernel_family_isa(t, k)));
+        printf("},\"threads\":%d,\"threading\":\"%s\"}\n", sg_threads(), threading);
         return SG_EXIT_OK;
     }
+    char isas[128];
     printf("steelgrad %s\n", SG_VERSION);
     printf("compiler:  %s\n", compiler);
-    printf("cpu:       %s\n", f->brand[0] ? f->brand : f->vendor);
+    printf("cpu:       %s\n", f->brand[0] ? f->brand : f->vendor[0] ? f->vendor : "unknown");
     printf("features:  %s\n", sg_cpu_feature_string());
-    printf("isa:       %s (best available: %s; set SG_ISA to force)\n", isa,
-           sg_isa_name(sg_isa_best()));
+    printf("isa:       %s (best available: %s; set SG_ISA=%s to force)\n", isa,
+           sg_isa_name(sg_isa_best()), sg_isa_names_joined("|", isas, sizeof isas));
+    /* Per kernel family, whose implementation runs: the truth, not the ISA's name. */
+    for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++) {
+        sg_isa impl = sg_kernel_family_isa(t, k);
+        char label[32];
+        snprintf(label, sizeof label, "%s:", sg_kernel_family_name(k));
+        if (impl == t->isa)
+            printf("%-10s %s\n", label, sg_isa_name(impl));
+        else
+            printf("%-10s %s (%s runs the %s kernel)\n", label, sg_isa_name(impl), isa, sg_isa_name(impl));
+    }
     printf("threads:   %d (%s; set SG_THREADS to change)\n", sg_threads(), threading);
     return SG_EXIT_OK;
 }

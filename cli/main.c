@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/cpu.h"
 #include "core/init.h"
 
 static const sg_cli_entry commands[] = {
@@ -39,9 +40,11 @@ static void usage(FILE *out)
         fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, commands[i].name, 10), commands[i].summary);
     fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, "help", 10), "help CMD [SUB]: the same as CMD [SUB] --help");
     fprintf(out, "  %s %s\n", sg_cli_pad(cell, sizeof cell, "version", 10), "the version (also --version, -v)");
-    fprintf(out, "\nenvironment: SG_THREADS=N (threads, 1..256), SG_ISA=scalar|avx2|avx512|neon (kernels)\n"
+    char isas[128];   /* the ISA registry's names (core/isa.h) */
+    fprintf(out, "\nenvironment: SG_THREADS=N (threads, 1..256), SG_ISA=%s (kernels)\n"
                  "exit codes: 0 success, 1 the work failed (bad file, divergence, full disk),\n"
-                 "            2 usage error (bad option or value, bad SG_THREADS / SG_ISA)\n");
+                 "            2 usage error (bad option or value, bad SG_THREADS / SG_ISA)\n",
+            sg_isa_names_joined("|", isas, sizeof isas));
 }
 
 static const sg_cli_entry *find(const char *name)

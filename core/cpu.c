@@ -9,6 +9,10 @@
 #include <cpuid.h>
 #define SG_X86 1
 #endif
+#if defined(__linux__) && (defined(__aarch64__) || defined(__riscv))
+#include <sys/auxv.h>   /* getauxval(AT_HWCAP) */
+#define SG_HWCAP 1
+#endif
 
 static sg_cpu_features F;
 static char feature_string[256];
@@ -63,13 +67,47 @@ static void detect_x86(void)
 }
 #endif
 
+#if defined(__aarch64__)
+/* Ask the kernel (HWCAP_ASIMD, bit 1) rather than assume: AArch64 makes
+ * Advanced SIMD mandatory for general-purpose cores, but a kernel or emulator
+ * may not offer it. Elsewhere than Linux it is assumed. */
+static void detect_arm64(void)
+{
+    strcpy(F.vendor, "arm64 (aarch64)");
+#ifdef SG_HWCAP
+    unsigned long hw = getauxval(AT_HWCAP);
+    F.neon = hw & (1ul << 1);
+#else
+    F.neon = true;
+#endif
+}
+#endif
+
+#if defined(__riscv)
+/* AT_HWCAP holds one bit per single-letter extension ('a' = bit 0): the ISA
+ * string ("rv64imafdcv") is the CPU line; there are no riscv kernels yet. */
+static void detect_riscv(void)
+{
+    int used = snprintf(F.vendor, sizeof F.vendor, "rv%d", (int)__riscv_xlen);
+#ifdef SG_HWCAP
+    unsigned long hw = getauxval(AT_HWCAP);
+    for (int b = 0; b < 26 && used < (int)sizeof F.vendor - 1; b++)
+        if (hw & (1ul << b)) F.vendor[used++] = (char)('a' + b), F.vendor[used] = '\0';
+#endif
+    snprintf(F.brand, sizeof F.brand, "RISC-V %s", F.vendor);
+}
+#endif
+
 static void detect(void)
 {
 #ifdef SG_X86
     detect_x86();
 #elif defined(__aarch64__)
-    F.neon = true;  /* Advanced SIMD is mandatory on AArch64 */
-    strcpy(F.vendor, "arm64");
+    detect_arm64();
+#elif defined(__riscv)
+    detect_riscv();
+#else
+    snprintf(F.vendor, sizeof F.vendor, "unknown CPU");
 #endif
     struct { const char *name; bool on; } list[] = {
         {"sse2", F.sse2}, {"avx", F.avx && F.os_avx}, {"fma", F.fma}, {"f16c", F.f16c},
@@ -83,6 +121,8 @@ static void detect(void)
         if (list[i].on && used < sizeof feature_string)
             used += (size_t)snprintf(feature_string + used, sizeof feature_string - used, "%s%s",
                                      used ? " " : "", list[i].name);
+    /* No x86 or Arm feature: say what the CPU is (the RISC-V ISA string) or "none". */
+    if (!used) snprintf(feature_string, sizeof feature_string, "%s", F.vendor[0] ? F.vendor : "none");
 }
 
 const sg_cpu_features *sg_cpu(void)
@@ -97,38 +137,73 @@ const char *sg_cpu_feature_string(void)
     return feature_string;
 }
 
-bool sg_isa_supported(sg_isa isa)
+/* ---- the ISA registry (core/isa.h) ------------------------------------------- */
+
+/* Whether this machine (CPU + OS) can run an ISA's kernels: one function per
+ * entry of SG_ISA_LIST, named isa_detect_<name> (a missing one fails the build). */
+static bool isa_detect_scalar(const sg_cpu_features *f) { return (void)f, true; }
+static bool isa_detect_avx2(const sg_cpu_features *f) { return f->avx2 && f->fma && f->os_avx; }
+static bool isa_detect_avx512(const sg_cpu_features *f)
 {
-    const sg_cpu_features *f = sg_cpu();
-    switch (isa) {
-    case SG_ISA_SCALAR: return true;
-    case SG_ISA_AVX2: return f->avx2 && f->fma && f->os_avx;
-    case SG_ISA_AVX512:
-        return f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl && f->os_avx512 && f->fma;
-    case SG_ISA_NEON: return f->neon;
-    default: return false;
-    }
+    return f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl && f->os_avx512 && f->fma &&
+           isa_detect_avx2(f);
 }
+static bool isa_detect_neon(const sg_cpu_features *f) { return f->neon; }
 
-static const char *names[SG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+typedef struct isa_entry {
+    const char *name, *description;
+    sg_isa fallback;
+    bool (*detect)(const sg_cpu_features *);
+} isa_entry;
 
-const char *sg_isa_name(sg_isa isa) { return isa >= 0 && isa < SG_ISA_COUNT ? names[isa] : "?"; }
+static const isa_entry isas[] = {
+#define ISA_ENTRY_(ID, name, FALLBACK, description) {#name, description, SG_ISA_##FALLBACK, isa_detect_##name},
+    SG_ISA_LIST(ISA_ENTRY_)
+#undef ISA_ENTRY_
+};
+_Static_assert(sizeof isas / sizeof isas[0] == SG_ISA_COUNT, "one registry entry per sg_isa value");
+/* A fallback must come earlier in the list, so tables can be filled in order. */
+#define ISA_FALLBACK_EARLIER_(ID, name, FALLBACK, description) \
+    _Static_assert(SG_ISA_##FALLBACK < SG_ISA_##ID || SG_ISA_##ID == SG_ISA_SCALAR, \
+                   #name ": its fallback must be an earlier entry of SG_ISA_LIST");
+SG_ISA_LIST(ISA_FALLBACK_EARLIER_)
+#undef ISA_FALLBACK_EARLIER_
+_Static_assert(SG_ISA_SCALAR == 0, "scalar is the first entry: the reference every table starts from");
+
+static bool valid(sg_isa isa) { return (int)isa >= 0 && isa < SG_ISA_COUNT; }
+
+bool sg_isa_supported(sg_isa isa) { return valid(isa) && isas[isa].detect(sg_cpu()); }
+
+const char *sg_isa_name(sg_isa isa) { return valid(isa) ? isas[isa].name : "?"; }
+
+const char *sg_isa_description(sg_isa isa) { return valid(isa) ? isas[isa].description : "?"; }
+
+sg_isa sg_isa_fallback(sg_isa isa) { return valid(isa) ? isas[isa].fallback : SG_ISA_SCALAR; }
+
+const char *sg_isa_names_joined(const char *sep, char *buf, size_t cap)
+{
+    size_t used = 0;
+    if (cap) buf[0] = '\0';
+    for (int i = 0; i < SG_ISA_COUNT && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? sep : "", isas[i].name);
+    return buf;
+}
 
 sg_err sg_isa_parse(const char *name, sg_isa *out)
 {
     for (int i = 0; i < SG_ISA_COUNT; i++)
-        if (strcmp(name, names[i]) == 0) {
+        if (strcmp(name, isas[i].name) == 0) {
             *out = (sg_isa)i;
             return SG_OK;
         }
-    return sg_error_set(SG_ERR_INVALID, "unknown ISA '%s' (expected scalar, avx2, avx512 or neon)",
-                        name);
+    char names[128];
+    return sg_error_set(SG_ERR_INVALID, "unknown ISA '%s' (expected one of %s)", name,
+                        sg_isa_names_joined(", ", names, sizeof names));
 }
 
 sg_isa sg_isa_best(void)
 {
-    if (sg_isa_supported(SG_ISA_AVX512)) return SG_ISA_AVX512;
-    if (sg_isa_supported(SG_ISA_AVX2)) return SG_ISA_AVX2;
-    if (sg_isa_supported(SG_ISA_NEON)) return SG_ISA_NEON;
+    for (int i = SG_ISA_COUNT - 1; i > 0; i--)
+        if (sg_isa_supported((sg_isa)i)) return (sg_isa)i;
     return SG_ISA_SCALAR;
 }

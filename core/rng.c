@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "core/mathf.h"
+
 static void mulhilo(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo)
 {
     uint64_t p = (uint64_t)a * b;
@@ -44,10 +46,11 @@ float sg_rng_normal(sg_rng_key key, uint64_t index)
 {
     uint32_t w[4];
     sg_rng_block(key, index, w);
-    /* u1 in (0, 1] so the log is finite; computed in double for accuracy. */
+    /* u1 in (0, 1] so the log is finite; computed in double for accuracy,
+     * with our log and cos (core/mathf.h) so every libc gives the same numbers. */
     double u1 = ((double)(w[0] >> 8) + 1.0) / 16777216.0;
     double u2 = (double)(w[1] >> 8) / 16777216.0;
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    return (float)(sqrt(-2.0 * sg_log_f64(u1)) * sg_cospi_f64(2.0 * u2));
 }
 
 uint32_t sg_rng_below(sg_rng_key key, uint64_t index, uint32_t n)

@@ -1,36 +1,29 @@
-/* core/sum.c - lane-wise float sums in double (see sum.h). */
+/* core/sum.c - the canonical reduction (see sum.h for the shape it fixes).
+ * Built with -ffp-contract=off like everything else: each product is rounded
+ * to double before it is added, exactly as written. */
 #include "core/sum.h"
 
-/* Lanes 0 .. SG_SUM_LANES - 1 added in order, then the tail element by element. */
-#define LANE_REDUCE(TERM)                                                      \
-    double lane[SG_SUM_LANES] = {0};                                           \
-    int64_t i = 0;                                                             \
-    for (; i + SG_SUM_LANES <= n; i += SG_SUM_LANES)                           \
-        for (int l = 0; l < SG_SUM_LANES; l++) {                               \
-            const int64_t k = i + l;                                           \
-            lane[l] += (TERM);                                                 \
-        }                                                                      \
-    double acc = 0.0;                                                          \
-    for (int l = 0; l < SG_SUM_LANES; l++) acc += lane[l];                     \
-    for (; i < n; i++) {                                                       \
-        const int64_t k = i;                                                   \
-        acc += (TERM);                                                         \
-    }                                                                          \
-    return acc
+#include "core/kernels/kernels.h"
 
-double sg_sum_f32(const float *x, int64_t n) { LANE_REDUCE((double)x[k]); }
+/* The float reductions run through the kernel table (sums_scalar.c is the
+ * twin that defines them; SIMD twins give the same bits). */
+double sg_sum_f32(const float *x, int64_t n) { return sg_kernels()->sums(SG_SUMS_PLAIN, x, NULL, 0, n); }
+
+double sg_sum_f64(const double *x, int64_t n)
+{
+    double acc;
+    SG_CANONICAL_SUM(acc, n, k, x[k]);
+    return acc;
+}
 
 double sg_sum_sq_dev_f32(const float *x, int64_t n, double mean)
 {
-    LANE_REDUCE(((double)x[k] - mean) * ((double)x[k] - mean));
+    return sg_kernels()->sums(SG_SUMS_SQ_DEV, x, NULL, mean, n);
 }
 
-double sg_dot_f32(const float *a, const float *b, int64_t n)
-{
-    LANE_REDUCE((double)a[k] * (double)b[k]);
-}
+double sg_dot_f32(const float *a, const float *b, int64_t n) { return sg_kernels()->sums(SG_SUMS_DOT, a, b, 0, n); }
 
 double sg_dot_centered_f32(const float *a, const float *x, float center, int64_t n)
 {
-    LANE_REDUCE((double)a[k] * (double)(x[k] - center));
+    return sg_kernels()->sums(SG_SUMS_DOT_DEV, x, a, (double)center, n);
 }

@@ -43,9 +43,11 @@
  * keyed by (seed, SG_RNG_DATA, index), with the class in the high bits of the
  * counter: a sample is a pure function of (options, seed, index, class), the
  * same on any number of threads, and sample k of a class does not depend on
- * how many samples or which other classes are generated. Across platforms the
- * bytes agree where the math library's expf, sinf and cosf do (the rest is
- * IEEE arithmetic). */
+ * how many samples or which other classes are generated. Across platforms and
+ * compilers the bytes are the same: exp, sin and cos are ours (core/mathf.h),
+ * the rest is IEEE arithmetic built with -ffp-contract=off, and every random
+ * draw is a statement of its own (C leaves the order of a call's arguments
+ * unspecified). */
 #ifndef SG_SYNTH_H
 #define SG_SYNTH_H
 

@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "core/mathf.h"
 #include "data/synth_internal.h"
 
 #define PI_F 3.14159265f
@@ -84,7 +85,7 @@ static void stamp_ellipse(synth_canvas *c, int id, float cx, float cy, float rx,
     /* The noise rarely exceeds 1.5 in magnitude, so the edge stays within this. */
     float extent = fmaxf(rx, ry) * (1.0f + 1.5f * ragged) + 1.0f;
     pixel_rect r = rect_around(c, cx - extent, cy - extent, cx + extent, cy + extent);
-    float ca = cosf(angle), sa = sinf(angle);
+    float ca = sg_cosf(angle), sa = sg_sinf(angle);
     float inv_rx = 1.0f / rx, inv_ry = 1.0f / ry;
     for (int y = r.y0; y <= r.y1; y++)
         for (int x = r.x0; x <= r.x1; x++) {
@@ -119,7 +120,7 @@ static void stroke_segment(synth_canvas *c, int id, float x0, float y0, float x1
             float ex = px - t * abx, ey = py - t * aby, d2 = ex * ex + ey * ey;
             if (d2 > reach2) continue;
             int64_t p = (int64_t)y * c->size + x;
-            float v = (a0 + t * (a1 - a0)) * expf(-d2 * inv_two_var) *
+            float v = (a0 + t * (a1 - a0)) * sg_expf(-d2 * inv_two_var) *
                       (1.0f + grit * c->shape_noise[p]);
             if (fabsf(v) >= 0.004f) paint(c, p, v, id);
         }
@@ -130,8 +131,8 @@ static void point_in_ellipse(synth_draws *d, float cx, float cy, float rx, float
                              float *y)
 {
     float a = synth_range(d, 0.0f, 2.0f * PI_F), r = sqrtf(synth_uniform(d));
-    *x = cx + rx * r * cosf(a);
-    *y = cy + ry * r * sinf(a);
+    *x = cx + rx * r * sg_cosf(a);
+    *y = cy + ry * r * sg_sinf(a);
 }
 
 /* ---- crazing: networks of fine dark cracks ------------------------------ */
@@ -146,12 +147,16 @@ static void crack_walk(synth_canvas *c, int id, synth_draws *d, float x, float y
         /* A damped walk around the base heading: wavy, but it keeps going. */
         heading = base + 0.5f * (heading - base) + synth_range(d, -0.8f, 0.8f);
         float len = synth_range(d, 2.0f, 4.0f) * c->scale;
-        float nx = x + len * cosf(heading), ny = y + len * sinf(heading);
+        float nx = x + len * sg_cosf(heading), ny = y + len * sg_sinf(heading);
         float a = amplitude * synth_range(d, 0.7f, 1.1f);
         stroke_segment(c, id, x, y, nx, ny, sigma, a_prev, a, 0.0f);
         if (may_fork && synth_chance(d, 0.06f)) {
-            float turn = synth_range(d, 0.9f, 1.6f) * (synth_chance(d, 0.5f) ? 1.0f : -1.0f);
-            crack_walk(c, id, d, nx, ny, heading + turn, synth_int(d, 1, 4), sigma, a, 0);
+            /* One draw per statement: the order of operands and arguments is
+             * unspecified in C, and gcc and clang do not agree on it. */
+            float turn = synth_range(d, 0.9f, 1.6f);
+            if (!synth_chance(d, 0.5f)) turn = -turn;
+            int steps = synth_int(d, 1, 4);
+            crack_walk(c, id, d, nx, ny, heading + turn, steps, sigma, a, 0);
         }
         x = nx, y = ny, a_prev = a;
     }
@@ -172,9 +177,11 @@ static void draw_crazing(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < cracks; i++) {
             float x, y;
             point_in_ellipse(d, cx, cy, rx, ry, &x, &y);
-            float heading = (synth_chance(d, 0.5f) ? 0.0f : PI_F) + synth_range(d, -0.35f, 0.35f);
-            crack_walk(c, id, d, x, y, heading, synth_int(d, 4, 10), sigma,
-                       amplitude * synth_range(d, 0.6f, 1.2f), 1);
+            float heading = synth_chance(d, 0.5f) ? 0.0f : PI_F;   /* one draw per statement */
+            heading += synth_range(d, -0.35f, 0.35f);
+            int steps = synth_int(d, 4, 10);
+            float a = amplitude * synth_range(d, 0.6f, 1.2f);
+            crack_walk(c, id, d, x, y, heading, steps, sigma, a, 1);
         }
         /* A crazed surface is rough between the cracks too: a faint mottle,
          * below the mask threshold, over the region. */
@@ -197,15 +204,17 @@ static void draw_inclusion(synth_canvas *c, synth_draws *d)
         float length = synth_range(d, 30.0f, 140.0f) * s, pitch = length / (float)spots;
         /* A faint smear along the chain: NEU's inclusions sit in long, soft,
          * darker streaks. */
-        stamp_ellipse(c, id, cx, cy, synth_range(d, 3.0f, 7.0f) * s, 0.6f * length, 0.0f,
-                      amplitude * synth_range(d, 0.2f, 0.35f), 0.9f, 0.3f, 0.3f);
+        float smear_width = synth_range(d, 3.0f, 7.0f) * s;   /* one draw per statement */
+        float smear_amplitude = amplitude * synth_range(d, 0.2f, 0.35f);
+        stamp_ellipse(c, id, cx, cy, smear_width, 0.6f * length, 0.0f, smear_amplitude, 0.9f, 0.3f, 0.3f);
         for (int j = 0; j < spots; j++) {
             float x = cx + synth_range(d, -3.0f, 3.0f) * s;
             float y = cy - 0.5f * length + pitch * ((float)j + synth_range(d, 0.3f, 0.7f));
             float along = fmaxf(synth_range(d, 0.25f, 0.5f) * pitch, 3.0f * s);
             float across = synth_range(d, 1.2f, 4.0f) * s;
-            stamp_ellipse(c, id, x, y, across, along, synth_range(d, -0.08f, 0.08f),
-                          amplitude * synth_range(d, 0.7f, 1.0f), 0.7f, 0.3f, 0.3f);
+            float angle = synth_range(d, -0.08f, 0.08f);        /* one draw per statement */
+            float a = amplitude * synth_range(d, 0.7f, 1.0f);
+            stamp_ellipse(c, id, x, y, across, along, angle, a, 0.7f, 0.3f, 0.3f);
         }
     }
 }
@@ -229,9 +238,10 @@ static void draw_patches(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < specks; i++) {
             float a = synth_range(d, 0.0f, 2.0f * PI_F), r = synth_range(d, 1.0f, 1.6f);
             float radius = synth_range(d, 1.0f, 3.0f) * s;
-            stamp_ellipse(c, id, cx + r * rx * cosf(a), cy + r * ry * sinf(a), radius,
-                          radius * synth_range(d, 0.7f, 1.4f), 0.0f,
-                          amplitude * synth_range(d, 0.6f, 1.0f), 0.5f, 0.3f, 0.0f);
+            float radius_y = radius * synth_range(d, 0.7f, 1.4f);   /* one draw per statement */
+            float speck = amplitude * synth_range(d, 0.6f, 1.0f);
+            stamp_ellipse(c, id, cx + r * rx * sg_cosf(a), cy + r * ry * sg_sinf(a), radius, radius_y,
+                          0.0f, speck, 0.5f, 0.3f, 0.0f);
         }
     }
 }
@@ -253,11 +263,12 @@ static void draw_pitted_surface(synth_canvas *c, synth_draws *d)
         for (int i = 0; i < pits; i++) {
             float x, y;
             point_in_ellipse(d, cx, cy, rx, ry, &x, &y);
-            float radius = synth_range(d, 0.8f, 1.6f) * s * (synth_chance(d, 0.1f) ? 2.0f : 1.0f);
+            float radius = synth_range(d, 0.8f, 1.6f) * s;      /* one draw per statement */
+            if (synth_chance(d, 0.1f)) radius *= 2.0f;
             float aspect = synth_range(d, 0.7f, 1.3f);
-            stamp_ellipse(c, id, x, y, radius * aspect, radius / aspect,
-                          synth_range(d, 0.0f, PI_F), amplitude * synth_range(d, 0.6f, 1.0f), 0.5f,
-                          0.15f, 0.0f);
+            float angle = synth_range(d, 0.0f, PI_F);
+            float a = amplitude * synth_range(d, 0.6f, 1.0f);
+            stamp_ellipse(c, id, x, y, radius * aspect, radius / aspect, angle, a, 0.5f, 0.15f, 0.0f);
         }
     }
 }
@@ -298,18 +309,18 @@ static void draw_scratch(synth_canvas *c, int id, synth_draws *d, float cx, floa
                          float angle, float length, float sigma, float amplitude, float grit)
 {
     enum { SEGMENTS = 10 };
-    float ux = cosf(angle), uy = sinf(angle);
+    float ux = sg_cosf(angle), uy = sg_sinf(angle);
     float wobble = synth_range(d, 0.0f, 1.5f) * c->scale;
     float wobble_freq = synth_range(d, 0.5f, 2.0f), wobble_phase = synth_range(d, 0.0f, 2.0f * PI_F);
     float vary_freq = synth_range(d, 1.0f, 4.0f), vary_phase = synth_range(d, 0.0f, 2.0f * PI_F);
     float px = 0, py = 0, pa = 0;
     for (int i = 0; i <= SEGMENTS; i++) {
         float t = (float)i / SEGMENTS;
-        float side = wobble * sinf(2.0f * PI_F * wobble_freq * t + wobble_phase);
+        float side = wobble * sg_sinf(2.0f * PI_F * wobble_freq * t + wobble_phase);
         float x = cx + (t - 0.5f) * length * ux - side * uy;
         float y = cy + (t - 0.5f) * length * uy + side * ux;
         float taper = fminf(1.0f, fminf(t, 1.0f - t) / 0.08f);
-        float a = amplitude * taper * (0.7f + 0.3f * sinf(2.0f * PI_F * vary_freq * t + vary_phase));
+        float a = amplitude * taper * (0.7f + 0.3f * sg_sinf(2.0f * PI_F * vary_freq * t + vary_phase));
         if (i > 0) stroke_segment(c, id, px, py, x, y, sigma, pa, a, grit);
         px = x, py = y, pa = a;
     }
@@ -349,9 +360,11 @@ static void draw_scratches(synth_canvas *c, synth_draws *d)
         for (int k = 0; k < lines; k++) {
             int id = new_instance(c);
             float offset = ((float)k - 0.5f * (float)(lines - 1)) * spacing;
-            draw_scratch(c, id, d, cx - offset * sinf(angle), cy + offset * cosf(angle), angle,
-                         length * synth_range(d, 0.7f, 1.0f), synth_range(d, 0.5f, 1.0f) * s,
-                         amplitude * synth_range(d, 0.7f, 1.0f), 0.2f);
+            float len = length * synth_range(d, 0.7f, 1.0f);    /* one draw per statement */
+            float width = synth_range(d, 0.5f, 1.0f) * s;
+            float a = amplitude * synth_range(d, 0.7f, 1.0f);
+            draw_scratch(c, id, d, cx - offset * sg_sinf(angle), cy + offset * sg_cosf(angle), angle,
+                         len, width, a, 0.2f);
         }
     }
 }

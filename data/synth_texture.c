@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/mathf.h"
 #include "data/synth_internal.h"
 
 /* Smoothstep: an interpolation weight with zero slope at the lattice points,
@@ -141,6 +142,24 @@ static const class_look class_looks[SG_SYNTH_CLASSES] = {
                        .sensor_lo = 2.0f, .sensor_hi = 4.0f},
 };
 
+/* Ranges of one layer of value noise: cell size across and along (pixels at
+ * scale 1) and a factor of the class's amplitude. */
+typedef struct streak_ranges {
+    float across_lo, across_hi, along_lo, along_hi, amp_lo, amp_hi;
+} streak_ranges;
+
+/* One layer of value noise with its three numbers drawn in this order, one
+ * statement each: C leaves the order of a call's arguments unspecified (gcc
+ * and clang differ), so draws never sit side by side in an argument list. */
+static void add_streaks(float *surface, int size, float scale, synth_draws *d, const streak_ranges *r,
+                        float amplitude, sg_rng_key key, uint64_t *lattice, const synth_noise_scratch *s)
+{
+    float across = synth_range(d, r->across_lo, r->across_hi) * scale;
+    float along = synth_range(d, r->along_lo, r->along_hi) * scale;
+    float amp = synth_range(d, r->amp_lo, r->amp_hi) * amplitude;
+    synth_add_value_noise(surface, size, across, along, amp, key, lattice, s);
+}
+
 void synth_background(int size, float scale, sg_rng_key key, int class_id, float *surface,
                       const synth_noise_scratch *s, synth_look *look)
 {
@@ -163,25 +182,21 @@ void synth_background(int size, float scale, sg_rng_key key, int class_id, float
     }
     /* Rolling marks: thin streaks along y (period across 1.5-4 px, along
      * 40-160 px), and wider fainter ones. */
-    synth_add_value_noise(surface, size, synth_range(&d, 1.5f, 4.0f) * scale,
-                          synth_range(&d, 40.0f, 160.0f) * scale,
-                          synth_range(&d, 0.2f, 1.0f) * cl->marks, key, &lattice, s);
-    synth_add_value_noise(surface, size, synth_range(&d, 6.0f, 14.0f) * scale,
-                          synth_range(&d, 80.0f, 300.0f) * scale,
-                          synth_range(&d, 0.2f, 0.9f) * cl->marks, key, &lattice, s);
+    const streak_ranges marks = {1.5f, 4.0f, 40.0f, 160.0f, 0.2f, 1.0f};
+    const streak_ranges wide_marks = {6.0f, 14.0f, 80.0f, 300.0f, 0.2f, 0.9f};
+    add_streaks(surface, size, scale, &d, &marks, cl->marks, key, &lattice, s);
+    add_streaks(surface, size, scale, &d, &wide_marks, cl->marks, key, &lattice, s);
     /* Broad bands along the rolling direction and large-scale blotchiness. */
-    synth_add_value_noise(surface, size, synth_range(&d, 30.0f, 80.0f) * scale,
-                          synth_range(&d, 250.0f, 600.0f) * scale,
-                          synth_range(&d, 0.1f, 1.0f) * cl->bands, key, &lattice, s);
-    synth_add_value_noise(surface, size, synth_range(&d, 50.0f, 120.0f) * scale,
-                          synth_range(&d, 50.0f, 120.0f) * scale,
-                          synth_range(&d, 0.0f, 1.0f) * cl->blotch, key, &lattice, s);
+    const streak_ranges bands = {30.0f, 80.0f, 250.0f, 600.0f, 0.1f, 1.0f};
+    const streak_ranges blotches = {50.0f, 120.0f, 50.0f, 120.0f, 0.0f, 1.0f};
+    add_streaks(surface, size, scale, &d, &bands, cl->bands, key, &lattice, s);
+    add_streaks(surface, size, scale, &d, &blotches, cl->blotch, key, &lattice, s);
 
     /* Illumination: a linear gradient in a random direction, vignetting
      * around a point near the centre; then exposure. */
     float strength = synth_range(&d, 0.0f, cl->gradient), angle = synth_range(&d, 0.0f, 6.2831853f);
-    look->gradient_x = strength * cosf(angle);
-    look->gradient_y = strength * sinf(angle);
+    look->gradient_x = strength * sg_cosf(angle);
+    look->gradient_y = strength * sg_sinf(angle);
     look->vignette = synth_range(&d, 0.0f, 0.2f);
     look->vignette_cx = (float)size * synth_range(&d, 0.3f, 0.7f);
     look->vignette_cy = (float)size * synth_range(&d, 0.3f, 0.7f);

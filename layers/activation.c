@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "core/mathf.h"
 #include "core/pool.h"
 
 #define GRAIN 16384   /* elements per parallel chunk */
@@ -54,19 +55,19 @@ static void act_forward_range(void *ctx, int64_t i0, int64_t i1)
         for (int64_t i = i0; i < i1; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p0;
         break;
     case ACT_GELU:
-        for (int64_t i = i0; i < i1; i++) y[i] = x[i] * 0.5f * (1.0f + erff(x[i] * SQRT1_2));
+        for (int64_t i = i0; i < i1; i++) y[i] = x[i] * 0.5f * (1.0f + sg_erff(x[i] * SQRT1_2));
         break;
     case ACT_GELU_TANH:
         for (int64_t i = i0; i < i1; i++) {
             const float inner = GELU_TANH_BETA * (x[i] + GELU_TANH_KAPPA * x[i] * x[i] * x[i]);
-            y[i] = 0.5f * x[i] * (1.0f + tanhf(inner));
+            y[i] = 0.5f * x[i] * (1.0f + sg_tanhf(inner));
         }
         break;
     case ACT_SIGMOID:
-        for (int64_t i = i0; i < i1; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+        for (int64_t i = i0; i < i1; i++) y[i] = sg_sigmoidf(x[i]);
         break;
     case ACT_TANH:
-        for (int64_t i = i0; i < i1; i++) y[i] = tanhf(x[i]);
+        for (int64_t i = i0; i < i1; i++) y[i] = sg_tanhf(x[i]);
         break;
     }
 }
@@ -88,15 +89,15 @@ static void act_backward_range(void *ctx, int64_t i0, int64_t i1)
         break;
     case ACT_GELU:
         for (int64_t i = i0; i < i1; i++) {
-            const float cdf = 0.5f * (1.0f + erff(x[i] * SQRT1_2));
-            const float pdf = GELU_PDF * expf(-0.5f * x[i] * x[i]);
+            const float cdf = 0.5f * (1.0f + sg_erff(x[i] * SQRT1_2));
+            const float pdf = GELU_PDF * sg_expf(-0.5f * x[i] * x[i]);
             dx[i] += dy[i] * (cdf + x[i] * pdf);
         }
         break;
     case ACT_GELU_TANH:
         for (int64_t i = i0; i < i1; i++) {
             const float x2 = x[i] * x[i];
-            const float t = tanhf(GELU_TANH_BETA * (x[i] + GELU_TANH_KAPPA * x2 * x[i]));
+            const float t = sg_tanhf(GELU_TANH_BETA * (x[i] + GELU_TANH_KAPPA * x2 * x[i]));
             const float left = 0.5f * (1.0f + t);
             const float right = 0.5f * x[i] * (1.0f - t * t) * GELU_TANH_BETA *
                                 (1.0f + 3.0f * GELU_TANH_KAPPA * x2);
@@ -220,13 +221,13 @@ static void softmax_lines(const softmax_job *J, const float *x, float *y, int64_
         for (int64_t k = 0; k < w; k++) m[k] = x[d * s + k] > m[k] ? x[d * s + k] : m[k];
     for (int64_t d = 0; d < D; d++)
         for (int64_t k = 0; k < w; k++) {
-            const float e = expf(x[d * s + k] - m[k]);
+            const float e = sg_expf(x[d * s + k] - m[k]);
             if (!J->log) y[d * s + k] = e;
             sum[k] += e;
         }
     if (J->log) {
         float lse[LINES];
-        for (int64_t k = 0; k < w; k++) lse[k] = logf((float)sum[k]);
+        for (int64_t k = 0; k < w; k++) lse[k] = sg_logf((float)sum[k]);
         for (int64_t d = 0; d < D; d++)
             for (int64_t k = 0; k < w; k++) y[d * s + k] = (x[d * s + k] - m[k]) - lse[k];
     } else {
@@ -252,7 +253,7 @@ static void softmax_grad_lines(const softmax_job *J, const float *y, const float
     for (int64_t d = 0; d < D; d++)
         for (int64_t k = 0; k < w; k++) {
             const int64_t i = d * s + k;
-            dx[i] += J->log ? dy[i] - expf(y[i]) * a[k] : y[i] * (dy[i] - a[k]);
+            dx[i] += J->log ? dy[i] - sg_expf(y[i]) * a[k] : y[i] * (dy[i] - a[k]);
         }
 }
 

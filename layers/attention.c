@@ -25,7 +25,9 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/mathf.h"
 #include "core/pool.h"
+#include "core/sum.h"
 #include "layers/matmul.h"
 #include "layers/shape.h"
 
@@ -76,12 +78,8 @@ static void sdpa_forward_range(void *arg, int64_t begin, int64_t end)
                 for (int64_t s = t + 1; s < S; s++) row[s] = -INFINITY;
             float mx = -INFINITY;
             for (int64_t s = 0; s < S; s++) mx = row[s] > mx ? row[s] : mx;
-            float sum = 0.0f;
-            for (int64_t s = 0; s < S; s++) {
-                row[s] = expf(row[s] - mx);
-                sum += row[s];
-            }
-            float inv = 1.0f / sum;
+            for (int64_t s = 0; s < S; s++) row[s] = sg_expf(row[s] - mx);
+            float inv = (float)(1.0 / sg_sum_f32(row, S));   /* the canonical sum, core/sum.h */
             for (int64_t s = 0; s < S; s++) row[s] *= inv;
         }
         sg_gemm(false, false, T, Dv, S, 1.0f, P, S, v, Dv, 0.0f, j->O + bh * T * Dv, Dv);   /* P v */

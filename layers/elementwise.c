@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "core/mathf.h"
 #include "core/pool.h"
 #include "layers/broadcast.h"
 #include "layers/reduce.h"
@@ -234,8 +235,8 @@ static void unary_forward_range(void *ctx, int64_t i0, int64_t i1)
     case UNARY_MUL_SCALAR: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * s; break;
     case UNARY_SQUARE: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * x[i]; break;
     case UNARY_SQRT: for (int64_t i = i0; i < i1; i++) y[i] = sqrtf(x[i]); break;
-    case UNARY_EXP: for (int64_t i = i0; i < i1; i++) y[i] = expf(x[i]); break;
-    case UNARY_LOG: for (int64_t i = i0; i < i1; i++) y[i] = logf(x[i]); break;
+    case UNARY_EXP: for (int64_t i = i0; i < i1; i++) y[i] = sg_expf(x[i]); break;
+    case UNARY_LOG: for (int64_t i = i0; i < i1; i++) y[i] = sg_logf(x[i]); break;
     case UNARY_ABS: for (int64_t i = i0; i < i1; i++) y[i] = fabsf(x[i]); break;
     }
 }

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/mathf.h"
 #include "core/pool.h"
+#include "core/sum.h"
 
 /* The output: a scalar for mean/sum, or `none_ndim`/`none_shape` for none. */
 static sg_tensor *loss_output(sg_graph *g, sg_reduction r, int none_ndim, const int64_t *none_shape)
@@ -80,8 +82,8 @@ static double position_lse(const float *z, int64_t K, int64_t S)
     float m = z[0];
     for (int64_t k = 1; k < K; k++) m = z[k * S] > m ? z[k * S] : m;
     double sum = 0;
-    for (int64_t k = 0; k < K; k++) sum += exp((double)z[k * S] - m);
-    return m + log(sum);
+    for (int64_t k = 0; k < K; k++) sum += sg_exp_f64((double)z[k * S] - m);
+    return m + sg_log_f64(sum);
 }
 
 /* Loss and weight of position p (z and t point at its first score). */
@@ -151,7 +153,7 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
             for (int64_t j = 0; j < K; j++) {
                 double wj = c->weights ? c->weights[j] : 1.0;
                 double logp = z[j * S] - lse;
-                if (dz) dz[j * S] += (float)(g * (wt_sum * exp(logp) - wj * ((1.0 - e) * t[j * S] + e / (double)K)));
+                if (dz) dz[j * S] += (float)(g * (wt_sum * sg_exp_f64(logp) - wj * ((1.0 - e) * t[j * S] + e / (double)K)));
                 if (k->dt) k->dt[off + j * S] += (float)(-g * (1.0 - e) * wj * logp);
             }
             continue;
@@ -167,7 +169,7 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
         if (e > 0)
             for (int64_t j = 0; j < K; j++) w_sum += c->weights ? c->weights[j] : 1.0;
         for (int64_t j = 0; j < K; j++) {
-            double pj = exp(z[j * S] - lse);
+            double pj = sg_exp_f64(z[j * S] - lse);
             double d = (1.0 - e) * wy * (pj - (j == y));
             if (e > 0) d += e / (double)K * (w_sum * pj - (c->weights ? c->weights[j] : 1.0));
             dz[j * S] += (float)(g * d);
@@ -249,12 +251,10 @@ static sg_tensor *class_loss(sg_graph *g, const char *op, class_kind kind, sg_te
     class_work k = {.c = &c, .z = z->data, .loss = loss, .weight = loss + P};
     int64_t grain = 8192 / K;
     sg_parallel_for(P, grain < 1 ? 1 : grain, class_forward_positions, &k);
-    double total = 0, denom = 0;
-    for (int64_t p = 0; p < P; p++) {
-        total += loss[p];
-        denom += k.weight[p];
-        if (o.reduction == SG_REDUCE_NONE) out->data[p] = (float)loss[p];
-    }
+    /* The canonical reduction (core/sum.h) of the per-position losses and weights. */
+    const double total = sg_sum_f64(loss, P), denom = sg_sum_f64(k.weight, P);
+    if (o.reduction == SG_REDUCE_NONE)
+        for (int64_t p = 0; p < P; p++) out->data[p] = (float)loss[p];
     sg_graph_scratch_release(g, mark);
     /* torch: a mean over nothing (all targets ignored) is 0/0 = nan. */
     c.inv_denom = o.reduction == SG_REDUCE_MEAN ? 1.0 / denom : 1.0;
@@ -321,7 +321,7 @@ typedef struct point_ctx {
     double inv_denom;
 } point_ctx;
 
-static inline double softplus(double u) { return (u > 0 ? u : 0) + log1p(exp(-fabs(u))); }
+static inline double softplus(double u) { return (u > 0 ? u : 0) + sg_log1p_f64(sg_exp_f64(-fabs(u))); }
 
 /* Loss of one element, and (if dx_out) its derivative w.r.t. x and t. */
 static inline double point_loss(const point_ctx *c, int64_t i, double x, double t, double *dx_out,
@@ -353,7 +353,7 @@ static inline double point_loss(const point_ctx *c, int64_t i, double x, double 
         double w = c->pos_weight ? c->pos_weight[i % c->C] : 1.0;
         double sp_pos = softplus(x), sp_neg = softplus(-x);
         loss = w * t * sp_neg + (1 - t) * sp_pos;
-        dx = (w * t + 1 - t) / (1 + exp(-x)) - w * t;
+        dx = (w * t + 1 - t) / (1 + sg_exp_f64(-x)) - w * t;
         dt = w * sp_neg - sp_pos;
         break;
     }
@@ -369,20 +369,18 @@ typedef struct point_work {
     const point_ctx *c;
     const float *x, *t, *dy;
     float *out;       /* per element (none) */
-    double *partial;  /* per chunk sums (mean, sum) */
+    double *loss;     /* per element, summed in the canonical order (core/sum.h) */
     float *dx, *dt;
 } point_work;
 
 static void point_forward_chunk(void *arg, int64_t i0, int64_t i1)
 {
     point_work *k = arg;
-    double sum = 0;
     for (int64_t i = i0; i < i1; i++) {
         double l = point_loss(k->c, i, k->x[i], k->t[i], NULL, NULL);
         if (k->out) k->out[i] = (float)l;
-        sum += l;
+        k->loss[i] = l;
     }
-    k->partial[i0 / POINT_GRAIN] = sum;
 }
 
 static void point_backward_chunk(void *arg, int64_t i0, int64_t i1)
@@ -436,15 +434,14 @@ static sg_tensor *point_loss_op(sg_graph *g, const char *op, point_kind kind, sg
         .C = x->ndim ? x->shape[x->ndim - 1] : 1,
         .reduction = r,
     };
-    int64_t n = x->numel, chunks = sg_parallel_chunks(n, POINT_GRAIN);
+    int64_t n = x->numel;
     sg_arena_mark mark = sg_graph_scratch_mark(g);
-    double *partial = sg_graph_alloc(g, (size_t)(chunks + 1) * sizeof(double));
-    if (!partial) return NULL;
-    point_work k = {.c = &c, .x = x->data, .t = t->data, .partial = partial,
+    double *loss = sg_graph_alloc(g, (size_t)(n + 1) * sizeof(double));
+    if (!loss) return NULL;
+    point_work k = {.c = &c, .x = x->data, .t = t->data, .loss = loss,
                     .out = r == SG_REDUCE_NONE ? out->data : NULL};
     sg_parallel_for(n, POINT_GRAIN, point_forward_chunk, &k);
-    double total = 0;
-    for (int64_t i = 0; i < chunks; i++) total += partial[i];
+    const double total = sg_sum_f64(loss, n);
     sg_graph_scratch_release(g, mark);
     /* torch: the mean of an empty tensor is nan. */
     c.inv_denom = r == SG_REDUCE_MEAN ? 1.0 / (double)n : 1.0;

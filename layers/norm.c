@@ -288,12 +288,11 @@ static void ln_backward_rows(void *arg, int64_t r0, int64_t r1)
         const float *xr = k->x + r * D, *dyr = k->dy + r * D;
         float *dxr = k->dx + r * D;
         const float mean = k->s.mean[r], invstd = k->s.invstd[r];
-        double sum_g = 0, sum_g_xhat = 0;
-        for (int64_t j = 0; j < D; j++) {
-            float gj = dyr[j] * (k->w ? k->w[j] : 1.0f);
-            sum_g += gj;
-            sum_g_xhat += (double)gj * ((xr[j] - mean) * invstd);
-        }
+        /* Both sums in the canonical shape of core/sum.h. */
+        const float *w = k->w;
+        double sum_g, sum_g_xhat;
+        SG_CANONICAL_SUM(sum_g, D, j, (double)(dyr[j] * (w ? w[j] : 1.0f)));
+        SG_CANONICAL_SUM(sum_g_xhat, D, j, (double)(dyr[j] * (w ? w[j] : 1.0f)) * ((xr[j] - mean) * invstd));
         const float mean_g = (float)(sum_g / (double)D), mean_g_xhat = (float)(sum_g_xhat / (double)D);
         for (int64_t j = 0; j < D; j++) {
             float gj = dyr[j] * (k->w ? k->w[j] : 1.0f);

@@ -10,14 +10,17 @@
  *     output elements, accumulated together while walking the reduced
  *     positions (column sums such as the bias gradient of a linear layer).
  * Either way each output element is accumulated by one thread, in double, in
- * the row-major order of the input, so the result does not depend on how the
- * units are spread over threads. */
+ * a fixed order: contiguous runs in the canonical order of core/sum.h (16
+ * lanes and a pairwise tree, the shape a SIMD twin reproduces), the runs and
+ * the reduced positions of kept columns in the row-major order of the input.
+ * So the result depends neither on the threads nor on the vector width. */
 #include "layers/reduce.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "core/pool.h"
+#include "core/sum.h"
 #include "layers/broadcast.h"
 
 #define BLOCK 256                 /* output elements per unit when the last group is kept */
@@ -135,8 +138,8 @@ static void reduce_last_reduced(void *ctx, int64_t j0, int64_t j1)
         odometer_init(&red, p, p->m - 1, true);
         if (J->kind == REDUCE_SUM) {
             double acc = 0;
-            for (int64_t q = 0; q < outer; q++, odometer_next(&red))
-                for (int64_t i = 0; i < len; i++) acc += base[red.off + i];
+            /* each contiguous run in the canonical order of core/sum.h */
+            for (int64_t q = 0; q < outer; q++, odometer_next(&red)) acc += sg_sum_f32(base + red.off, len);
             J->dst[j] += (float)(acc * J->scale);
         } else {
             float best = base[0];
@@ -199,9 +202,7 @@ static void reduce_pieces(void *ctx, int64_t k0, int64_t k1)
     const reduce_job *J = ctx;
     for (int64_t k = k0; k < k1; k++) {
         int64_t b = k * J->piece, e = b + J->piece < J->p->n_red ? b + J->piece : J->p->n_red;
-        double acc = 0;
-        for (int64_t i = b; i < e; i++) acc += J->src[i];
-        J->pieces[k] = acc;
+        J->pieces[k] = sg_sum_f32(J->src + b, e - b);   /* the canonical order, core/sum.h */
     }
 }
 

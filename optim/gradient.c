@@ -1,12 +1,15 @@
 /* optim/gradient.c - L2 penalty and gradient-norm clipping (see gradient.h).
  *
- * The sums are one serial pass in double over the parameters in store order:
- * a fixed order, so the same on any thread count, and at a few flops per
- * weight once a step they cost little next to forward and backward. */
+ * The sums run in double over the parameters in store order, each parameter's
+ * values in the canonical order of core/sum.h: a fixed order, so the same on
+ * any thread count and ISA, and at a few flops per weight once a step they
+ * cost little next to forward and backward. */
 #include "optim/gradient.h"
 
 #include <math.h>
 #include <stddef.h>
+
+#include "core/sum.h"
 
 static bool trainable(const sg_param *p) { return !p->buffer && !p->frozen && p->t.grad; }
 
@@ -38,12 +41,8 @@ sg_err sg_l2_penalty(sg_params *ps, float lambda, sg_l2_select select, sg_param_
         if (!trainable(p) || !l2_chosen(p, select, pred, ctx)) continue;
         const float *w = p->t.data;
         float *g = p->t.grad;
-        double s = 0;
-        for (int64_t k = 0; k < p->t.numel; k++) {
-            s += (double)w[k] * w[k];
-            g[k] += two_lambda * w[k];
-        }
-        sum += s;
+        sum += sg_dot_f32(w, w, p->t.numel);   /* canonical order, core/sum.h */
+        for (int64_t k = 0; k < p->t.numel; k++) g[k] += two_lambda * w[k];
     }
     if (penalty) *penalty = (double)lambda * sum;
     return SG_OK;
@@ -61,7 +60,7 @@ sg_err sg_clip_grad_norm(sg_params *ps, float max_norm, double *total_norm)
     for (int i = 0; i < ps->count; i++) {
         const sg_param *p = ps->items[i];
         if (!trainable(p)) continue;
-        for (int64_t k = 0; k < p->t.numel; k++) sumsq += (double)p->t.grad[k] * p->t.grad[k];
+        sumsq += sg_dot_f32(p->t.grad, p->t.grad, p->t.numel);   /* canonical order, core/sum.h */
     }
     double total = sqrt(sumsq);
     if (total_norm) *total_norm = total;

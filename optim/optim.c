@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mathf.h"
 #include "core/pool.h"
 
 /* Slot 0 of every parameter carries SLOT_EXTRA floats after its numel values:
@@ -303,7 +304,8 @@ static void adam_update(const sg_optimizer *o, sg_param *p)
     float *step = &p->state[0][n];
     *step += 1.0f;                            /* torch: step_t += 1 (float32) */
     double t = *step;
-    double bias1 = 1.0 - pow(a->beta1, t), bias2 = 1.0 - pow(a->beta2, t);
+    /* beta^t by repeated squaring (core/mathf.h): the same bits with any libm. */
+    double bias1 = 1.0 - sg_powi(a->beta1, (uint64_t)t), bias2 = 1.0 - sg_powi(a->beta2, (uint64_t)t);
     double step_size = o->lr / bias1;
     adam_job j = {
         .p = p->t.data, .g = p->t.grad,

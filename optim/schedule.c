@@ -4,20 +4,20 @@
 #include <math.h>
 #include <stdio.h>
 
-/* math.pi; M_PI is not in strict C11. */
-#define PI 3.14159265358979323846
+#include "core/mathf.h"
+
 
 double sg_lr_step_decay(double base_lr, int64_t epoch, int64_t step_size, double gamma)
 {
     if (epoch < 0) epoch = 0;
     if (step_size < 1) step_size = 1;
-    return base_lr * pow(gamma, (double)(epoch / step_size));
+    return base_lr * sg_powi(gamma, (uint64_t)(epoch / step_size));
 }
 
 double sg_lr_exponential(double base_lr, int64_t epoch, double gamma)
 {
     if (epoch < 0) epoch = 0;
-    return base_lr * pow(gamma, (double)epoch);
+    return base_lr * sg_powi(gamma, (uint64_t)epoch);
 }
 
 double sg_lr_warmup_cosine(double base_lr, double min_lr, double warmup_start_factor,
@@ -30,7 +30,7 @@ double sg_lr_warmup_cosine(double base_lr, double min_lr, double warmup_start_fa
     }
     if (step >= total_steps) return min_lr;
     double t = (double)(step - warmup_steps), T = (double)(total_steps - warmup_steps);
-    return min_lr + (base_lr - min_lr) * (1.0 + cos(PI * t / T)) / 2.0;
+    return min_lr + (base_lr - min_lr) * (1.0 + sg_cospi_f64(t / T)) / 2.0;
 }
 
 sg_err sg_lr_schedule_check(const sg_lr_schedule *s)

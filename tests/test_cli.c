@@ -45,6 +45,7 @@ START_TEST(info_reports_isa_and_forcing_a_missing_isa_is_an_error)
     sg_test_expect_file_contains(out, "threads:   3");
     ck_assert_int_eq(sg_test_run_cli("SG_ISA=scalar", "info", out), 0);
     sg_test_expect_file_contains(out, "isa:       scalar");
+    sg_test_expect_file_contains(out, "sgemm:     scalar");   /* per kernel family, what runs */
     /* A bad environment is a usage error (exit 2) naming the variable and what it accepts. */
     ck_assert_int_eq(sg_test_run_cli("SG_ISA=mmx", "info", out), 2);
     sg_test_expect_file_contains(out, "SG_ISA=mmx: unknown ISA (expected one of scalar, avx2, avx512, neon)");

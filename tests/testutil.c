@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 
 bool sg_test_close(const char *what, const float *expected, const float *found, int64_t n,
@@ -200,4 +201,13 @@ void sg_test_expect_same_on_1_and_2_threads(const char *what, sg_test_build_fn b
                   what);
     free(a);
     free(b);
+}
+
+void sg_test_print_isa(void)
+{
+    const sg_kernel_table *t = sg_kernels();
+    printf("isa: %s (", sg_isa_name(t->isa));
+    for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++)
+        printf("%s%s: %s", k ? ", " : "", sg_kernel_family_name(k), sg_isa_name(sg_kernel_family_isa(t, k)));
+    printf(")\n");
 }

@@ -16,17 +16,27 @@
 #include "core/rng.h"
 #include "core/safetensors.h"
 
+/* The suite's main: a failed sg_init (bad SG_THREADS, SG_ISA=neon on x86)
+ * fails the whole suite with its message instead of running it on other
+ * kernels than asked; the line "isa: ..." says which kernels the suite tests. */
 #define SG_TEST_MAIN(suite_fn)                                   \
     int main(void)                                               \
     {                                                            \
         setvbuf(stdout, NULL, _IOLBF, 0); /* keep diffs of forked failing tests */ \
-        sg_init();                                               \
+        if (sg_init() != SG_OK) {                                \
+            fprintf(stderr, "sg_init failed: %s\n", sg_error_message()); \
+            return 2;                                            \
+        }                                                        \
+        sg_test_print_isa();                                     \
         SRunner *sr = srunner_create(suite_fn());                \
         srunner_run_all(sr, CK_NORMAL);                          \
         int failed = srunner_ntests_failed(sr);                  \
         srunner_free(sr);                                        \
         return failed ? 1 : 0;                                   \
     }
+
+/* Print "isa: avx512 (sgemm: avx2)": the kernel table the suite runs on. */
+void sg_test_print_isa(void);
 
 /* Add a test case named after the test function with a timeout in seconds. */
 #define SG_ADD_TEST(suite, fn, timeout_s)                        \

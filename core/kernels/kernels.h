@@ -6,7 +6,8 @@
  * twins (sg_k_<op>_avx2, _avx512, _neon) in files of their own, compiled with
  * their own flags. The table is filled once at start-up from the CPU features
  * (or SG_ISA); entries an ISA lacks fall back to the scalar reference.
- * Porting to a new CPU = adding a column here (see docs/PORTING.md). */
+ * Porting to a new CPU = an entry in core/isa.h, its kernel files and their
+ * lines in table.c (see docs/PORTING.md). */
 #ifndef SG_KERNELS_H
 #define SG_KERNELS_H
 
@@ -19,15 +20,42 @@
 /* C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major.
  * op(A) is M x K: A itself (lda >= K) or, if transA, the transpose of a
  * K x M matrix (lda >= M). Likewise op(B) is K x N. beta == 0 overwrites C
- * without reading it. Each C element is accumulated over k in increasing
- * order, so the result does not depend on how callers tile M and N. */
+ * without reading it (NaN or garbage in C does not matter).
+ * The bits are defined by the scalar twin, and every twin gives them for all
+ * four transpose cases: each C element is
+ *     acc = 0;  for k = 0 .. K-1: acc = fmaf(a(i,k), b(k,j), acc)
+ *     C = beta == 0 ? alpha * acc : fmaf(beta, C, alpha * acc)
+ * one fused rounding per product, k increasing, never split across lanes.
+ * So the result does not depend on the vector width, nor on how callers tile
+ * M and N (threads), nor on k-blocking. */
 typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int64_t K,
                             float alpha, const float *A, int64_t lda, const float *B,
                             int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* The canonical reductions of core/sum.h (sums_scalar.c states each term):
+ * sum over i of x[i], (x[i] - center)^2, x[i] * y[i], or y[i] * (x[i] - center),
+ * in double, 16 lanes + pairwise tree + tail. */
+typedef enum sg_sums_op { SG_SUMS_PLAIN, SG_SUMS_SQ_DEV, SG_SUMS_DOT, SG_SUMS_DOT_DEV } sg_sums_op;
+typedef double (*sg_sums_fn)(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+
+/* The kernel families behind the table: X(family, function type). Each has a
+ * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
+#define SG_KERNEL_FAMILIES(X) X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn)
+
+enum {
+#define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,
+    SG_KERNEL_FAMILIES(SG_KERNEL_ENUM_)
+#undef SG_KERNEL_ENUM_
+    SG_KERNEL_FAMILY_COUNT
+};
+
+/* One ISA's kernels: per family, the function and the ISA it was written for
+ * (an ISA without a kernel of its own runs its fallback's, core/isa.h). */
 typedef struct sg_kernel_table {
     sg_isa isa;
-    sg_sgemm_fn sgemm;
+#define SG_KERNEL_FIELD_(family, fn_type) fn_type family; sg_isa family##_isa;
+    SG_KERNEL_FAMILIES(SG_KERNEL_FIELD_)
+#undef SG_KERNEL_FIELD_
 } sg_kernel_table;
 
 /* The table in use (selected on first use from SG_ISA or the CPU). */
@@ -37,16 +65,27 @@ sg_err sg_kernels_select(sg_isa isa);
 /* The table an ISA would give (for tests comparing SIMD with scalar);
  * NULL if the machine cannot run it. */
 const sg_kernel_table *sg_kernels_for(sg_isa isa);
+/* "sgemm" for SG_KERNEL_sgemm; "?" out of range. */
+const char *sg_kernel_family_name(int family);
+/* The ISA whose implementation of `family` the table runs. */
+sg_isa sg_kernel_family_isa(const sg_kernel_table *t, int family);
 
 void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
+double sg_k_sums_scalar(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX2 + FMA (core/kernels/sgemm_avx2.c); only called when the CPU and OS have them. */
 void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                      float *C, int64_t ldc);
+/* AVX-512F (core/kernels/sgemm_avx512.c); likewise. */
+void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc);
+double sg_k_sums_avx2(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+double sg_k_sums_avx512(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 #endif
 
 #endif

@@ -1,17 +1,16 @@
 /* core/kernels/sgemm_avx2.c - SGEMM with AVX2 + FMA (compiled with -mavx2 -mfma).
  *
- * The contract is the scalar reference's (kernels.h). For op(B) = B (rows of
- * B contiguous), a 4 x 16 block of C is held in eight ymm accumulators and
- * each k adds a(i,k) * B[k][j..j+15] with one fused multiply-add per element;
- * rows and columns left over use the same fused operation (fmaf), so every
- * element of C gets the same arithmetic wherever it sits in a tile and the
- * result is independent of tiling and threads.
- * For op(B) = B^T (rows of B are the columns of op(B), contiguous along k)
- * each element is a dot product: 8 lanes of fused multiply-adds over whole
- * chunks of 8 k, the lanes summed in a fixed order, then the k tail with
- * fmaf. A 2 x 4 block of C shares its loads; leftover elements run the same
- * procedure one at a time. op(A) = A^T with op(B) = B^T (rare) uses the
- * scalar reference. */
+ * Bit for bit the scalar twin (sgemm_scalar.c states the order): every C
+ * element starts at 0, takes one fused multiply-add per k in increasing k
+ * (_mm256_fmadd_ps in the vector lanes, fmaf in the leftover rows and columns:
+ * the same IEEE operation), and ends as alpha * acc, or
+ * fma(beta, C, alpha * acc) when beta != 0. The lanes of a vector hold
+ * different columns j, never different k, so the vector width does not enter
+ * the result.
+ * op(B) = B: a 4 x 16 block of C lives in eight ymm accumulators; each k
+ * broadcasts a(i,k) and multiplies a row of B. op(B) = B^T: panels of B are
+ * transposed so the same loop applies (sgemm_bt). op(A) = A^T only changes
+ * the strides a(i,k) is read with. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -32,88 +31,64 @@ static inline float store1(float c, float acc, float alpha, float beta)
     return beta != 0.0f ? fmaf(beta, c, v) : v;
 }
 
-/* Sum of the 8 lanes in a fixed order. */
-static inline float hsum8(__m256 v)
-{
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
-    return _mm_cvtss_f32(x);
-}
+/* op(B) = B^T: op(B)[k][j] = B[j][k] is contiguous along k, not along j. A
+ * panel of 16 columns x KC values of k is transposed into panel[k][0..15]
+ * (columns past N are zero and never stored), then each row of op(A) runs the
+ * same broadcast-and-fma loop as the op(B) = B case. The running sums of a
+ * block of MB rows wait in acc[][] as floats between k panels: storing a float
+ * does not round, so the order is still the scalar twin's, one fused
+ * multiply-add per k in increasing k. Handles op(A) = A and A^T alike. */
+enum { NT_MB = 32, NT_KC = 256, NT_NR = 16 };
 
-/* The k tail of one dot product, after the vector part summed to s. */
-static inline float dot_tail(const float *a, const float *b, int64_t k0, int64_t K, float s)
+static void sgemm_bt(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t a_row,
+                     int64_t a_col, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
-    for (int64_t k = k0; k < K; k++) s = fmaf(a[k], b[k], s);
-    return s;
-}
-
-static float dot1(const float *a, const float *b, int64_t K)
-{
-    int64_t K8 = K & ~(int64_t)7;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t k = 0; k < K8; k += 8)
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
-    return dot_tail(a, b, K8, K, hsum8(acc));
-}
-
-/* C = alpha A B^T + beta C with A rows (M x K) and B rows (N x K) contiguous. */
-static void sgemm_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
-{
-    int64_t K8 = K & ~(int64_t)7, i = 0;
-    for (; i + 2 <= M; i += 2) {
-        const float *a0 = A + i * lda, *a1 = a0 + lda;
-        int64_t j = 0;
-        for (; j + 4 <= N; j += 4) {
-            const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-            __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c02 = _mm256_setzero_ps(),
-                   c03 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(),
-                   c12 = _mm256_setzero_ps(), c13 = _mm256_setzero_ps();
-            for (int64_t k = 0; k < K8; k += 8) {
-                __m256 x0 = _mm256_loadu_ps(a0 + k), x1 = _mm256_loadu_ps(a1 + k);
-                __m256 y = _mm256_loadu_ps(b0 + k);
-                c00 = _mm256_fmadd_ps(x0, y, c00), c10 = _mm256_fmadd_ps(x1, y, c10);
-                y = _mm256_loadu_ps(b1 + k);
-                c01 = _mm256_fmadd_ps(x0, y, c01), c11 = _mm256_fmadd_ps(x1, y, c11);
-                y = _mm256_loadu_ps(b2 + k);
-                c02 = _mm256_fmadd_ps(x0, y, c02), c12 = _mm256_fmadd_ps(x1, y, c12);
-                y = _mm256_loadu_ps(b3 + k);
-                c03 = _mm256_fmadd_ps(x0, y, c03), c13 = _mm256_fmadd_ps(x1, y, c13);
+    float panel[NT_KC][NT_NR];
+    float acc[NT_MB][NT_NR];
+    for (int64_t j0 = 0; j0 < N; j0 += NT_NR) {
+        const int64_t nr = N - j0 < NT_NR ? N - j0 : NT_NR;
+        for (int64_t i0 = 0; i0 < M; i0 += NT_MB) {
+            const int64_t mb = M - i0 < NT_MB ? M - i0 : NT_MB;
+            memset(acc, 0, sizeof acc);
+            for (int64_t k0 = 0; k0 < K; k0 += NT_KC) {
+                const int64_t kc = K - k0 < NT_KC ? K - k0 : NT_KC;
+                for (int64_t q = 0; q < NT_NR; q++) {
+                    const float *b = B + (j0 + q) * ldb + k0;
+                    if (q < nr)
+                        for (int64_t k = 0; k < kc; k++) panel[k][q] = b[k];
+                    else
+                        for (int64_t k = 0; k < kc; k++) panel[k][q] = 0.0f;
+                }
+                for (int64_t r = 0; r < mb; r++) {
+                    const float *a = A + (i0 + r) * a_row + k0 * a_col;
+                    __m256 c0 = _mm256_loadu_ps(acc[r]), c1 = _mm256_loadu_ps(acc[r] + 8);
+                    for (int64_t k = 0; k < kc; k++) {
+                        const __m256 x = _mm256_broadcast_ss(a + k * a_col);
+                        c0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel[k]), c0);
+                        c1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel[k] + 8), c1);
+                    }
+                    _mm256_storeu_ps(acc[r], c0), _mm256_storeu_ps(acc[r] + 8, c1);
+                }
             }
-            const __m256 acc[2][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
-            const float *rows_a[2] = {a0, a1}, *rows_b[4] = {b0, b1, b2, b3};
-            for (int r = 0; r < 2; r++)
-                for (int q = 0; q < 4; q++) {
-                    float s = dot_tail(rows_a[r], rows_b[q], K8, K, hsum8(acc[r][q]));
-                    float *c = C + (i + r) * ldc + j + q;
-                    *c = store1(*c, s, alpha, beta);
+            for (int64_t r = 0; r < mb; r++)
+                for (int64_t q = 0; q < nr; q++) {
+                    float *c = C + (i0 + r) * ldc + j0 + q;
+                    *c = store1(*c, acc[r][q], alpha, beta);
                 }
         }
-        for (; j < N; j++)
-            for (int r = 0; r < 2; r++) {
-                float *c = C + (i + r) * ldc + j;
-                *c = store1(*c, dot1(r ? a1 : a0, B + j * ldb, K), alpha, beta);
-            }
     }
-    for (; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            float *c = C + i * ldc + j;
-            *c = store1(*c, dot1(A + i * lda, B + j * ldb, K), alpha, beta);
-        }
 }
 
 void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                      float *C, int64_t ldc)
 {
+    /* a(i, k) = A[i * a_row + k * a_col] for either layout of A. */
+    const int64_t a_row = transA ? 1 : lda, a_col = transA ? lda : 1;
     if (transB) {
-        if (transA) sg_k_sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        else sgemm_nt(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        sgemm_bt(M, N, K, alpha, A, a_row, a_col, B, ldb, beta, C, ldc);
         return;
     }
-    /* a(i, k) for either layout of A. */
-    const int64_t a_row = transA ? 1 : lda, a_col = transA ? lda : 1;
     const __m256 valpha = _mm256_set1_ps(alpha);
     int64_t i = 0;
     for (; i + 4 <= M; i += 4) {

@@ -1,20 +1,26 @@
-/* core/kernels/sgemm_scalar.c - the reference SGEMM in portable C.
+/* core/kernels/sgemm_scalar.c - the reference SGEMM in portable C: it defines
+ * the bits every SIMD twin must give (kernels.h states the contract).
  *
- * C = alpha * op(A) op(B) + beta * C (row-major). Loop orders are chosen so
- * the innermost loop walks contiguous memory (the compiler may vectorise it
- * with the baseline ISA), and every C[i][j] sums its K products in increasing
- * k, with one rounding per product-add, whatever M/N tiling the caller uses. */
+ * Order of operations, for every element C[i][j]:
+ *   acc = 0
+ *   for k = 0, 1, ..., K-1:  acc = fmaf(a(i,k), b(k,j), acc)   one rounding each
+ *   C[i][j] = beta == 0 ? alpha * acc                          (C not read)
+ *                       : fmaf(beta, C[i][j], alpha * acc)
+ * Nothing else is rounded, so tiling M and N (core/gemm.c, threads) or
+ * blocking k (storing acc as float between blocks) cannot change a bit.
+ * Loop orders are chosen so the innermost loop walks contiguous memory. */
 #include "core/kernels/kernels.h"
 
+#include <math.h>
 #include <string.h>
 
-/* Accumulate into a zeroed row buffer, then apply alpha/beta once. */
+/* Apply alpha and beta to a row of finished sums, as stated above. */
 static void finish_row(float *c, const float *acc, int64_t N, float alpha, float beta)
 {
     if (beta == 0.0f)
         for (int64_t j = 0; j < N; j++) c[j] = alpha * acc[j];
     else
-        for (int64_t j = 0; j < N; j++) c[j] = alpha * acc[j] + beta * c[j];
+        for (int64_t j = 0; j < N; j++) c[j] = fmaf(beta, c[j], alpha * acc[j]);
 }
 
 void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
@@ -28,21 +34,21 @@ void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K
         for (int64_t i = 0; i < M; i++) {
             memset(acc, 0, (size_t)nb * sizeof(float));
             if (!transB) {
-                /* acc[j] += a(i,k) * B[k][j]: rows of B are contiguous. */
+                /* acc[j] = fmaf(a(i,k), B[k][j], acc[j]): rows of B are contiguous. */
                 for (int64_t k = 0; k < K; k++) {
                     float a = transA ? A[k * lda + i] : A[i * lda + k];
                     const float *b = B + k * ldb + j0;
-                    for (int64_t j = 0; j < nb; j++) acc[j] += a * b[j];
+                    for (int64_t j = 0; j < nb; j++) acc[j] = fmaf(a, b[j], acc[j]);
                 }
             } else {
-                /* acc[j] = sum_k a(i,k) * B[j][k]: a dot product per column. */
+                /* op(B)[k][j] = B[j][k]: one sequential fused dot product per column. */
                 for (int64_t j = 0; j < nb; j++) {
                     const float *b = B + (j0 + j) * ldb;
                     float s = 0.0f;
                     if (transA)
-                        for (int64_t k = 0; k < K; k++) s += A[k * lda + i] * b[k];
+                        for (int64_t k = 0; k < K; k++) s = fmaf(A[k * lda + i], b[k], s);
                     else
-                        for (int64_t k = 0; k < K; k++) s += A[i * lda + k] * b[k];
+                        for (int64_t k = 0; k < K; k++) s = fmaf(A[i * lda + k], b[k], s);
                     acc[j] = s;
                 }
             }

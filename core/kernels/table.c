@@ -1,37 +1,58 @@
-/* core/kernels/table.c - filling the dispatch table once at start-up. */
+/* core/kernels/table.c - filling the dispatch tables once at start-up.
+ *
+ * Every ISA of the registry (core/isa.h) gets a table. It starts as a copy of
+ * its fallback's table (scalar for the first SIMD level, avx2 for avx512) and
+ * then takes the kernels written for it, listed in register_kernels() below.
+ * Each entry also records which ISA's implementation it holds, so
+ * `steelgrad info` can say "sgemm: avx2 (avx512 runs the avx2 kernel)". */
 #include "core/kernels/kernels.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-static const sg_kernel_table scalar_table = {
-    .isa = SG_ISA_SCALAR,
-    .sgemm = sg_k_sgemm_scalar,
-};
-
-/* Per-ISA tables start as the scalar one; SIMD files override entries here. */
 static sg_kernel_table tables[SG_ISA_COUNT];
 static const sg_kernel_table *active;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* The kernels each ISA has of its own: one line per (family, ISA). A port adds
+ * its lines here (docs/PORTING.md); families it leaves out run its fallback's. */
+#define KERNEL(family, ISA, fn)                                      \
+    if (isa == SG_ISA_##ISA) t->family = (fn), t->family##_isa = SG_ISA_##ISA
+static void register_kernels(sg_isa isa, sg_kernel_table *t)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    KERNEL(sgemm, AVX2, sg_k_sgemm_avx2);
+    KERNEL(sgemm, AVX512, sg_k_sgemm_avx512);
+    KERNEL(sums, AVX2, sg_k_sums_avx2);
+    KERNEL(sums, AVX512, sg_k_sums_avx512);
+#endif
+#if defined(__aarch64__)
+    /* NEON: no kernel of its own yet, every family runs the scalar twin. */
+#endif
+    (void)isa, (void)t;
+}
+
 static void fill_tables(void)
 {
-    for (int i = 0; i < SG_ISA_COUNT; i++) {
-        tables[i] = scalar_table;
+    sg_kernel_table *scalar = &tables[SG_ISA_SCALAR];
+    scalar->isa = SG_ISA_SCALAR;
+#define SCALAR_(family, fn_type) scalar->family = sg_k_##family##_scalar, scalar->family##_isa = SG_ISA_SCALAR;
+    SG_KERNEL_FAMILIES(SCALAR_)
+#undef SCALAR_
+    /* Fallbacks come earlier in SG_ISA_LIST (core/cpu.c asserts it), so the
+     * table copied is already complete; the ISA's own kernels then replace entries. */
+    for (int i = 1; i < SG_ISA_COUNT; i++) {
+        tables[i] = tables[sg_isa_fallback((sg_isa)i)];
         tables[i].isa = (sg_isa)i;
+        register_kernels((sg_isa)i, &tables[i]);
     }
-#if defined(__x86_64__) || defined(__i386__)
-    /* AVX-512 machines run the AVX2 kernels until AVX-512 twins exist. */
-    tables[SG_ISA_AVX2].sgemm = sg_k_sgemm_avx2;
-    tables[SG_ISA_AVX512].sgemm = sg_k_sgemm_avx2;
-#endif
     active = &tables[sg_isa_best()];
 }
 
 const sg_kernel_table *sg_kernels_for(sg_isa isa)
 {
     pthread_once(&once, fill_tables);
-    if (isa < 0 || isa >= SG_ISA_COUNT || !sg_isa_supported(isa)) return NULL;
+    if ((int)isa < 0 || isa >= SG_ISA_COUNT || !sg_isa_supported(isa)) return NULL;
     return &tables[isa];
 }
 
@@ -49,4 +70,27 @@ sg_err sg_kernels_select(sg_isa isa)
                             sg_isa_name(isa), sg_isa_name(isa), sg_cpu_feature_string());
     active = t;
     return SG_OK;
+}
+
+static const char *const family_names[] = {
+#define NAME_(family, fn_type) #family,
+    SG_KERNEL_FAMILIES(NAME_)
+#undef NAME_
+};
+_Static_assert(sizeof family_names / sizeof family_names[0] == SG_KERNEL_FAMILY_COUNT,
+               "one name per kernel family");
+
+const char *sg_kernel_family_name(int family)
+{
+    return family >= 0 && family < SG_KERNEL_FAMILY_COUNT ? family_names[family] : "?";
+}
+
+sg_isa sg_kernel_family_isa(const sg_kernel_table *t, int family)
+{
+    switch (family) {
+#define CASE_(f, fn_type) case SG_KERNEL_##f: return t->f##_isa;
+        SG_KERNEL_FAMILIES(CASE_)
+#undef CASE_
+    }
+    return SG_ISA_SCALAR;
 }

@@ -1,0 +1,218 @@
+/* tests/test_kernels.c - every SIMD kernel against its scalar twin, bit for bit.
+ *
+ * The scalar twin defines the result (core/kernels/kernels.h); a port is right
+ * when memcmp says so for every shape, not when a tolerance is met. Shapes
+ * cover 1, small primes and every tail of every tile the kernels use (4 x 16
+ * register blocks, 16-column panels, 256-long k panels), leading dimensions
+ * wider than the matrix, several alpha and beta, and beta == 0 over a C full
+ * of NaN (the contract says beta == 0 never reads C). ISAs the machine cannot
+ * run are skipped with a message. The canonical reduction of core/sum.h is
+ * checked against its longhand definition. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/kernels/kernels.h"
+#include "core/sum.h"
+#include "tests/testutil.h"
+
+/* The first element where two results differ (bitwise), or -1. */
+static int64_t first_difference(const float *x, const float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(x + i, y + i, sizeof(float)) != 0) return i;
+    return -1;
+}
+
+START_TEST(every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail)
+{
+    static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 37};
+    static const int Ns[] = {1, 2, 3, 5, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 23, 31, 32, 33, 47};
+    static const int Ks[] = {0, 1, 2, 7, 8, 9, 29, 256, 257, 520};
+    static const float alphas[] = {1.0f, -0.5f, 2.5f};
+    static const float betas[] = {0.0f, 1.0f, -0.75f, 0.3f};
+    enum { MAXD = 37 + 2, MAXN = 47 + 2, MAXK = 520 + 2 };
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    float *A = malloc(sizeof(float) * MAXK * MAXD), *B = malloc(sizeof(float) * MAXK * MAXN);
+    float *C0 = malloc(sizeof(float) * MAXD * MAXN), *R = malloc(sizeof(float) * MAXD * MAXN),
+          *C = malloc(sizeof(float) * MAXD * MAXN);
+    sg_test_fill_normal(A, MAXK * MAXD, 8, 1);
+    sg_test_fill_normal(B, MAXK * MAXN, 9, 1);
+    sg_test_fill_normal(C0, MAXD * MAXN, 10, 1);
+    for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) {
+            printf("isa %s: not available on this machine, skipped\n", sg_isa_name((sg_isa)isa));
+            continue;
+        }
+        if (isa == SG_ISA_SCALAR) continue;
+        int64_t calls = 0;
+        for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+            for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+                for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+                    for (int tr = 0; tr < 4; tr++) {
+                        const int M = Ms[mi], N = Ns[ni], K = Ks[ki];
+                        const bool ta = tr & 1, tb = tr & 2;
+                        const size_t v = mi + ni + ki + (size_t)tr;   /* rotates the rest */
+                        const int pad = (int)(v % 3);                 /* leading dims: +0..2 */
+                        const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+                        const float alpha = alphas[v % 3], beta = betas[(v / 3 + mi) % 4];
+                        memcpy(R, C0, sizeof(float) * MAXD * MAXN);
+                        if (beta == 0.0f)   /* must never be read */
+                            for (int64_t i = 0; i < MAXD * MAXN; i++) R[i] = NAN;
+                        memcpy(C, R, sizeof(float) * MAXD * MAXN);
+                        ref->sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, R, ldc);
+                        t->sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+                        const int64_t d = first_difference(R, C, M * ldc);
+                        ck_assert_msg(d < 0,
+                                      "%s sgemm transA=%d transB=%d M=%d N=%d K=%d lda=%ld ldb=%ld ldc=%ld "
+                                      "alpha=%g beta=%g: C[%ld][%ld] is %a (%.9g), scalar twin %a (%.9g)",
+                                      sg_isa_name((sg_isa)isa), ta, tb, M, N, K, (long)lda, (long)ldb,
+                                      (long)ldc, alpha, beta, (long)(d / ldc), (long)(d % ldc), C[d],
+                                      C[d], R[d], R[d]);
+                        calls++;
+                    }
+        printf("isa %s: sgemm bit-identical to scalar in %ld calls\n", sg_isa_name((sg_isa)isa),
+               (long)calls);
+    }
+    free(A); free(B); free(C0); free(R); free(C);
+}
+END_TEST
+
+/* beta == 0 must overwrite C, whatever it held (NaN, inf), on every ISA. */
+START_TEST(sgemm_beta_zero_ignores_nan_in_c_on_every_isa)
+{
+    enum { M = 5, N = 19, K = 3 };
+    float A[M * K], B[K * N], C[M * N];
+    sg_test_fill_normal(A, M * K, 1, 1);
+    sg_test_fill_normal(B, K * N, 2, 1);
+    for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (int tr = 0; tr < 4; tr++) {
+            const bool ta = tr & 1, tb = tr & 2;
+            for (int i = 0; i < M * N; i++) C[i] = i % 2 ? NAN : INFINITY;
+            t->sgemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C, N);
+            for (int i = 0; i < M * N; i++)
+                ck_assert_msg(isfinite(C[i]), "%s transA=%d transB=%d: C[%d] = %g after beta = 0",
+                              sg_isa_name((sg_isa)isa), ta, tb, i, C[i]);
+        }
+    }
+}
+END_TEST
+
+/* The canonical reduction (core/sum.h), written out longhand: 16 lanes, the
+ * pairwise tree 8-4-2-1, then the tail. Every length 0..100 must match it
+ * bit for bit, so a SIMD port of sg_sum_* has one target. */
+static double canonical_sum_longhand(const double *t, int64_t n)
+{
+    double lane[16] = {0};
+    int64_t n16 = n - n % 16;
+    for (int64_t i = 0; i < n16; i++) lane[i % 16] += t[i];
+    for (int l = 0; l < 8; l++) lane[l] += lane[l + 8];
+    for (int l = 0; l < 4; l++) lane[l] += lane[l + 4];
+    for (int l = 0; l < 2; l++) lane[l] += lane[l + 2];
+    double acc = lane[0] + lane[1];
+    for (int64_t i = n16; i < n; i++) acc += t[i];
+    return acc;
+}
+
+START_TEST(sums_follow_the_canonical_shape_bit_for_bit)
+{
+    enum { N = 100 };
+    float a[N], b[N];
+    double t[N];
+    sg_test_fill_normal(a, N, 3, 1e3f);
+    sg_test_fill_normal(b, N, 4, 1.0f);
+    for (int64_t n = 0; n <= N; n++) {
+        for (int64_t i = 0; i < n; i++) t[i] = (double)a[i];
+        double want = canonical_sum_longhand(t, n), got = sg_sum_f32(a, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum n=%ld: %a, want %a", (long)n, got, want);
+        got = sg_sum_f64(t, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum f64 n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = (double)a[i] * (double)b[i];
+        want = canonical_sum_longhand(t, n), got = sg_dot_f32(a, b, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "dot n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = ((double)a[i] - 0.5) * ((double)a[i] - 0.5);
+        want = canonical_sum_longhand(t, n), got = sg_sum_sq_dev_f32(a, n, 0.5);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "sum sq n=%ld: %a, want %a", (long)n, got, want);
+        for (int64_t i = 0; i < n; i++) t[i] = (double)b[i] * (double)(a[i] - 0.25f);
+        want = canonical_sum_longhand(t, n), got = sg_dot_centered_f32(b, a, 0.25f, n);
+        ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "dot centered n=%ld: %a, want %a", (long)n, got, want);
+    }
+}
+END_TEST
+
+/* Every table's canonical reductions against the scalar twin, bit for bit:
+ * every length 0..100 and a few long ones, unaligned starts, all four terms. */
+START_TEST(every_isa_sums_are_bit_identical_to_scalar)
+{
+    enum { N = 5000 };
+    static const int64_t longs[] = {255, 256, 257, 1000, 4099};
+    float *x = malloc(sizeof(float) * (N + 8)), *y = malloc(sizeof(float) * (N + 8));
+    sg_test_fill_normal(x, N + 8, 5, 100.0f);
+    sg_test_fill_normal(y, N + 8, 6, 1.0f);
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    static const char *ops[] = {"plain", "sq_dev", "dot", "dot_dev"};
+    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (int op = 0; op < 4; op++)
+            for (int64_t k = 0; k <= 100 + 5; k++) {
+                const int64_t n = k <= 100 ? k : longs[k - 101];
+                const int64_t off = k % 7;   /* unaligned starts */
+                const double center = op % 2 ? 3.25 : 0.0;
+                double want = ref->sums((sg_sums_op)op, x + off, y + off, center, n);
+                double got = t->sums((sg_sums_op)op, x + off, y + off, center, n);
+                ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "%s sums %s n=%ld: %a, scalar twin %a",
+                              sg_isa_name((sg_isa)isa), ops[op], (long)n, got, want);
+            }
+        printf("isa %s: sums bit-identical to scalar\n", sg_isa_name((sg_isa)isa));
+    }
+    free(x), free(y);
+}
+END_TEST
+
+/* The ISA registry (core/isa.h): names round-trip, fallbacks are earlier
+ * entries the machine can run whenever it runs the ISA, and every family of
+ * every table runs an implementation of the ISA itself or of its fallbacks. */
+START_TEST(isa_registry_is_consistent)
+{
+    char names[128];
+    sg_isa_names_joined("|", names, sizeof names);
+    ck_assert_msg(strncmp(names, "scalar|", 7) == 0, "registry: %s", names);
+    for (int i = 0; i < SG_ISA_COUNT; i++) {
+        sg_isa parsed;
+        ck_assert_int_eq(sg_isa_parse(sg_isa_name((sg_isa)i), &parsed), SG_OK);
+        ck_assert_int_eq((int)parsed, i);
+        ck_assert(strcmp(sg_isa_description((sg_isa)i), "?") != 0);
+        sg_isa fb = sg_isa_fallback((sg_isa)i);
+        ck_assert(i == SG_ISA_SCALAR ? fb == SG_ISA_SCALAR : (int)fb < i);
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)i);
+        if (!t) continue;
+        ck_assert_msg(sg_isa_supported(fb), "%s runs but its fallback %s does not", sg_isa_name((sg_isa)i),
+                      sg_isa_name(fb));
+        ck_assert_int_eq((int)t->isa, i);
+        for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++) {
+            sg_isa impl = sg_kernel_family_isa(t, k), chain = (sg_isa)i;
+            while (chain != impl && chain != SG_ISA_SCALAR) chain = sg_isa_fallback(chain);
+            ck_assert_msg(chain == impl, "%s: %s runs the %s kernel, not in its fallback chain",
+                          sg_isa_name((sg_isa)i), sg_kernel_family_name(k), sg_isa_name(impl));
+        }
+    }
+    ck_assert_str_eq(sg_isa_name(SG_ISA_COUNT), "?");
+}
+END_TEST
+
+static Suite *kernels_suite(void)
+{
+    Suite *s = suite_create("kernels");
+    SG_ADD_TEST(s, every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail, 120);
+    SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
+    SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
+    SG_ADD_TEST(s, isa_registry_is_consistent, 10);
+    SG_ADD_TEST(s, every_isa_sums_are_bit_identical_to_scalar, 30);
+    return s;
+}
+
+SG_TEST_MAIN(kernels_suite)
