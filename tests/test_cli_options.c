@@ -74,7 +74,7 @@ static const cli_case commands[] = {
       "phase2-train-last", "rotation", "shift", "shear", "zoom", "brightness", "contrast", "workers"},
      {"recipe", "out", "resume", "force", "quiet", "data", "manifest", "ratios", "split-seed", "strict",
       "model", "dropout", "head", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
-      "hflip", "vflip", "no-cache"}},
+      "hflip", "vflip", "no-cache", "keep-depth"}},
     {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {0},
      {"weights", "data", "manifest", "split", "json", "strict"}},
     {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json"}},

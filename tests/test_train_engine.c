@@ -829,6 +829,53 @@ START_TEST(every_shipped_recipe_builds_its_model)
 }
 END_TEST
 
+/* A folder of 16-bit images trains end to end with keep_depth: vertical
+ * against horizontal stripes, 30000 +- 8000 of 65535 (a per-image offset
+ * keeps every file distinct), reach the network as v / 65535 (the loader's
+ * exactness is test_tiff's and test_loader's) and are told apart. */
+static void write_16bit_set(const char *dir)
+{
+    static uint16_t pixels[16 * 16];
+    const char *names[2] = {"vertical", "horizontal"};
+    for (int c = 0; c < 2; c++) {
+        char folder[512];
+        snprintf(folder, sizeof folder, "%s/%s", dir, names[c]);
+        ck_assert_int_eq(sg_mkdir_p(folder), SG_OK);
+        for (int i = 0; i < 20; i++) {
+            for (int y = 0; y < 16; y++)
+                for (int x = 0; x < 16; x++) {
+                    int along = (c == 0 ? x : y) + i % 4;
+                    pixels[y * 16 + x] = (uint16_t)(30000 + ((along / 2) % 2 ? 8000 : -8000) + 37 * i);
+                }
+            sg_image img = {16, 16, 1, 16, (uint8_t *)pixels};
+            char path[600];
+            snprintf(path, sizeof path, "%s/img_%02d.png", folder, i);
+            ck_assert_msg(sg_png_write(path, &img) == SG_OK, "%s", sg_error_message());
+        }
+    }
+}
+
+START_TEST(a_folder_of_16_bit_images_trains_with_keep_depth)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    write_16bit_set(data);
+    sg_train_config cfg = tiny_config(data, 30);
+    cfg.size = 16;
+    cfg.hflip = false;
+    cfg.ratios = "60,0,40";
+    cfg.keep_depth = true;
+    sg_train_result res;
+    ck_assert_msg(sg_train_run(&cfg, run, NULL, &res) == SG_OK, "%s", sg_error_message());
+    printf("16-bit stripes with keep_depth: test accuracy %.3f\n", res.test_accuracy);
+    ck_assert_msg(res.test_accuracy >= 0.9, "test accuracy %g, expected >= 0.9", res.test_accuracy);
+    sg_test_expect_file_contains(sg_test_path(run, "config.json"), "keep");
+    sg_test_remove_tree(tmp);
+}
+END_TEST
+
 static Suite *train_engine_suite(void)
 {
     Suite *s = suite_create("train_engine");
@@ -850,6 +897,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, k_fold_cross_validation_trains_on_the_other_folds, 60);
     SG_ADD_TEST(s, sgd_adam_and_adamw_each_lower_the_train_loss, 60);
     SG_ADD_TEST(s, every_shipped_recipe_builds_its_model, 120);
+    SG_ADD_TEST(s, a_folder_of_16_bit_images_trains_with_keep_depth, 120);
     return s;
 }
 

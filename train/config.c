@@ -62,6 +62,7 @@ static const sg_train_opt options[] = {
     {.name = "contrast", .type = SG_TOPT_FLOAT, .offset = F(contrast), .help = "random contrast range c: factors in [1-c, 1+c]", .min = 0, .max = 0.99},
     {.name = "workers", .type = SG_TOPT_INT, .offset = F(workers), .help = "background loader threads (default 1)", .min = 0, .max = 64},
     {.name = "no-cache", .type = SG_TOPT_BOOL, .offset = F(no_cache), .help = "decode images every epoch instead of keeping them in RAM"},
+    {.name = "keep-depth", .type = SG_TOPT_BOOL, .offset = F(keep_depth), .help = "16-bit images (PNG, PNM, TIFF) keep their 16 bits: v / 65535 instead of 8-bit first"},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 

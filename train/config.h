@@ -56,6 +56,7 @@ typedef struct sg_train_config {
     double rotation, shift, shear, zoom, brightness, contrast;
     int64_t workers;             /* loader threads */
     bool no_cache;               /* decode every epoch instead of keeping images in RAM */
+    bool keep_depth;             /* 16-bit images reach the network as v / 65535 (loader.h) */
 
     /* strings this config owns */
     char **owned;

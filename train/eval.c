@@ -87,7 +87,8 @@ sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch)
 {
     sg_loader_opts lo = {.batch_size = batch, .channels = rm->model.opts.in_channels,
                          .height = rm->model.opts.image_size, .width = rm->model.opts.image_size,
-                         .resize = SG_RESIZE_BILINEAR_AA, .seed = (uint64_t)rm->cfg.seed, .workers = -1};
+                         .resize = SG_RESIZE_BILINEAR_AA, .seed = (uint64_t)rm->cfg.seed, .workers = -1,
+                         .keep_depth = rm->cfg.keep_depth};
     sg_norm_values(rm->cfg.norm, lo.channels, &lo.mean, &lo.std);
     return lo;
 }

@@ -211,7 +211,8 @@ static sg_err make_loader(run *r, int split, bool train)
     sg_loader_opts lo = {.batch_size = (int)cfg->batch, .channels = r->channels, .height = r->size,
                          .width = r->size, .resize = SG_RESIZE_BILINEAR_AA, .shuffle = train,
                          .seed = (uint64_t)cfg->seed, .augment = train && any_aug ? &aug : NULL,
-                         .workers = train ? (int)cfg->workers : -1, .no_cache = cfg->no_cache};
+                         .workers = train ? (int)cfg->workers : -1, .no_cache = cfg->no_cache,
+                         .keep_depth = cfg->keep_depth};
     if (train && cfg->workers == 0) lo.workers = -1;
     sg_norm_values(cfg->norm, r->channels, &lo.mean, &lo.std);
     return sg_loader_new(p->paths, p->labels, p->n, &lo, &p->loader);
