@@ -354,7 +354,7 @@ static sg_err write_npy(const char *path, const char *descr, int ndim, const int
     if (item == 1 || *(const unsigned char *)&one == 1) {
         sg_atomic_write(&af, data, (size_t)item * (size_t)numel);
     } else {
-        const unsigned char *p = data; /* big-endian host: swap each float */
+        const unsigned char *p = data; /* big-endian host: swap each 4-byte item */
         for (int64_t i = 0; i < numel; i++, p += 4) {
             unsigned char b[4] = {p[3], p[2], p[1], p[0]};
             sg_atomic_write(&af, b, 4);
@@ -371,4 +371,9 @@ sg_err sg_npy_write_f32(const char *path, int ndim, const int64_t *shape, const 
 sg_err sg_npy_write_u8(const char *path, int ndim, const int64_t *shape, const uint8_t *data)
 {
     return write_npy(path, "|u1", ndim, shape, data, 1);
+}
+
+sg_err sg_npy_write_i32(const char *path, int ndim, const int64_t *shape, const int32_t *data)
+{
+    return write_npy(path, "<i4", ndim, shape, data, 4);
 }

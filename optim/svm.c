@@ -26,6 +26,9 @@ void sg_svm_free(sg_svm *m)
     free(m->w);
     free(m->b);
     free(m->iterations);
+    if (m->class_names)
+        for (int k = 0; k < m->classes; k++) free(m->class_names[k]);
+    free(m->class_names);
     memset(m, 0, sizeof *m);
 }
 
@@ -196,6 +199,7 @@ sg_err sg_svm_train(const float *X, int64_t N, int64_t D, const int *y, int K,
     out->problems = P;
     out->dim = D;
     out->converged = true;
+    out->opts = *o;
     svm_problem prob = {.X = Xd, .N = N, .Dp = Dp, .sign = sign, .cbound = cbound,
                         .alpha = alpha, .qd = qd, .index = index};
     for (int p = 0; p < P; p++) {
@@ -266,4 +270,40 @@ sg_err sg_svm_predict(const sg_svm *m, const float *X, int64_t N, int64_t D, int
     }
     free(row);
     return err;
+}
+
+sg_err sg_svm_set_class_names(sg_svm *m, const char *const *names, int n)
+{
+    if (n != m->classes)
+        return sg_error_set(SG_ERR_INVALID, "svm: %d class names for %d classes", n, m->classes);
+    char **copy = calloc((size_t)n, sizeof *copy);
+    if (!copy) return sg_error_set(SG_ERR_NOMEM, "svm: out of memory");
+    for (int k = 0; k < n; k++) {
+        size_t len = strlen(names[k]) + 1;
+        copy[k] = malloc(len);
+        if (!copy[k]) {
+            for (int j = 0; j < k; j++) free(copy[j]);
+            free(copy);
+            return sg_error_set(SG_ERR_NOMEM, "svm: out of memory");
+        }
+        memcpy(copy[k], names[k], len);
+    }
+    if (m->class_names)
+        for (int k = 0; k < m->classes; k++) free(m->class_names[k]);
+    free(m->class_names);
+    m->class_names = copy;
+    return SG_OK;
+}
+
+const char *sg_svm_loss_name(sg_svm_loss loss)
+{
+    return loss == SG_SVM_HINGE ? "hinge" : "squared_hinge";
+}
+
+bool sg_svm_loss_parse(const char *name, sg_svm_loss *out)
+{
+    if (strcmp(name, "hinge") == 0) *out = SG_SVM_HINGE;
+    else if (strcmp(name, "squared_hinge") == 0) *out = SG_SVM_SQUARED_HINGE;
+    else return false;
+    return true;
 }

@@ -68,6 +68,8 @@ typedef struct sg_svm {
     double *b;                   /* [problems] */
     int64_t *iterations;         /* [problems] outer iterations taken */
     bool converged;              /* every problem reached tol before max_iter */
+    sg_svm_opts opts;            /* the options it was trained with */
+    char **class_names;          /* [classes] owned, or NULL (then "0", "1", ...) */
 } sg_svm;
 
 /* Fit on X [N x D] row-major and labels y[i] in [0, K). Errors (nothing
@@ -87,5 +89,23 @@ sg_err sg_svm_decision(const sg_svm *m, const float *X, int64_t N, int64_t D, fl
 sg_err sg_svm_predict(const sg_svm *m, const float *X, int64_t N, int64_t D, int *pred);
 
 void sg_svm_free(sg_svm *m);
+
+/* Give the model class names (copied); n must equal m->classes. */
+sg_err sg_svm_set_class_names(sg_svm *m, const char *const *names, int n);
+
+/* An SVM file (optim/svm_file.c) is a .safetensors any toolchain reads:
+ *   "weight" [problems, D] and "bias" [problems] (float32; problems = 1 for
+ *   two classes: the decision of class 1), metadata "format" =
+ *   "steelgrad-svm-1", "classes" (JSON array of names), "num_classes",
+ *   "loss" (hinge | squared_hinge), "C", "tol", "max_iter", "intercept_scaling",
+ *   "class_weight" (none | balanced), "shrinking", "seed", "iterations" (JSON
+ *   array per problem), "converged" (true | false).
+ * Written atomically. Reading checks the format, the shapes against the
+ * metadata and names the file in every error. */
+sg_err sg_svm_save(const char *path, const sg_svm *m);
+sg_err sg_svm_load(const char *path, sg_svm *out);
+/* "hinge" / "squared_hinge"; parse returns false for anything else. */
+const char *sg_svm_loss_name(sg_svm_loss loss);
+bool sg_svm_loss_parse(const char *name, sg_svm_loss *out);
 
 #endif
