@@ -78,6 +78,18 @@ static const cli_case commands[] = {
     {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {0},
      {"weights", "data", "manifest", "split", "json", "strict"}},
     {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json"}},
+    {"features", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"output", "@/X.npy"}}, {0},
+     {"weights", "data", "output", "labels", "standardize"}},
+    {"svm train", "",
+     {{"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}, {"out", "@/svm.safetensors"}},
+     {"C", "seed", "tol", "max-iter"},
+     {"features", "labels", "out", "loss", "class-weight", "classes"}},
+    {"svm predict", "",
+     {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"output", "@/s.npy"}}, {0},
+     {"svm", "features", "output"}},
+    {"svm eval", "",
+     {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}},
+     {0}, {"svm", "features", "labels"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
@@ -184,7 +196,8 @@ static void long_options_in(const char *text, size_t len, name_set *s)
                                                      text[i - 1] != '|' && text[i - 1] != '`' && text[i - 1] != '('))
             continue;
         size_t j = i + 2;
-        while (j < len && (text[j] == '-' || (text[j] >= 'a' && text[j] <= 'z') || (text[j] >= '0' && text[j] <= '9')))
+        while (j < len && (text[j] == '-' || (text[j] >= 'a' && text[j] <= 'z') || (text[j] >= 'A' && text[j] <= 'Z') ||
+                           (text[j] >= '0' && text[j] <= '9')))
             j++;
         if (j > i + 2 && !(j - i - 2 == 4 && strncmp(text + i + 2, "help", 4) == 0)) set_add(s, text + i + 2, j - i - 2);
         i = j;
