@@ -90,6 +90,13 @@ static const cli_case commands[] = {
     {"svm eval", "",
      {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}},
      {0}, {"svm", "features", "labels"}},
+    {"anomaly train", "",
+     {{"data", "/nonexistent/dir"}, {"healthy", "patches"}, {"out", "@/run"}, {"size", "32"}},
+     {"size", "epochs", "batch", "lr", "seed"},
+     {"data", "healthy", "out", "model", "clahe"}},
+    {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
+     {"spc-c", "components"},
+     {"run", "data", "score", "clahe", "covariance"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
@@ -377,7 +384,8 @@ END_TEST
 
 START_TEST(an_option_of_another_command_names_the_command_that_takes_it)
 {
-    expect_usage("foreign", "steelgrad data split: --lr is an option of demo, train, not of data split", NULL,
+    /* (any later command with --lr joins the list: only its head and tail are fixed) */
+    expect_usage("foreign", "steelgrad data split: --lr is an option of demo, train", "not of data split",
                  "data split /nonexistent --out %s/s.csv --lr 1", scratch);
     expect_usage("foreign", "steelgrad data inspect: --ratios is an option of data split, train, not of data inspect", NULL,
                  "data inspect /nonexistent --ratios 70,15,15");
