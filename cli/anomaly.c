@@ -18,10 +18,11 @@
 static const sg_cli_command train_cmd = {
     "anomaly train",
     "steelgrad anomaly train --data DIR --healthy CLASS -o|--out RUN [--model cae003|cae000]\n"
-    "                        [--size S] [--epochs N] [--batch B] [--lr X] [--seed N] [--clahe]",
+    "                        [--size S] [--epochs N] [--batch B] [--lr X] [--seed N] [--clahe]\n"
+    "                        [--loss mse|ssim-l1]",
     "Train a convolutional autoencoder on the images of class folder DIR/CLASS only (gray, S x S,\n"
     "default 128; --clahe equalises them first, paper 003's preprocessing), minimising the mean\n"
-    "squared reconstruction error with Adam. cae003 is paper 003's (latent 32 x S/8 x S/8),\n"
+    "squared reconstruction error (or paper 003's SSIM-L1 hybrid, --loss ssim-l1) with Adam. cae003 is paper 003's (latent 32 x S/8 x S/8),\n"
     "cae000 paper 000's (256-d latent). Writes RUN/cae.safetensors: the weights and, in its\n"
     "metadata, the model, size, healthy class, options and the training images (for the\n"
     "thresholds of `anomaly score`)."};
@@ -41,7 +42,7 @@ static const sg_cli_command score_cmd = {
 
 static int train_run(int argc, char **argv)
 {
-    const char *data = NULL, *healthy = NULL, *out = NULL, *model = "cae003";
+    const char *data = NULL, *healthy = NULL, *out = NULL, *model = "cae003", *loss_name = "mse";
     int64_t size = 128, epochs = 20, batch = 32, seed = 0;
     double lr = 1e-3;
     bool clahe = false, done;
@@ -59,10 +60,14 @@ static int train_run(int argc, char **argv)
         {.name = "lr", .type = SG_OPT_FLOAT, .dest = &lr, .min = 0, .max = 10, .above_min = true, .help = "Adam learning rate (default 1e-3)"},
         {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .min = 0, .max = 9007199254740992.0, .help = "default 0"},
         {.name = "clahe", .type = SG_OPT_FLAG, .dest = &clahe, .help = "CLAHE (8 x 8 tiles) before resizing"},
+        {.name = "loss", .type = SG_OPT_STRING, .dest = &loss_name, .arg = "mse|ssim-l1",
+         .help = "reconstruction loss (default mse)"},
     };
     int rc = sg_cli_parse(&train_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;
     if (!data || !healthy || !out) return sg_cli_usage("anomaly train", "--data, --healthy and --out are required");
+    if (strcmp(loss_name, "mse") && strcmp(loss_name, "ssim-l1"))
+        return sg_cli_usage("anomaly train", "--loss: expected mse or ssim-l1, got '%s'", loss_name);
     if (size % 8) return sg_cli_usage("anomaly train", "--size: expected a multiple of 8, got %lld", (long long)size);
     sg_cae m;
     sg_err err = sg_cae_init(&m, model, 1, (int)size, (uint64_t)seed);
@@ -96,7 +101,8 @@ static int train_run(int argc, char **argv)
     }
     if ((err = sg_anomaly_load_images(paths, n, (int)size, clahe, images)) != SG_OK) goto fail;
     double loss = 0;
-    sg_anomaly_train_opts to = {.epochs = (int)epochs, .batch = (int)batch, .lr = lr, .seed = (uint64_t)seed};
+    sg_anomaly_train_opts to = {.loss = strcmp(loss_name, "mse") ? SG_ANOMALY_SSIM_L1 : SG_ANOMALY_MSE,
+                                .epochs = (int)epochs, .batch = (int)batch, .lr = lr, .seed = (uint64_t)seed};
     if ((err = sg_anomaly_train(&m, images, n, &to, &loss)) != SG_OK) goto fail;
     /* The training images, for the thresholds and the PCA + GMM of `anomaly score`. */
     sg_json_writer w;
@@ -118,7 +124,7 @@ static int train_run(int argc, char **argv)
     snprintf(s_seed, sizeof s_seed, "%lld", (long long)seed);
     snprintf(s_loss, sizeof s_loss, "%.9g", loss);
     const char *meta[] = {"format", "steelgrad-cae-1", "model", model, "channels", "1", "size", s_size,
-                          "healthy", healthy, "clahe", clahe ? "true" : "false", "loss", "mse",
+                          "healthy", healthy, "clahe", clahe ? "true" : "false", "loss", loss_name,
                           "epochs", s_epochs, "lr", s_lr, "seed", s_seed, "final_loss", s_loss,
                           "train_images", list};
     if ((err = sg_mkdir_p(out)) != SG_OK) goto fail;

@@ -162,6 +162,35 @@ START_TEST(pcagmm_scores_outliers_higher)
 }
 END_TEST
 
+static sg_tensor *build_ssim_l1(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    (void)ctx;
+    return sg_anomaly_ssim_l1_loss(g, in[0], in[1]);
+}
+
+/* The loss equals the score of interp/anomaly.c (float graph vs double loop)
+ * and its gradient matches finite differences. */
+START_TEST(ssim_l1_loss_matches_the_score_and_finite_differences)
+{
+    enum { S = 12 };
+    float p[2 * S * S], t[2 * S * S];
+    sg_test_fill_uniform(p, 2 * S * S, 21, 0.1f, 0.9f);
+    sg_test_fill_uniform(t, 2 * S * S, 22, 0.1f, 0.9f);
+    sg_graph *g = sg_graph_new();
+    int64_t shape[4] = {2, 1, S, S};
+    sg_tensor *loss = sg_anomaly_ssim_l1_loss(g, sg_graph_view(g, p, 4, shape), sg_graph_view(g, t, 4, shape));
+    ck_assert_ptr_nonnull(loss);
+    double want = (sg_score_ssim_l1(p, t, S) + sg_score_ssim_l1(p + S * S, t + S * S, S)) / 2;
+    printf("SSIM-L1 loss: graph %.7f, score %.7f (tolerance 1e-5)\n", (double)loss->data[0], want);
+    ck_assert(fabs(loss->data[0] - want) < 1e-5);
+    sg_graph_free(g);
+    sg_test_input in[2] = {{.ndim = 4, .shape = {2, 1, S, S}, .data = p, .needs_grad = true},
+                           {.ndim = 4, .shape = {2, 1, S, S}, .data = t, .needs_grad = false}};
+    sg_test_gradcheck_opts go = {.eps = 1e-3f, .atol = 2e-3, .rtol = 2e-2, .max_checks = 64};
+    sg_test_gradcheck("ssim_l1_loss", build_ssim_l1, NULL, 2, in, &go);
+}
+END_TEST
+
 static Suite *cae_suite(void)
 {
     Suite *s = suite_create("cae");
@@ -169,6 +198,7 @@ static Suite *cae_suite(void)
     SG_ADD_TEST(s, training_lowers_the_reconstruction_error_and_repeats_exactly, 60);
     SG_ADD_TEST(s, scores_match_hand_computed_values, 10);
     SG_ADD_TEST(s, pcagmm_scores_outliers_higher, 10);
+    SG_ADD_TEST(s, ssim_l1_loss_matches_the_score_and_finite_differences, 30);
     return s;
 }
 

@@ -57,6 +57,10 @@ START_TEST(anomaly_train_then_every_score)
         free(a);
         free(b);
     }
+    /* The SSIM-L1 hybrid as the training loss. */
+    ck_assert_int_eq(run(dir, "anomaly train --data %s/s/images --healthy patches -o %s/run2 --size 32 --epochs 1 "
+                              "--loss ssim-l1", dir), 0);
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "\"final_loss\"");
     /* Bad input: an unknown healthy class, an unknown score, a missing run. */
     ck_assert_int_eq(run(dir, "anomaly train --data %s/s/images --healthy good -o %s/r2 --size 32", dir), 2);
     ck_assert_int_eq(run(dir, "anomaly score --run %s/run --data %s/s/images --score mean", dir), 2);

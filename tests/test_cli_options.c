@@ -93,7 +93,7 @@ static const cli_case commands[] = {
     {"anomaly train", "",
      {{"data", "/nonexistent/dir"}, {"healthy", "patches"}, {"out", "@/run"}, {"size", "32"}},
      {"size", "epochs", "batch", "lr", "seed"},
-     {"data", "healthy", "out", "model", "clahe"}},
+     {"data", "healthy", "out", "model", "clahe", "loss"}},
     {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
      {"spc-c", "components"},
      {"run", "data", "score", "clahe", "covariance"}},

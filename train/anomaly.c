@@ -11,7 +11,10 @@
 #include "core/rng.h"
 #include "data/image.h"
 #include "data/transform.h"
+#include "layers/elementwise.h"
 #include "layers/loss.h"
+#include "layers/pool.h"
+#include "layers/reduce.h"
 #include "optim/optim.h"
 
 int64_t sg_cae_latent_dim(const sg_cae *m)
@@ -93,6 +96,26 @@ sg_err sg_anomaly_load_images(const char *const *paths, int64_t n, int size, boo
     return err;
 }
 
+sg_tensor *sg_anomaly_ssim_l1_loss(sg_graph *g, sg_tensor *pred, sg_tensor *target)
+{
+    const float C1 = 0.01f * 0.01f, C2 = 0.03f * 0.03f, cov_norm = 49.0f / 48.0f, alpha = 0.84f;
+    sg_pool2d_opts win = sg_pool2d_opts_make(7, 1, 0);
+    sg_tensor *mx = sg_avg_pool2d(g, pred, &win), *my = sg_avg_pool2d(g, target, &win);
+    sg_tensor *mxx = sg_square(g, mx), *myy = sg_square(g, my), *mxy = sg_mul(g, mx, my);
+    /* sample (co)variances over each window: (E[ab] - E[a]E[b]) * 49/48 */
+    sg_tensor *vx = sg_mul_scalar(g, sg_sub(g, sg_avg_pool2d(g, sg_square(g, pred), &win), mxx), cov_norm);
+    sg_tensor *vy = sg_mul_scalar(g, sg_sub(g, sg_avg_pool2d(g, sg_square(g, target), &win), myy), cov_norm);
+    sg_tensor *cxy = sg_mul_scalar(g, sg_sub(g, sg_avg_pool2d(g, sg_mul(g, pred, target), &win), mxy), cov_norm);
+    sg_tensor *num = sg_mul(g, sg_add_scalar(g, sg_mul_scalar(g, mxy, 2.0f), C1),
+                            sg_add_scalar(g, sg_mul_scalar(g, cxy, 2.0f), C2));
+    sg_tensor *den = sg_mul(g, sg_add_scalar(g, sg_add(g, mxx, myy), C1), sg_add_scalar(g, sg_add(g, vx, vy), C2));
+    sg_tensor *ssim = sg_mean_all(g, sg_div(g, num, den));
+    sg_tensor *l1 = sg_mean_all(g, sg_abs(g, sg_sub(g, pred, target)));
+    /* alpha (1 - ssim) / 2 + (1 - alpha) l1 */
+    return sg_add(g, sg_add_scalar(g, sg_mul_scalar(g, ssim, -alpha / 2.0f), alpha / 2.0f),
+                  sg_mul_scalar(g, l1, 1.0f - alpha));
+}
+
 sg_err sg_anomaly_train(sg_cae *m, const float *images, int64_t n, const sg_anomaly_train_opts *o,
                         double *final_loss)
 {
@@ -118,7 +141,9 @@ sg_err sg_anomaly_train(sg_cae *m, const float *images, int64_t n, const sg_anom
             sg_params_zero_grad(&m->params);
             int64_t shape[4] = {bn, 1, S, S};
             sg_tensor *x = sg_graph_view(g, batch, 4, shape);
-            sg_tensor *loss = sg_mse_loss(g, sg_cae_forward(g, m, x), x, SG_REDUCE_MEAN);
+            sg_tensor *r = sg_cae_forward(g, m, x);
+            sg_tensor *loss = o->loss == SG_ANOMALY_SSIM_L1 ? sg_anomaly_ssim_l1_loss(g, r, x)
+                                                            : sg_mse_loss(g, r, x, SG_REDUCE_MEAN);
             if (!loss) {
                 err = sg_graph_error(g);
                 break;

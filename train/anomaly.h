@@ -21,7 +21,17 @@
 /* Load n images to out [n x S x S] (gray). An unreadable image is an error naming it. */
 sg_err sg_anomaly_load_images(const char *const *paths, int64_t n, int size, bool clahe, float *out);
 
+/* The SSIM-L1 hybrid as a differentiable loss on graph tensors [N, 1, S, S]
+ * (paper 003): 0.84 * (1 - SSIM) / 2 + 0.16 * mean|pred - target|, SSIM with
+ * interp/anomaly.h's definition (7 x 7 uniform window, valid positions,
+ * sample covariance, C1 = 0.01^2, C2 = 0.03^2), averaged over the batch.
+ * Built from pooling and elementwise ops, so its gradient is theirs. */
+sg_tensor *sg_anomaly_ssim_l1_loss(sg_graph *g, sg_tensor *pred, sg_tensor *target);
+
+typedef enum sg_anomaly_loss { SG_ANOMALY_MSE = 0, SG_ANOMALY_SSIM_L1 = 1 } sg_anomaly_loss;
+
 typedef struct sg_anomaly_train_opts {
+    sg_anomaly_loss loss;        /* default MSE */
     int epochs;                  /* >= 1 */
     int batch;                   /* >= 1 */
     double lr;                   /* Adam, > 0 */
@@ -31,7 +41,7 @@ typedef struct sg_anomaly_train_opts {
     void *ctx;
 } sg_anomaly_train_opts;
 
-/* Train m on images [n x S x S]; *final_loss = the last epoch's mean MSE. A
+/* Train m on images [n x S x S]; *final_loss = the last epoch's mean loss. A
  * NaN loss is an error naming the epoch. */
 sg_err sg_anomaly_train(sg_cae *m, const float *images, int64_t n, const sg_anomaly_train_opts *o,
                         double *final_loss);
