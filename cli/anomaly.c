@@ -30,7 +30,7 @@ static const sg_cli_command train_cmd = {
 static const sg_cli_command score_cmd = {
     "anomaly score",
     "steelgrad anomaly score --run RUN --data DIR [--score spc|p99|ssim|pcagmm] [--clahe]\n"
-    "                        [--spc-c X] [--components K] [--covariance full|diag]",
+    "                        [--spc-c X] [--components K] [--covariance full|diag] [--maps DIR]",
     "Score every image of the class folders of DIR (the run's healthy class is normal, every\n"
     "other class anomalous): spc = mean squared residual, p99 = 99th percentile of |residual|,\n"
     "ssim = SSIM-L1 hybrid, pcagmm = -log-likelihood of the latent code under PCA (64\n"
@@ -38,7 +38,8 @@ static const sg_cli_command score_cmd = {
     "mu + C sigma of the training images' scores (C = --spc-c, default 0.01 as paper 000).\n"
     "Prints one JSON object: AUROC, accuracy / precision / recall / F1 at the threshold, and\n"
     "every image's score. --clahe (or a run trained with --clahe) equalises all images first.\n"
-    "Keep DIR apart from the training images: any shared image is counted and reported."};
+    "Keep DIR apart from the training images: any shared image is counted and reported.\n"
+    "--maps DIR writes, per image, DIR/<index>_<name>.png: input | reconstruction | |error|."};
 
 static int train_run(int argc, char **argv)
 {
@@ -163,7 +164,7 @@ static sg_err score_set(sg_anomaly_score kind, sg_cae *m, const float *images, c
 
 static int score_run(int argc, char **argv)
 {
-    const char *run = NULL, *data = NULL, *score = "spc", *covariance = "full";
+    const char *run = NULL, *data = NULL, *score = "spc", *covariance = "full", *maps = NULL;
     double spc_c = 0.01;
     int64_t components = 1;
     bool clahe = false, done;
@@ -179,6 +180,8 @@ static int score_run(int argc, char **argv)
          .help = "Gaussian mixture components for pcagmm (default 1)"},
         {.name = "covariance", .type = SG_OPT_STRING, .dest = &covariance, .arg = "full|diag",
          .help = "mixture covariance for pcagmm (default full)"},
+        {.name = "maps", .type = SG_OPT_STRING, .dest = &maps, .arg = "DIR",
+         .help = "write reconstruction-error pictures (PNG) to this folder"},
     };
     int rc = sg_cli_parse(&score_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;
@@ -263,6 +266,18 @@ static int score_run(int argc, char **argv)
     else if ((err = score_set(kind, &m, tr, tr_rec, n_train, tr_s)) == SG_OK)
         err = score_set(kind, &m, te, te_rec, n_test, te_s);
     if (err != SG_OK) goto fail;
+    if (maps) {
+        if ((err = sg_mkdir_p(maps)) != SG_OK) goto fail;
+        for (int64_t i = 0; i < n_test && err == SG_OK; i++) {
+            const char *base = strrchr(test_paths[i], '/');
+            base = base ? base + 1 : test_paths[i];
+            const char *dot = strrchr(base, '.');
+            int len = dot && dot > base ? (int)(dot - base) : (int)strlen(base);
+            snprintf(path, sizeof path, "%s/%05lld_%.*s.png", maps, (long long)i, len, base);
+            err = sg_recon_error_png(te + i * px, te_rec + i * px, size, path);
+        }
+        if (err != SG_OK) goto fail;
+    }
     const double threshold = sg_spc_threshold(tr_s, n_train, spc_c);
     sg_anomaly_metrics am;
     if ((err = sg_anomaly_metrics_compute(te_s, anomalous, n_test, threshold, &am)) != SG_OK) goto fail;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/image.h"
 #include "interp/metrics.h"
 #include "optim/gmm.h"
 #include "optim/pca.h"
@@ -160,5 +161,28 @@ sg_err sg_anomaly_metrics_compute(const double *scores, const bool *anomalous, i
     free(probs);
     free(labels);
     free(scratch);
+    return err;
+}
+
+sg_err sg_recon_error_png(const float *x, const float *r, int S, const char *path)
+{
+    const int W = 3 * S;
+    uint8_t *px = malloc((size_t)W * S);
+    if (!px) return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+    double peak = 0.0;
+    for (int64_t i = 0; i < (int64_t)S * S; i++) peak = fmax(peak, fabs((double)x[i] - r[i]));
+    for (int y = 0; y < S; y++)
+        for (int c = 0; c < S; c++) {
+            const int64_t i = (int64_t)y * S + c;
+            const double e = peak > 0.0 ? fabs((double)x[i] - r[i]) / peak : 0.0;
+            const double v[3] = {x[i], r[i], e};
+            for (int panel = 0; panel < 3; panel++) {
+                double t = v[panel] < 0.0 ? 0.0 : (v[panel] > 1.0 ? 1.0 : v[panel]);
+                px[(int64_t)y * W + panel * S + c] = (uint8_t)(t * 255.0 + 0.5);
+            }
+        }
+    sg_image img = {.width = W, .height = S, .channels = 1, .depth = 8, .pixels = px};
+    sg_err err = sg_png_write(path, &img);
+    free(px);
     return err;
 }

@@ -42,6 +42,12 @@ double sg_spc_threshold(const double *scores, int64_t n, double C);
 sg_err sg_score_pcagmm(const float *train_latent, int64_t n_train, const float *test_latent, int64_t n_test,
                        int64_t D, int components, bool diagonal, uint64_t seed, double *train_out, double *out);
 
+/* The reconstruction-error picture of paper 000: input | reconstruction |
+ * |error| side by side, each S x S, 8-bit gray, the error scaled so that
+ * its maximum is white (all black when the reconstruction is exact);
+ * written as a PNG at `path`. */
+sg_err sg_recon_error_png(const float *x, const float *r, int S, const char *path);
+
 /* Binary metrics with "anomalous" the positive class: AUROC of the scores
  * (ties 1/2) and accuracy / precision / recall / F1 of score > threshold. */
 typedef struct sg_anomaly_metrics {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "data/image.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
@@ -57,6 +58,14 @@ START_TEST(anomaly_train_then_every_score)
         free(a);
         free(b);
     }
+    /* Reconstruction-error pictures: 24 PNGs of 96 x 32 (input | reconstruction | error). */
+    ck_assert_int_eq(run(dir, "anomaly score --run %s/run --data %s/s/images --maps %s/maps", dir), 0);
+    ck_assert_int_eq(sg_test_count_names(sg_test_path(dir, "maps"), ".png"), 24);
+    ck_assert(sg_test_file_exists(sg_test_path(dir, "maps/00000_inclusion_0.png")));
+    sg_image pic;
+    ck_assert_int_eq(sg_image_read(sg_test_path(dir, "maps/00000_inclusion_0.png"), NULL, &pic), SG_OK);
+    ck_assert(pic.width == 96 && pic.height == 32 && pic.channels == 1);
+    sg_image_free(&pic);
     /* The SSIM-L1 hybrid as the training loss. */
     ck_assert_int_eq(run(dir, "anomaly train --data %s/s/images --healthy patches -o %s/run2 --size 32 --epochs 1 "
                               "--loss ssim-l1", dir), 0);

@@ -96,7 +96,7 @@ static const cli_case commands[] = {
      {"data", "healthy", "out", "model", "clahe", "loss"}},
     {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
      {"spc-c", "components"},
-     {"run", "data", "score", "clahe", "covariance"}},
+     {"run", "data", "score", "clahe", "covariance", "maps"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
