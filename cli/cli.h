@@ -106,5 +106,8 @@ int cmd_forward(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_svm(int argc, char **argv);
+int cmd_anomaly(int argc, char **argv);
 
 #endif

@@ -22,12 +22,17 @@ static const sg_cli_entry commands[] = {
     {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG, TIFF) to a .npy array"},
     {"model", cmd_model, "the model zoo: list the models, or a layer table of one (summary)"},
     {"forward", cmd_forward, "eval-mode logits of a model with given weights on a .npy batch"},
+    {"features", cmd_features, "pooled backbone features of images with a trained checkpoint, as .npy"},
+    {"svm", cmd_svm, "a linear SVM on feature arrays: train, predict (decision values), eval"},
+    {"anomaly", cmd_anomaly, "autoencoder anomaly detection: train on a healthy class, score images"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 /* Commands whose next word selects an option table (and a --help) of its own. */
 static const char *const subcommands[] = {"data inspect", "data split", "data sheet", "image decode",
-                                             "model list", "model summary"};
+                                             "model list", "model summary",
+                                             "svm train", "svm predict", "svm eval",
+                                             "anomaly train", "anomaly score"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

@@ -378,3 +378,8 @@ sg_err sg_npy_write_u16(const char *path, int ndim, const int64_t *shape, const 
 {
     return write_npy(path, "<u2", ndim, shape, data, 2);
 }
+
+sg_err sg_npy_write_i32(const char *path, int ndim, const int64_t *shape, const int32_t *data)
+{
+    return write_npy(path, "<i4", ndim, shape, data, 4);
+}

@@ -2,7 +2,7 @@
  *
  * Reading accepts little- and big-endian f2/f4/f8, signed and unsigned
  * integers, and bool, C order (Fortran order is transposed on read), and
- * converts to float32. Writing stores '<f4', '|u1' or '<u2'. Malformed files give
+ * converts to float32. Writing stores '<f4', '<i4', '|u1' or '<u2'. Malformed files give
  * SG_ERR_FORMAT naming the file and the field. */
 #ifndef SG_NPY_H
 #define SG_NPY_H
@@ -25,5 +25,7 @@ void sg_npy_free(sg_npy *a);
 sg_err sg_npy_write_f32(const char *path, int ndim, const int64_t *shape, const float *data);
 sg_err sg_npy_write_u8(const char *path, int ndim, const int64_t *shape, const uint8_t *data);
 sg_err sg_npy_write_u16(const char *path, int ndim, const int64_t *shape, const uint16_t *data);
+/* Labels and indices: stored as "<i4". */
+sg_err sg_npy_write_i32(const char *path, int ndim, const int64_t *shape, const int32_t *data);
 
 #endif
