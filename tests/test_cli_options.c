@@ -78,6 +78,9 @@ static const cli_case commands[] = {
     {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {0},
      {"weights", "data", "manifest", "split", "json", "strict"}},
     {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json"}},
+    {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
+     {"classes", "class", "alpha"},
+     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
