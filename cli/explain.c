@@ -392,6 +392,34 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
 
 /* --- the command ---------------------------------------------------------- */
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two images with the same stem would write the same DIR/<stem>.png: name the
+ * first such stem into dup (NUL if none). */
+static sg_err duplicate_stem(char **images, int n, char *dup, size_t cap)
+{
+    dup[0] = '\0';
+    char **stems = calloc((size_t)n + 1, sizeof *stems);
+    if (!stems) return sg_error_set(SG_ERR_NOMEM, "out of memory");
+    sg_err err = SG_OK;
+    for (int i = 0; i < n && err == SG_OK; i++) {
+        char buf[1024];
+        stem_of(images[i], buf, sizeof buf);
+        if (!(stems[i] = strdup(buf))) err = sg_error_set(SG_ERR_NOMEM, "out of memory");
+    }
+    if (err == SG_OK) {
+        qsort(stems, (size_t)n, sizeof *stems, compare_strings);
+        for (int i = 1; i < n && !dup[0]; i++)
+            if (strcmp(stems[i - 1], stems[i]) == 0) snprintf(dup, cap, "%s", stems[i]);
+    }
+    for (int i = 0; i < n; i++) free(stems[i]);
+    free(stems);
+    return err;
+}
+
 enum { MAX_IMAGES = 100000 };
 
 int cmd_explain(int argc, char **argv)
@@ -458,6 +486,15 @@ int cmd_explain(int argc, char **argv)
         }
     } else if (data || !out || (n_images == 0) == (input == NULL)) {
         sg_cli_usage("explain", "give IMAGE... or --input x.npy, and --out DIR (--data is for --evaluate)");
+        goto out;
+    }
+    char dup[1024];
+    if (n_images > 1 && duplicate_stem(images, n_images, dup, sizeof dup) != SG_OK) {
+        rc = sg_cli_fail_err("explain", SG_ERR_NOMEM);
+        goto out;
+    }
+    if (n_images > 1 && dup[0]) {
+        sg_cli_usage("explain", "two images are named '%s': their maps would share %s/%s.png", dup, out, dup);
         goto out;
     }
     /* An output folder that is an input file is refused. */

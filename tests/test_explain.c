@@ -110,6 +110,11 @@ START_TEST(explain_refuses_an_unknown_layer_and_an_output_that_is_an_input)
     snprintf(args, sizeof args, "explain --weights %s/run/best.safetensors %s/synth/images/crazing/crazing_0.png -o %s/run/best.safetensors",
              dir, dir, dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    /* two images of the same name would share DIR/<name>.png */
+    snprintf(args, sizeof args, "explain --weights %s/run/best.safetensors %s/synth/images/crazing/crazing_0.png "
+             "%s/synth/masks/crazing_0.png -o %s/m4", dir, dir, dir, dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 2);
+    sg_test_expect_file_contains(out, "two images are named 'crazing_0'");
 }
 END_TEST
 
