@@ -103,6 +103,7 @@ sg_err sg_gradcam(sg_graph *g, sg_model *m, const float *x, int C, int H, int W,
                   sg_cam_result *res)
 {
     if (!layer || !*layer) layer = m->def->default_layer;
+    if (!layer) return sg_error_set(SG_ERR_INVALID, "%s: no default layer: name one", m->def->name);
     const int K = m->opts.classes;
     if (target >= K)
         return sg_error_set(SG_ERR_INVALID, "%s: class %d, expected 0..%d", m->def->name, target,
