@@ -58,7 +58,8 @@ CASES = {
     "resnet18": [("layer4", "gradcam", -1), ("layer4", "gradcam++", -1),
                  ("layer3", "gradcam", 3), ("layer3", "gradcam++", 3)],
     "cnn": [("features.15", "gradcam", -1), ("features.15", "gradcam++", -1),
-            ("features.10", "gradcam", 7), ("features.10", "gradcam++", 7)],
+            ("features.10", "gradcam", 7), ("features.10", "gradcam++", 7),
+            ("features.11", "gradcam++", -1)],
 }
 METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus}
 
