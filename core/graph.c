@@ -17,6 +17,15 @@ struct sg_graph {
     uint64_t seed, step, random_id;
     sg_err err;
     char err_msg[1024];
+    /* Taps (sg_graph_set_tap): names are copied; n_taps == 0 makes marks free. */
+    struct {
+        char name[96];
+        sg_tensor **out;
+        bool retain_grad;
+    } taps[SG_GRAPH_MAX_TAPS];
+    int n_taps;
+    char *mark_list;          /* sg_graph_list_marks: caller's buffer, or NULL */
+    size_t mark_list_cap;
 };
 
 sg_graph *sg_graph_new(void)
@@ -291,3 +300,65 @@ sg_err sg_graph_backward(sg_graph *g, sg_tensor *loss)
 int sg_graph_tape_length(const sg_graph *g) { return g->tape_len; }
 const sg_node *sg_graph_tape_node(const sg_graph *g, int i) { return g->tape[i]; }
 size_t sg_graph_peak_bytes(const sg_graph *g) { return sg_arena_peak(g->arena); }
+
+/* --- taps: named intermediate tensors ------------------------------------ */
+
+sg_err sg_graph_set_tap(sg_graph *g, const char *name, sg_tensor **out, bool retain_grad)
+{
+    if (!name || !out || strlen(name) >= sizeof g->taps[0].name)
+        return sg_error_set(SG_ERR_INVALID, "tap: a name of 1..%zu characters and an output "
+                            "pointer are required", sizeof g->taps[0].name - 1);
+    if (g->n_taps == SG_GRAPH_MAX_TAPS)
+        return sg_error_set(SG_ERR_INVALID, "tap '%s': at most %d taps per graph", name,
+                            SG_GRAPH_MAX_TAPS);
+    strcpy(g->taps[g->n_taps].name, name);
+    g->taps[g->n_taps].out = out;
+    g->taps[g->n_taps].retain_grad = retain_grad;
+    g->n_taps++;
+    *out = NULL;
+    return SG_OK;
+}
+
+void sg_graph_clear_taps(sg_graph *g) { g->n_taps = 0; }
+
+void sg_graph_list_marks(sg_graph *g, char *buf, size_t cap)
+{
+    g->mark_list = cap ? buf : NULL;
+    g->mark_list_cap = cap;
+    if (g->mark_list) buf[0] = '\0';
+}
+
+static void mark_list_add(sg_graph *g, const char *name)
+{
+    char *l = g->mark_list;
+    size_t len = strlen(l), cap = g->mark_list_cap;
+    if (len >= 3 && strcmp(l + len - 3, "...") == 0) return;
+    if (len + strlen(name) + 2 + 5 >= cap) {
+        snprintf(l + len, cap - len, "%s...", len ? ", " : "");
+        return;
+    }
+    snprintf(l + len, cap - len, "%s%s", len ? ", " : "", name);
+}
+
+sg_tensor *sg_graph_mark(sg_graph *g, const char *name, sg_tensor *x)
+{
+    if (g->n_taps == 0 && !g->mark_list) return x;
+    if (g->mark_list) mark_list_add(g, name);
+    for (int i = 0; i < g->n_taps; i++)
+        if (strcmp(g->taps[i].name, name) == 0) {
+            *g->taps[i].out = x;
+            if (x && g->taps[i].retain_grad && g->grad_enabled) sg_graph_retain_grad(g, x);
+        }
+    return x;
+}
+
+sg_tensor *sg_graph_markf(sg_graph *g, sg_tensor *x, const char *fmt, ...)
+{
+    if (g->n_taps == 0 && !g->mark_list) return x;
+    char name[sizeof g->taps[0].name];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return sg_graph_mark(g, name, x);
+}

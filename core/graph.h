@@ -113,6 +113,34 @@ float *sg_graph_grad_of(sg_graph *g, sg_tensor *t);
  * before the ops that consume t. */
 void sg_graph_retain_grad(sg_graph *g, sg_tensor *t);
 
+/* Named intermediate tensors ("taps"). Models call sg_graph_mark(g, name, x)
+ * at every module boundary they own, with the reference implementation's
+ * module path as the name ("layer4" of torchvision's ResNet, "features.18" of
+ * its MobileNetV2, "Mixed_7c" of InceptionV3), so a layer name copied from a
+ * PyTorch notebook works here. A caller that wants one of them sets a tap
+ * before the forward:
+ *     sg_tensor *a = NULL;
+ *     sg_graph_set_tap(g, "layer4", &a, true);   // true: also retain its grad
+ *     logits = sg_model_forward(g, m, x);          // a now points at layer4's output
+ * The tap holds until sg_graph_clear_taps (sg_graph_reset keeps it; *out is
+ * set again by each forward). A mark with no tap set costs one test, so the
+ * models mark unconditionally. With several marks of the same name, the last
+ * one wins (as a PyTorch forward hook that overwrites). At most
+ * SG_GRAPH_MAX_TAPS taps; SG_ERR_INVALID beyond. */
+enum { SG_GRAPH_MAX_TAPS = 8 };
+sg_err sg_graph_set_tap(sg_graph *g, const char *name, sg_tensor **out, bool retain_grad);
+void sg_graph_clear_taps(sg_graph *g);
+/* Record x under `name` for a matching tap; returns x (so it chains). With
+ * retain_grad, x's gradient is kept (sg_graph_retain_grad). */
+sg_tensor *sg_graph_mark(sg_graph *g, const char *name, sg_tensor *x);
+/* The same with a printf-style name ("layer%d.%d"); formats only when a tap
+ * or a listing is active. */
+sg_tensor *sg_graph_markf(sg_graph *g, sg_tensor *x, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* While `buf` is set, every mark appends its name to it, ", "-separated and
+ * cut with "..." at cap (listing a model's layers: one forward); NULL stops. */
+void sg_graph_list_marks(sg_graph *g, char *buf, size_t cap);
+
 /* Backward from a scalar (numel 1) loss: seeds d loss = 1 and walks the tape
  * in reverse. May be called once per step. */
 sg_err sg_graph_backward(sg_graph *g, sg_tensor *loss);

@@ -40,11 +40,13 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
 sg_tensor *sg_cnn_features(sg_graph *g, sg_cnn *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(2, 2, 0);
+    /* Marks the nn.Sequential's paths: features.<4i> conv, <4i+1> BN,
+     * <4i+2> ReLU, <4i+3> max pool (core/graph.h taps). */
     for (int i = 0; i < m->cfg.n_blocks; i++) {
-        x = sg_conv2d_layer_forward(g, &m->conv[i], x);
-        x = sg_batchnorm_layer_forward(g, &m->bn[i], x);
-        x = sg_relu(g, x);
-        x = sg_max_pool2d(g, x, &pool);
+        x = sg_graph_markf(g, sg_conv2d_layer_forward(g, &m->conv[i], x), "features.%d", 4 * i);
+        x = sg_graph_markf(g, sg_batchnorm_layer_forward(g, &m->bn[i], x), "features.%d", 4 * i + 1);
+        x = sg_graph_markf(g, sg_relu(g, x), "features.%d", 4 * i + 2);
+        x = sg_graph_markf(g, sg_max_pool2d(g, x, &pool), "features.%d", 4 * i + 3);
     }
     return x;
 }
@@ -64,7 +66,7 @@ sg_tensor *sg_cnn_forward(sg_graph *g, sg_cnn *m, sg_tensor *x)
         x = sg_max_pool2d(g, x, &all);
     }
     x = sg_flatten(g, x, 1, -1);
-    return sg_linear_layer_forward(g, &m->classifier, x);
+    return sg_graph_mark(g, "classifier", sg_linear_layer_forward(g, &m->classifier, x));
 }
 
 void sg_cnn_free(sg_cnn *m) { sg_params_free(&m->params); }

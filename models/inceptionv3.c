@@ -231,12 +231,15 @@ static sg_tensor *aux_forward(sg_graph *g, sg_inceptionv3 *m, sg_tensor *x)
 static sg_tensor *features(sg_graph *g, sg_inceptionv3 *m, sg_tensor *x, sg_tensor **aux)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 0);
+    /* Marks torchvision's paths: Conv2d_*, maxpool1, maxpool2, Mixed_*
+     * (core/graph.h taps). */
     for (int i = 0; i < SG_INCEPTION_STEM; i++) {
-        x = sg_conv_bn_forward(g, &m->stem[i], x, true);
-        if (i == 2 || i == 4) x = sg_max_pool2d(g, x, &pool);   /* maxpool1, maxpool2 */
+        x = sg_graph_mark(g, STEM[i].name, sg_conv_bn_forward(g, &m->stem[i], x, true));
+        if (i == 2 || i == 4)                                  /* maxpool1, maxpool2 */
+            x = sg_graph_mark(g, i == 2 ? "maxpool1" : "maxpool2", sg_max_pool2d(g, x, &pool));
     }
     for (int i = 0; i < SG_INCEPTION_MODULES; i++) {
-        x = module_forward(g, &m->mixed[i], x);
+        x = sg_graph_mark(g, MODULES[i].name, module_forward(g, &m->mixed[i], x));
         if (i == AUX_AFTER && aux && m->aux_fc.weight && sg_graph_training(g))
             *aux = aux_forward(g, m, x);
     }

@@ -154,9 +154,12 @@ static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_t
 
 sg_tensor *sg_mobilenetv2_features(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)
 {
-    x = conv_bn_forward(g, &m->stem, x, true);
-    for (int i = 0; i < SG_MOBILENETV2_BLOCKS; i++) x = block_forward(g, &m->blocks[i], x);
-    return conv_bn_forward(g, &m->head, x, true);
+    /* Marks torchvision's paths features.0 .. features.18 (core/graph.h taps). */
+    x = sg_graph_mark(g, "features.0", conv_bn_forward(g, &m->stem, x, true));
+    for (int i = 0; i < SG_MOBILENETV2_BLOCKS; i++)
+        x = sg_graph_markf(g, block_forward(g, &m->blocks[i], x), "features.%d", i + 1);
+    x = sg_graph_mark(g, "features.18", conv_bn_forward(g, &m->head, x, true));
+    return sg_graph_mark(g, "features", x);
 }
 
 sg_tensor *sg_mobilenetv2_forward(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)

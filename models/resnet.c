@@ -22,6 +22,8 @@ static sg_err block_init(sg_resnet_block *b, sg_params *ps, int stage, int index
     const char *fmt_conv = "layer%d.%d.conv%d", *fmt_bn = "layer%d.%d.bn%d";
     int out = bottleneck ? 4 * planes : planes;
     b->bottleneck = bottleneck;
+    b->stage = stage;
+    b->index = index;
     b->has_downsample = stride != 1 || in != out;
     sg_err err;
     if (bottleneck) {
@@ -97,11 +99,21 @@ static sg_tensor *block_forward(sg_graph *g, const sg_resnet_block *b, sg_tensor
     return sg_relu(g, sg_add(g, y, shortcut));
 }
 
+/* Marks torchvision's module paths (core/graph.h taps): conv1, bn1, relu,
+ * maxpool, layer<s>.<i> for each block and layer<s> for each stage. */
 sg_tensor *sg_resnet_features(sg_graph *g, sg_resnet *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 1);
-    x = sg_max_pool2d(g, sg_conv_bn_forward(g, &m->stem, x, true), &pool);
-    for (int i = 0; i < m->n_blocks; i++) x = block_forward(g, &m->blocks[i], x);
+    x = sg_graph_mark(g, "conv1", sg_conv2d_layer_forward(g, &m->stem.conv, x));
+    x = sg_graph_mark(g, "bn1", sg_batchnorm_layer_forward(g, &m->stem.bn, x));
+    x = sg_graph_mark(g, "relu", sg_relu(g, x));
+    x = sg_graph_mark(g, "maxpool", sg_max_pool2d(g, x, &pool));
+    for (int i = 0; i < m->n_blocks; i++) {
+        const sg_resnet_block *b = &m->blocks[i];
+        x = sg_graph_markf(g, block_forward(g, b, x), "layer%d.%d", b->stage, b->index);
+        if (i + 1 == m->n_blocks || m->blocks[i + 1].stage != b->stage)
+            sg_graph_markf(g, x, "layer%d", b->stage);
+    }
     return x;
 }
 
@@ -112,8 +124,8 @@ sg_tensor *sg_resnet_forward(sg_graph *g, sg_resnet *m, sg_tensor *x)
         return NULL;
     }
     /* torchvision: avgpool (adaptive to 1x1), flatten(x, 1), fc. */
-    x = sg_flatten(g, sg_global_avg_pool2d(g, sg_resnet_features(g, m, x)), 1, -1);
-    return sg_linear_layer_forward(g, &m->fc, x);
+    x = sg_graph_mark(g, "avgpool", sg_global_avg_pool2d(g, sg_resnet_features(g, m, x)));
+    return sg_graph_mark(g, "fc", sg_linear_layer_forward(g, &m->fc, sg_flatten(g, x, 1, -1)));
 }
 
 void sg_resnet_free(sg_resnet *m) { sg_params_free(&m->params); }

@@ -45,6 +45,7 @@ typedef struct sg_resnet_config {
 typedef struct sg_resnet_block {
     bool bottleneck;              /* conv3/bn3 exist */
     bool has_downsample;
+    int stage, index;             /* layer<stage>.<index>: its module path */
     sg_conv_bn c1, c2, c3;        /* conv1/bn1, conv2/bn2, conv3/bn3 */
     sg_conv_bn downsample;        /* downsample.0 / downsample.1 */
 } sg_resnet_block;

@@ -28,6 +28,8 @@ static sg_err block_init(sg_resnetv2_block *b, sg_params *ps, int stage, int ind
     const char *p = "stages.%d.blocks.%d.%s";
     int out = 4 * width;
     b->has_downsample = index == 0;
+    b->stage = stage;
+    b->index = index;
     sg_err err = SG_OK;
     if (b->has_downsample)
         err = conv_init(&b->downsample, ps, sg_model_name(name, p, stage, index, "downsample.conv"),
@@ -107,9 +109,17 @@ static sg_tensor *block_forward(sg_graph *g, const sg_resnetv2_block *b, sg_tens
 sg_tensor *sg_resnetv2_features(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 1);
-    x = sg_max_pool2d(g, sg_conv2d_layer_forward(g, &m->stem, x), &pool);
-    for (int i = 0; i < m->n_blocks; i++) x = block_forward(g, &m->blocks[i], x);
-    return sg_relu(g, sg_batchnorm_layer_forward(g, &m->norm, x));
+    /* Marks timm's paths: stem.conv, stem.pool (= stem), stages.<s>.blocks.<i>,
+     * stages.<s>, norm (BatchNormAct2d: BN + ReLU) (core/graph.h taps). */
+    x = sg_graph_mark(g, "stem.conv", sg_conv2d_layer_forward(g, &m->stem, x));
+    x = sg_graph_mark(g, "stem", sg_graph_mark(g, "stem.pool", sg_max_pool2d(g, x, &pool)));
+    for (int i = 0; i < m->n_blocks; i++) {
+        const sg_resnetv2_block *b = &m->blocks[i];
+        x = sg_graph_markf(g, block_forward(g, b, x), "stages.%d.blocks.%d", b->stage, b->index);
+        if (i + 1 == m->n_blocks || m->blocks[i + 1].stage != b->stage)
+            sg_graph_markf(g, x, "stages.%d", b->stage);
+    }
+    return sg_graph_mark(g, "norm", sg_relu(g, sg_batchnorm_layer_forward(g, &m->norm, x)));
 }
 
 sg_tensor *sg_resnetv2_forward(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)

@@ -47,6 +47,7 @@ typedef struct sg_resnetv2_config {
 
 typedef struct sg_resnetv2_block {
     bool has_downsample;
+    int stage, index;             /* stages.<stage>.blocks.<index>: its module path */
     sg_batchnorm_layer norm1, norm2, norm3;
     sg_conv2d_layer conv1, conv2, conv3, downsample;
 } sg_resnetv2_block;

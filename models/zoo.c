@@ -195,42 +195,42 @@ static const sg_model_def models[] = {
     {.name = "cnn",
      .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear",
      .default_channels = 1, .default_size = 64, .build = cnn_build, .stem_weight = "features.0.weight",
-     .min_size = 16},
+     .min_size = 16, .default_layer = "features.15"},
     {.name = "mobilenetv2",
      .summary = "MobileNetV2 as torchvision builds it (width multiplier, dropout 0.2)",
      .default_channels = 3, .default_size = 224, .build = mobilenetv2_build,
-     .stem_weight = "features.0.0.weight", .min_size = 1},
+     .stem_weight = "features.0.0.weight", .min_size = 1, .default_layer = "features.18"},
     {.name = "resnet18", .summary = "ResNet-18 as torchvision builds it (basic blocks 2-2-2-2)",
      .default_channels = 3, .default_size = 224, .build = resnet_build,
-     .stem_weight = "conv1.weight", .min_size = 1},
+     .stem_weight = "conv1.weight", .min_size = 1, .default_layer = "layer4"},
     {.name = "resnet34", .summary = "ResNet-34 as torchvision builds it (basic blocks 3-4-6-3)",
      .default_channels = 3, .default_size = 224, .build = resnet_build,
-     .stem_weight = "conv1.weight", .min_size = 1},
+     .stem_weight = "conv1.weight", .min_size = 1, .default_layer = "layer4"},
     {.name = "resnet50", .summary = "ResNet-50 as torchvision builds it (bottlenecks 3-4-6-3, v1.5)",
      .default_channels = 3, .default_size = 224, .build = resnet_build,
-     .stem_weight = "conv1.weight", .min_size = 1},
+     .stem_weight = "conv1.weight", .min_size = 1, .default_layer = "layer4"},
     {.name = "resnet101", .summary = "ResNet-101 as torchvision builds it (bottlenecks 3-4-23-3)",
      .default_channels = 3, .default_size = 224, .build = resnet_build,
-     .stem_weight = "conv1.weight", .min_size = 1},
+     .stem_weight = "conv1.weight", .min_size = 1, .default_layer = "layer4"},
     {.name = "resnet152", .summary = "ResNet-152 as torchvision builds it (bottlenecks 3-8-36-3)",
      .default_channels = 3, .default_size = 224, .build = resnet_build,
-     .stem_weight = "conv1.weight", .min_size = 1},
+     .stem_weight = "conv1.weight", .min_size = 1, .default_layer = "layer4"},
     {.name = "resnetv2_50",
      .summary = "ResNet-50 v2 (pre-activation) as timm's resnetv2_50 (paper 001's ResNet50V2)",
      .default_channels = 3, .default_size = 224, .build = resnetv2_build,
-     .stem_weight = "stem.conv.weight", .min_size = 1},
+     .stem_weight = "stem.conv.weight", .min_size = 1, .default_layer = "stages.3"},
     {.name = "resnetv2_101", .summary = "ResNet-101 v2 (pre-activation) as timm's resnetv2_101",
      .default_channels = 3, .default_size = 224, .build = resnetv2_build,
-     .stem_weight = "stem.conv.weight", .min_size = 1},
+     .stem_weight = "stem.conv.weight", .min_size = 1, .default_layer = "stages.3"},
     {.name = "inceptionv3",
      .summary = "Inception v3 as torchvision builds it (aux head with aux_logits; >= 75 px)",
      .default_channels = 3, .default_size = 299, .build = inceptionv3_build,
-     .stem_weight = "Conv2d_1a_3x3.conv.weight", .min_size = 75},
+     .stem_weight = "Conv2d_1a_3x3.conv.weight", .min_size = 75, .default_layer = "Mixed_7c"},
     {.name = "cnn002",
      .summary = "paper 002's custom CNN: 4 x (conv3x3-ReLU-maxpool) 32-64-128-128, flatten, "
                 "dense 512, dropout, dense",
      .default_channels = 1, .default_size = 128, .build = cnn002_build,
-     .stem_weight = "features.0.weight", .min_size = 16},
+     .stem_weight = "features.0.weight", .min_size = 16, .default_layer = "features.11"},
 };
 enum { N_MODELS = sizeof models / sizeof models[0] };
 
@@ -307,6 +307,47 @@ void sg_model_free(sg_model *m)
     if (m->destroy) m->destroy(m);
     free(m->head);
     *m = (sg_model){0};
+}
+
+/* --- named layers ---------------------------------------------------------- */
+
+sg_err sg_model_layers(sg_model *m, sg_graph *g, char *buf, size_t cap)
+{
+    int64_t side = m->opts.image_size;
+    int64_t shape[4] = {1, m->opts.in_channels, side, side};
+    sg_graph_reset(g);
+    bool grad = sg_graph_grad_enabled(g), training = sg_graph_training(g);
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    sg_graph_list_marks(g, buf, cap);
+    sg_tensor *x = sg_graph_zeros(g, 4, shape);
+    sg_tensor *y = x ? sg_model_forward(g, m, x) : NULL;
+    sg_graph_list_marks(g, NULL, 0);
+    sg_err err = y ? SG_OK : sg_graph_error(g);
+    sg_graph_reset(g);
+    sg_graph_set_grad_enabled(g, grad);
+    sg_graph_set_training(g, training);
+    return err;
+}
+
+sg_err sg_model_check_layer(sg_model *m, sg_graph *g, const char *layer)
+{
+    enum { CAP = 8192 };
+    char *list = malloc(CAP);
+    if (!list) return sg_error_set(SG_ERR_NOMEM, "out of memory: layer list");
+    sg_err err = sg_model_layers(m, g, list, CAP);
+    if (err == SG_OK) {
+        /* the list is "a, b, c": look for ", name," with both ends padded */
+        size_t n = strlen(layer ? layer : "");
+        bool found = false;
+        for (const char *p = list; n && (p = strstr(p, layer)) != NULL; p += n)
+            if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) found = true;
+        if (!found)
+            err = sg_error_set(SG_ERR_INVALID, "%s: no layer '%s'; layers: %s", m->def->name,
+                               layer ? layer : "", list);
+    }
+    free(list);
+    return err;
 }
 
 /* --- loading a checkpoint by name ---------------------------------------- */

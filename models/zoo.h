@@ -57,6 +57,9 @@ typedef struct sg_model_def {
     const char *stem_weight;
     /* Minimum input side for the default options (InceptionV3: 75). */
     int min_size;
+    /* The layer Grad-CAM and features read by default: the module path of
+     * the backbone's last convolutional block ("layer4", "features.18"). */
+    const char *default_layer;
 } sg_model_def;
 
 struct sg_model {
@@ -87,6 +90,22 @@ const sg_model_def *sg_model_find(const char *name);
 sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, uint64_t seed);
 sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x);
 void sg_model_free(sg_model *m);
+
+/* Named layers. Every model marks the intermediate tensors of its forward
+ * under the reference implementation's module paths (core/graph.h,
+ * sg_graph_mark): ResNet conv1, bn1, relu, maxpool, layer1..layer4 and
+ * layer<s>.<i>, avgpool, fc; MobileNetV2 features.0..features.18; InceptionV3
+ * Conv2d_*, maxpool1/2, Mixed_*; ResNetV2 stem.conv, stem, stages.<s>[.blocks.<i>],
+ * norm; cnn features.0..features.<4 blocks - 1> (conv, BN, ReLU, pool of each
+ * block), classifier; cnn002 features.0..11. To read one, set a tap on the
+ * graph (sg_graph_set_tap(g, "layer4", &t, retain_grad)) and run the forward.
+ * sg_model_layers writes every marked name of m into buf, ", "-separated (one
+ * no-grad forward of a zero image at the model's size; the graph is reset);
+ * SG_ERR_NOMEM / the forward's error otherwise. */
+sg_err sg_model_layers(sg_model *m, sg_graph *g, char *buf, size_t cap);
+/* SG_OK if the forward of m marks `layer`; else SG_ERR_INVALID with the
+ * message "<model>: no layer '<layer>'; layers: ...". */
+sg_err sg_model_check_layer(sg_model *m, sg_graph *g, const char *layer);
 
 /* "gap256, gap512, alt001": the values of sg_model_options.head (models/heads.h). */
 const char *sg_model_head_names(void);

@@ -97,6 +97,9 @@ static const cli_case commands[] = {
     {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
      {"spc-c", "components"},
      {"run", "data", "score", "clahe", "covariance", "maps"}},
+    {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
+     {"classes", "class", "alpha"},
+     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
