@@ -5,9 +5,13 @@ passed=0
 failed=0
 status=0
 start=$(date +%s)
+times=""
 for t in "$@"; do
+    t0=$(date +%s)
     out=$("$t" 2>&1)
     rc=$?
+    times="$times$(( $(date +%s) - t0 )) s  $(basename "$t")
+"
     printf '%s\n' "$out"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
     if [ -n "$line" ]; then
@@ -22,6 +26,8 @@ for t in "$@"; do
     fi
     [ $rc -eq 0 ] || status=1
 done
+echo "slowest suites:"
+printf '%s' "$times" | sort -rn | head -n 5 | sed 's/^/  /'
 echo "suite time: $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1
