@@ -100,7 +100,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 
 tests: test-deps $(TEST_BIN) $(BIN)
 # Keep the suites' objects: rebuilding them all after every link is slow.
-.SECONDARY: $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+.SECONDARY: $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_LIB_OBJ)
 
 # Installs the Check library when it is missing (SG_NO_INSTALL=1: only says how).
 # Only the test targets depend on it: make, make demo and make bench never install.
