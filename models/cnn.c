@@ -43,7 +43,7 @@ sg_tensor *sg_cnn_features(sg_graph *g, sg_cnn *m, sg_tensor *x)
     for (int i = 0; i < m->cfg.n_blocks; i++) {
         x = sg_conv2d_layer_forward(g, &m->conv[i], x);
         x = sg_batchnorm_layer_forward(g, &m->bn[i], x);
-        x = sg_relu(g, x);
+        x = sg_relu_inplace(g, x);   /* BN reads its input in backward, not x */
         x = sg_max_pool2d(g, x, &pool);
     }
     return x;

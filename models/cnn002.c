@@ -43,7 +43,7 @@ sg_tensor *sg_cnn002_features(sg_graph *g, sg_cnn002 *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(2, 2, 0);
     for (int i = 0; i < SG_CNN002_BLOCKS; i++)
-        x = sg_max_pool2d(g, sg_relu(g, sg_conv2d_layer_forward(g, &m->conv[i], x)), &pool);
+        x = sg_max_pool2d(g, sg_relu_inplace(g, sg_conv2d_layer_forward(g, &m->conv[i], x)), &pool);
     return x;
 }
 

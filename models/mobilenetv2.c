@@ -141,7 +141,7 @@ static sg_tensor *conv_bn_forward(sg_graph *g, const sg_mobilenetv2_conv_bn *l, 
                                   bool relu6)
 {
     x = sg_batchnorm_layer_forward(g, &l->bn, sg_conv2d_layer_forward(g, &l->conv, x));
-    return relu6 ? sg_relu6(g, x) : x;
+    return relu6 ? sg_relu6_inplace(g, x) : x;   /* BN reads its input in backward, not x */
 }
 
 static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_tensor *x)

@@ -96,11 +96,11 @@ sg_err sg_resnetv2_init(sg_resnetv2 *m, const sg_resnetv2_config *cfg, uint64_t 
 
 static sg_tensor *block_forward(sg_graph *g, const sg_resnetv2_block *b, sg_tensor *x)
 {
-    sg_tensor *p = sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm1, x));
+    sg_tensor *p = sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm1, x));
     sg_tensor *shortcut = b->has_downsample ? sg_conv2d_layer_forward(g, &b->downsample, p) : x;
     sg_tensor *y = sg_conv2d_layer_forward(g, &b->conv1, p);
-    y = sg_conv2d_layer_forward(g, &b->conv2, sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm2, y)));
-    y = sg_conv2d_layer_forward(g, &b->conv3, sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm3, y)));
+    y = sg_conv2d_layer_forward(g, &b->conv2, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm2, y)));
+    y = sg_conv2d_layer_forward(g, &b->conv3, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm3, y)));
     return sg_add(g, y, shortcut);
 }
 
@@ -109,7 +109,7 @@ sg_tensor *sg_resnetv2_features(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 1);
     x = sg_max_pool2d(g, sg_conv2d_layer_forward(g, &m->stem, x), &pool);
     for (int i = 0; i < m->n_blocks; i++) x = block_forward(g, &m->blocks[i], x);
-    return sg_relu(g, sg_batchnorm_layer_forward(g, &m->norm, x));
+    return sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &m->norm, x));
 }
 
 sg_tensor *sg_resnetv2_forward(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
