@@ -149,7 +149,7 @@ static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_t
     sg_tensor *y = b->expand ? conv_bn_forward(g, &b->expansion, x, true) : x;
     y = conv_bn_forward(g, &b->depthwise, y, true);
     y = conv_bn_forward(g, &b->projection, y, false);
-    return b->residual ? sg_add(g, x, y) : y;
+    return b->residual ? sg_add_inplace(g, y, x) : y;   /* y (BN output) is read by no backward */
 }
 
 sg_tensor *sg_mobilenetv2_features(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)

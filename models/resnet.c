@@ -94,7 +94,7 @@ static sg_tensor *block_forward(sg_graph *g, const sg_resnet_block *b, sg_tensor
     y = sg_conv_bn_forward(g, &b->c2, y, b->bottleneck);
     if (b->bottleneck) y = sg_conv_bn_forward(g, &b->c3, y, false);
     sg_tensor *shortcut = b->has_downsample ? sg_conv_bn_forward(g, &b->downsample, x, false) : x;
-    return sg_relu_inplace(g, sg_add(g, y, shortcut));   /* add reads no values in backward */
+    return sg_relu_inplace(g, sg_add_inplace(g, y, shortcut));   /* y is BN's output; add reads no values in backward */
 }
 
 sg_tensor *sg_resnet_features(sg_graph *g, sg_resnet *m, sg_tensor *x)

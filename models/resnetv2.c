@@ -101,7 +101,7 @@ static sg_tensor *block_forward(sg_graph *g, const sg_resnetv2_block *b, sg_tens
     sg_tensor *y = sg_conv2d_layer_forward(g, &b->conv1, p);
     y = sg_conv2d_layer_forward(g, &b->conv2, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm2, y)));
     y = sg_conv2d_layer_forward(g, &b->conv3, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm3, y)));
-    return sg_add(g, y, shortcut);
+    return sg_add_inplace(g, y, shortcut);   /* y (conv output) is read by no backward */
 }
 
 sg_tensor *sg_resnetv2_features(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
