@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     sg_graph *g = sg_graph_new();
     sg_optimizer *opt = sg_adam_new(NULL);
     double t_timed = 0;
+    size_t forward_bytes = 0;   /* arena in use when the forward (and loss) is done */
     for (int step = 0; step <= steps; step++) {
         double t0 = now();
         sg_graph_reset(g);
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
         sg_params_zero_grad(m.params);
         sg_tensor *x = sg_graph_view(g, images, 4, (int64_t[]){batch, 3, size, size});
         sg_tensor *loss = sg_cross_entropy(g, sg_model_forward(g, &m, x), labels, NULL);
+        forward_bytes = sg_arena_used(sg_graph_arena(g));
         sg_err err = loss ? sg_graph_backward(g, loss) : sg_graph_error(g);
         if (err == SG_OK) err = sg_optimizer_step(opt, m.params);
         if (err != SG_OK) {
@@ -101,9 +103,9 @@ int main(int argc, char **argv)
     }
     printf("{\"bench\":\"train_step\",\"impl\":\"steelgrad\",\"model\":\"%s\",\"threads\":%d,"
            "\"batch\":%d,\"size\":%d,\"steps\":%d,\"step_ms\":%.1f,\"images_per_s\":%.2f,"
-           "\"peak_arena_bytes\":%zu,\"peak_rss_bytes\":%.0f,\"loadavg\":%.2f}\n",
+           "\"forward_arena_bytes\":%zu,\"peak_arena_bytes\":%zu,\"peak_rss_bytes\":%.0f,\"loadavg\":%.2f}\n",
            name, sg_threads(), batch, size, steps, t_timed / steps * 1e3,
-           batch * steps / t_timed, sg_graph_peak_bytes(g), peak_rss_bytes(), load[0]);
+           batch * steps / t_timed, forward_bytes, sg_graph_peak_bytes(g), peak_rss_bytes(), load[0]);
     sg_graph_free(g);
     sg_optimizer_free(opt);
     sg_model_free(&m);
