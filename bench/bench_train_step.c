@@ -1,12 +1,13 @@
 /* bench/bench_train_step.c - one training step of a zoo model: speed and memory.
  *
  * Usage: bench_train_step [MODEL [BATCH [SIZE [STEPS [THREADS]]]]]
- *        (defaults: mobilenetv2 32 224 3 = STEELGRAD_THREADS or all cores)
+ *        (defaults: mobilenetv2 32 224 3 = SG_THREADS or all cores)
  * Builds MODEL (models/zoo.h, 3 channels, 1000 classes as torchvision),
  * then times forward + cross-entropy + backward + Adam step (defaults) on a
  * random BATCH x 3 x SIZE x SIZE batch: one warm-up step (it sizes the arena
  * and the Adam state), then STEPS timed steps. Prints one JSON line with
- * images/s, the step arena's peak bytes and the process's peak RSS
+ * images/s, the step arena's peak bytes (and whether it still grew after the
+ * warm-up step: it should not) and the process's peak RSS
  * (VmHWM of /proc/self/status, else getrusage). bench/bench_train_step_torch.py
  * prints the same fields for PyTorch. Never pass/fail. */
 #include <stdio.h>
@@ -79,9 +80,11 @@ int main(int argc, char **argv)
     sg_optimizer *opt = sg_adam_new(NULL);
     double t_timed = 0;
     size_t forward_bytes = 0;   /* arena in use when the forward (and loss) is done */
+    size_t capacity_timed_start = 0;   /* arena memory when the timed steps begin */
     for (int step = 0; step <= steps; step++) {
         double t0 = now();
         sg_graph_reset(g);
+        if (step == 1) capacity_timed_start = sg_arena_capacity(sg_graph_arena(g));
         sg_graph_set_seed(g, 1, (uint64_t)step);
         sg_params_zero_grad(m.params);
         sg_tensor *x = sg_graph_view(g, images, 4, (int64_t[]){batch, 3, size, size});
@@ -103,9 +106,10 @@ int main(int argc, char **argv)
     }
     printf("{\"bench\":\"train_step\",\"impl\":\"steelgrad\",\"model\":\"%s\",\"threads\":%d,"
            "\"batch\":%d,\"size\":%d,\"steps\":%d,\"step_ms\":%.1f,\"images_per_s\":%.2f,"
-           "\"forward_arena_bytes\":%zu,\"peak_arena_bytes\":%zu,\"peak_rss_bytes\":%.0f,\"loadavg\":%.2f}\n",
+           "\"arena_grew_in_timed_steps\":%s,\"forward_arena_bytes\":%zu,\"peak_arena_bytes\":%zu,\"peak_rss_bytes\":%.0f,\"loadavg\":%.2f}\n",
            name, sg_threads(), batch, size, steps, t_timed / steps * 1e3,
-           batch * steps / t_timed, forward_bytes, sg_graph_peak_bytes(g), peak_rss_bytes(), load[0]);
+           batch * steps / t_timed,
+           sg_arena_capacity(sg_graph_arena(g)) != capacity_timed_start ? "true" : "false", forward_bytes, sg_graph_peak_bytes(g), peak_rss_bytes(), load[0]);
     sg_graph_free(g);
     sg_optimizer_free(opt);
     sg_model_free(&m);
