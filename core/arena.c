@@ -122,6 +122,18 @@ void sg_arena_reset(sg_arena *a)
     a->head->base_used = 0;
 }
 
+size_t sg_arena_round(size_t bytes) { return round_up(bytes ? bytes : 1); }
+
+bool sg_arena_give_back_top(sg_arena *a, void *p, size_t bytes)
+{
+    block *b = a->head;
+    unsigned char *top = block_mem(b) + b->used;
+    size_t n = sg_arena_round(bytes);
+    if ((unsigned char *)p + n != top || n > b->used) return false;
+    b->used -= n;
+    return true;
+}
+
 sg_arena_mark sg_arena_get_mark(const sg_arena *a)
 {
     return (sg_arena_mark){a->head, a->head->used};

@@ -8,6 +8,7 @@
 #ifndef SG_ARENA_H
 #define SG_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct sg_arena sg_arena;
@@ -28,6 +29,14 @@ void sg_arena_reset(sg_arena *a);
 typedef struct { void *block; size_t used; } sg_arena_mark;
 sg_arena_mark sg_arena_get_mark(const sg_arena *a);
 void sg_arena_release(sg_arena *a, sg_arena_mark mark);
+
+/* Give back the most recent allocation(s): when [p, p + bytes) ends exactly at
+ * the fill level (bytes rounded as sg_arena_alloc rounds them), the fill level
+ * drops to p and true is returned; otherwise nothing changes (false). The
+ * graph uses it to return gradient blocks freed during backward. */
+bool sg_arena_give_back_top(sg_arena *a, void *p, size_t bytes);
+/* bytes rounded up to the arena's alignment (what an allocation really takes). */
+size_t sg_arena_round(size_t bytes);
 
 size_t sg_arena_used(const sg_arena *a);     /* bytes handed out since the last reset */
 size_t sg_arena_peak(const sg_arena *a);     /* largest sg_arena_used() ever seen */

@@ -2,12 +2,22 @@
 #include "core/graph.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A gradient block given back during backward, waiting for reuse. */
+typedef struct free_block {
+    unsigned char *p;
+    size_t bytes;            /* a multiple of the arena alignment */
+} free_block;
+
 struct sg_graph {
     sg_arena *arena;
+    free_block *free_grads;  /* sorted by address, neighbours merged; malloc'd
+                                like the tape: grows in the first step, then stays */
+    int free_len, free_cap;
     sg_node **tape;          /* malloc'd; grows to the longest step, then stays */
     int tape_len, tape_cap;
     sg_tensor **retained;    /* tensors asked for with sg_graph_retain_grad */
@@ -48,6 +58,7 @@ void sg_graph_free(sg_graph *g)
     sg_graph_reset(g);
     sg_arena_free(g->arena);
     free(g->tape);
+    free(g->free_grads);
     free(g->retained);
     free(g);
 }
@@ -69,6 +80,7 @@ void sg_graph_reset(sg_graph *g)
     }
     for (int i = 0; i < g->retained_len; i++) forget_arena_grad(g->retained[i]);
     g->tape_len = 0;
+    g->free_len = 0;
     g->retained_len = 0;
     g->random_id = 0;
     g->err = SG_OK;
@@ -215,10 +227,88 @@ sg_node *sg_graph_record(sg_graph *g, const char *op, sg_tensor *out, int n_in,
     return node;
 }
 
+/* Gradient memory during backward. An intermediate's gradient is dead once
+ * the node that produced it has run its backward (every consumer comes later
+ * on the tape, so it has already accumulated into it); backward gives it back
+ * here and later gradients reuse it. Free blocks are kept sorted by address
+ * with neighbours merged; a request takes the smallest block that fits (best
+ * fit) and splits it; a block that ends at the arena's fill level goes back to
+ * the arena itself. Gradients of the walk are roughly a moving frontier, so
+ * the backward pass needs a few gradient-sized blocks instead of one per
+ * activation. */
+static float *grad_alloc(sg_graph *g, size_t bytes)
+{
+    size_t need = sg_arena_round(bytes);
+    int best = -1;
+    for (int i = 0; i < g->free_len; i++)
+        if (g->free_grads[i].bytes >= need &&
+            (best < 0 || g->free_grads[i].bytes < g->free_grads[best].bytes))
+            best = i;
+    if (best < 0) return sg_arena_calloc(g->arena, bytes);
+    free_block *b = &g->free_grads[best];
+    float *p = (float *)(void *)b->p;
+    b->p += need;
+    b->bytes -= need;
+    if (b->bytes == 0) {
+        memmove(b, b + 1, (size_t)(g->free_len - best - 1) * sizeof *b);
+        g->free_len--;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+static void grad_release(sg_graph *g, float *grad, size_t bytes)
+{
+    unsigned char *p = (unsigned char *)grad;
+    size_t n = sg_arena_round(bytes);
+    int k = 0;
+    while (k < g->free_len && (uintptr_t)g->free_grads[k].p < (uintptr_t)p) k++;
+    bool join_prev = k > 0 && g->free_grads[k - 1].p + g->free_grads[k - 1].bytes == p;
+    bool join_next = k < g->free_len && p + n == g->free_grads[k].p;
+    free_block *b;
+    if (join_prev) {
+        b = &g->free_grads[k - 1];
+        b->bytes += n;
+        if (join_next) {
+            b->bytes += g->free_grads[k].bytes;
+            memmove(&g->free_grads[k], &g->free_grads[k + 1],
+                    (size_t)(g->free_len - k - 1) * sizeof *b);
+            g->free_len--;
+        }
+    } else if (join_next) {
+        b = &g->free_grads[k];
+        b->p = p;
+        b->bytes += n;
+    } else {
+        if (g->free_len == g->free_cap) {
+            int cap = g->free_cap ? g->free_cap * 2 : 64;
+            free_block *f = realloc(g->free_grads, (size_t)cap * sizeof *f);
+            if (!f) return;   /* the block stays unused until reset: correct, just bigger */
+            g->free_grads = f;
+            g->free_cap = cap;
+        }
+        memmove(&g->free_grads[k + 1], &g->free_grads[k], (size_t)(g->free_len - k) * sizeof *b);
+        g->free_len++;
+        b = &g->free_grads[k];
+        b->p = p;
+        b->bytes = n;
+    }
+    if (sg_arena_give_back_top(g->arena, b->p, b->bytes)) {
+        int i = (int)(b - g->free_grads);
+        memmove(b, b + 1, (size_t)(g->free_len - i - 1) * sizeof *b);
+        g->free_len--;
+    }
+}
+
+static size_t grad_bytes(const sg_tensor *t)
+{
+    return (size_t)(t->numel ? t->numel : 1) * sizeof(float);
+}
+
 float *sg_graph_grad_of(sg_graph *g, sg_tensor *t)
 {
     if (!t->grad) {
-        t->grad = sg_arena_calloc(g->arena, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
+        t->grad = grad_alloc(g, grad_bytes(t));
         if (!t->grad) sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: gradient of %lld floats",
                                     (long long)t->numel);
     }
@@ -280,6 +370,14 @@ sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed)
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] && n->in[k]->requires_grad && !sg_graph_grad_of(g, n->in[k])) return g->err;
         n->backward(g, n);
+        /* n produced n->out, so every consumer of it has run: its gradient is
+         * dead unless someone reads it afterwards (the root, a parameter, a
+         * tensor asked for with sg_graph_retain_grad). */
+        sg_tensor *o = n->out;
+        if (o != out && !o->is_param && !o->retain_grad && o->grad) {
+            grad_release(g, o->grad, grad_bytes(o));
+            o->grad = NULL;
+        }
     }
     return g->err;
 }

@@ -142,7 +142,12 @@ sg_tensor *sg_graph_markf(sg_graph *g, sg_tensor *x, const char *fmt, ...)
 void sg_graph_list_marks(sg_graph *g, char *buf, size_t cap);
 
 /* Backward from a scalar (numel 1) loss: seeds d loss = 1 and walks the tape
- * in reverse. May be called once per step. */
+ * in reverse. May be called once per step.
+ * Memory: once a node's backward has run, the gradient of its output is dead
+ * (every consumer came later on the tape) and is given back for reuse by the
+ * gradients still to come, so afterwards an intermediate tensor's grad is
+ * NULL. Kept: the root's, the parameters', leaves' (e.g. an input that
+ * requires grad) and those asked for with sg_graph_retain_grad. */
 sg_err sg_graph_backward(sg_graph *g, sg_tensor *loss);
 /* Backward from any tensor with an explicit seed gradient (out->numel floats). */
 sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed);

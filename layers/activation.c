@@ -26,6 +26,7 @@ typedef enum act_kind {
 typedef struct act_ctx {
     act_kind kind;
     float p0, p1;          /* hardtanh: lo, hi; leaky_relu: negative slope */
+    bool inplace;          /* y overwrote x: the backward reads its mask from y */
 } act_ctx;
 
 typedef struct act_job {
@@ -131,7 +132,10 @@ static void act_backward(sg_graph *g, sg_node *node)
 {
     float *dx = sg_node_grad(g, node, 0);
     if (!dx) return;
-    act_job J = {*(const act_ctx *)node->ctx, node->in[0]->data, node->out->data,
+    const act_ctx *a = node->ctx;
+    /* In place, x is gone; relu and hardtanh read the same mask from y
+     * ([x > 0] = [y > 0], [lo < x < hi] = [lo < y < hi], NaN included). */
+    act_job J = {*a, a->inplace ? node->out->data : node->in[0]->data, node->out->data,
                  node->out->grad, dx};
     sg_parallel_for(node->out->numel, GRAIN, act_backward_range, &J);
 }
@@ -139,7 +143,8 @@ static void act_backward(sg_graph *g, sg_node *node)
 static sg_tensor *activation(sg_graph *g, const char *op, sg_tensor *x, act_ctx a)
 {
     if (!sg_graph_inputs_ok(g, op, 1, &x)) return NULL;
-    sg_tensor *y = sg_graph_tensor(g, x->ndim, x->shape);
+    sg_tensor *y = a.inplace ? sg_graph_view(g, x->data, x->ndim, x->shape)
+                             : sg_graph_tensor(g, x->ndim, x->shape);
     if (!y) return NULL;
     act_job J = {a, x->data, NULL, NULL, y->data};
     sg_parallel_for(x->numel, GRAIN, act_forward_range, &J);
@@ -150,12 +155,22 @@ static sg_tensor *activation(sg_graph *g, const char *op, sg_tensor *x, act_ctx 
 
 sg_tensor *sg_relu(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu", x, (act_ctx){ACT_RELU, 0, 0});
+    return activation(g, "relu", x, (act_ctx){ACT_RELU, 0, 0, false});
 }
 
 sg_tensor *sg_relu6(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu6", x, (act_ctx){ACT_HARDTANH, 0.0f, 6.0f});
+    return activation(g, "relu6", x, (act_ctx){ACT_HARDTANH, 0.0f, 6.0f, false});
+}
+
+sg_tensor *sg_relu_inplace(sg_graph *g, sg_tensor *x)
+{
+    return activation(g, "relu_", x, (act_ctx){ACT_RELU, 0, 0, true});
+}
+
+sg_tensor *sg_relu6_inplace(sg_graph *g, sg_tensor *x)
+{
+    return activation(g, "relu6_", x, (act_ctx){ACT_HARDTANH, 0.0f, 6.0f, true});
 }
 
 sg_tensor *sg_hardtanh(sg_graph *g, sg_tensor *x, float lo, float hi)
@@ -165,32 +180,32 @@ sg_tensor *sg_hardtanh(sg_graph *g, sg_tensor *x, float lo, float hi)
             sg_graph_fail(g, SG_ERR_INVALID, "hardtanh: lo %g must not be above hi %g", lo, hi);
         return NULL;
     }
-    return activation(g, "hardtanh", x, (act_ctx){ACT_HARDTANH, lo, hi});
+    return activation(g, "hardtanh", x, (act_ctx){ACT_HARDTANH, lo, hi, false});
 }
 
 sg_tensor *sg_leaky_relu(sg_graph *g, sg_tensor *x, float negative_slope)
 {
-    return activation(g, "leaky_relu", x, (act_ctx){ACT_LEAKY_RELU, negative_slope, 0});
+    return activation(g, "leaky_relu", x, (act_ctx){ACT_LEAKY_RELU, negative_slope, 0, false});
 }
 
 sg_tensor *sg_gelu(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "gelu", x, (act_ctx){ACT_GELU, 0, 0});
+    return activation(g, "gelu", x, (act_ctx){ACT_GELU, 0, 0, false});
 }
 
 sg_tensor *sg_gelu_tanh(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "gelu_tanh", x, (act_ctx){ACT_GELU_TANH, 0, 0});
+    return activation(g, "gelu_tanh", x, (act_ctx){ACT_GELU_TANH, 0, 0, false});
 }
 
 sg_tensor *sg_sigmoid(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "sigmoid", x, (act_ctx){ACT_SIGMOID, 0, 0});
+    return activation(g, "sigmoid", x, (act_ctx){ACT_SIGMOID, 0, 0, false});
 }
 
 sg_tensor *sg_tanh(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "tanh", x, (act_ctx){ACT_TANH, 0, 0});
+    return activation(g, "tanh", x, (act_ctx){ACT_TANH, 0, 0, false});
 }
 
 /* ---- softmax and log_softmax ----------------------------------------------------- */

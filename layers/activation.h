@@ -14,6 +14,14 @@ sg_tensor *sg_relu(sg_graph *g, sg_tensor *x);
 sg_tensor *sg_relu6(sg_graph *g, sg_tensor *x);
 /* min(max(x, lo), hi) (torch.nn.functional.hardtanh); error if lo > hi. */
 sg_tensor *sg_hardtanh(sg_graph *g, sg_tensor *x, float lo, float hi);
+/* The same two, in place (torch's inplace=True): the result is a new tensor
+ * header over x's memory, and x's values are overwritten. The backward reads
+ * its mask from the result, so gradients are bit-identical to sg_relu /
+ * sg_relu6. Only for an x that nothing else reads afterwards, neither forward
+ * nor backward (e.g. a BatchNorm output: BatchNorm's backward reads its input,
+ * not its output); it saves one activation-sized buffer per call. */
+sg_tensor *sg_relu_inplace(sg_graph *g, sg_tensor *x);
+sg_tensor *sg_relu6_inplace(sg_graph *g, sg_tensor *x);
 /* x if x > 0 else negative_slope * x (torch.nn.functional.leaky_relu). */
 sg_tensor *sg_leaky_relu(sg_graph *g, sg_tensor *x, float negative_slope);
 /* x * Phi(x), the exact (erf) GELU (torch.nn.functional.gelu, approximate='none'). */

@@ -14,6 +14,7 @@
 #include "layers/elementwise.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "core/mathf.h"
 #include "core/pool.h"
@@ -176,7 +177,9 @@ static void binary_backward(sg_graph *g, sg_node *node)
     }
 }
 
-static sg_tensor *binary(sg_graph *g, binary_kind kind, sg_tensor *a, sg_tensor *b)
+/* inplace: y overwrites a (a must already have y's shape); only for add and
+ * sub, whose backward reads no values. */
+static sg_tensor *binary(sg_graph *g, binary_kind kind, sg_tensor *a, sg_tensor *b, bool inplace)
 {
     const char *op = binary_name[kind];
     sg_tensor *in[2] = {a, b};
@@ -190,7 +193,14 @@ static sg_tensor *binary(sg_graph *g, binary_kind kind, sg_tensor *a, sg_tensor 
                       op, sg_shape_str(a, sa, sizeof sa), sg_shape_str(b, sb, sizeof sb));
         return NULL;
     }
-    sg_tensor *y = sg_graph_tensor(g, ndim, shape);
+    if (inplace && (ndim != a->ndim || memcmp(shape, a->shape, (size_t)ndim * sizeof *shape))) {
+        char sa[96], sb[96];
+        sg_graph_fail(g, SG_ERR_SHAPE, "%s_inplace: the result (%s broadcast with %s) must have "
+                      "the shape of the first input, which it overwrites", op,
+                      sg_shape_str(a, sa, sizeof sa), sg_shape_str(b, sb, sizeof sb));
+        return NULL;
+    }
+    sg_tensor *y = inplace ? sg_graph_view(g, a->data, ndim, shape) : sg_graph_tensor(g, ndim, shape);
     if (!y) return NULL;
     sg_bcast_plan p;
     sg_bcast_plan_init(&p, ndim, shape, a->ndim, a->shape, b->ndim, b->shape);
@@ -201,10 +211,14 @@ static sg_tensor *binary(sg_graph *g, binary_kind kind, sg_tensor *a, sg_tensor 
     return sg_graph_error(g) ? NULL : y;
 }
 
-sg_tensor *sg_add(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_ADD, a, b); }
-sg_tensor *sg_sub(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_SUB, a, b); }
-sg_tensor *sg_mul(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_MUL, a, b); }
-sg_tensor *sg_div(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_DIV, a, b); }
+sg_tensor *sg_add(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_ADD, a, b, false); }
+sg_tensor *sg_sub(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_SUB, a, b, false); }
+sg_tensor *sg_mul(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_MUL, a, b, false); }
+sg_tensor *sg_div(sg_graph *g, sg_tensor *a, sg_tensor *b) { return binary(g, BINARY_DIV, a, b, false); }
+sg_tensor *sg_add_inplace(sg_graph *g, sg_tensor *a, sg_tensor *b)
+{
+    return binary(g, BINARY_ADD, a, b, true);
+}
 
 /* ---- unary ops ------------------------------------------------------------------ */
 

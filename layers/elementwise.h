@@ -13,6 +13,12 @@
 
 /* a + b, broadcast (torch.add). */
 sg_tensor *sg_add(sg_graph *g, sg_tensor *a, sg_tensor *b);
+/* a + b written over a (torch's a += b; b may broadcast to a's shape, a may
+ * not grow): the result is a new tensor header over a's memory. Values and
+ * gradients equal sg_add's. Only for an `a` that nothing reads afterwards,
+ * neither forward nor backward (e.g. a BatchNorm or conv output before a
+ * residual sum): it saves one activation-sized buffer per call. */
+sg_tensor *sg_add_inplace(sg_graph *g, sg_tensor *a, sg_tensor *b);
 /* a - b, broadcast (torch.sub). */
 sg_tensor *sg_sub(sg_graph *g, sg_tensor *a, sg_tensor *b);
 /* a * b, broadcast (torch.mul). */

@@ -45,7 +45,10 @@ sg_tensor *sg_cnn_features(sg_graph *g, sg_cnn *m, sg_tensor *x)
     for (int i = 0; i < m->cfg.n_blocks; i++) {
         x = sg_graph_markf(g, sg_conv2d_layer_forward(g, &m->conv[i], x), "features.%d", 4 * i);
         x = sg_graph_markf(g, sg_batchnorm_layer_forward(g, &m->bn[i], x), "features.%d", 4 * i + 1);
-        x = sg_graph_markf(g, sg_relu(g, x), "features.%d", 4 * i + 2);
+        /* In place, as torch's ReLU(inplace=True): BN reads its input in
+         * backward, not x; a tap on features.<4i+1> then sees the ReLU'd
+         * values, as a torch hook on the BN would. */
+        x = sg_graph_markf(g, sg_relu_inplace(g, x), "features.%d", 4 * i + 2);
         x = sg_graph_markf(g, sg_max_pool2d(g, x, &pool), "features.%d", 4 * i + 3);
     }
     return x;

@@ -42,11 +42,12 @@ sg_err sg_cnn002_init(sg_cnn002 *m, const sg_cnn002_config *cfg, uint64_t seed)
 sg_tensor *sg_cnn002_features(sg_graph *g, sg_cnn002 *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(2, 2, 0);
-    /* Marks the nn.Sequential's paths: features.<3i> conv, <3i+1> ReLU,
-     * <3i+2> max pool (core/graph.h taps). */
+    /* Marks the nn.Sequential's paths: features.<3i> conv, <3i+1> ReLU
+     * (in place: the conv's backward does not read its output), <3i+2> max
+     * pool (core/graph.h taps). */
     for (int i = 0; i < SG_CNN002_BLOCKS; i++) {
         x = sg_graph_markf(g, sg_conv2d_layer_forward(g, &m->conv[i], x), "features.%d", 3 * i);
-        x = sg_graph_markf(g, sg_relu(g, x), "features.%d", 3 * i + 1);
+        x = sg_graph_markf(g, sg_relu_inplace(g, x), "features.%d", 3 * i + 1);
         x = sg_graph_markf(g, sg_max_pool2d(g, x, &pool), "features.%d", 3 * i + 2);
     }
     return x;

@@ -27,7 +27,7 @@ sg_err sg_conv_bn_init(sg_conv_bn *l, sg_params *ps, const char *conv_name, cons
 sg_tensor *sg_conv_bn_forward(sg_graph *g, const sg_conv_bn *l, sg_tensor *x, bool relu)
 {
     x = sg_batchnorm_layer_forward(g, &l->bn, sg_conv2d_layer_forward(g, &l->conv, x));
-    return relu ? sg_relu(g, x) : x;
+    return relu ? sg_relu_inplace(g, x) : x;   /* BN reads its input in backward, not x */
 }
 
 const char *sg_model_name(char *buf, const char *fmt, ...)

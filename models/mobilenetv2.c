@@ -141,7 +141,7 @@ static sg_tensor *conv_bn_forward(sg_graph *g, const sg_mobilenetv2_conv_bn *l, 
                                   bool relu6)
 {
     x = sg_batchnorm_layer_forward(g, &l->bn, sg_conv2d_layer_forward(g, &l->conv, x));
-    return relu6 ? sg_relu6(g, x) : x;
+    return relu6 ? sg_relu6_inplace(g, x) : x;   /* BN reads its input in backward, not x */
 }
 
 static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_tensor *x)
@@ -149,7 +149,7 @@ static sg_tensor *block_forward(sg_graph *g, const sg_mobilenetv2_block *b, sg_t
     sg_tensor *y = b->expand ? conv_bn_forward(g, &b->expansion, x, true) : x;
     y = conv_bn_forward(g, &b->depthwise, y, true);
     y = conv_bn_forward(g, &b->projection, y, false);
-    return b->residual ? sg_add(g, x, y) : y;
+    return b->residual ? sg_add_inplace(g, y, x) : y;   /* y (BN output) is read by no backward */
 }
 
 sg_tensor *sg_mobilenetv2_features(sg_graph *g, sg_mobilenetv2 *m, sg_tensor *x)

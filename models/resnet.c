@@ -96,7 +96,7 @@ static sg_tensor *block_forward(sg_graph *g, const sg_resnet_block *b, sg_tensor
     y = sg_conv_bn_forward(g, &b->c2, y, b->bottleneck);
     if (b->bottleneck) y = sg_conv_bn_forward(g, &b->c3, y, false);
     sg_tensor *shortcut = b->has_downsample ? sg_conv_bn_forward(g, &b->downsample, x, false) : x;
-    return sg_relu(g, sg_add(g, y, shortcut));
+    return sg_relu_inplace(g, sg_add_inplace(g, y, shortcut));   /* y is BN's output; add reads no values in backward */
 }
 
 /* Marks torchvision's module paths (core/graph.h taps): conv1, bn1, relu,
@@ -106,7 +106,7 @@ sg_tensor *sg_resnet_features(sg_graph *g, sg_resnet *m, sg_tensor *x)
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 1);
     x = sg_graph_mark(g, "conv1", sg_conv2d_layer_forward(g, &m->stem.conv, x));
     x = sg_graph_mark(g, "bn1", sg_batchnorm_layer_forward(g, &m->stem.bn, x));
-    x = sg_graph_mark(g, "relu", sg_relu(g, x));
+    x = sg_graph_mark(g, "relu", sg_relu_inplace(g, x));
     x = sg_graph_mark(g, "maxpool", sg_max_pool2d(g, x, &pool));
     for (int i = 0; i < m->n_blocks; i++) {
         const sg_resnet_block *b = &m->blocks[i];

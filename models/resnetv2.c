@@ -98,19 +98,19 @@ sg_err sg_resnetv2_init(sg_resnetv2 *m, const sg_resnetv2_config *cfg, uint64_t 
 
 static sg_tensor *block_forward(sg_graph *g, const sg_resnetv2_block *b, sg_tensor *x)
 {
-    sg_tensor *p = sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm1, x));
+    sg_tensor *p = sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm1, x));
     sg_tensor *shortcut = b->has_downsample ? sg_conv2d_layer_forward(g, &b->downsample, p) : x;
     sg_tensor *y = sg_conv2d_layer_forward(g, &b->conv1, p);
-    y = sg_conv2d_layer_forward(g, &b->conv2, sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm2, y)));
-    y = sg_conv2d_layer_forward(g, &b->conv3, sg_relu(g, sg_batchnorm_layer_forward(g, &b->norm3, y)));
-    return sg_add(g, y, shortcut);
+    y = sg_conv2d_layer_forward(g, &b->conv2, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm2, y)));
+    y = sg_conv2d_layer_forward(g, &b->conv3, sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &b->norm3, y)));
+    return sg_add_inplace(g, y, shortcut);   /* y (conv output) is read by no backward */
 }
 
 sg_tensor *sg_resnetv2_features(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
 {
     sg_pool2d_opts pool = sg_pool2d_opts_make(3, 2, 1);
     /* Marks timm's paths: stem.conv, stem.pool (= stem), stages.<s>.blocks.<i>,
-     * stages.<s>, norm (BatchNormAct2d: BN + ReLU) (core/graph.h taps). */
+     * stages.<s>, norm (BatchNormAct2d: BN + ReLU, the ReLU in place) (core/graph.h taps). */
     x = sg_graph_mark(g, "stem.conv", sg_conv2d_layer_forward(g, &m->stem, x));
     x = sg_graph_mark(g, "stem", sg_graph_mark(g, "stem.pool", sg_max_pool2d(g, x, &pool)));
     for (int i = 0; i < m->n_blocks; i++) {
@@ -119,7 +119,7 @@ sg_tensor *sg_resnetv2_features(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)
         if (i + 1 == m->n_blocks || m->blocks[i + 1].stage != b->stage)
             sg_graph_markf(g, x, "stages.%d", b->stage);
     }
-    return sg_graph_mark(g, "norm", sg_relu(g, sg_batchnorm_layer_forward(g, &m->norm, x)));
+    return sg_graph_mark(g, "norm", sg_relu_inplace(g, sg_batchnorm_layer_forward(g, &m->norm, x)));
 }
 
 sg_tensor *sg_resnetv2_forward(sg_graph *g, sg_resnetv2 *m, sg_tensor *x)

@@ -143,6 +143,35 @@ START_TEST(gradient_at_the_kinks_is_zero_as_in_torch)
 }
 END_TEST
 
+/* relu_inplace / relu6_inplace overwrite x and read their mask from y: the
+ * values and gradients must equal sg_relu / sg_relu6 bit for bit, kinks,
+ * signed zero and NaN included. */
+START_TEST(inplace_relu_and_relu6_match_the_copying_ones_bit_for_bit)
+{
+    enum { N = 64 };
+    float v[N], seed[N];
+    sg_test_fill_uniform(v, N, 7, -8.0f, 8.0f);
+    v[0] = 0.0f, v[1] = -0.0f, v[2] = 6.0f, v[3] = NAN, v[4] = -1e-30f, v[5] = 6.0000005f;
+    sg_test_fill_uniform(seed, N, 8, -1.0f, 1.0f);
+    sg_tensor *(*copying[2])(sg_graph *, sg_tensor *) = {sg_relu, sg_relu6};
+    sg_tensor *(*inplace[2])(sg_graph *, sg_tensor *) = {sg_relu_inplace, sg_relu6_inplace};
+    for (int f = 0; f < 2; f++) {
+        sg_graph *ga = sg_graph_new(), *gb = sg_graph_new();
+        sg_tensor *a = sg_graph_tensor_from(ga, 1, (int64_t[]){N}, v);
+        sg_tensor *b = sg_graph_tensor_from(gb, 1, (int64_t[]){N}, v);
+        a->requires_grad = b->requires_grad = true;
+        sg_tensor *ya = copying[f](ga, a), *yb = inplace[f](gb, b);
+        ck_assert_ptr_eq(yb->data, b->data);   /* really in place */
+        ck_assert_int_eq(sg_graph_backward_from(ga, ya, seed), SG_OK);
+        ck_assert_int_eq(sg_graph_backward_from(gb, yb, seed), SG_OK);
+        ck_assert_mem_eq(ya->data, yb->data, sizeof v);
+        ck_assert_mem_eq(a->grad, b->grad, sizeof v);
+        sg_graph_free(ga);
+        sg_graph_free(gb);
+    }
+}
+END_TEST
+
 START_TEST(bad_hardtanh_bounds_fail)
 {
     sg_graph *g = sg_graph_new();
@@ -312,6 +341,7 @@ static Suite *activation_suite(void)
     SG_ADD_TEST(s, activation_backward_matches_finite_differences, 30);
     SG_ADD_TEST(s, fan_out_gradients_accumulate, 10);
     SG_ADD_TEST(s, gradient_at_the_kinks_is_zero_as_in_torch, 10);
+    SG_ADD_TEST(s, inplace_relu_and_relu6_match_the_copying_ones_bit_for_bit, 10);
     SG_ADD_TEST(s, bad_hardtanh_bounds_fail, 10);
     SG_ADD_TEST(s, softmax_matches_reference_along_any_dim, 10);
     SG_ADD_TEST(s, softmax_backward_matches_finite_differences, 30);

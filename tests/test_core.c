@@ -153,6 +153,41 @@ START_TEST(tape_accumulates_fan_out_and_retains_intermediate_grad)
 }
 END_TEST
 
+/* A chain y1 = x^2, y_{k+1} = y_k + x: every intermediate gradient is dead once
+ * its producer has run, so backward gives it back and the next one reuses it.
+ * The backward pass then needs a few gradient blocks, not one per activation,
+ * and the intermediates' gradients are gone (NULL) afterwards. */
+START_TEST(backward_gives_back_dead_intermediate_gradients)
+{
+    enum { N = 4096, LINKS = 20 };
+    sg_params ps = {0};
+    sg_param *p = sg_params_add(&ps, "x", 1, (int64_t[]){N});
+    ck_assert_ptr_nonnull(p);
+    for (int i = 0; i < N; i++) p->t.data[i] = (float)(i % 7) - 3.0f;
+    sg_graph *g = sg_graph_new();
+    sg_tensor *ys[LINKS + 1];
+    ys[0] = square(g, &p->t);
+    for (int k = 0; k < LINKS; k++) ys[k + 1] = add(g, ys[k], &p->t);
+    ck_assert_ptr_nonnull(ys[LINKS]);
+    const size_t forward = sg_arena_used(sg_graph_arena(g)), block = N * sizeof(float);
+    float *seed = calloc(N, sizeof *seed);
+    for (int i = 0; i < N; i++) seed[i] = 1;
+    ck_assert_int_eq(sg_graph_backward_from(g, ys[LINKS], seed), SG_OK);
+    const size_t backward = sg_graph_peak_bytes(g) - forward;
+    if (backward > 3 * block)
+        ck_abort_msg("backward took %zu bytes above the forward's %zu; expected at most 3 "
+                     "gradient blocks of %zu (one per link would be %zu)", backward, forward,
+                     block, (size_t)(LINKS + 1) * block);
+    for (int i = 0; i < N; i++)
+        ck_assert_float_eq(p->t.grad[i], 2.0f * p->t.data[i] + LINKS);
+    for (int k = 0; k < LINKS; k++) ck_assert_ptr_null(ys[k]->grad);
+    ck_assert_ptr_nonnull(ys[LINKS]->grad);   /* the root's gradient stays */
+    free(seed);
+    sg_graph_free(g);
+    sg_params_free(&ps);
+}
+END_TEST
+
 START_TEST(no_grad_mode_records_nothing_and_frozen_params_get_no_grad)
 {
     sg_params ps = {0};
@@ -375,6 +410,7 @@ static Suite *core_suite(void)
     SG_ADD_TEST(s, arena_consolidates_to_high_water_mark_and_stops_growing, 10);
     SG_ADD_TEST(s, arena_scratch_release_returns_to_mark, 10);
     SG_ADD_TEST(s, tape_accumulates_fan_out_and_retains_intermediate_grad, 10);
+    SG_ADD_TEST(s, backward_gives_back_dead_intermediate_gradients, 10);
     SG_ADD_TEST(s, no_grad_mode_records_nothing_and_frozen_params_get_no_grad, 10);
     SG_ADD_TEST(s, errors_are_sticky_and_null_inputs_propagate, 10);
     SG_ADD_TEST(s, backward_rejects_non_scalar_loss, 10);

@@ -217,6 +217,36 @@ START_TEST(same_tensor_on_both_sides_accumulates_both_gradients)
 }
 END_TEST
 
+/* add_inplace writes a + b over a (b broadcast): values and both gradients
+ * equal sg_add's bit for bit; an `a` that would have to grow is refused. */
+START_TEST(add_inplace_matches_add_bit_for_bit_and_refuses_to_grow_a)
+{
+    enum { N = 2 * 3 * 4 };
+    float va[N], vb[4], seed[N];
+    sg_test_fill_uniform(va, N, 11, -3.0f, 3.0f);
+    sg_test_fill_uniform(vb, 4, 12, -3.0f, 3.0f);
+    sg_test_fill_uniform(seed, N, 13, -1.0f, 1.0f);
+    sg_tensor *y[2], *a[2], *b[2];
+    sg_graph *g[2] = {sg_graph_new(), sg_graph_new()};
+    for (int k = 0; k < 2; k++) {
+        a[k] = sg_graph_tensor_from(g[k], 3, (int64_t[]){2, 3, 4}, va);
+        b[k] = sg_graph_tensor_from(g[k], 1, (int64_t[]){4}, vb);
+        a[k]->requires_grad = b[k]->requires_grad = true;
+        y[k] = k ? sg_add_inplace(g[k], a[k], b[k]) : sg_add(g[k], a[k], b[k]);
+        ck_assert_ptr_nonnull(y[k]);
+        ck_assert_int_eq(sg_graph_backward_from(g[k], y[k], seed), SG_OK);
+    }
+    ck_assert_ptr_eq(y[1]->data, a[1]->data);   /* really in place */
+    ck_assert_mem_eq(y[0]->data, y[1]->data, sizeof va);
+    ck_assert_mem_eq(a[0]->grad, a[1]->grad, sizeof va);
+    ck_assert_mem_eq(b[0]->grad, b[1]->grad, sizeof vb);
+    ck_assert_ptr_null(sg_add_inplace(g[0], b[0], a[0]));
+    sg_test_expect_error(g[0], SG_ERR_SHAPE, "must have the shape of the first input");
+    sg_graph_free(g[0]);
+    sg_graph_free(g[1]);
+}
+END_TEST
+
 START_TEST(mismatched_shapes_fail_naming_the_op_and_both_shapes)
 {
     static const struct { binary_fn fn; const char *op; } ops[] = {
@@ -425,6 +455,7 @@ static Suite *elementwise_suite(void)
     SG_ADD_TEST(s, div_backward_matches_finite_differences, 30);
     SG_ADD_TEST(s, gradient_of_a_broadcast_input_is_summed_over_broadcast_dims, 10);
     SG_ADD_TEST(s, same_tensor_on_both_sides_accumulates_both_gradients, 10);
+    SG_ADD_TEST(s, add_inplace_matches_add_bit_for_bit_and_refuses_to_grow_a, 10);
     SG_ADD_TEST(s, mismatched_shapes_fail_naming_the_op_and_both_shapes, 10);
     SG_ADD_TEST(s, unary_forward_matches_libm_in_double, 10);
     SG_ADD_TEST(s, unary_backward_matches_finite_differences, 30);
