@@ -18,7 +18,7 @@
 static const sg_cli_command features_cmd = {
     "features",
     "steelgrad features --weights W (--data DIR | IMAGE...) -o|--output X.npy [--labels Y.npy]\n"
-    "                   [--standardize]",
+    "                   [--standardize] [--layer NAME]",
     "Run the images through the checkpoint's backbone (the model, its input size, channels and\n"
     "normalisation come from the checkpoint's metadata, as in `predict`) and write the global\n"
     "average pool of its last feature map: X.npy is N x D float32 (D = the backbone's channels,\n"
@@ -30,10 +30,35 @@ static const sg_cli_command features_cmd = {
 
 enum { MAX_IMAGES = 100000, FEATURE_BATCH = 16 };
 
-/* TODO(issue 10): `--layer NAME` (features of any named layer) comes with the
- * named-layer tap mechanism of the Grad-CAM work; once it lands, take the
- * tensor of that layer here instead of m->features and pool it the same way.
- * Do not add a second mechanism. */
+/* With --layer, the features are that named layer's output (core/graph.h
+ * taps, the names of sg_model_layers), taken from a whole eval-mode forward
+ * and average-pooled over space like the backbone's map; a 2-d output (a
+ * linear layer) is taken as it is. */
+
+/* D of --layer: one no-grad forward of a zero image at the model's input;
+ * SG_ERR_INVALID listing the model's layers for a name it does not mark. */
+static sg_err layer_dim(sg_run_model *rm, const char *layer, int64_t *D)
+{
+    sg_graph *g = sg_graph_new();
+    if (!g) return sg_error_set(SG_ERR_NOMEM, "features: out of memory");
+    sg_err err = sg_model_check_layer(&rm->model, g, layer);
+    sg_tensor *t = NULL;
+    if (err == SG_OK) {
+        sg_graph_reset(g);
+        sg_graph_set_grad_enabled(g, false);
+        sg_graph_set_training(g, false);
+        int64_t shape[4] = {1, rm->model.opts.in_channels, rm->model.opts.image_size, rm->model.opts.image_size};
+        sg_tensor *x = sg_graph_zeros(g, 4, shape);
+        err = sg_graph_set_tap(g, layer, &t, false);
+        if (err == SG_OK && (!x || !sg_model_forward(g, &rm->model, x))) err = sg_graph_error(g);
+        if (err == SG_OK && (!t || (t->ndim != 4 && t->ndim != 2)))
+            err = sg_error_set(SG_ERR_SHAPE, "features: layer '%s' gives a %d-d tensor; expected N x C x H x W "
+                               "or N x D", layer, t ? t->ndim : 0);
+        if (err == SG_OK) *D = t->shape[1];
+    }
+    sg_graph_free(g);
+    return err;
+}
 
 /* Paths and labels of --data DIR, mapped to the checkpoint's class order. */
 static sg_err data_images(const sg_run_model *rm, const char *dir, sg_dataset *ds, const char ***paths,
@@ -65,8 +90,10 @@ static sg_err data_images(const sg_run_model *rm, const char *dir, sg_dataset *d
 }
 
 /* X [n x D] = the spatial mean of the backbone's last feature map per image. */
-static sg_err extract(sg_run_model *rm, const char *const *paths, int64_t n, float *X, int64_t D)
+static sg_err extract(sg_run_model *rm, const char *layer, const char *const *paths, int64_t n, float *X,
+                      int64_t D)
 {
+    sg_tensor *tapped = NULL;
     sg_loader_opts lo = sg_run_model_loader_opts(rm, FEATURE_BATCH);
     sg_loader *l = NULL;
     int32_t *zeros = calloc((size_t)n, sizeof *zeros);
@@ -77,6 +104,7 @@ static sg_err extract(sg_run_model *rm, const char *const *paths, int64_t n, flo
     if (err == SG_OK) {
         sg_graph_set_grad_enabled(g, false);
         sg_graph_set_training(g, false);
+        if (layer) err = sg_graph_set_tap(g, layer, &tapped, false);
     }
     while (err == SG_OK) {
         sg_batch b;
@@ -85,17 +113,19 @@ static sg_err extract(sg_run_model *rm, const char *const *paths, int64_t n, flo
         sg_graph_reset(g);
         int64_t shape[4] = {b.n, lo.channels, lo.height, lo.width};
         sg_tensor *x = sg_graph_view(g, b.images, 4, shape);
-        sg_tensor *f = x ? rm->model.features(g, &rm->model, x) : NULL;
+        sg_tensor *f = NULL;
+        if (x && layer) f = sg_model_forward(g, &rm->model, x) ? tapped : NULL;
+        else if (x) f = rm->model.features(g, &rm->model, x);
         if (!f) {
             err = sg_graph_error(g);
             break;
         }
-        if (f->ndim != 4 || f->shape[0] != b.n || f->shape[1] != D) {
+        if ((f->ndim != 4 && !(layer && f->ndim == 2)) || f->shape[0] != b.n || f->shape[1] != D) {
             err = sg_error_set(SG_ERR_SHAPE, "features: the backbone gave a %d-d map with %lld channels, "
                                "expected N x %lld x H x W", f->ndim, (long long)f->shape[1], (long long)D);
             break;
         }
-        const int64_t hw = f->shape[2] * f->shape[3];
+        const int64_t hw = f->ndim == 4 ? f->shape[2] * f->shape[3] : 1;
         for (int i = 0; i < b.n; i++)
             for (int64_t c = 0; c < D; c++) {
                 const float *p = f->data + ((int64_t)i * D + c) * hw;
@@ -127,7 +157,7 @@ static void standardize(float *X, int64_t n, int64_t D)
 
 int cmd_features(int argc, char **argv)
 {
-    const char *weights = NULL, *data = NULL, *output = NULL, *labels_out = NULL;
+    const char *weights = NULL, *data = NULL, *output = NULL, *labels_out = NULL, *layer = NULL;
     bool standard = false, done;
     char **images = malloc(MAX_IMAGES * sizeof *images);
     int n_images = 0;
@@ -143,6 +173,10 @@ int cmd_features(int argc, char **argv)
          .help = "also write the N class indices as int32 (with --data)"},
         {.name = "standardize", .type = SG_OPT_FLAG, .dest = &standard,
          .help = "every column to mean 0, standard deviation 1 over these images"},
+        {.name = "layer", .type = SG_OPT_STRING, .dest = &layer, .arg = "NAME",
+         .help = "features of this named layer (a PyTorch module path, e.g. layer3; steelgrad "
+                 "explain lists them for a bad name), average-pooled over space; default: the "
+                 "backbone's last map"},
     };
     int rc = sg_cli_parse(&features_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images, MAX_IMAGES,
                           &n_images, &done);
@@ -192,7 +226,11 @@ int cmd_features(int argc, char **argv)
     } else {
         paths = (const char **)images;
     }
-    const int64_t D = rm.model.feature_channels;
+    int64_t D = rm.model.feature_channels;
+    if (err == SG_OK && layer && (err = layer_dim(&rm, layer, &D)) == SG_ERR_INVALID) {
+        rc = sg_cli_usage("features", "--layer: %s", sg_error_message());
+        goto out;
+    }
     bool *bad = err == SG_OK ? calloc((size_t)n, sizeof *bad) : NULL;
     sg_image_message *messages = err == SG_OK ? calloc((size_t)n, sizeof *messages) : NULL;
     if (err == SG_OK && (!bad || !messages)) err = sg_error_set(SG_ERR_NOMEM, "features: out of memory");
@@ -205,7 +243,7 @@ int cmd_features(int argc, char **argv)
     free(messages);
     if (err == SG_OK && !(X = malloc((size_t)(n * D) * sizeof *X)))
         err = sg_error_set(SG_ERR_NOMEM, "features: out of memory for %lld x %lld", (long long)n, (long long)D);
-    if (err == SG_OK) err = extract(&rm, paths, n, X, D);
+    if (err == SG_OK) err = extract(&rm, layer, paths, n, X, D);
     if (err == SG_OK && standard) standardize(X, n, D);
     int64_t xshape[2] = {n, D}, yshape[1] = {n};
     if (err == SG_OK) err = sg_npy_write_f32(output, 2, xshape, X);

@@ -79,7 +79,7 @@ static const cli_case commands[] = {
      {"weights", "data", "manifest", "split", "json", "strict"}},
     {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json"}},
     {"features", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"output", "@/X.npy"}}, {0},
-     {"weights", "data", "output", "labels", "standardize"}},
+     {"weights", "data", "output", "labels", "standardize", "layer"}},
     {"svm train", "",
      {{"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}, {"out", "@/svm.safetensors"}},
      {"C", "seed", "tol", "max-iter"},

@@ -134,6 +134,26 @@ START_TEST(features_of_a_checkpoint_feed_the_svm)
     snprintf(args, sizeof args, "features --weights %s/r/best.safetensors %s/s/images/patches/patches_0.png "
              "-o %s/X2.npy --labels %s/y2.npy", dir, dir, dir, dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "out.txt")), 2);
+    /* --layer: the cnn's last pool (features.15) is the backbone's map, so the
+     * same rows; block 2's ReLU (features.6) has 16 channels; a name the model
+     * does not mark is a usage error that lists the layers. */
+    sg_npy Xl, X6;
+    ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --data %s/s/images -o %s/Xl.npy "
+                              "--layer features.15", dir), 0);
+    ck_assert_int_eq(sg_npy_read(sg_test_path(dir, "Xl.npy"), &Xl), SG_OK);
+    ck_assert(Xl.ndim == 2 && Xl.shape[0] == 8 && Xl.shape[1] == D);
+    SG_ASSERT_CLOSE("--layer features.15 vs the default features", X.data, Xl.data, 8 * D, 0, 0);
+    ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --data %s/s/images -o %s/X6.npy "
+                              "--layer features.6", dir), 0);
+    ck_assert_int_eq(sg_npy_read(sg_test_path(dir, "X6.npy"), &X6), SG_OK);
+    ck_assert_msg(X6.ndim == 2 && X6.shape[0] == 8 && X6.shape[1] == 16, "features.6: %lld x %lld, expected 8 x 16",
+                  (long long)X6.shape[0], (long long)X6.shape[1]);
+    for (int64_t i = 0; i < 8 * 16; i++) ck_assert_msg(X6.data[i] >= 0, "a ReLU's mean is never negative");
+    ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --data %s/s/images -o %s/Xn.npy "
+                              "--layer layer4", dir), 2);
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "no layer 'layer4'; layers: features.0");
+    sg_npy_free(&Xl);
+    sg_npy_free(&X6);
     sg_npy_free(&X);
     sg_npy_free(&y);
     sg_npy_free(&X1);
