@@ -25,27 +25,12 @@ static const char *corpus_dir(void)
     return d && *d ? d : "tests/data/png";
 }
 
-typedef struct manifest_line {
-    char kind[16], name[96], a[32], b[32], c[32];
-} manifest_line;
+typedef sg_test_manifest_line manifest_line;
 
-/* The manifest's lines of one kind ("ok", "error", "size", "inflate"). */
+/* The corpus manifest's lines of one kind. */
 static int read_manifest(const char *kind, manifest_line *lines, int max)
 {
-    char path[512], buf[512];
-    snprintf(path, sizeof path, "%s/manifest.txt", corpus_dir());
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
-    int n = 0;
-    while (fgets(buf, sizeof buf, f)) {
-        manifest_line l = {0};
-        if (buf[0] == '#' || sscanf(buf, "%15s %95s %31s %31s %31s", l.kind, l.name, l.a, l.b, l.c) < 2)
-            continue;
-        if (strcmp(l.kind, kind) == 0 && n < max) lines[n++] = l;
-    }
-    fclose(f);
-    ck_assert_msg(n > 0, "no '%s' lines in %s", kind, path);
-    return n;
+    return sg_test_read_manifest(corpus_dir(), kind, lines, max);
 }
 
 static uint8_t *read_case(const char *name, const char *ext, size_t *len, char *path_out)

@@ -133,3 +133,21 @@ void sg_test_expect_file_contains(const char *path, const char *needle)
     ck_assert_msg(strstr(text, needle) != NULL, "%s does not contain '%s':\n%s", path, needle, text);
     free(text);
 }
+
+int sg_test_read_manifest(const char *dir, const char *kind, sg_test_manifest_line *lines, int max)
+{
+    char path[512], buf[512];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
+    int n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        sg_test_manifest_line l = {0};
+        if (buf[0] == '#' || sscanf(buf, "%15s %95s %63s %63s %63s", l.kind, l.name, l.a, l.b, l.c) < 2)
+            continue;
+        if (strcmp(l.kind, kind) == 0 && n < max) lines[n++] = l;
+    }
+    fclose(f);
+    ck_assert_msg(n > 0, "no '%s' lines in %s", kind, path);
+    return n;
+}

@@ -33,6 +33,17 @@ const char *sg_test_transform_dir(void);
 /* <transform dir>/<name>.npy; fails the test if it cannot be read. */
 sg_npy sg_test_transform_npy(const char *name);
 
+/* ---- codec corpora with a manifest.txt (tests/data/png, tests/data/tiff) ---- */
+
+/* One line "KIND NAME [A [B [C]]]" of a corpus manifest. */
+typedef struct sg_test_manifest_line {
+    char kind[16], name[96], a[64], b[64], c[64];
+} sg_test_manifest_line;
+
+/* The lines of one kind ("ok", "error", ...) of DIR/manifest.txt, at most max
+ * ('#' lines skipped); fails the test if the file is missing or has none. */
+int sg_test_read_manifest(const char *dir, const char *kind, sg_test_manifest_line *lines, int max);
+
 /* ---- the steelgrad command, as a user runs it ---- */
 
 /* The binary under test: $SG_BIN (set by `make test`), else build/steelgrad. */
