@@ -16,7 +16,7 @@
 # The arithmetic is pinned: -ffp-contract=off for every file and every compiler
 # (gcc in -std=c11 mode does not fuse a * b + c, clang does by default; a fused
 # multiply-add is written as fmaf() or an FMA intrinsic where we mean one), and
-# never -ffast-math. This is what lets gcc and clang, x86 and Arm give the same bits.
+# no fast-math or unsafe-math flag, ever. This is what lets gcc and clang, x86 and Arm give the same bits.
 
 CC      ?= cc
 BUILD   ?= build
