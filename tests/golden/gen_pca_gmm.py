@@ -13,36 +13,14 @@ SAME weights_init / means_init / precisions_init:
   <full|diag>_fixed  tol 0, max_iter 10 (exactly 10 EM iterations on both sides)
   <full|diag>_tol    tol 1e-3, max_iter 100 (the iteration count must agree too)
 """
-import json
-import os
-import struct
 
 import numpy as np
 import sklearn
+from goldutil import save
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "pca_gmm.safetensors")
 f32 = lambda a: np.asarray(a, dtype=np.float32).astype(np.float64)
-
-
-def save(tensors, meta):
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(np.asarray(tensors[name], dtype="<f4"))
-        raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(OUT, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    print("wrote", OUT)
 
 
 def main():
@@ -87,7 +65,7 @@ def main():
             out[n + ".lower_bound"] = np.array([g.lower_bound_])
             out[n + ".n_iter"] = np.array([g.n_iter_])
             print(n, "n_iter", g.n_iter_, "converged", g.converged_, "lower bound", g.lower_bound_)
-    save(out, {"sklearn": sklearn.__version__})
+    save("pca_gmm", out, {"sklearn": sklearn.__version__})
 
 
 if __name__ == "__main__":

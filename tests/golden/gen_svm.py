@@ -12,15 +12,12 @@ Data (float32-representable, so both sides see the same numbers):
 Cases: <set>_<loss>[_balanced] with C as listed; tol 1e-10, max_iter 1e6 so
 that the fit is the optimum, not a point on the way there.
 """
-import json
-import os
-import struct
 
 import numpy as np
 import sklearn
+from goldutil import save
 from sklearn.svm import LinearSVC
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "svm.safetensors")
 
 CASES = [  # name, set, loss, C, class_weight
     ("bin_hinge", "bin", "hinge", 1.0, None),
@@ -50,25 +47,6 @@ def data():
     return {"bin": (f32(xb), yb), "tri": (f32(xt), yt)}
 
 
-def save(tensors, meta):
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(np.asarray(tensors[name], dtype="<f4"))
-        raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(OUT, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    print("wrote", OUT)
-
-
 def main():
     sets = data()
     out = {}
@@ -85,7 +63,7 @@ def main():
         out[name + ".intercept"] = m.intercept_
         out[name + ".predict"] = m.predict(x)
         print(name, "n_iter", m.n_iter_, "train acc", (m.predict(x) == y).mean())
-    save(out, {"sklearn": sklearn.__version__, "tol": 1e-10})
+    save("svm", out, {"sklearn": sklearn.__version__, "tol": 1e-10})
 
 
 if __name__ == "__main__":

@@ -12,13 +12,18 @@ import os
 import struct
 
 import numpy as np
-import torch
+
+try:  # the scikit-learn generators use only numpy
+    import torch
+except ImportError:
+    torch = None
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
 def seed(n):
-    torch.manual_seed(n)
+    if torch is not None:
+        torch.manual_seed(n)
     np.random.seed(n)
 
 
@@ -28,7 +33,7 @@ def save(case, tensors, meta=None):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name]
-        if isinstance(t, torch.Tensor):
+        if torch is not None and isinstance(t, torch.Tensor):
             t = t.detach().cpu().numpy()
         a = np.array(t, dtype="<f4", order="C")  # keeps 0-d arrays 0-d
         raw = a.tobytes()
