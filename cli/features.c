@@ -41,21 +41,19 @@ static sg_err layer_dim(sg_run_model *rm, const char *layer, int64_t *D)
 {
     sg_graph *g = sg_graph_new();
     if (!g) return sg_error_set(SG_ERR_NOMEM, "features: out of memory");
-    sg_err err = sg_model_check_layer(&rm->model, g, layer);
-    sg_tensor *t = NULL;
-    if (err == SG_OK) {
-        sg_graph_reset(g);
-        sg_graph_set_grad_enabled(g, false);
-        sg_graph_set_training(g, false);
-        int64_t shape[4] = {1, rm->model.opts.in_channels, rm->model.opts.image_size, rm->model.opts.image_size};
-        sg_tensor *x = sg_graph_zeros(g, 4, shape);
-        err = sg_graph_set_tap(g, layer, &t, false);
-        if (err == SG_OK && (!x || !sg_model_forward(g, &rm->model, x))) err = sg_graph_error(g);
-        if (err == SG_OK && (!t || (t->ndim != 4 && t->ndim != 2)))
-            err = sg_error_set(SG_ERR_SHAPE, "features: layer '%s' gives a %d-d tensor; expected N x C x H x W "
-                               "or N x D", layer, t ? t->ndim : 0);
-        if (err == SG_OK) *D = t->shape[1];
-    }
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    int64_t shape[4] = {1, rm->model.opts.in_channels, rm->model.opts.image_size, rm->model.opts.image_size};
+    sg_tensor *x = sg_graph_zeros(g, 4, shape), *t = NULL;
+    sg_err err = sg_graph_set_tap(g, layer, &t, false);
+    if (err == SG_OK && (!x || !sg_model_forward(g, &rm->model, x))) err = sg_graph_error(g);
+    /* Not marked by the forward: the zoo's check names the layers there are. */
+    if (err == SG_OK && !t) err = sg_model_check_layer(&rm->model, g, layer);
+    if (err == SG_OK && !t) err = sg_error_set(SG_ERR_INVALID, "features: layer '%s' was not reached", layer);
+    if (err == SG_OK && t->ndim != 4 && t->ndim != 2)
+        err = sg_error_set(SG_ERR_SHAPE, "features: layer '%s' gives a %d-d tensor; expected N x C x H x W "
+                           "or N x D", layer, t->ndim);
+    if (err == SG_OK) *D = t->shape[1];
     sg_graph_free(g);
     return err;
 }
