@@ -7,7 +7,8 @@
 #   make bench        benchmarks, JSON lines
 #   make mutate       the mutation harness (hours; MUTANTS='1-5' or a pattern for a subset)
 #   make clean
-# Options: CC=clang, OPENMP=1, BUILD=dir, DEBUG=1.
+#   make test-mpi     build with MPI=1 in build-mpi and run the MPI tests (tests/mpi/run.sh)
+# Options: CC=clang, OPENMP=1, MPI=1 (data-parallel training: mpicc, docs/DISTRIBUTED.md), BUILD=dir, DEBUG=1.
 #
 # Generic files are compiled for the baseline ISA only; files named *_avx2.c,
 # *_avx512.c, *_neon.c get their ISA flags and nothing else does, so an old
@@ -28,6 +29,13 @@ LDLIBS  += -lm -pthread
 ifeq ($(OPENMP),1)
 ALL_CFLAGS += -fopenmp -DSG_OPENMP
 LDLIBS  += -fopenmp
+endif
+# MPI=1: every file through mpicc (MPICC=...), train/dist.c talks to MPI.
+# Without it nothing of MPI is compiled or linked.
+MPICC   ?= mpicc
+ifeq ($(MPI),1)
+override CC := $(MPICC)
+ALL_CFLAGS += -DSG_MPI
 endif
 
 # One line per SIMD ISA: the flags its *_<isa>.c files are compiled with. A new
@@ -65,7 +73,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run mutate
+.PHONY: all test test-mpi sanitize demo bench clean tests test-deps fuzz fuzz-run mutate
 all: $(LIB) $(BIN)
 
 # One pattern rule per ISA suffix, generated from the ISA_FLAGS_<isa> lines.
@@ -111,6 +119,12 @@ test-deps:
 test: tests
 	@SG_BIN=$(BIN) sh tests/run.sh $(TEST_BIN)
 
+# The MPI tests: an MPI build in build-mpi (MPI objects never mix with the
+# default build's), then mpirun runs of `steelgrad train` compared with cmp.
+test-mpi:
+	$(MAKE) MPI=1 BUILD=build-mpi all
+	@SG_BIN=build-mpi/steelgrad sh tests/mpi/run.sh
+
 # ASan slows the suite ~5x: Check's per-test timeouts are scaled to match.
 sanitize:
 	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
@@ -151,6 +165,6 @@ fuzz-run: fuzz
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 clean:
-	rm -rf build build-san build-fuzz build-clang build-werror
+	rm -rf build build-san build-fuzz build-clang build-werror build-mpi
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -16,6 +16,7 @@
 #include "core/pool.h"
 #include "data/dataset.h"
 #include "models/zoo.h"
+#include "train/dist.h"
 #include "train/train.h"
 
 static const sg_cli_command train_cmd = {
@@ -31,7 +32,7 @@ static const sg_cli_command train_cmd = {
     "                [--phase2-epochs N] [--phase2-lr X] [--phase2-train-last N]\n"
     "                [--norm unit|symmetric|imagenet] [--hflip] [--vflip] [--rotation DEG] [--shift F]\n"
     "                [--shear DEG] [--zoom Z] [--brightness B] [--contrast C] [--workers N] [--no-cache]\n"
-    "                [--keep-depth]\n"
+    "                [--keep-depth] [--shards S]\n"
     "       steelgrad train --resume RUN",
     "Train a classifier on a class-folder tree (split 70/15/15 with the seed, written to\n"
     "RUN/split.csv) or a CSV manifest (path,label,split). Writes RUN/config.json, RUN/log.jsonl\n"
@@ -39,7 +40,9 @@ static const sg_cli_command train_cmd = {
     "position), RUN/best.safetensors (best val accuracy) and RUN/metrics.json (test and val\n"
     "metrics of the best weights, skipped files). A killed run continues bit-identically with\n"
     "--resume RUN. A recipe is a file of 'key = value' lines with the option names below;\n"
-    "flags given on the command line win."};
+    "flags given on the command line win. Built with `make MPI=1`, `mpirun -np P steelgrad train`\n"
+    "trains data-parallel, with the weights of a one-process run with --shards P\n"
+    "(docs/DISTRIBUTED.md)."};
 
 typedef struct progress_ctx {
     bool quiet, tty;
@@ -56,8 +59,9 @@ static void on_event(void *arg, const sg_train_event *e)
     case SG_TRAIN_START:
         if (!p->quiet)
             printf("train: %lld training, %lld val, %lld test images, %d classes, %lld parameters, "
-                   "%d threads\n", (long long)e->train_images, (long long)e->val_images,
-                   (long long)e->test_images, e->classes, (long long)e->params, sg_threads());
+                   "%d threads%s\n", (long long)e->train_images, (long long)e->val_images,
+                   (long long)e->test_images, e->classes, (long long)e->params, sg_threads(),
+                   sg_dist_size() > 1 ? " per MPI rank" : "");
         break;
     case SG_TRAIN_STEP:
         if (!p->quiet && p->tty) {
@@ -139,6 +143,10 @@ int cmd_train(int argc, char **argv)
     const char *out = "runs/train", *resume = NULL, *recipe = NULL;
     bool quiet = false, force = false, done;
     int rc;
+    /* Under mpirun every rank runs this command (train/dist.h); rank 0
+     * alone writes and reports. */
+    if (sg_dist_init(NULL, NULL) != SG_OK) return sg_cli_fail("train", "%s", sg_error_message());
+    const bool writer = sg_dist_rank() == 0;
 
     /* A recipe first, so that flags override it. */
     recipe = find_flag(argc, argv, "recipe");
@@ -175,6 +183,7 @@ int cmd_train(int argc, char **argv)
     rc = sg_cli_parse(&train_cmd, argc, argv, opts, n, NULL, 0, NULL, &done);
     free(opts);
     if (done) goto out;
+    if (!writer) quiet = true;
 
     if (resume) {
         /* The run holds its options: any other flag would change the run. */
@@ -207,7 +216,7 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     char why[PATH_MAX + 128];
-    if (!resume && !force && !dir_empty(out)) {
+    if (writer && !resume && !force && !dir_empty(out)) {
         rc = sg_cli_fail("train", "%s exists and is not empty: use --resume %s to continue it, "
                                   "--force to overwrite, or another --out", out, out);
         goto out;
@@ -244,5 +253,13 @@ int cmd_train(int argc, char **argv)
     rc = SG_EXIT_OK;
 out:
     sg_train_config_free(&cfg);
+    /* A rank that fails stops the whole job: the others would wait for it
+     * in the next collective. */
+    if (rc != SG_EXIT_OK && sg_dist_size() > 1) {
+        fprintf(stderr, "steelgrad train: rank %d of %d failed: stopping the job (the last checkpoint "
+                        "stays as it was)\n", sg_dist_rank(), sg_dist_size());
+        fflush(NULL);
+        sg_dist_abort(rc);
+    }
     return rc;
 }

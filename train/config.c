@@ -63,6 +63,7 @@ static const sg_train_opt options[] = {
     {.name = "workers", .type = SG_TOPT_INT, .offset = F(workers), .help = "background loader threads (default 1)", .min = 0, .max = 64},
     {.name = "no-cache", .type = SG_TOPT_BOOL, .offset = F(no_cache), .help = "decode images every epoch instead of keeping them in RAM"},
     {.name = "keep-depth", .type = SG_TOPT_BOOL, .offset = F(keep_depth), .help = "16-bit images (PNG, PNM, TIFF) keep their 16 bits: v / 65535 instead of 8-bit first"},
+    {.name = "shards", .type = SG_TOPT_INT, .offset = F(shards), .help = "cut each batch into S shards with their own BatchNorm statistics, gradients summed in shard order: the same bits on any number of MPI ranks dividing S (0 = one per rank; docs/DISTRIBUTED.md)", .min = 0, .max = 4096},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
@@ -292,6 +293,9 @@ sg_err sg_train_config_check(const sg_train_config *c)
                             c->schedule);
     if (!one_of(c->class_weights, (const char *const[]){"none", "balanced", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--class-weights: expected none or balanced, got '%s'", c->class_weights);
+    if (c->shards > c->batch)
+        return sg_error_set(SG_ERR_INVALID, "--shards %lld: more shards than the %lld images of a batch (--batch)",
+                            (long long)c->shards, (long long)c->batch);
     if (!one_of(c->norm, (const char *const[]){"unit", "symmetric", "imagenet", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--norm: expected unit, symmetric or imagenet, got '%s'", c->norm);
     sg_split_ratios ratios;

@@ -35,6 +35,7 @@
 #include "optim/optim.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
+#include "train/dist.h"
 #include "train/eval.h"
 
 static double seconds_now(void)
@@ -77,6 +78,14 @@ typedef struct run {
     void *auc_scratch;
     double *auc;
     int channels, size;
+    /* Data parallelism (see shard_step): S shards per batch, this rank's
+     * S / ranks of them. */
+    int shards, ranks, rank;
+    int64_t flat_max;            /* gradient and buffer values of the model */
+    float *slots;                /* [S / ranks][flat_max]: this rank's shard results */
+    float *send, *recv;          /* [S / ranks][BUCKET], [S][BUCKET] */
+    float *buffers0;             /* buffer values at the start of the step */
+    double *stats, *all_stats;   /* (loss, correct) of this rank's shards, of all */
 } run;
 
 enum { P_CONFIG, P_LAST, P_BEST, P_LOG };
@@ -363,6 +372,199 @@ static sg_err enter_phase2(run *r, bool fresh)
     return SG_OK;
 }
 
+/* ------------------------------------------------- data parallelism
+ *
+ * With S = shards > 1 (or under MPI) a step cuts the batch of n images into
+ * S shards, shard k = images [k n / S, (k + 1) n / S). Each shard runs its
+ * own forward and backward - BatchNorm normalises with the shard's
+ * statistics (per-shard, "ghost" batches: PyTorch DDP without SyncBN), the
+ * loss is the shard's mean seeded with n_k / n, dropout is keyed by step
+ * S + k - from the parameters and buffers as they were at the start of the
+ * step. Then, for every value of the model (the gradient of each trainable
+ * parameter and each buffer, in parameter order), the S shard results are
+ * added in shard order 0, 1, .., S - 1 (empty shards left out); a buffer
+ * (BatchNorm running statistic) becomes that sum divided by the number of
+ * shards, i.e. the running statistic updated once with the mean of the
+ * shard statistics.
+ *
+ * Under MPI, rank q computes shards [q S / P, (q + 1) S / P) and an
+ * allgather of fixed buckets gives every rank every shard's values, which
+ * it adds in the same order. A shard's values depend only on the shard's
+ * images, the step-start weights and (seed, step, k); gathered values are
+ * exact copies; the order of the additions is fixed by S alone: so the
+ * weights are the same bits for every number of ranks P that divides S,
+ * one process included (`--shards S` without mpirun). */
+
+enum { BUCKET = 1 << 18 };       /* floats per shard per allgather (1 MiB) */
+
+static bool flat_member(const sg_param *p)
+{
+    return p->buffer || (!p->frozen && p->t.grad);
+}
+
+static int64_t flat_size(const sg_params *ps)
+{
+    int64_t n = 0;
+    for (int i = 0; i < ps->count; i++)
+        if (flat_member(ps->items[i])) n += ps->items[i]->t.numel;
+    return n;
+}
+
+/* The shard's values: gradients of trainable parameters, buffers' values. */
+static void flatten(const sg_params *ps, float *out)
+{
+    for (int i = 0; i < ps->count; i++) {
+        const sg_param *p = ps->items[i];
+        if (!flat_member(p)) continue;
+        memcpy(out, p->buffer ? p->t.data : p->t.grad, (size_t)p->t.numel * sizeof *out);
+        out += p->t.numel;
+    }
+}
+
+/* The sums back into the model: gradients as they are, buffers / count. */
+static void unflatten(sg_params *ps, const float *in, int count)
+{
+    for (int i = 0; i < ps->count; i++) {
+        sg_param *p = ps->items[i];
+        if (!flat_member(p)) continue;
+        if (p->buffer)
+            for (int64_t k = 0; k < p->t.numel; k++) p->t.data[k] = in[k] / (float)count;
+        else
+            memcpy(p->t.grad, in, (size_t)p->t.numel * sizeof *in);
+        in += p->t.numel;
+    }
+}
+
+static void buffers_copy(sg_params *ps, float *saved, bool save)
+{
+    for (int i = 0; i < ps->count; i++) {
+        sg_param *p = ps->items[i];
+        if (!p->buffer) continue;
+        size_t bytes = (size_t)p->t.numel * sizeof *saved;
+        if (save) memcpy(saved, p->t.data, bytes);
+        else memcpy(p->t.data, saved, bytes);
+        saved += p->t.numel;
+    }
+}
+
+/* A digest of every parameter and buffer (FNV-1a over their bytes): ranks
+ * compare it to prove they hold the same model. */
+static uint64_t params_digest(const sg_params *ps)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < ps->count; i++) {
+        const unsigned char *b = (const unsigned char *)ps->items[i]->t.data;
+        size_t n = (size_t)ps->items[i]->t.numel * sizeof(float);
+        for (size_t k = 0; k < n; k++) h = (h ^ b[k]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static sg_err prepare_shards(run *r)
+{
+    r->ranks = sg_dist_size();
+    r->rank = sg_dist_rank();
+    r->shards = (int)(r->cfg->shards > 0 ? r->cfg->shards : r->ranks);
+    if (r->shards % r->ranks != 0)
+        return sg_error_set(SG_ERR_INVALID, "--shards %d is not a multiple of the %d MPI ranks (use --shards %d, "
+                            "or a multiple of it, or run on a number of ranks that divides %d)",
+                            r->shards, r->ranks, r->ranks, r->shards);
+    if (r->shards > r->cfg->batch)
+        return sg_error_set(SG_ERR_INVALID, "--batch %lld is smaller than the %d shards (one per MPI rank at least)",
+                            (long long)r->cfg->batch, r->shards);
+    if (r->shards == 1) return SG_OK;
+    const int64_t local = r->shards / r->ranks;
+    const sg_params *ps = r->model.params;
+    r->flat_max = 0;
+    int64_t nbuf = 0;
+    for (int i = 0; i < ps->count; i++) {
+        r->flat_max += ps->items[i]->t.numel;
+        if (ps->items[i]->buffer) nbuf += ps->items[i]->t.numel;
+    }
+    r->slots = malloc((size_t)(local * r->flat_max + 1) * sizeof *r->slots);
+    r->send = malloc((size_t)(local * BUCKET) * sizeof *r->send);
+    r->recv = malloc((size_t)(r->shards * BUCKET) * sizeof *r->recv);
+    r->buffers0 = malloc((size_t)(nbuf + 1) * sizeof *r->buffers0);
+    r->stats = malloc((size_t)(2 * local) * sizeof *r->stats);
+    r->all_stats = malloc((size_t)(2 * r->shards) * sizeof *r->all_stats);
+    if (!r->slots || !r->send || !r->recv || !r->buffers0 || !r->stats || !r->all_stats)
+        return sg_error_set(SG_ERR_NOMEM, "out of memory for %d shards of %lld values", r->shards,
+                            (long long)r->flat_max);
+    return SG_OK;
+}
+
+/* One step's forward and backward in shards (see above): on return the
+ * gradients and buffers are the shard-order sums, *loss_sum the batch's
+ * sum of losses (shard mean loss x shard size, in shard order), *correct its
+ * right answers. Every rank returns the same values, errors included. */
+static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step, double lr, double *loss_sum,
+                         int64_t *correct)
+{
+    const int S = r->shards, local = S / r->ranks;
+    sg_params *ps = r->model.params;
+    const int64_t n = b->n, chw = (int64_t)r->channels * r->size * r->size;
+    sg_err err;
+    buffers_copy(ps, r->buffers0, true);
+    for (int j = 0; j < local; j++) {
+        const int k = r->rank * local + j;
+        const int64_t lo = k * n / S, hi = (k + 1) * n / S;
+        r->stats[2 * j] = r->stats[2 * j + 1] = 0;
+        if (hi == lo) continue;
+        if (j > 0) buffers_copy(ps, r->buffers0, false);
+        sg_graph_reset(r->g);
+        sg_graph_set_seed(r->g, (uint64_t)r->cfg->seed, (uint64_t)(step * S + k));
+        sg_params_zero_grad(ps);
+        int64_t shape[4] = {hi - lo, r->channels, r->size, r->size};
+        sg_tensor *x = sg_graph_view(r->g, b->images + lo * chw, 4, shape);
+        sg_tensor *logits = sg_model_forward(r->g, &r->model, x);
+        sg_tensor *loss = sg_cross_entropy(r->g, logits, b->labels + lo, &r->ce);
+        if (!loss) return sg_graph_error(r->g);
+        const float seed = (float)((double)(hi - lo) / (double)n);
+        if ((err = sg_graph_backward_from(r->g, loss, &seed)) != SG_OK) return err;
+        flatten(ps, r->slots + j * r->flat_max);
+        int64_t right = 0;
+        for (int64_t i = lo; i < hi; i++)
+            right += sg_argmax(logits->data + (i - lo) * r->K, r->K) == b->labels[i];
+        r->stats[2 * j] = loss->data[0];
+        r->stats[2 * j + 1] = (double)right;
+    }
+    if ((err = sg_dist_allgather_f64(r->stats, 2 * local, r->all_stats)) != SG_OK) return err;
+    *loss_sum = 0;
+    *correct = 0;
+    int filled = 0;
+    for (int k = 0; k < S; k++) {
+        const int64_t nk = (k + 1) * n / S - k * n / S;
+        if (nk == 0) continue;
+        if (!isfinite(r->all_stats[2 * k]))
+            return sg_error_set(SG_ERR_INVALID, "loss became NaN at epoch %lld, step %lld (lr %g); try a lower --lr",
+                                (long long)epoch + 1, (long long)step + 1, lr);
+        *loss_sum += r->all_stats[2 * k] * (double)nk;
+        *correct += (int64_t)r->all_stats[2 * k + 1];
+        filled++;
+    }
+    /* The sums, bucket by bucket, into this rank's first slot (already sent). */
+    const int64_t V = flat_size(ps);
+    float *sum = r->slots;
+    for (int64_t o = 0; o < V; o += BUCKET) {
+        const int64_t m = V - o < BUCKET ? V - o : BUCKET;
+        for (int j = 0; j < local; j++)
+            memcpy(r->send + j * m, r->slots + j * r->flat_max + o, (size_t)m * sizeof *r->send);
+        if ((err = sg_dist_allgather_f32(r->send, local * m, r->recv)) != SG_OK) return err;
+        bool first = true;
+        for (int k = 0; k < S; k++) {
+            if ((k + 1) * n / S == k * n / S) continue;
+            const float *v = r->recv + k * m;
+            if (first)
+                memcpy(sum + o, v, (size_t)m * sizeof *sum);
+            else
+                for (int64_t i = 0; i < m; i++) sum[o + i] += v[i];
+            first = false;
+        }
+    }
+    unflatten(ps, sum, filled);
+    return SG_OK;
+}
+
 static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mean, double *accuracy)
 {
     const sg_train_config *cfg = r->cfg;
@@ -378,6 +580,20 @@ static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mea
         if (!has) break;
         double lr = lr_at(r, epoch, *step, batches);
         sg_optimizer_set_lr(r->opt, lr);
+        if (r->shards > 1) {
+            double batch_loss = 0, penalty = 0;
+            int64_t right = 0;
+            if ((err = shard_step(r, &b, epoch, *step, lr, &batch_loss, &right)) != SG_OK) return err;
+            if (cfg->l2 > 0 &&
+                (err = sg_l2_penalty(r->model.params, (float)cfg->l2, SG_L2_KERNELS, NULL, NULL, &penalty)) != SG_OK)
+                return err;
+            if (cfg->clip_norm > 0 && (err = sg_clip_grad_norm(r->model.params, (float)cfg->clip_norm, NULL)) != SG_OK)
+                return err;
+            if ((err = sg_optimizer_step(r->opt, r->model.params)) != SG_OK) return err;
+            loss_sum += batch_loss + penalty * b.n;
+            correct += right;
+            goto stepped;
+        }
         sg_graph_reset(r->g);
         sg_graph_set_seed(r->g, (uint64_t)cfg->seed, (uint64_t)*step);
         sg_params_zero_grad(r->model.params);
@@ -400,6 +616,7 @@ static sg_err train_epoch(run *r, int64_t epoch, int64_t *step, double *loss_mea
         loss_sum += ((double)loss->data[0] + penalty) * b.n;
         for (int i = 0; i < b.n; i++)
             correct += sg_argmax(logits->data + (int64_t)i * r->K, r->K) == b.labels[i];
+    stepped:
         seen += b.n;
         ++*step;
         if (r->ro.on_event) {
@@ -581,13 +798,27 @@ static void run_free(run *r)
     free(r->per_class);
     free(r->auc_scratch);
     free(r->auc);
+    free(r->slots);
+    free(r->send);
+    free(r->recv);
+    free(r->buffers0);
+    free(r->stats);
+    free(r->all_stats);
 }
 
 sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_train_run_opts *opts,
                     sg_train_result *result)
 {
-    run r = {.cfg = cfg, .dir = run_dir};
+    /* The number of shards is resolved here and kept in config.json, so a
+     * resume gives the same bits on any number of ranks. */
+    sg_train_config resolved = *cfg;
+    if (resolved.shards == 0) resolved.shards = sg_dist_size();
+    cfg = &resolved;
+    run r = {.cfg = cfg, .dir = run_dir, .rank = sg_dist_rank(), .ranks = sg_dist_size()};
     if (opts) r.ro = *opts;
+    /* Only rank 0 writes files and reports. */
+    const bool writer = r.rank == 0;
+    if (!writer) r.ro.on_event = NULL;
     *result = (sg_train_result){.test_accuracy = NAN, .val_accuracy = NAN, .test_macro_f1 = NAN,
                                 .test_roc_auc = NAN};
     const double t0 = seconds_now();
@@ -598,10 +829,10 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         if ((size_t)snprintf(r.path[i], sizeof r.path[i], "%s/%s", run_dir, names[i]) >= sizeof r.path[i])
             return sg_error_set(SG_ERR_INVALID, "%s: path too long", run_dir);
     }
-    if ((err = sg_mkdir_p(run_dir)) != SG_OK) return err;
+    if (writer && (err = sg_mkdir_p(run_dir)) != SG_OK) return err;
     bool resume = r.ro.resume;
-    remove_stale_temporaries(run_dir);
-    if (!resume) {
+    if (writer) remove_stale_temporaries(run_dir);
+    if (!resume && writer) {
         /* A fresh run in a used directory (--force): no old checkpoint may
          * be taken for this run's by a later --resume. */
         for (int i = P_LAST; i <= P_LOG; i++) remove(r.path[i]);
@@ -614,7 +845,9 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     sg_run_state st = {.best_val_accuracy = NAN, .best_val_loss = NAN};
     double elapsed_before = 0;
     FILE *log = NULL;
-    if ((err = prepare_data(&r, !resume)) != SG_OK || (err = prepare_model(&r)) != SG_OK) goto done;
+    if ((err = prepare_data(&r, !resume && writer)) != SG_OK || (err = prepare_model(&r)) != SG_OK ||
+        (err = prepare_shards(&r)) != SG_OK)
+        goto done;
     if (resume && access(r.path[P_LAST], F_OK) == 0) {
         if ((err = sg_run_checkpoint_restore(r.path[P_LAST], &r.model, r.opt, &st)) != SG_OK) goto done;
         if (st.early_stop[0] && (err = sg_early_stop_state_parse(&r.es, st.early_stop)) != SG_OK) {
@@ -625,8 +858,12 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     } else if (resume) {
         note(&r, "%s has no last.safetensors yet: starting from epoch 1", run_dir);
     }
-    if ((err = trim_log(r.path[P_LOG], st.epoch, &elapsed_before)) != SG_OK) goto done;
-    if (!(log = fopen(r.path[P_LOG], "a"))) {
+    if ((err = sg_dist_check_same(params_digest(r.model.params) ^ (uint64_t)st.epoch,
+                                  "the starting model (with --resume: is RUN on a filesystem every rank sees?)")) !=
+        SG_OK)
+        goto done;
+    if (writer && (err = trim_log(r.path[P_LOG], st.epoch, &elapsed_before)) != SG_OK) goto done;
+    if (writer && !(log = fopen(r.path[P_LOG], "a"))) {
         err = sg_error_set(SG_ERR_IO, "cannot open '%s' for appending", r.path[P_LOG]);
         goto done;
     }
@@ -670,23 +907,27 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
                                (long long)epoch + 1, (long long)st.step, sg_optimizer_lr(r.opt));
             goto done;
         }
+        if (r.ranks > 1 && (err = sg_dist_check_same(params_digest(r.model.params), "the weights")) != SG_OK) {
+            err = sg_error_set(err, "%s after epoch %lld", sg_error_message(), (long long)epoch + 1);
+            goto done;
+        }
         if (improved) {
             st.best_epoch = epoch + 1;
             st.best_val_accuracy = val.accuracy;
             st.best_val_loss = val.loss;
-            if ((err = sg_run_checkpoint_save(r.path[P_BEST], &r.model, NULL, class_names, r.K, cfg, &st)) != SG_OK)
+            if (writer && (err = sg_run_checkpoint_save(r.path[P_BEST], &r.model, NULL, class_names, r.K, cfg, &st)) != SG_OK)
                 goto done;
         }
-        if ((err = sg_run_checkpoint_save(r.path[P_LAST], &r.model, r.opt, class_names, r.K, cfg, &st)) != SG_OK)
+        if (writer && (err = sg_run_checkpoint_save(r.path[P_LAST], &r.model, r.opt, class_names, r.K, cfg, &st)) != SG_OK)
             goto done;
         double now = seconds_now();
-        fprintf(log, "{\"epoch\":%lld,\"step\":%lld,\"lr\":%.9g,\"train_loss\":%.9g,\"train_accuracy\":%.9g,"
+        if (log) fprintf(log, "{\"epoch\":%lld,\"step\":%lld,\"lr\":%.9g,\"train_loss\":%.9g,\"train_accuracy\":%.9g,"
                      "\"val_loss\":%.9g,\"val_accuracy\":%.9g,\"val_macro_f1\":%.9g,\"best\":%s,"
                      "\"seconds\":%.3f,\"elapsed\":%.3f}\n",
                 (long long)epoch + 1, (long long)st.step, sg_optimizer_lr(r.opt), train_loss, train_acc,
                 has_val ? val.loss : 0.0, has_val ? val.accuracy : 0.0, has_val ? val.macro_f1 : 0.0,
                 improved ? "true" : "false", now - epoch_t0, elapsed_before + now - t0);
-        fflush(log);
+        if (log) fflush(log);
         if (r.ro.on_event) {
             sg_train_event e = {.kind = SG_TRAIN_EPOCH, .epoch = epoch + 1, .epochs = total,
                                 .train_images = r.parts[SG_SPLIT_TRAIN].n, .loss = train_loss,
@@ -721,7 +962,7 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         err = evaluate(&r, SG_SPLIT_TEST, &test);
     }
     result->seconds = elapsed_before + seconds_now() - t0;
-    if (err == SG_OK)
+    if (err == SG_OK && writer)
         err = write_metrics(&r, &val, &test, &st, st.epoch, result->stopped_early, result->seconds);
     if (err == SG_OK) {
         result->test_accuracy = test.accuracy;
