@@ -155,11 +155,14 @@ static void fill(sg_loader *l, scratch *sc, slot *s, int64_t epoch, int64_t b)
     int64_t n = l->n - first < l->o.batch_size ? l->n - first : l->o.batch_size;
     s->n = (int)n;
     s->err = SG_OK;
+    int64_t lo = 0, hi = n;
+    if (l->o.parts > 1) lo = l->o.part * n / l->o.parts, hi = (l->o.part + 1) * n / l->o.parts;
     for (int64_t i = 0; i < n && s->err == SG_OK; i++) {
         int64_t index = l->order[first + i];
         s->indices[i] = index;
         s->labels[i] = l->labels[index];
-        s->err = build_sample(l, sc, epoch, first + i, index, s->images + i * l->sample_floats);
+        if (i >= lo && i < hi)
+            s->err = build_sample(l, sc, epoch, first + i, index, s->images + i * l->sample_floats);
     }
     if (s->err != SG_OK) {
         strncpy(s->message, sg_error_message(), sizeof s->message - 1);
@@ -247,6 +250,9 @@ static sg_err check_opts(sg_loader_opts *o, int64_t n)
                             "size, 0..64 workers and 1..64 batches of prefetch",
                             (long long)n, o->batch_size, o->channels, o->width, o->height,
                             o->workers, o->prefetch);
+    if (o->parts < 0 || o->part < 0 || (o->parts > 1 && o->part >= o->parts))
+        return sg_error_set(SG_ERR_INVALID, "loader: part %d of %d parts: need 0 <= part < parts", o->part,
+                            o->parts);
     for (int c = 0; c < o->channels && o->std; c++)
         if (!(o->std[c] > 0))
             return sg_error_set(SG_ERR_INVALID, "loader: std[%d] = %g must be > 0", c, (double)o->std[c]);

@@ -43,6 +43,11 @@ typedef struct sg_loader_opts {
                                      precision lost before the network; the cache holds 2
                                      bytes per sample. Default false: reduced to 8 bits first,
                                      (v * 255 + 32767) / 65535, then / 255, like `image decode` */
+    int part, parts;              /* parts > 1: build only the images of positions
+                                     [part n / parts, (part + 1) n / parts) of each batch of n
+                                     (one MPI rank's share, train/dist.h); the other images of
+                                     the batch are not written (labels and indices are).
+                                     Default 0, 0: the whole batch */
 } sg_loader_opts;
 
 /* One batch: pointers into the loader's buffers, valid until the next call. */

@@ -35,6 +35,11 @@ sg_err sg_dist_allgather_f64(const double *send, int64_t n, double *recv)
     return SG_OK;
 }
 
+sg_err sg_dist_alltoall_f32(const float *send, int64_t n, float *recv)
+{
+    return sg_dist_allgather_f32(send, n, recv);
+}
+
 sg_err sg_dist_check_same(uint64_t v, const char *what)
 {
     (void)v;
@@ -103,6 +108,18 @@ sg_err sg_dist_allgather_f32(const float *send, int64_t n, float *recv)
 sg_err sg_dist_allgather_f64(const double *send, int64_t n, double *recv)
 {
     return allgather(send, n, MPI_DOUBLE, sizeof(double), recv);
+}
+
+sg_err sg_dist_alltoall_f32(const float *send, int64_t n, float *recv)
+{
+    if (!g_joined || g_size == 1) {
+        if (n > 0 && recv != send) memcpy(recv, send, (size_t)n * sizeof *recv);
+        return SG_OK;
+    }
+    if (n > INT_MAX) return sg_error_set(SG_ERR_INVALID, "MPI alltoall of %lld values: too many", (long long)n);
+    int rc = MPI_Alltoall(send, (int)n, MPI_FLOAT, recv, (int)n, MPI_FLOAT, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return sg_error_set(SG_ERR_IO, "MPI_Alltoall failed (error %d)", rc);
+    return SG_OK;
 }
 
 sg_err sg_dist_check_same(uint64_t v, const char *what)

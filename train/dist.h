@@ -32,6 +32,11 @@ int sg_dist_size(void);
 sg_err sg_dist_allgather_f32(const float *send, int64_t n, float *recv);
 sg_err sg_dist_allgather_f64(const double *send, int64_t n, double *recv);
 
+/* recv[r * n .. r * n + n) = the block send[q * n .. q * n + n) of rank r,
+ * on rank q (MPI_Alltoall): rank q receives block q of every rank, in rank
+ * order. With one process: a copy. */
+sg_err sg_dist_alltoall_f32(const float *send, int64_t n, float *recv);
+
 /* SG_OK if every rank passed the same v; else SG_ERR_INVALID naming `what`
  * and the first rank that differs. */
 sg_err sg_dist_check_same(uint64_t v, const char *what);

@@ -83,7 +83,8 @@ typedef struct run {
     int shards, ranks, rank;
     int64_t flat_max;            /* gradient and buffer values of the model */
     float *slots;                /* [S / ranks][flat_max]: this rank's shard results */
-    float *send, *recv;          /* [S / ranks][BUCKET], [S][BUCKET] */
+    float *send, *recv;          /* one bucket's alltoall: out, in */
+    float *own, *gathered;       /* the sums of this rank's segment; of every segment */
     float *buffers0;             /* buffer values at the start of the step */
     double *stats, *all_stats;   /* (loss, correct) of this rank's shards, of all */
 } run;
@@ -223,6 +224,8 @@ static sg_err make_loader(run *r, int split, bool train)
                          .workers = train ? (int)cfg->workers : -1, .no_cache = cfg->no_cache,
                          .keep_depth = cfg->keep_depth};
     if (train && cfg->workers == 0) lo.workers = -1;
+    /* Under MPI a rank builds only its shards' images (shard_step). */
+    if (train && r->ranks > 1) lo.part = r->rank, lo.parts = r->ranks;
     sg_norm_values(cfg->norm, r->channels, &lo.mean, &lo.std);
     return sg_loader_new(p->paths, p->labels, p->n, &lo, &p->loader);
 }
@@ -387,15 +390,19 @@ static sg_err enter_phase2(run *r, bool fresh)
  * shards, i.e. the running statistic updated once with the mean of the
  * shard statistics.
  *
- * Under MPI, rank q computes shards [q S / P, (q + 1) S / P) and an
- * allgather of fixed buckets gives every rank every shard's values, which
- * it adds in the same order. A shard's values depend only on the shard's
- * images, the step-start weights and (seed, step, k); gathered values are
- * exact copies; the order of the additions is fixed by S alone: so the
- * weights are the same bits for every number of ranks P that divides S,
- * one process included (`--shards S` without mpirun). */
+ * Under MPI, rank q computes shards [q S / P, (q + 1) S / P). The values
+ * go in buckets of BUCKET floats, each cut into P segments; rank q owns
+ * segment q: an alltoall brings it every shard's piece of segment q, it
+ * adds them in shard order, and an allgather hands every rank every
+ * segment's sums (a reduce-scatter and an allgather, like a ring
+ * allreduce: 2 (P - 1) / P of the values in and out per rank, but with the
+ * order of the additions fixed). A shard's values depend only on the
+ * shard's images, the step-start weights and (seed, step, k); values sent
+ * are exact copies; each sum is made by one rank in shard order, fixed by S
+ * alone: so the weights are the same bits for every number of ranks P that
+ * divides S, one process included (`--shards S` without mpirun). */
 
-enum { BUCKET = 1 << 18 };       /* floats per shard per allgather (1 MiB) */
+enum { BUCKET = 1 << 20 };       /* floats per shard per collective (4 MiB) */
 
 static bool flat_member(const sg_param *p)
 {
@@ -482,12 +489,15 @@ static sg_err prepare_shards(run *r)
         if (ps->items[i]->buffer) nbuf += ps->items[i]->t.numel;
     }
     r->slots = malloc((size_t)(local * r->flat_max + 1) * sizeof *r->slots);
-    r->send = malloc((size_t)(local * BUCKET) * sizeof *r->send);
-    r->recv = malloc((size_t)(r->shards * BUCKET) * sizeof *r->recv);
+    const int64_t P = r->ranks, seg = (BUCKET + P - 1) / P;
+    r->send = calloc((size_t)(local * P * seg), sizeof *r->send);
+    r->recv = malloc((size_t)(r->shards * seg) * sizeof *r->recv);
+    r->own = malloc((size_t)seg * sizeof *r->own);
+    r->gathered = malloc((size_t)(P * seg) * sizeof *r->gathered);
     r->buffers0 = malloc((size_t)(nbuf + 1) * sizeof *r->buffers0);
     r->stats = malloc((size_t)(2 * local) * sizeof *r->stats);
     r->all_stats = malloc((size_t)(2 * r->shards) * sizeof *r->all_stats);
-    if (!r->slots || !r->send || !r->recv || !r->buffers0 || !r->stats || !r->all_stats)
+    if (!r->slots || !r->send || !r->recv || !r->own || !r->gathered || !r->buffers0 || !r->stats || !r->all_stats)
         return sg_error_set(SG_ERR_NOMEM, "out of memory for %d shards of %lld values", r->shards,
                             (long long)r->flat_max);
     return SG_OK;
@@ -545,21 +555,30 @@ static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step,
     /* The sums, bucket by bucket, into this rank's first slot (already sent). */
     const int64_t V = flat_size(ps);
     float *sum = r->slots;
+    const int P = r->ranks;
     for (int64_t o = 0; o < V; o += BUCKET) {
-        const int64_t m = V - o < BUCKET ? V - o : BUCKET;
-        for (int j = 0; j < local; j++)
-            memcpy(r->send + j * m, r->slots + j * r->flat_max + o, (size_t)m * sizeof *r->send);
-        if ((err = sg_dist_allgather_f32(r->send, local * m, r->recv)) != SG_OK) return err;
+        const int64_t m = V - o < BUCKET ? V - o : BUCKET, seg = (m + P - 1) / P;
+        /* out: [owner d][local shard j][seg] (a short last segment stays 0) */
+        for (int d = 0; d < P; d++)
+            for (int j = 0; j < local; j++) {
+                const int64_t from = d * seg, count = m - from < seg ? (m - from > 0 ? m - from : 0) : seg;
+                memcpy(r->send + (d * local + j) * seg, r->slots + j * r->flat_max + o + from,
+                       (size_t)count * sizeof *r->send);
+            }
+        /* in: [shard k = source rank * local + j][seg] of this rank's segment */
+        if ((err = sg_dist_alltoall_f32(r->send, local * seg, r->recv)) != SG_OK) return err;
         bool first = true;
         for (int k = 0; k < S; k++) {
             if ((k + 1) * n / S == k * n / S) continue;
-            const float *v = r->recv + k * m;
+            const float *v = r->recv + k * seg;
             if (first)
-                memcpy(sum + o, v, (size_t)m * sizeof *sum);
+                memcpy(r->own, v, (size_t)seg * sizeof *r->own);
             else
-                for (int64_t i = 0; i < m; i++) sum[o + i] += v[i];
+                for (int64_t i = 0; i < seg; i++) r->own[i] += v[i];
             first = false;
         }
+        if ((err = sg_dist_allgather_f32(r->own, seg, r->gathered)) != SG_OK) return err;
+        memcpy(sum + o, r->gathered, (size_t)m * sizeof *sum);
     }
     unflatten(ps, sum, filled);
     return SG_OK;
@@ -801,6 +820,8 @@ static void run_free(run *r)
     free(r->slots);
     free(r->send);
     free(r->recv);
+    free(r->own);
+    free(r->gathered);
     free(r->buffers0);
     free(r->stats);
     free(r->all_stats);

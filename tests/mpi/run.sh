@@ -6,6 +6,7 @@
 #      2, 4 give byte-identical last.safetensors and best.safetensors
 #      (weights, BatchNorm running statistics, optimiser state);
 #   2. `mpirun -np 2` without --shards equals one process with --shards 2;
+#      ResNet-18 (values in several buckets) on 2 and 4 ranks too;
 #   3. a rank killed with SIGKILL mid-run stops the job (mpirun exits
 #      non-zero and names the rank), last.safetensors stays a good
 #      checkpoint, and `mpirun -np 2 train --resume RUN` - and a one-process
@@ -57,6 +58,17 @@ grep -q '"shards": 4' "$T/mpi4_2/config.json" && ok "config.json records shards 
 $MPI -np 2 "$BIN" train --data "$DATA" $ARGS --epochs 3 --out "$T/mpi2" >"$T/out" 2>&1 || { cat "$T/out"; bad "mpirun -np 2 ran"; }
 same "$T/one2" "$T/mpi2" "mpirun -np 2 (shards = ranks) == one process --shards 2"
 grep -q '"shards": 2' "$T/mpi2/config.json" && ok "config.json records the resolved shards (2)" || bad "shards not resolved"
+
+# A model of several buckets (ResNet-18: 11 M values, 4 Mi-float buckets cut
+# into P segments, the last ones short): same bits again.
+RN="--model resnet18 --size 64 --channels 1 --batch 8 --epochs 1 --ratios 60,20,20 --quiet"
+"$BIN" synth --out "$T/small" --per-class 3 --size 64 >/dev/null
+"$BIN" train --data "$T/small/images" $RN --shards 4 --out "$T/rn1" || bad "resnet18 one process"
+for P in 2 4; do
+    $MPI -np $P "$BIN" train --data "$T/small/images" $RN --shards 4 --out "$T/rn$P" >"$T/out" 2>&1 ||
+        { cat "$T/out"; bad "resnet18 mpirun -np $P ran"; }
+    same "$T/rn1" "$T/rn$P" "resnet18 (several buckets): mpirun -np $P --shards 4 == one process"
+done
 
 echo "test-mpi: a dying rank"
 EP=40
