@@ -15,7 +15,7 @@ trap 'rm -rf "$T"' EXIT
 ARGS="--data $T/synth/images --model $MODEL --size $SIZE --channels 1 --batch $BATCH --epochs $EPOCHS --ratios 96,2,2 --quiet"
 MPI="mpirun --oversubscribe --allow-run-as-root"
 step_time() {  # RUN -> mean seconds per step of epochs 2..N
-    awk -v b="$BATCH" -v n="$(awk -F, 'NR > 1 && $3 == "train"' "$1/split.csv" | wc -l)" '
+    awk -v b="$BATCH" -v n="$(grep -c ',train' "$1/split.csv")" '
         /"epoch"/ { match($0, /"seconds":[0-9.]+/); s = substr($0, RSTART + 10, RLENGTH - 10);
                     if (NR > 1) { t += s; e++ } }
         END { steps = int((n + b - 1) / b); printf "%.4f", t / e / steps }' "$1/log.jsonl"

@@ -17,7 +17,10 @@
 #include "core/checkpoint.h"
 #include "core/safetensors.h"
 #include "data/csv.h"
+#include "data/dataset.h"
 #include "data/image.h"
+#include "data/loader.h"
+#include "layers/loss.h"
 #include "data/synth.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
@@ -710,10 +713,140 @@ START_TEST(training_steps_after_the_first_epoch_allocate_nothing)
     printf("allocations during %d watched training steps: %ld\n", w.steps_watched, w.during_steps);
     ck_assert_int_ge(w.steps_watched, 4);
     ck_assert_int_eq(w.during_steps, 0);
+    /* The same in shards (shard_step, docs/DISTRIBUTED.md). */
+    cfg.shards = 3;
+    w = (malloc_watch){0};
+    snprintf(run, sizeof run, "%s/run3", tmp);
+    ck_assert_int_eq(sg_train_run(&cfg, run, &ro, &res), SG_OK);
+    atomic_store(&counting, false);
+    printf("allocations during %d watched training steps in 3 shards: %ld\n", w.steps_watched, w.during_steps);
+    ck_assert_int_ge(w.steps_watched, 4);
+    ck_assert_int_eq(w.during_steps, 0);
     sg_test_remove_tree(tmp);
 #else
     printf("SKIP training_steps_after_the_first_epoch_allocate_nothing: needs glibc without a sanitizer\n");
 #endif
+}
+END_TEST
+
+
+/* --shards S (docs/DISTRIBUTED.md), rebuilt by hand for one SGD step on one
+ * batch of 16 images cut in 2 shards: each shard runs forward and backward
+ * alone from the step's starting weights and running statistics, its mean
+ * loss seeded with n_k / n; the gradient is shard 0's plus shard 1's (in that
+ * order), BatchNorm's running statistics the mean of the two shards'
+ * updates. Exact bits, and not what one whole-batch step gives. */
+START_TEST(shards_run_alone_and_batchnorm_running_statistics_are_their_mean)
+{
+    const char *tmp = sg_test_tmpdir();
+    char data[256], run[256], whole[256];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    snprintf(whole, sizeof whole, "%s/whole", tmp);
+    write_set(data, NAMES, KINDS, 2, 8, 5);
+    sg_train_config cfg = tiny_config(data, 1);
+    cfg.hflip = false;
+    cfg.batch = 16;
+    cfg.ratios = "100,0,0";
+    cfg.optimizer = "sgd";
+    cfg.momentum = 0;
+    cfg.schedule = "constant";
+    cfg.shards = 2;
+    sg_train_run_opts ro = {0};
+    sg_train_result res;
+    ck_assert_msg(sg_train_run(&cfg, run, &ro, &res) == SG_OK, "%s", sg_error_message());
+    cfg.shards = 1;
+    ck_assert_msg(sg_train_run(&cfg, whole, &ro, &res) == SG_OK, "%s", sg_error_message());
+
+    /* The batch: the engine's training loader over the class folders. */
+    sg_dataset ds;
+    ck_assert_int_eq(sg_dataset_from_folders(data, NULL, &ds), SG_OK);
+    ck_assert_int_eq(ds.n_samples, 16);
+    const char *paths[16];
+    int32_t labels[16];
+    for (int i = 0; i < 16; i++) paths[i] = ds.samples[i].path, labels[i] = ds.samples[i].label;
+    sg_loader_opts lo = {.batch_size = 16, .channels = 1, .height = SIZE, .width = SIZE,
+                         .resize = SG_RESIZE_BILINEAR_AA, .shuffle = true, .seed = (uint64_t)cfg.seed,
+                         .workers = -1};
+    sg_norm_values(cfg.norm, 1, &lo.mean, &lo.std);
+    sg_loader *l = NULL;
+    ck_assert_int_eq(sg_loader_new(paths, labels, 16, &lo, &l), SG_OK);
+    ck_assert_int_eq(sg_loader_start_epoch(l, 0), SG_OK);
+    sg_batch b;
+    bool has;
+    ck_assert_int_eq(sg_loader_next(l, &b, &has), SG_OK);
+    ck_assert(has && b.n == 16);
+
+    sg_model m;
+    sg_model_options mo = sg_train_model_options(&cfg, 2);
+    ck_assert_int_eq(sg_model_build(&m, cfg.model, &mo, (uint64_t)cfg.seed), SG_OK);
+    sg_params *ps = m.params;
+    int64_t total = 0;
+    for (int i = 0; i < ps->count; i++) total += ps->items[i]->t.numel;
+    float *start = malloc((size_t)total * sizeof *start), *grad[2], *stat[2];
+    for (int k = 0; k < 2; k++) {
+        grad[k] = malloc((size_t)total * sizeof *grad[k]);
+        stat[k] = malloc((size_t)total * sizeof *stat[k]);
+    }
+    for (int i = 0, o = 0; i < ps->count; o += (int)ps->items[i]->t.numel, i++)
+        memcpy(start + o, ps->items[i]->t.data, (size_t)ps->items[i]->t.numel * sizeof(float));
+    sg_graph *g = sg_graph_new();
+    sg_ce_opts ce = SG_CE_DEFAULTS;
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0, o = 0; i < ps->count; o += (int)ps->items[i]->t.numel, i++)
+            memcpy(ps->items[i]->t.data, start + o, (size_t)ps->items[i]->t.numel * sizeof(float));
+        sg_graph_reset(g);
+        sg_graph_set_seed(g, (uint64_t)cfg.seed, (uint64_t)k);
+        sg_params_zero_grad(ps);
+        int64_t shape[4] = {8, 1, SIZE, SIZE};
+        sg_tensor *x = sg_graph_view(g, b.images + k * 8 * SIZE * SIZE, 4, shape);
+        sg_tensor *loss = sg_cross_entropy(g, sg_model_forward(g, &m, x), b.labels + k * 8, &ce);
+        ck_assert_ptr_nonnull(loss);
+        const float half = 0.5f;
+        ck_assert_int_eq(sg_graph_backward_from(g, loss, &half), SG_OK);
+        for (int i = 0, o = 0; i < ps->count; o += (int)ps->items[i]->t.numel, i++) {
+            const sg_param *p = ps->items[i];
+            memcpy(stat[k] + o, p->t.data, (size_t)p->t.numel * sizeof(float));
+            if (p->t.grad) memcpy(grad[k] + o, p->t.grad, (size_t)p->t.numel * sizeof(float));
+        }
+    }
+    sg_safetensors sharded, one;
+    ck_assert_int_eq(sg_safetensors_read(sg_test_path(run, "last.safetensors"), &sharded), SG_OK);
+    ck_assert_int_eq(sg_safetensors_read(sg_test_path(whole, "last.safetensors"), &one), SG_OK);
+    int buffers = 0, weights = 0, running = 0, buffers_unlike_whole = 0;
+    const float neg_lr = (float)-cfg.lr;
+    for (int i = 0, o = 0; i < ps->count; o += (int)ps->items[i]->t.numel, i++) {
+        const sg_param *p = ps->items[i];
+        const sg_st_tensor *t = sg_safetensors_find(&sharded, p->name), *u = sg_safetensors_find(&one, p->name);
+        ck_assert_msg(t && u && t->numel == p->t.numel, "%s missing from last.safetensors", p->name);
+        bool unlike = false;
+        for (int64_t e = 0; e < p->t.numel; e++) {
+            float want = p->buffer ? (stat[0][o + e] + stat[1][o + e]) / 2.0f
+                                   : start[o + e] + neg_lr * (grad[0][o + e] + grad[1][o + e]);
+            ck_assert_msg(memcmp(&want, &t->data[e], sizeof want) == 0, "%s[%lld]: %.9g, expected %.9g",
+                          p->name, (long long)e, (double)t->data[e], (double)want);
+            unlike |= p->buffer && t->data[e] != u->data[e];
+        }
+        buffers += p->buffer;
+        weights += !p->buffer;
+        running += p->buffer && strstr(p->name, "running_") != NULL;
+        buffers_unlike_whole += unlike;
+    }
+    printf("shards: %d weight tensors and %d buffers as rebuilt by hand; %d running statistics differ "
+           "from a whole-batch step\n", weights, buffers, buffers_unlike_whole);
+    /* 4 BatchNorms: running mean and var differ from a whole-batch step's;
+     * num_batches_tracked, the mean of S equal counts, does not. */
+    ck_assert_int_eq(running, 8);
+    ck_assert_int_eq(buffers_unlike_whole, running);
+    sg_safetensors_free(&sharded);
+    sg_safetensors_free(&one);
+    sg_graph_free(g);
+    sg_model_free(&m);
+    sg_loader_free(l);
+    sg_dataset_free(&ds);
+    free(start);
+    for (int k = 0; k < 2; k++) free(grad[k]), free(stat[k]);
+    sg_test_remove_tree(tmp);
 }
 END_TEST
 
@@ -894,6 +1027,7 @@ static Suite *train_engine_suite(void)
     SG_ADD_TEST(s, every_recipe_in_examples_reads_and_checks, 30);
     SG_ADD_TEST(s, lr_schedules_exponential_and_step_drive_the_optimiser, 60);
     SG_ADD_TEST(s, training_steps_after_the_first_epoch_allocate_nothing, 60);
+    SG_ADD_TEST(s, shards_run_alone_and_batchnorm_running_statistics_are_their_mean, 60);
     SG_ADD_TEST(s, k_fold_cross_validation_trains_on_the_other_folds, 60);
     SG_ADD_TEST(s, sgd_adam_and_adamw_each_lower_the_train_loss, 60);
     SG_ADD_TEST(s, every_shipped_recipe_builds_its_model, 120);

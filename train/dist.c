@@ -132,7 +132,7 @@ sg_err sg_dist_check_same(uint64_t v, const char *what)
     if (rc != MPI_SUCCESS) err = sg_error_set(SG_ERR_IO, "MPI_Allgather failed (error %d)", rc);
     for (int r = 1; err == SG_OK && r < g_size; r++)
         if (all[r] != all[0])
-            err = sg_error_set(SG_ERR_INVALID, "%s differs between rank 0 and rank %d", what, r);
+            err = sg_error_set(SG_ERR_INVALID, "%s: rank %d does not match rank 0", what, r);
     free(all);
     return err;
 }

@@ -37,8 +37,8 @@ sg_err sg_dist_allgather_f64(const double *send, int64_t n, double *recv);
  * order. With one process: a copy. */
 sg_err sg_dist_alltoall_f32(const float *send, int64_t n, float *recv);
 
-/* SG_OK if every rank passed the same v; else SG_ERR_INVALID naming `what`
- * and the first rank that differs. */
+/* SG_OK if every rank passed the same v; else SG_ERR_INVALID "WHAT: rank R
+ * does not match rank 0" for the first rank R that differs. */
 sg_err sg_dist_check_same(uint64_t v, const char *what);
 
 /* Stop every rank of the job (MPI_Abort) with exit code `code`; returns only
