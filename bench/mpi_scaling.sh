@@ -13,7 +13,7 @@ T=$(mktemp -d /tmp/sg-mpibench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 "$BIN" synth --out "$T/synth" --per-class "$PER" --size "$SIZE" >/dev/null
 ARGS="--data $T/synth/images --model $MODEL --size $SIZE --channels 1 --batch $BATCH --epochs $EPOCHS --ratios 96,2,2 --quiet"
-MPI="mpirun --oversubscribe --allow-run-as-root"
+MPI="mpirun --oversubscribe --allow-run-as-root --bind-to none ${MPI_FLAGS:-}"
 step_time() {  # RUN -> mean seconds per step of epochs 2..N
     awk -v b="$BATCH" -v n="$(grep -c ',train' "$1/split.csv")" '
         /"epoch"/ { match($0, /"seconds":[0-9.]+/); s = substr($0, RSTART + 10, RLENGTH - 10);
@@ -29,6 +29,7 @@ run() {  # NAME THREADS RANKS SHARDS
     printf '{"bench":"mpi_scaling","model":"%s","size":%s,"batch":%s,"config":"%s","threads_per_rank":%s,"ranks":%s,"shards":%s,"seconds_per_step":%s,"load":"%s"}\n' \
         "$MODEL" "$SIZE" "$BATCH" "$1" "$2" "$3" "$4" "$(step_time "$T/$1")" "$(cut -d' ' -f1 /proc/loadavg)"
 }
+if [ -n "${ONLY_MPI:-}" ]; then run mpi_2_ranks_1_thread 1 2 2; exit 0; fi
 run one_process_2_threads 2 1 1
 run one_process_2_threads_2_shards 2 1 2
 run one_process_1_thread_2_shards 1 1 2

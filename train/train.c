@@ -965,6 +965,9 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
     }
     result->stopped_early = r.es.stopped_epoch > 0;
     result->epochs_run = st.epoch;
+    /* The final metrics are rank 0's to compute and write (best.safetensors
+     * may not even be on the other ranks' filesystems). */
+    if (!writer) goto done;
 
     /* The best weights (they are the last ones when there is no val set). */
     if (access(r.path[P_BEST], F_OK) == 0 &&

@@ -63,7 +63,7 @@ grep -q '"shards": 2' "$T/mpi2/config.json" && ok "config.json records the resol
 # into P segments, the last ones short): same bits again.
 RN="--model resnet18 --size 64 --channels 1 --batch 8 --epochs 1 --ratios 60,20,20 --quiet"
 "$BIN" synth --out "$T/small" --per-class 3 --size 64 >/dev/null
-"$BIN" train --data "$T/small/images" $RN --shards 4 --out "$T/rn1" || bad "resnet18 one process"
+"$BIN" train --data "$T/small/images" $RN --shards 4 --out "$T/rn1" 2>"$T/out" || { cat "$T/out"; bad "resnet18 one process"; }
 for P in 2 4; do
     $MPI -np $P "$BIN" train --data "$T/small/images" $RN --shards 4 --out "$T/rn$P" >"$T/out" 2>&1 ||
         { cat "$T/out"; bad "resnet18 mpirun -np $P ran"; }
