@@ -14,10 +14,20 @@ int sg_dist_size(void) { return g_size; }
 
 bool sg_dist_built(void) { return false; }
 
+/* Started by mpirun with more than one process, a binary without MPI would
+ * make P independent runs write one run directory: refuse. */
 sg_err sg_dist_init(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atoi(v) > 1)
+            return sg_error_set(SG_ERR_INVALID, "started by mpirun as one of %d processes, but this steelgrad "
+                                "was built without MPI: build it with make MPI=1 (docs/DISTRIBUTED.md)",
+                                atoi(v));
+    }
     return SG_OK;
 }
 

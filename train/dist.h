@@ -7,6 +7,9 @@
  * A process joins MPI only when a launcher started it (mpirun / mpiexec /
  * srun set OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK): a plain
  * `steelgrad train` of an MPI build is one process and never initialises MPI.
+ * A binary built without MPI that finds itself one of several processes of
+ * a launcher refuses to start (sg_dist_init fails): the processes would
+ * each train alone into one run directory. 
  *
  * Every call is made from the main thread only (MPI_THREAD_FUNNELED). The
  * collectives are blocking and every rank calls them in the same order. */

@@ -12,7 +12,8 @@
 #      checkpoint, and `mpirun -np 2 train --resume RUN` - and a one-process
 #      resume of the same run - end byte for byte as the uninterrupted run;
 #   4. a --shards that the number of ranks does not divide is refused with
-#      one clear line.
+#      one clear line, and so is a build without MPI started by mpirun -np 2
+#      ($SG_PLAIN_BIN, default build/steelgrad, when it is built).
 # Runs on one machine with --oversubscribe (ranks are processes); each rank
 # uses one compute thread (SG_THREADS=1) so 4 ranks fit on 2 cores.
 set -u
@@ -118,6 +119,20 @@ if [ $code -ne 0 ] && grep -q "shards 3 is not a multiple of the 2 MPI ranks" "$
 else
     cat "$T/bad.out"
     bad "--shards 3 on 2 ranks (exit $code)"
+fi
+
+PLAIN=${SG_PLAIN_BIN:-build/steelgrad}
+if [ -x "$PLAIN" ]; then
+    $MPI -np 2 "$PLAIN" train --data "$DATA" $ARGS --epochs 1 --out "$T/plain" >"$T/plain.out" 2>&1
+    code=$?
+    if [ $code -ne 0 ] && grep -q "built without MPI" "$T/plain.out" && [ ! -f "$T/plain/config.json" ]; then
+        ok "a build without MPI under mpirun -np 2 refuses: $(grep -m1 'built without MPI' "$T/plain.out")"
+    else
+        cat "$T/plain.out"
+        bad "a build without MPI under mpirun -np 2 (exit $code)"
+    fi
+else
+    echo "  skip the no-MPI build under mpirun: $PLAIN not built"
 fi
 
 echo "test-mpi: $checks checks, $fails failures, $(($(date +%s) - t0)) s"
