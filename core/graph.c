@@ -24,6 +24,8 @@ struct sg_graph {
     int retained_len, retained_cap;
     bool grad_enabled;
     bool training;
+    sg_backward_hook hook;   /* after each node's backward (sg_graph_set_backward_hook) */
+    void *hook_ctx;
     uint64_t seed, step, random_id;
     sg_err err;
     char err_msg[1024];
@@ -91,6 +93,12 @@ void sg_graph_reset(sg_graph *g)
 void sg_graph_set_grad_enabled(sg_graph *g, bool enabled) { g->grad_enabled = enabled; }
 bool sg_graph_grad_enabled(const sg_graph *g) { return g->grad_enabled; }
 void sg_graph_set_training(sg_graph *g, bool training) { g->training = training; }
+
+void sg_graph_set_backward_hook(sg_graph *g, sg_backward_hook fn, void *ctx)
+{
+    g->hook = fn;
+    g->hook_ctx = ctx;
+}
 bool sg_graph_training(const sg_graph *g) { return g->training; }
 
 void sg_graph_set_seed(sg_graph *g, uint64_t seed, uint64_t step)
@@ -370,6 +378,7 @@ sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed)
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] && n->in[k]->requires_grad && !sg_graph_grad_of(g, n->in[k])) return g->err;
         n->backward(g, n);
+        if (g->hook) g->hook(g->hook_ctx, i);     /* data parallelism: train/train.c */
         /* n produced n->out, so every consumer of it has run: its gradient is
          * dead unless someone reads it afterwards (the root, a parameter, a
          * tensor asked for with sg_graph_retain_grad). */

@@ -152,6 +152,14 @@ sg_err sg_graph_backward(sg_graph *g, sg_tensor *loss);
 /* Backward from any tensor with an explicit seed gradient (out->numel floats). */
 sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed);
 
+/* Called after each node's backward in sg_graph_backward(_from) with the
+ * node's tape index (decreasing). A parameter's gradient is final once the
+ * node of the smallest index that takes it as an input has run: the
+ * data-parallel engine (train/train.c) sends such gradients while the
+ * backward goes on. fn NULL: none (the default). */
+typedef void (*sg_backward_hook)(void *ctx, int tape_index);
+void sg_graph_set_backward_hook(sg_graph *g, sg_backward_hook fn, void *ctx);
+
 /* Bookkeeping for `steelgrad info`, benches and the tour. */
 int sg_graph_tape_length(const sg_graph *g);
 const sg_node *sg_graph_tape_node(const sg_graph *g, int i);

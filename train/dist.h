@@ -40,6 +40,19 @@ sg_err sg_dist_allgather_f64(const double *send, int64_t n, double *recv);
  * order. With one process: a copy. */
 sg_err sg_dist_alltoall_f32(const float *send, int64_t n, float *recv);
 
+/* Non-blocking versions of the two above: started here, finished by
+ * sg_dist_test (done = true) or sg_dist_wait; the buffers must stay put until
+ * then. Every rank starts them in the same order. With one process they are
+ * done at once. */
+typedef struct sg_dist_request {
+    unsigned char impl[16];      /* the MPI_Request */
+    bool active;
+} sg_dist_request;
+sg_err sg_dist_ialltoall_f32(const float *send, int64_t n, float *recv, sg_dist_request *req);
+sg_err sg_dist_iallgather_f32(const float *send, int64_t n, float *recv, sg_dist_request *req);
+sg_err sg_dist_test(sg_dist_request *req, bool *done);
+sg_err sg_dist_wait(sg_dist_request *req);
+
 /* SG_OK if every rank passed the same v; else SG_ERR_INVALID "WHAT: rank R
  * does not match rank 0" for the first rank R that differs. */
 sg_err sg_dist_check_same(uint64_t v, const char *what);

@@ -83,8 +83,17 @@ typedef struct run {
     int shards, ranks, rank;
     int64_t flat_max;            /* gradient and buffer values of the model */
     float *slots;                /* [S / ranks][flat_max]: this rank's shard results */
-    float *send, *recv;          /* one bucket's alltoall: out, in */
-    float *own, *gathered;       /* the sums of this rank's segment; of every segment */
+    int n_buckets;               /* buffers for this many buckets in flight */
+    int64_t seg_max;             /* floats per segment of a whole bucket */
+    float *send, *recv;          /* per bucket: the alltoall's out, in */
+    float *own, *gathered;       /* per bucket: the sums of this rank's segment; of every segment */
+    sg_dist_request *req_a, *req_g; /* per bucket: its alltoall, its allgather */
+    int *first_use;              /* per parameter: smallest tape index using it (-1: none seen) */
+    int *ready;                  /* per bucket: the tape index after whose backward it is final */
+    int *order;                  /* buckets in the order their alltoall was started */
+    int n_posted, n_summed;      /* of `order`: alltoalls started; of those, summed and gathering */
+    int64_t step_n, step_V;      /* the batch size and value count of the step in flight */
+    sg_err hook_err;
     float *buffers0;             /* buffer values at the start of the step */
     double *stats, *all_stats;   /* (loss, correct) of this rank's shards, of all */
 } run;
@@ -428,6 +437,20 @@ static void flatten(const sg_params *ps, float *out)
     }
 }
 
+/* Values [o, o + m) of the flat layout into out[o ..]. */
+static void flatten_range(const sg_params *ps, int64_t o, int64_t m, float *out)
+{
+    int64_t at = 0;
+    for (int i = 0; i < ps->count && at < o + m; i++) {
+        const sg_param *p = ps->items[i];
+        if (!flat_member(p)) continue;
+        const int64_t lo = o > at ? o : at, hi = o + m < at + p->t.numel ? o + m : at + p->t.numel;
+        if (lo < hi)
+            memcpy(out + lo, (p->buffer ? p->t.data : p->t.grad) + (lo - at), (size_t)(hi - lo) * sizeof *out);
+        at += p->t.numel;
+    }
+}
+
 /* The sums back into the model: gradients as they are, buffers / count. */
 static void unflatten(sg_params *ps, const float *in, int count)
 {
@@ -490,10 +513,22 @@ static sg_err prepare_shards(run *r)
     }
     r->slots = malloc((size_t)(local * r->flat_max + 1) * sizeof *r->slots);
     const int64_t P = r->ranks, seg = (BUCKET + P - 1) / P;
-    r->send = calloc((size_t)(local * P * seg), sizeof *r->send);
-    r->recv = malloc((size_t)(r->shards * seg) * sizeof *r->recv);
-    r->own = malloc((size_t)seg * sizeof *r->own);
-    r->gathered = malloc((size_t)(P * seg) * sizeof *r->gathered);
+    /* Under MPI every bucket may be in flight at once (overlap); one
+     * process needs one bucket's buffers. */
+    const int nb = P > 1 ? (int)((r->flat_max + BUCKET - 1) / BUCKET) : 1;
+    r->n_buckets = nb > 0 ? nb : 1;
+    r->seg_max = seg;
+    r->send = calloc((size_t)(r->n_buckets * local * P * seg), sizeof *r->send);
+    r->recv = malloc((size_t)(r->n_buckets * r->shards * seg) * sizeof *r->recv);
+    r->own = malloc((size_t)(r->n_buckets * seg) * sizeof *r->own);
+    r->gathered = malloc((size_t)(r->n_buckets * P * seg) * sizeof *r->gathered);
+    r->req_a = calloc((size_t)r->n_buckets, sizeof *r->req_a);
+    r->req_g = calloc((size_t)r->n_buckets, sizeof *r->req_g);
+    r->ready = malloc((size_t)r->n_buckets * sizeof *r->ready);
+    r->order = malloc((size_t)r->n_buckets * sizeof *r->order);
+    r->first_use = malloc((size_t)(ps->count + 1) * sizeof *r->first_use);
+    if (!r->req_a || !r->req_g || !r->ready || !r->order || !r->first_use)
+        return sg_error_set(SG_ERR_NOMEM, "out of memory for %d buckets", r->n_buckets);
     r->buffers0 = malloc((size_t)(nbuf + 1) * sizeof *r->buffers0);
     r->stats = malloc((size_t)(2 * local) * sizeof *r->stats);
     r->all_stats = malloc((size_t)(2 * r->shards) * sizeof *r->all_stats);
@@ -503,10 +538,133 @@ static sg_err prepare_shards(run *r)
     return SG_OK;
 }
 
+static int64_t bucket_size(const run *r, int bk)
+{
+    const int64_t o = (int64_t)bk * BUCKET;
+    return r->step_V - o < BUCKET ? r->step_V - o : BUCKET;
+}
+
+static bool shard_empty(const run *r, int k)
+{
+    return (k + 1) * r->step_n / r->shards == k * r->step_n / r->shards;
+}
+
+static bool posted(const run *r, int bk)
+{
+    for (int q = 0; q < r->n_posted; q++)
+        if (r->order[q] == bk) return true;
+    return false;
+}
+
+/* Bucket bk of every local shard's values into buffer set `at`, cut into P
+ * segments by owner ([owner][local shard][segment]), and its alltoall. */
+static sg_err post_alltoall(run *r, int bk, int at)
+{
+    const int P = r->ranks, local = r->shards / P;
+    const int64_t o = (int64_t)bk * BUCKET, m = bucket_size(r, bk), seg = (m + P - 1) / P;
+    float *send = r->send + (int64_t)at * local * P * r->seg_max;
+    for (int d = 0; d < P; d++)
+        for (int j = 0; j < local; j++) {
+            const int64_t from = d * seg, count = m - from < seg ? (m - from > 0 ? m - from : 0) : seg;
+            memcpy(send + (d * local + j) * seg, r->slots + j * r->flat_max + o + from,
+                   (size_t)count * sizeof *send);
+        }
+    return sg_dist_ialltoall_f32(send, local * seg, r->recv + (int64_t)at * r->shards * r->seg_max, &r->req_a[at]);
+}
+
+/* This rank's segment of bucket bk: the shards' pieces added in shard order
+ * (the one order of the additions, whatever P), then the allgather. */
+static sg_err sum_and_gather(run *r, int bk, int at)
+{
+    const int64_t seg = (bucket_size(r, bk) + r->ranks - 1) / r->ranks;
+    const float *recv = r->recv + (int64_t)at * r->shards * r->seg_max;
+    float *own = r->own + (int64_t)at * r->seg_max;
+    bool first = true;
+    for (int k = 0; k < r->shards; k++) {
+        if (shard_empty(r, k)) continue;
+        const float *v = recv + k * seg;
+        if (first)
+            memcpy(own, v, (size_t)seg * sizeof *own);
+        else
+            for (int64_t i = 0; i < seg; i++) own[i] += v[i];
+        first = false;
+    }
+    return sg_dist_iallgather_f32(own, seg, r->gathered + (int64_t)at * r->ranks * r->seg_max, &r->req_g[at]);
+}
+
+/* The gathered sums of bucket bk into this rank's first slot. */
+static void copy_sums(run *r, int bk, int at)
+{
+    memcpy(r->slots + (int64_t)bk * BUCKET, r->gathered + (int64_t)at * r->ranks * r->seg_max,
+           (size_t)bucket_size(r, bk) * sizeof *r->slots);
+}
+
+/* Overlap (MPI only): after the last local shard's forward, the tape index
+ * after whose backward each bucket is final: the smallest index of a node
+ * that takes one of its parameters as an input (buffers are final already;
+ * a parameter no node takes waits for the end of the backward). */
+static void find_ready(run *r)
+{
+    const sg_params *ps = r->model.params;
+    const int T = sg_graph_tape_length(r->g);
+    for (int p = 0; p < ps->count; p++) r->first_use[p] = ps->items[p]->buffer ? T : -1;
+    for (int t = 0; t < T; t++) {
+        const sg_node *nd = sg_graph_tape_node(r->g, t);
+        for (int k = 0; k < nd->n_in; k++) {
+            const sg_tensor *x = nd->in[k];
+            if (!x || !x->is_param) continue;
+            for (int p = 0; p < ps->count; p++)
+                if (&ps->items[p]->t == x && !ps->items[p]->buffer) {
+                    if (r->first_use[p] < 0 || t < r->first_use[p]) r->first_use[p] = t;
+                    break;
+                }
+        }
+    }
+    for (int bk = 0; bk < r->n_buckets; bk++) r->ready[bk] = T;
+    int64_t at = 0;
+    for (int p = 0; p < ps->count; p++) {
+        if (!flat_member(ps->items[p])) continue;
+        const int64_t end = at + ps->items[p]->t.numel;
+        for (int64_t bk = at / BUCKET; bk * BUCKET < end && bk < r->n_buckets; bk++)
+            if (r->first_use[p] < r->ready[bk]) r->ready[bk] = r->first_use[p];
+        at = end;
+    }
+}
+
+/* Called after each node's backward of the last local shard: start the
+ * alltoall of every bucket that has become final (in decreasing bucket
+ * order at each call: the same order on every rank, as the tape is), and
+ * sum and gather those whose alltoall is done, in the order they started.
+ * The alltoalls and the allgathers travel on two communicators, each in one
+ * order on every rank (train/dist.c). */
+static void backward_hook(void *ctx, int index)
+{
+    run *r = ctx;
+    if (r->hook_err != SG_OK) return;
+    const int local = r->shards / r->ranks;
+    for (int bk = r->n_buckets - 1; bk >= 0; bk--) {
+        if ((int64_t)bk * BUCKET >= r->step_V || r->ready[bk] < index || posted(r, bk)) continue;
+        flatten_range(r->model.params, (int64_t)bk * BUCKET, bucket_size(r, bk),
+                      r->slots + (local - 1) * r->flat_max);
+        if ((r->hook_err = post_alltoall(r, bk, bk)) != SG_OK) return;
+        r->order[r->n_posted++] = bk;
+    }
+    while (r->n_summed < r->n_posted) {
+        const int bk = r->order[r->n_summed];
+        bool done;
+        if ((r->hook_err = sg_dist_test(&r->req_a[bk], &done)) != SG_OK || !done) return;
+        if ((r->hook_err = sum_and_gather(r, bk, bk)) != SG_OK) return;
+        r->n_summed++;
+    }
+}
+
 /* One step's forward and backward in shards (see above): on return the
  * gradients and buffers are the shard-order sums, *loss_sum the batch's
  * sum of losses (shard mean loss x shard size, in shard order), *correct its
- * right answers. Every rank returns the same values, errors included. */
+ * right answers. Every rank returns the same values, errors included.
+ * Under MPI the buckets of the last local shard start their reduction as
+ * soon as the backward has made them final (backward_hook): the sums are
+ * the same, only earlier. */
 static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step, double lr, double *loss_sum,
                          int64_t *correct)
 {
@@ -514,6 +672,11 @@ static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step,
     sg_params *ps = r->model.params;
     const int64_t n = b->n, chw = (int64_t)r->channels * r->size * r->size;
     sg_err err;
+    r->step_n = n;
+    r->step_V = flat_size(ps);
+    r->n_posted = r->n_summed = 0;
+    r->hook_err = SG_OK;
+    const bool overlap = r->ranks > 1;
     buffers_copy(ps, r->buffers0, true);
     for (int j = 0; j < local; j++) {
         const int k = r->rank * local + j;
@@ -530,13 +693,47 @@ static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step,
         sg_tensor *loss = sg_cross_entropy(r->g, logits, b->labels + lo, &r->ce);
         if (!loss) return sg_graph_error(r->g);
         const float seed = (float)((double)(hi - lo) / (double)n);
-        if ((err = sg_graph_backward_from(r->g, loss, &seed)) != SG_OK) return err;
-        flatten(ps, r->slots + j * r->flat_max);
+        const bool last = j == local - 1;
+        if (overlap && last) {
+            find_ready(r);
+            sg_graph_set_backward_hook(r->g, backward_hook, r);
+        }
+        err = sg_graph_backward_from(r->g, loss, &seed);
+        sg_graph_set_backward_hook(r->g, NULL, NULL);
+        if (err != SG_OK) return err;
+        if (r->hook_err != SG_OK) return r->hook_err;
+        if (!(overlap && last)) flatten(ps, r->slots + j * r->flat_max);
         int64_t right = 0;
         for (int64_t i = lo; i < hi; i++)
             right += sg_argmax(logits->data + (i - lo) * r->K, r->K) == b->labels[i];
         r->stats[2 * j] = loss->data[0];
         r->stats[2 * j + 1] = (double)right;
+    }
+    /* The sums, bucket by bucket, into this rank's first slot. */
+    if (!overlap) {
+        for (int bk = 0; (int64_t)bk * BUCKET < r->step_V; bk++) {
+            if ((err = post_alltoall(r, bk, 0)) != SG_OK || (err = sum_and_gather(r, bk, 0)) != SG_OK) return err;
+            copy_sums(r, bk, 0);
+        }
+    } else {
+        /* What the backward left (e.g. the last local shard was empty): in
+         * decreasing bucket order, as the hook does. */
+        for (int bk = r->n_buckets - 1; bk >= 0; bk--)
+            if ((int64_t)bk * BUCKET < r->step_V && !posted(r, bk)) {
+                flatten_range(ps, (int64_t)bk * BUCKET, bucket_size(r, bk), r->slots + (local - 1) * r->flat_max);
+                if ((err = post_alltoall(r, bk, bk)) != SG_OK) return err;
+                r->order[r->n_posted++] = bk;
+            }
+        for (; r->n_summed < r->n_posted; r->n_summed++) {
+            const int bk = r->order[r->n_summed];
+            if ((err = sg_dist_wait(&r->req_a[bk])) != SG_OK || (err = sum_and_gather(r, bk, bk)) != SG_OK)
+                return err;
+        }
+        for (int q = 0; q < r->n_posted; q++) {
+            const int bk = r->order[q];
+            if ((err = sg_dist_wait(&r->req_g[bk])) != SG_OK) return err;
+            copy_sums(r, bk, bk);
+        }
     }
     if ((err = sg_dist_allgather_f64(r->stats, 2 * local, r->all_stats)) != SG_OK) return err;
     *loss_sum = 0;
@@ -552,35 +749,7 @@ static sg_err shard_step(run *r, const sg_batch *b, int64_t epoch, int64_t step,
         *correct += (int64_t)r->all_stats[2 * k + 1];
         filled++;
     }
-    /* The sums, bucket by bucket, into this rank's first slot (already sent). */
-    const int64_t V = flat_size(ps);
-    float *sum = r->slots;
-    const int P = r->ranks;
-    for (int64_t o = 0; o < V; o += BUCKET) {
-        const int64_t m = V - o < BUCKET ? V - o : BUCKET, seg = (m + P - 1) / P;
-        /* out: [owner d][local shard j][seg] (a short last segment stays 0) */
-        for (int d = 0; d < P; d++)
-            for (int j = 0; j < local; j++) {
-                const int64_t from = d * seg, count = m - from < seg ? (m - from > 0 ? m - from : 0) : seg;
-                memcpy(r->send + (d * local + j) * seg, r->slots + j * r->flat_max + o + from,
-                       (size_t)count * sizeof *r->send);
-            }
-        /* in: [shard k = source rank * local + j][seg] of this rank's segment */
-        if ((err = sg_dist_alltoall_f32(r->send, local * seg, r->recv)) != SG_OK) return err;
-        bool first = true;
-        for (int k = 0; k < S; k++) {
-            if ((k + 1) * n / S == k * n / S) continue;
-            const float *v = r->recv + k * seg;
-            if (first)
-                memcpy(r->own, v, (size_t)seg * sizeof *r->own);
-            else
-                for (int64_t i = 0; i < seg; i++) r->own[i] += v[i];
-            first = false;
-        }
-        if ((err = sg_dist_allgather_f32(r->own, seg, r->gathered)) != SG_OK) return err;
-        memcpy(sum + o, r->gathered, (size_t)m * sizeof *sum);
-    }
-    unflatten(ps, sum, filled);
+    unflatten(ps, r->slots, filled);
     return SG_OK;
 }
 
@@ -822,6 +991,11 @@ static void run_free(run *r)
     free(r->recv);
     free(r->own);
     free(r->gathered);
+    free(r->req_a);
+    free(r->req_g);
+    free(r->ready);
+    free(r->order);
+    free(r->first_use);
     free(r->buffers0);
     free(r->stats);
     free(r->all_stats);
