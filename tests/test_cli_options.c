@@ -100,6 +100,8 @@ static const cli_case commands[] = {
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
      {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
+    {"bench sgemm", "", {{"shapes", "8x8x8"}, {"threads", "1"}, {"seconds", "0.001"}}, {"seconds"},
+     {"threads", "shapes", "transpose"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
