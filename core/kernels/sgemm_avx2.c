@@ -17,8 +17,27 @@
 
 enum { MR = 6, NR = 16 };
 
-static void micro_6x16(int64_t kc, const float *Ap, const float *Bp, float *W, int64_t ldw,
-                       bool first, bool last, float alpha, float beta, float *C, int64_t ldc)
+/* The tile's running sums, k steps of broadcast a(i,k) times a row of b. A
+ * is read as a(i,k) = A[i * rsa + k * csa]: packed or A^T (rsa = 1) or A as
+ * stored (csa = 1, rows rsa apart); always_inline makes one copy of each. */
+static inline __attribute__((always_inline)) void tile_avx2(int64_t kc, const float *A, int64_t rsa,
+                                                          int64_t csa, const float *B, int64_t rsb,
+                                                          bool a_rows, __m256 c[MR][2])
+{
+    for (int64_t k = 0; k < kc; k++, A += csa, B += rsb) {
+        const __m256 b0 = _mm256_loadu_ps(B), b1 = _mm256_loadu_ps(B + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            const __m256 a = _mm256_set1_ps(a_rows ? A[i * rsa] : A[i]);
+            c[i][0] = _mm256_fmadd_ps(a, b0, c[i][0]);
+            c[i][1] = _mm256_fmadd_ps(a, b1, c[i][1]);
+        }
+    }
+}
+
+static void micro_6x16(int64_t kc, const float *A, int64_t rsa, int64_t csa, const float *B,
+                        int64_t rsb, float *W, int64_t ldw, bool first, bool last, float alpha,
+                        float beta, float *C, int64_t ldc)
 {
     __m256 c[MR][2];
 #pragma GCC unroll 6
@@ -31,15 +50,10 @@ static void micro_6x16(int64_t kc, const float *Ap, const float *Bp, float *W, i
             c[i][1] = _mm256_loadu_ps(W + i * ldw + 8);
         }
     }
-    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
-        const __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
-#pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            const __m256 a = _mm256_broadcast_ss(Ap + i);
-            c[i][0] = _mm256_fmadd_ps(a, b0, c[i][0]);
-            c[i][1] = _mm256_fmadd_ps(a, b1, c[i][1]);
-        }
-    }
+    if (rsa == 1)
+        tile_avx2(kc, A, 1, csa, B, rsb, false, c);
+    else
+        tile_avx2(kc, A, rsa, csa, B, rsb, true, c);
     if (!last) {
 #pragma GCC unroll 6
         for (int i = 0; i < MR; i++) {

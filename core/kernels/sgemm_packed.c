@@ -7,6 +7,9 @@
  *     for each block of MC rows of op(A):
  *       for each block of KC values of k:      pack MC x KC of op(A)
  *         for each NR panel, each MR panel:    microkernel (first/last k block)
+ * Packing is skipped where it would not be repaid (few panels meet the other
+ * matrix): then the microkernel reads A or B in place, and only a partial
+ * panel at the edge is packed.
  * The running sums wait in C (beta == 0) or in a per-thread MC x NC buffer
  * between k blocks. Block sizes come from the CPU's caches (sysconf, with
  * defaults for 32 KiB L1, 1 MiB L2, 8 MiB L3 when it does not say):
@@ -157,8 +160,9 @@ static void pack_b(int nr, int64_t K, int64_t nc, const float *B, int64_t b_row,
 /* A partial tile (mr x nr of the MR x NR the microkernel computes): run it on
  * stack copies of W and C, then copy back the mr x nr that exist. */
 static void edge_tile(const sg_sgemm_micro *uk, int64_t mr, int64_t nr, int64_t kc,
-                      const float *Ap, const float *Bp, float *W, int64_t ldw, bool first,
-                      bool last, float alpha, float beta, float *C, int64_t ldc)
+                      const float *Ap, int64_t rsa, int64_t csa, const float *Bp, int64_t rsb,
+                      float *W, int64_t ldw, bool first, bool last, float alpha, float beta,
+                      float *C, int64_t ldc)
 {
     float tw[16 * 64], tc[16 * 64];
     const int64_t NR = uk->nr;
@@ -168,12 +172,16 @@ static void edge_tile(const sg_sgemm_micro *uk, int64_t mr, int64_t nr, int64_t 
         for (int64_t i = 0; i < mr; i++) memcpy(tw + i * NR, W + i * ldw, sizeof(float) * (size_t)nr);
     if (last && beta != 0.0f)
         for (int64_t i = 0; i < mr; i++) memcpy(tc + i * NR, C + i * ldc, sizeof(float) * (size_t)nr);
-    uk->fn(kc, Ap, Bp, tw, NR, first, last, alpha, beta, tc, NR);
+    uk->fn(kc, Ap, rsa, csa, Bp, rsb, tw, NR, first, last, alpha, beta, tc, NR);
     if (last)
         for (int64_t i = 0; i < mr; i++) memcpy(C + i * ldc, tc + i * NR, sizeof(float) * (size_t)nr);
     else
         for (int64_t i = 0; i < mr; i++) memcpy(W + i * ldw, tw + i * NR, sizeof(float) * (size_t)nr);
 }
+
+/* Pack op(A) when a row block meets more column panels than this (else read
+ * A in place), op(B) when it meets more row panels than this (or is B^T). */
+enum { PACK_A_MIN_PANELS = 4, PACK_B_MIN_PANELS = 8 };
 
 void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t M, int64_t N,
                      int64_t K, float alpha, const float *A, int64_t lda, const float *B,
@@ -192,9 +200,11 @@ void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t
     const int64_t m_pad = (M < MC ? (M + MR - 1) / MR * MR : MC);
     const int64_t kc_max = K < KC ? K : KC;
     const bool carry_w = beta != 0.0f && K > KC;   /* running sums need a buffer */
+    const bool pack_all_a = N > PACK_A_MIN_PANELS * NR;
+    const bool pack_all_b = transB || M > PACK_B_MIN_PANELS * MR;
 
-    float *Apack = scratch_get(BUF_A, (size_t)(m_pad * (kc_max > 0 ? kc_max : 1)));
-    float *Bpack = scratch_get(BUF_B, (size_t)(NC * Kp));
+    float *Apack = scratch_get(BUF_A, (size_t)((pack_all_a ? m_pad : MR) * (kc_max > 0 ? kc_max : 1)));
+    float *Bpack = scratch_get(BUF_B, (size_t)((pack_all_b ? NC : NR) * Kp));
     float *Wbuf = carry_w ? scratch_get(BUF_W, (size_t)(m_pad * NC)) : NULL;
     if (!Apack || !Bpack || (carry_w && !Wbuf)) {
         sg_k_sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -205,28 +215,45 @@ void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t
 
     for (int64_t jc = 0; jc < N; jc += NC) {
         const int64_t nc = N - jc < NC ? N - jc : NC;
-        pack_b((int)NR, K, nc, B + jc * b_col, b_row, b_col, Bpack);
+        const int64_t nc_full = nc / NR * NR;   /* columns in whole panels */
+        if (pack_all_b)
+            pack_b((int)NR, K, nc, B + jc * b_col, b_row, b_col, Bpack);
+        else if (nc_full < nc)                  /* only the partial panel */
+            pack_b((int)NR, K, nc - nc_full, B + (jc + nc_full) * b_col, b_row, b_col, Bpack);
         for (int64_t ic = 0; ic < M; ic += MC) {
             const int64_t mc = M - ic < MC ? M - ic : MC;
+            const int64_t mc_full = mc / MR * MR;
             float *Cb = C + ic * ldc + jc;
             float *W = carry_w ? Wbuf : Cb;
             const int64_t ldw = carry_w ? NC : ldc;
             for (int64_t pc = 0; pc < K || pc == 0; pc += KC) {
                 const int64_t kc = K - pc < KC ? K - pc : KC;
                 const bool first = pc == 0, last = pc + kc >= K;
-                pack_a((int)MR, mc, kc, A + ic * a_row + pc * a_col, a_row, a_col, Apack);
+                const float *Ab = A + ic * a_row + pc * a_col;
+                if (pack_all_a)
+                    pack_a((int)MR, mc, kc, Ab, a_row, a_col, Apack);
+                else if (mc_full < mc)
+                    pack_a((int)MR, mc - mc_full, kc, Ab + mc_full * a_row, a_row, a_col, Apack);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const int64_t nr = nc - jr < NR ? nc - jr : NR;
-                    const float *Bp = Bpack + jr * Kp + pc * NR;
+                    const float *Bp;
+                    int64_t rsb = NR;
+                    if (pack_all_b) Bp = Bpack + jr * Kp + pc * NR;
+                    else if (nr < NR) Bp = Bpack + pc * NR;
+                    else Bp = B + pc * ldb + jc + jr, rsb = ldb;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         const int64_t mr = mc - ir < MR ? mc - ir : MR;
-                        const float *Ap = Apack + ir * kc;
+                        const float *Ap;
+                        int64_t rsa = 1, csa = MR;
+                        if (pack_all_a) Ap = Apack + ir * kc;
+                        else if (mr < MR) Ap = Apack;
+                        else Ap = Ab + ir * a_row, rsa = a_row, csa = a_col;
                         float *Wt = W + ir * ldw + jr, *Ct = Cb + ir * ldc + jr;
                         if (mr == MR && nr == NR)
-                            uk->fn(kc, Ap, Bp, Wt, ldw, first, last, alpha, beta, Ct, ldc);
+                            uk->fn(kc, Ap, rsa, csa, Bp, rsb, Wt, ldw, first, last, alpha, beta, Ct, ldc);
                         else
-                            edge_tile(uk, mr, nr, kc, Ap, Bp, Wt, ldw, first, last, alpha, beta,
-                                      Ct, ldc);
+                            edge_tile(uk, mr, nr, kc, Ap, rsa, csa, Bp, rsb, Wt, ldw, first, last,
+                                      alpha, beta, Ct, ldc);
                     }
                 }
                 if (K == 0) break;

@@ -9,9 +9,11 @@
  * cache sizes, and runs the microkernel on every tile; partial tiles at the
  * edges go through a small MR x NR buffer on the stack.
  *
- * The microkernel contract, for i < MR, j < NR (Ap holds kc columns of MR
- * values: a(i, k) = Ap[k * MR + i]; Bp holds kc rows of NR values:
- * b(k, j) = Bp[k * NR + j]):
+ * The microkernel contract, for i < MR, j < NR, with
+ *     a(i, k) = A[i * rsa + k * csa]   (rsa == 1: a packed panel, csa = MR, or
+ *                                       A^T read in place; csa == 1: A as stored)
+ *     b(k, j) = B[k * rsb + j]         (a packed panel, rsb = NR, or B in place)
+ * computes
  *     acc = first ? 0 : W[i * ldw + j]
  *     for k = 0 .. kc-1:  acc = fma(a(i,k), b(k,j), acc)     (one rounding each)
  *     last ? C[i * ldc + j] = beta == 0 ? alpha * acc : fma(beta, C[i * ldc + j], alpha * acc)
@@ -20,6 +22,10 @@
  * (C is not read then), else a per-thread buffer. So every element is the one
  * chain of the scalar twin, whatever MR, NR, KC, MC, NC are. W and C may be the
  * same memory; with first && last W is not touched, with beta == 0 C is not read.
+ * The driver packs a matrix only where the reuse pays: op(A) when a row block
+ * meets many column panels, op(B) when it is transposed or meets many row
+ * panels; a partial panel (past M or N) is always packed, zero padded, so the
+ * microkernel never reads outside the matrices.
  *
  * Memory: three per-thread buffers (packed A block, packed B slab, the running
  * sums for beta != 0) that grow once to the largest size asked for and are then
@@ -31,9 +37,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef void (*sg_sgemm_micro_fn)(int64_t kc, const float *Ap, const float *Bp, float *W,
-                                  int64_t ldw, bool first, bool last, float alpha, float beta,
-                                  float *C, int64_t ldc);
+typedef void (*sg_sgemm_micro_fn)(int64_t kc, const float *A, int64_t rsa, int64_t csa,
+                                  const float *B, int64_t rsb, float *W, int64_t ldw, bool first,
+                                  bool last, float alpha, float beta, float *C, int64_t ldc);
 
 /* One microkernel and its register tile (MR <= 16, NR <= 64). */
 typedef struct sg_sgemm_micro {
