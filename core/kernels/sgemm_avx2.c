@@ -80,7 +80,42 @@ static void micro_6x16(int64_t kc, const float *A, int64_t rsa, int64_t csa, con
     }
 }
 
-static const sg_sgemm_micro micro = {micro_6x16, MR, NR};
+/* Bp[k * nr + j] = B[j * ldb + k] (sgemm_packed.h): 8 x 8 blocks transposed
+ * in registers (unpack, shuffle, permute: copies only), the edges one by one. */
+void sg_sgemm_pack_bt_avx2(int nr, int64_t K, int64_t cols, const float *B, int64_t ldb, float *Bp)
+{
+    const int64_t c8 = cols / 8 * 8, k8 = K / 8 * 8;
+    for (int64_t j0 = 0; j0 < c8; j0 += 8) {
+        const float *b = B + j0 * ldb;
+        for (int64_t k0 = 0; k0 < k8; k0 += 8) {
+            __m256 r[8], t[8], u[8];
+            for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(b + j * ldb + k0);
+            for (int j = 0; j < 8; j += 2) {
+                t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+                t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+            }
+            for (int j = 0; j < 8; j += 4) {
+                u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+                u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+                u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+                u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+            }
+            float *d = Bp + k0 * nr + j0;
+            for (int k = 0; k < 4; k++) {
+                _mm256_storeu_ps(d + k * nr, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
+                _mm256_storeu_ps(d + (k + 4) * nr, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
+            }
+        }
+        for (int64_t j = 0; j < 8; j++)
+            for (int64_t k = k8; k < K; k++) Bp[k * nr + j0 + j] = b[j * ldb + k];
+    }
+    for (int64_t j = c8; j < cols; j++)
+        for (int64_t k = 0; k < K; k++) Bp[k * nr + j] = B[j * ldb + k];
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = cols; j < nr; j++) Bp[k * nr + j] = 0.0f;
+}
+
+static const sg_sgemm_micro micro = {micro_6x16, MR, NR, sg_sgemm_pack_bt_avx2};
 
 void sg_k_sgemm_avx2(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,

@@ -79,7 +79,7 @@ static void micro_12x32(int64_t kc, const float *A, int64_t rsa, int64_t csa, co
     }
 }
 
-static const sg_sgemm_micro micro = {micro_12x32, MR, NR};
+static const sg_sgemm_micro micro = {micro_12x32, MR, NR, sg_sgemm_pack_bt_avx2};
 
 void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,

@@ -131,13 +131,16 @@ static void pack_a(int mr, int64_t mc, int64_t kc, const float *A, int64_t a_row
 /* op(B) rows k [0, K) x columns [0, nc) into NR-column panels, panel p at
  * Bp + p * NR * K, b(k, j) at [k * NR + j]; columns past nc are zero.
  * b(k, j) = B[k * b_row + j * b_col]. */
-static void pack_b(int nr, int64_t K, int64_t nc, const float *B, int64_t b_row, int64_t b_col,
-                   float *Bp)
+static void pack_b(const sg_sgemm_micro *uk, int64_t K, int64_t nc, const float *B, int64_t b_row,
+                   int64_t b_col, float *Bp)
 {
+    const int nr = uk->nr;
     for (int64_t j0 = 0; j0 < nc; j0 += nr, Bp += (int64_t)nr * K) {
         const int64_t cols = nc - j0 < nr ? nc - j0 : nr;
         const float *b = B + j0 * b_col;
-        if (b_col == 1) {   /* op(B) = B: rows contiguous along j */
+        if (b_col != 1 && uk->pack_bt) {
+            uk->pack_bt(nr, K, cols, b, b_col, Bp);
+        } else if (b_col == 1) {   /* op(B) = B: rows contiguous along j */
             for (int64_t k = 0; k < K; k++) {
                 const float *bk = b + k * b_row;
                 float *d = Bp + k * nr;
@@ -217,9 +220,9 @@ void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t
         const int64_t nc = N - jc < NC ? N - jc : NC;
         const int64_t nc_full = nc / NR * NR;   /* columns in whole panels */
         if (pack_all_b)
-            pack_b((int)NR, K, nc, B + jc * b_col, b_row, b_col, Bpack);
+            pack_b(uk, K, nc, B + jc * b_col, b_row, b_col, Bpack);
         else if (nc_full < nc)                  /* only the partial panel */
-            pack_b((int)NR, K, nc - nc_full, B + (jc + nc_full) * b_col, b_row, b_col, Bpack);
+            pack_b(uk, K, nc - nc_full, B + (jc + nc_full) * b_col, b_row, b_col, Bpack);
         for (int64_t ic = 0; ic < M; ic += MC) {
             const int64_t mc = M - ic < MC ? M - ic : MC;
             const int64_t mc_full = mc / MR * MR;

@@ -41,11 +41,24 @@ typedef void (*sg_sgemm_micro_fn)(int64_t kc, const float *A, int64_t rsa, int64
                                   const float *B, int64_t rsb, float *W, int64_t ldw, bool first,
                                   bool last, float alpha, float beta, float *C, int64_t ldc);
 
-/* One microkernel and its register tile (MR <= 16, NR <= 64). */
+/* Optional: pack `cols` (<= nr) columns of op(B) = B^T, K rows, into one panel:
+ * Bp[k * nr + j] = B[j * ldb + k] for j < cols, 0 for cols <= j < nr. A copy
+ * (no arithmetic), so any ISA's version gives the same panel. */
+typedef void (*sg_sgemm_pack_bt_fn)(int nr, int64_t K, int64_t cols, const float *B, int64_t ldb,
+                                    float *Bp);
+
+/* One microkernel and its register tile (MR <= 16, NR <= 64); pack_bt may be
+ * NULL (the driver's portable loop then packs B^T). */
 typedef struct sg_sgemm_micro {
     sg_sgemm_micro_fn fn;
     int mr, nr;
+    sg_sgemm_pack_bt_fn pack_bt;
 } sg_sgemm_micro;
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The B^T packer with 8 x 8 AVX transposes (sgemm_avx2.c; AVX2 and AVX-512 use it). */
+void sg_sgemm_pack_bt_avx2(int nr, int64_t K, int64_t cols, const float *B, int64_t ldb, float *Bp);
+#endif
 
 /* The sg_sgemm_fn of kernels.h, through the microkernel `uk`. */
 void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t M, int64_t N,
