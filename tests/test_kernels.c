@@ -162,6 +162,61 @@ START_TEST(threaded_gemm_gives_the_scalar_bits_on_1_and_2_threads)
 }
 END_TEST
 
+/* The depthwise plane kernels against the scalar twin, bit for bit: 3 x 3 and
+ * 5 x 5 (and 1 x 7, 7 x 1), strides 1 and 2, padding 0..3, dilation 1 and 2,
+ * widths around every tail of a 16-lane row (1, 7, 15, 16, 17, 33, 56) and
+ * 112, bias with and without accumulating, dx accumulated onto old values. */
+START_TEST(every_isa_depthwise_planes_are_bit_identical_to_scalar)
+{
+    static const int sizes[][2] = {{1, 1}, {5, 7}, {9, 15}, {16, 16}, {17, 17}, {8, 33}, {56, 56}, {12, 112}};
+    static const int kernels[][2] = {{3, 3}, {5, 5}, {1, 7}, {7, 1}};
+    enum { MAXP = 112 * 112 + 64 };
+    float *x = malloc(sizeof(float) * MAXP), *y0 = malloc(sizeof(float) * MAXP);
+    float *R = malloc(sizeof(float) * MAXP), *C = malloc(sizeof(float) * MAXP), w[64];
+    sg_test_fill_normal(x, MAXP, 31, 1);
+    sg_test_fill_normal(y0, MAXP, 32, 1);
+    sg_test_fill_normal(w, 64, 33, 1);
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    int64_t calls = 0;
+    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (size_t ki = 0; ki < sizeof kernels / sizeof *kernels; ki++)
+                for (int v = 0; v < 16; v++) {
+                    const int64_t sh = 1 + (v & 1), sw = 1 + ((v >> 1) & 1), dil = 1 + (v >> 3);
+                    const int64_t pad = (v >> 2) & 3;
+                    sg_dw_geom g = {sizes[si][0], sizes[si][1], 0, 0, kernels[ki][0], kernels[ki][1],
+                                    sh, sw, dil, dil, pad, pad};
+                    g.OH = (g.H + 2 * pad - dil * (g.KH - 1) - 1) / sh + 1;
+                    g.OW = (g.W + 2 * pad - dil * (g.KW - 1) - 1) / sw + 1;
+                    if (g.OH < 1 || g.OW < 1) continue;
+                    const float bias = v & 4 ? 0.0f : -0.375f;
+                    const bool accumulate = v & 2;
+                    memcpy(R, y0, sizeof(float) * MAXP), memcpy(C, y0, sizeof(float) * MAXP);
+                    ref->dw_forward(&g, x, w, bias, accumulate, R);
+                    t->dw_forward(&g, x, w, bias, accumulate, C);
+                    int64_t d = first_difference(R, C, MAXP);
+                    ck_assert_msg(d < 0, "%s dw_forward H=%ld W=%ld K=%ldx%ld stride=%ldx%ld pad=%ld dil=%ld: "
+                                  "y[%ld] is %a, scalar twin %a", sg_isa_name((sg_isa)isa), (long)g.H,
+                                  (long)g.W, (long)g.KH, (long)g.KW, (long)sh, (long)sw, (long)pad, (long)dil,
+                                  (long)d, C[d], R[d]);
+                    memcpy(R, y0, sizeof(float) * MAXP), memcpy(C, y0, sizeof(float) * MAXP);
+                    ref->dw_backward_data(&g, x, w, R);
+                    t->dw_backward_data(&g, x, w, C);
+                    d = first_difference(R, C, MAXP);
+                    ck_assert_msg(d < 0, "%s dw_backward_data H=%ld W=%ld K=%ldx%ld stride=%ldx%ld pad=%ld dil=%ld: "
+                                  "dx[%ld] is %a, scalar twin %a", sg_isa_name((sg_isa)isa), (long)g.H,
+                                  (long)g.W, (long)g.KH, (long)g.KW, (long)sh, (long)sw, (long)pad, (long)dil,
+                                  (long)d, C[d], R[d]);
+                    calls += 2;
+                }
+    }
+    printf("depthwise planes bit-identical to scalar in %ld calls\n", (long)calls);
+    free(x), free(y0), free(R), free(C);
+}
+END_TEST
+
 /* beta == 0 must overwrite C, whatever it held (NaN, inf), on every ISA. */
 START_TEST(sgemm_beta_zero_ignores_nan_in_c_on_every_isa)
 {
@@ -294,6 +349,7 @@ static Suite *kernels_suite(void)
     SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
     SG_ADD_TEST(s, every_isa_sgemm_matches_scalar_across_cache_blocks, 120);
     SG_ADD_TEST(s, threaded_gemm_gives_the_scalar_bits_on_1_and_2_threads, 60);
+    SG_ADD_TEST(s, every_isa_depthwise_planes_are_bit_identical_to_scalar, 60);
     SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
     SG_ADD_TEST(s, isa_registry_is_consistent, 10);
     SG_ADD_TEST(s, every_isa_sums_are_bit_identical_to_scalar, 30);
