@@ -110,7 +110,10 @@ void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K
                        float *C, int64_t ldc);
 double sg_k_sums_avx2(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 double sg_k_sums_avx512(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
-/* Depthwise planes with AVX-512F (core/kernels/depthwise_avx512.c). */
+/* Depthwise planes with AVX2 and AVX-512F (core/kernels/depthwise_avx2.c, _avx512.c). */
+void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, float bias,
+                          bool accumulate, float *y);
+void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
 void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w, float bias,
                             bool accumulate, float *y);
 void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
