@@ -81,7 +81,8 @@ static void micro_6x16(int64_t kc, const float *A, int64_t rsa, int64_t csa, con
 }
 
 /* Bp[k * nr + j] = B[j * ldb + k] (sgemm_packed.h): 8 x 8 blocks transposed
- * in registers (unpack, shuffle, permute: copies only), the edges one by one. */
+ * in registers (unpack, shuffle, permute: copies only), then 4 x 4 blocks,
+ * the edges one by one. Also packs op(A) = A (rows as the columns). */
 void sg_sgemm_pack_bt_avx2(int nr, int64_t K, int64_t cols, const float *B, int64_t ldb, float *Bp)
 {
     const int64_t c8 = cols / 8 * 8, k8 = K / 8 * 8;
@@ -109,7 +110,23 @@ void sg_sgemm_pack_bt_avx2(int nr, int64_t K, int64_t cols, const float *B, int6
         for (int64_t j = 0; j < 8; j++)
             for (int64_t k = k8; k < K; k++) Bp[k * nr + j0 + j] = b[j * ldb + k];
     }
-    for (int64_t j = c8; j < cols; j++)
+    int64_t c4 = c8;
+    if (cols - c8 >= 4) {   /* four more columns: 4 x 4 transposes */
+        const float *b = B + c8 * ldb;
+        const int64_t k4 = K / 4 * 4;
+        for (int64_t k0 = 0; k0 < k4; k0 += 4) {
+            __m128 r0 = _mm_loadu_ps(b + k0), r1 = _mm_loadu_ps(b + ldb + k0);
+            __m128 r2 = _mm_loadu_ps(b + 2 * ldb + k0), r3 = _mm_loadu_ps(b + 3 * ldb + k0);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            float *d = Bp + k0 * nr + c8;
+            _mm_storeu_ps(d, r0), _mm_storeu_ps(d + nr, r1);
+            _mm_storeu_ps(d + 2 * nr, r2), _mm_storeu_ps(d + 3 * nr, r3);
+        }
+        for (int64_t j = 0; j < 4; j++)
+            for (int64_t k = k4; k < K; k++) Bp[k * nr + c8 + j] = b[j * ldb + k];
+        c4 = c8 + 4;
+    }
+    for (int64_t j = c4; j < cols; j++)
         for (int64_t k = 0; k < K; k++) Bp[k * nr + j] = B[j * ldb + k];
     for (int64_t k = 0; k < K; k++)
         for (int64_t j = cols; j < nr; j++) Bp[k * nr + j] = 0.0f;

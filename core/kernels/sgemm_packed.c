@@ -105,12 +105,17 @@ static float *scratch_get(int which, size_t n)
 /* op(A) rows [i0, i0+mc) x k [k0, k0+kc) into MR-row panels, panel p at
  * Ap + p * MR * kc, a(i, k) at [k * MR + i]; rows past mc are zero.
  * a(i, k) = A[i * a_row + k * a_col]. */
-static void pack_a(int mr, int64_t mc, int64_t kc, const float *A, int64_t a_row, int64_t a_col,
-                   float *Ap)
+static void pack_a(const sg_sgemm_micro *uk, int64_t mc, int64_t kc, const float *A, int64_t a_row,
+                   int64_t a_col, float *Ap)
 {
+    const int mr = uk->mr;
     for (int64_t i0 = 0; i0 < mc; i0 += mr, Ap += (int64_t)mr * kc) {
         const int64_t rows = mc - i0 < mr ? mc - i0 : mr;
         const float *a = A + i0 * a_row;
+        if (a_col == 1 && uk->pack_bt) {   /* the transposing packer, rows as its columns */
+            uk->pack_bt(mr, kc, rows, a, a_row, Ap);
+            continue;
+        }
         if (a_col == 1) {   /* op(A) = A: each row is contiguous along k */
             for (int64_t i = 0; i < rows; i++) {
                 const float *ai = a + i * a_row;
@@ -234,9 +239,9 @@ void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t
                 const bool first = pc == 0, last = pc + kc >= K;
                 const float *Ab = A + ic * a_row + pc * a_col;
                 if (pack_all_a)
-                    pack_a((int)MR, mc, kc, Ab, a_row, a_col, Apack);
+                    pack_a(uk, mc, kc, Ab, a_row, a_col, Apack);
                 else if (mc_full < mc)
-                    pack_a((int)MR, mc - mc_full, kc, Ab + mc_full * a_row, a_row, a_col, Apack);
+                    pack_a(uk, mc - mc_full, kc, Ab + mc_full * a_row, a_row, a_col, Apack);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *Bp;

@@ -48,7 +48,9 @@ typedef void (*sg_sgemm_pack_bt_fn)(int nr, int64_t K, int64_t cols, const float
                                     float *Bp);
 
 /* One microkernel and its register tile (MR <= 16, NR <= 64); pack_bt may be
- * NULL (the driver's portable loop then packs B^T). */
+ * NULL (the driver's portable loops then pack B^T and A). The driver also uses
+ * pack_bt for row-major op(A) = A: a(i, k) = A[i * lda + k] is the same
+ * transpose with the rows as columns (nr = MR). */
 typedef struct sg_sgemm_micro {
     sg_sgemm_micro_fn fn;
     int mr, nr;
