@@ -189,7 +189,7 @@ static void edge_tile(const sg_sgemm_micro *uk, int64_t mr, int64_t nr, int64_t 
 
 /* Pack op(A) when a row block meets more column panels than this (else read
  * A in place), op(B) when it meets more row panels than this (or is B^T). */
-enum { PACK_A_MIN_PANELS = 4, PACK_B_MIN_PANELS = 8 };
+enum { PACK_A_MIN_PANELS = 4, PACK_B_MIN_PANELS = 2 };
 
 void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t M, int64_t N,
                      int64_t K, float alpha, const float *A, int64_t lda, const float *B,
