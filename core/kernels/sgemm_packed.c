@@ -14,7 +14,8 @@
  * between k blocks. Block sizes come from the CPU's caches (sysconf, with
  * defaults for 32 KiB L1, 1 MiB L2, 8 MiB L3 when it does not say):
  * KC x NR of B fills the L1, MC x KC of A half the L2, the slab a share of
- * the L3 (measured on a Zen 4: KC 256 beat 128, 192 and 384 for 32 columns). None of them changes a bit of the result. */
+ * the L3 (measured on a Zen 4: KC 256 beat 128, 192 and 384 for 32 columns).
+ * None of them changes a bit of the result. */
 #include "core/kernels/sgemm_packed.h"
 
 #include <pthread.h>

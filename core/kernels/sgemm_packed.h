@@ -67,8 +67,8 @@ void sg_sgemm_packed(const sg_sgemm_micro *uk, bool transA, bool transB, int64_t
                      int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                      int64_t ldb, float beta, float *C, int64_t ldc);
 
-/* Block sizes the driver uses for a register tile of mr x nr (for tests and
- * `steelgrad info`): k block, rows of A per block, columns of B per slab. */
-void sg_sgemm_blocking(int mr, int nr, int64_t *kc, int64_t *mc, int64_t *nc_max_floats);
+/* Block sizes the driver uses for a register tile of mr x nr: the k block,
+ * the rows of op(A) per block, and the floats of the packed B slab (K x NC). */
+void sg_sgemm_blocking(int mr, int nr, int64_t *kc, int64_t *mc, int64_t *slab_floats);
 
 #endif
