@@ -46,11 +46,11 @@ ISAS := neon
 else
 ISAS :=
 endif
-LIB_DIRS := core core/kernels layers optim models data interp train
+LIB_DIRS := core core/kernels layers optim models data interp train serve
 LIB_SRC_ALL := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 # Kernel files of the ISAs this target lacks are not built.
 LIB_SRC := $(filter-out $(foreach i,$(filter-out $(ISAS),$(ALL_ISAS)),%_$(i).c),$(LIB_SRC_ALL))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/page.o
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -82,6 +82,17 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/tests/%.o: tests/%.c | test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The station's page (serve/page.html) as a C string: backslashes and quotes
+# escaped, '?' too (no trigraphs), one literal per line.
+$(BUILD)/gen/page.c: serve/page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from serve/page.html by the Makefile */'; echo '#include "serve/station.h"'; \
+	  echo 'const char sg_station_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/obj/gen/page.o: $(BUILD)/gen/page.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -100,6 +100,8 @@ static const cli_case commands[] = {
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
      {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
+    {"serve", "", {{"weights", "/nonexistent/w.safetensors"}, {"port", "0"}}, {"port", "workers", "max-body"},
+     {"weights", "host"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
