@@ -106,14 +106,33 @@ typedef struct conn {
 
 enum { IO_OK = 0, IO_CLOSED, IO_TIMEOUT, IO_STOP, IO_ERROR };
 
-/* Wait for fd (events) or the stop pipe until deadline. */
-static int wait_fd(conn *c, short events, int64_t deadline, bool stop_aborts)
+/* A new connection that sends nothing for this long counts as idle (browsers
+ * open connections ahead of need). */
+enum { FRESH_GRACE_MS = 250 };
+#define NEVER INT64_MAX
+
+static bool others_waiting(sg_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool waiting = s->q_len > 0;
+    pthread_mutex_unlock(&s->mu);
+    return waiting;
+}
+
+/* Wait for fd (events) or the stop pipe until deadline. An idle keep-alive
+ * connection (`idle`) gives its worker up as soon as another connection
+ * waits in the queue from time idle_from on (IO_STOP: closed unanswered, as
+ * RFC 9112 9.5 allows); NEVER for a request in progress. */
+static int wait_fd(conn *c, short events, int64_t deadline, bool stop_aborts, int64_t idle_from)
 {
     for (;;) {
         int64_t left = deadline - now_ms();
         if (left <= 0) return IO_TIMEOUT;
+        bool idle = now_ms() >= idle_from;
+        if (idle && others_waiting(c->s)) return IO_STOP;
+        int slice = idle_from != NEVER ? 50 : 1000;
         struct pollfd p[2] = {{.fd = c->fd, .events = events}, {.fd = c->s->stop_pipe[0], .events = POLLIN}};
-        int n = poll(p, stop_aborts ? 2 : 1, left > 1000 ? 1000 : (int)left);
+        int n = poll(p, stop_aborts ? 2 : 1, left > slice ? slice : (int)left);
         if (n < 0 && errno != EINTR) return IO_ERROR;
         if (n <= 0) continue;
         if (stop_aborts && (p[1].revents & POLLIN)) return IO_STOP;
@@ -122,7 +141,7 @@ static int wait_fd(conn *c, short events, int64_t deadline, bool stop_aborts)
 }
 
 /* Read what is there (at least one byte) into the buffer, up to `limit` bytes in all. */
-static int read_more(conn *c, size_t limit, int64_t deadline)
+static int read_more(conn *c, size_t limit, int64_t deadline, int64_t idle_from)
 {
     if (c->cap < limit) {
         size_t cap = c->cap ? c->cap : 8192;
@@ -136,7 +155,7 @@ static int read_more(conn *c, size_t limit, int64_t deadline)
     size_t room = (limit < c->cap ? limit : c->cap) - c->used;
     if (room == 0) return IO_OK;
     for (;;) {
-        int rc = wait_fd(c, POLLIN, deadline, true);
+        int rc = wait_fd(c, POLLIN, deadline, true, idle_from);
         if (rc != IO_OK) return rc;
         ssize_t n = recv(c->fd, c->buf + c->used, room, 0);
         if (n > 0) {
@@ -158,7 +177,7 @@ static bool send_all(conn *c, const char *p, size_t n, int64_t deadline)
             continue;
         }
         if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-        if (wait_fd(c, POLLOUT, deadline, false) != IO_OK) return false;
+        if (wait_fd(c, POLLOUT, deadline, false, NEVER) != IO_OK) return false;
     }
     return true;
 }
@@ -190,14 +209,16 @@ static void serve_connection(conn *c)
 {
     sg_server *s = c->s;
     c->used = 0;
-    for (;;) {
+    int64_t accepted = now_ms();
+    for (int served = 0;; served++) {
         /* The head: idle_ms for its first byte, then head_ms in all. */
         sg_http_request req;
         int status = c->used ? sg_http_parse_request(c->buf, c->used, s->o.max_head, &req) : 0;
         int64_t deadline = now_ms() + (c->used ? s->o.head_ms : s->o.idle_ms);
         bool started = c->used > 0;
         while (status == 0) {
-            int rc = read_more(c, s->o.max_head + s->o.max_body, deadline);
+            int rc = read_more(c, s->o.max_head + s->o.max_body, deadline,
+                               started ? NEVER : served ? 0 : accepted + FRESH_GRACE_MS);
             if (rc == IO_TIMEOUT && started) fail(c, 408, "request head not received in time");
             if (rc != IO_OK) return;
             if (!started) {
@@ -230,7 +251,7 @@ static void serve_connection(conn *c)
             return;
         deadline = now_ms() + s->o.body_ms;
         while (c->used < total) {
-            int rc = read_more(c, total, deadline);
+            int rc = read_more(c, total, deadline, NEVER);
             if (rc == IO_TIMEOUT) fail(c, 408, "request body not received in time");
             if (rc != IO_OK) return;
         }
