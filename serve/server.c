@@ -106,9 +106,10 @@ typedef struct conn {
 
 enum { IO_OK = 0, IO_CLOSED, IO_TIMEOUT, IO_STOP, IO_ERROR };
 
-/* A new connection that sends nothing for this long counts as idle (browsers
- * open connections ahead of need). */
-enum { FRESH_GRACE_MS = 250 };
+/* A connection that sends nothing for this long after connecting or after
+ * its last response counts as idle (browsers open connections ahead of
+ * need); closing it sooner would race with a client about to send. */
+enum { IDLE_GRACE_MS = 250 };
 #define NEVER INT64_MAX
 
 static bool others_waiting(sg_server *s)
@@ -218,7 +219,7 @@ static void serve_connection(conn *c)
         bool started = c->used > 0;
         while (status == 0) {
             int rc = read_more(c, s->o.max_head + s->o.max_body, deadline,
-                               started ? NEVER : served ? 0 : accepted + FRESH_GRACE_MS);
+                               started ? NEVER : (served ? now_ms() : accepted) + IDLE_GRACE_MS);
             if (rc == IO_TIMEOUT && started) fail(c, 408, "request head not received in time");
             if (rc != IO_OK) return;
             if (!started) {
@@ -262,7 +263,9 @@ static void serve_connection(conn *c)
         c->res.content_type = "application/json";
         c->res.extra_headers = "";
         s->o.handler(s->o.ctx, &req, (const uint8_t *)c->buf + req.head_bytes, body, &c->res);
-        bool keep = req.keep_alive && !s->stopping;
+        /* With connections waiting for a worker, this one is told to close
+         * (fairness without the race of closing an idle connection). */
+        bool keep = req.keep_alive && !s->stopping && !others_waiting(s);
         if (!send_response(c, &req, keep, sg_http_slice_eq(req.method, "HEAD")) || !keep) return;
         /* Pipelined bytes of the next request move to the front. */
         memmove(c->buf, c->buf + total, c->used - total);

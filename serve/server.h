@@ -2,12 +2,13 @@
  *
  * One thread accepts; a fixed pool of `workers` threads serves connections
  * from a bounded queue, one connection at a time each (keep-alive: a worker
- * keeps its connection until the client closes it, sends "Connection:
- * close", stays idle past idle_ms, another connection waits for a worker
- * while it is idle, or the server stops). Every read waits in poll() against
+ * keeps its connection until the client closes it or sends "Connection:
+ * close", stays idle past idle_ms, or the server stops; when connections
+ * wait for a worker, a response says "Connection: close" and an idle
+ * connection is closed, so a few keep-alive clients never starve the rest). Every read waits in poll() against
  * a deadline, so a client that stalls inside a request costs one worker for
  * at most head_ms / body_ms, and an idle client (keep-alive between
- * requests, or silent for 250 ms after connecting) costs nothing: its worker
+ * requests or after connecting, for 250 ms) costs nothing: its worker
  * leaves it for a waiting connection. Up to workers - 1 clients
  * stalling at once never delay the others; more than that (a deliberate
  * slowloris) delay new requests by up to head_ms. When the queue is full a
