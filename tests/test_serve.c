@@ -147,6 +147,8 @@ static void make_checkpoint(void)
              "train --quiet --data %s/synth/images --model cnn --size 32 --epochs 3 --batch 16 --out %s/run", dir, dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
     snprintf(weights, sizeof weights, "%s/run/best.safetensors", dir);
+    snprintf(out, sizeof out, "%s/run/report.html", dir);
+    ck_assert_msg(sg_test_file_exists(out), "train wrote no %s", out);
     snprintf(image, sizeof image, "%s/synth/images/scratches/scratches_0.png", dir);
 }
 
