@@ -4,7 +4,8 @@
 # free loopback port, load /?selftest=1 (the page draws a test image, posts it
 # through the same code path as a dropped file, draws the class, the bars,
 # the Grad-CAM overlay and a history row, then writes PASS or FAIL into
-# #selftest), read the DOM, and take a screenshot of the page with a result.
+# #selftest), read the DOM, and take a screenshot of the page with a result;
+# then open the run's report.html (written by train) and count its plots.
 #
 #   sh tests/browser_test.sh [BIN]       BIN defaults to build/steelgrad
 #   SG_SCREENSHOT=path.png              where the screenshot goes (default $tmp/station.png)
@@ -57,9 +58,19 @@ shot=${SG_SCREENSHOT:-$tmp/station.png}
 # shellcheck disable=SC2086
 timeout 120 "$chromium" $flags --hide-scrollbars --window-size=1100,760 --screenshot="$shot" "$url" \
     > /dev/null 2>&1 || true
+# The run's report (train wrote it) in the same browser: every plot drawn.
+report_svgs=0
+# shellcheck disable=SC2086
+if timeout 120 "$chromium" $flags --dump-dom "file://$tmp/run/report.html" > "$tmp/report_dom.html" 2>/dev/null; then
+    report_svgs=$(grep -o '<svg' "$tmp/report_dom.html" | wc -l)
+    # shellcheck disable=SC2086
+    timeout 120 "$chromium" $flags --hide-scrollbars --window-size=1000,1400 \
+        --screenshot="${shot%.png}_report.png" "file://$tmp/run/report.html" > /dev/null 2>&1 || true
+fi
+[ "$report_svgs" -ge 4 ] || result="FAIL report.html shows $report_svgs plots, expected 4 ($result)"
 case "$result" in
 PASS*)
-    echo "browser test: $result (screenshot: $shot)"
+    echo "browser test: $result, report plots=$report_svgs (screenshots: $shot, ${shot%.png}_report.png)"
     [ -z "${SG_SCREENSHOT:-}" ] || ls -l "$shot"
     exit 0 ;;
 *)
