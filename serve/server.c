@@ -198,12 +198,27 @@ static bool send_response(conn *c, const sg_http_request *req, bool keep, bool h
     return head_only || send_all(c, r->body ? r->body : "", r->len, deadline);
 }
 
-/* Answer an error and give up the connection. */
+/* Answer an error and give up the connection. The client may still be
+ * sending (a body over the limit): closing with unread bytes would reset the
+ * connection and could destroy the answer before it is read, so the write
+ * side is shut first and what arrives is read and dropped for a moment
+ * (at most LINGER_MS, LINGER_BYTES). */
+enum { LINGER_MS = 500, LINGER_BYTES = 1 << 20 };
+
 static void fail(conn *c, int status, const char *message)
 {
     sg_http_response_error(&c->res, status, message);
     c->res.extra_headers = "";
-    send_response(c, NULL, false, false);
+    if (!send_response(c, NULL, false, false)) return;
+    shutdown(c->fd, SHUT_WR);
+    int64_t deadline = now_ms() + LINGER_MS;
+    char sink[4096];
+    for (size_t dropped = 0; dropped < LINGER_BYTES;) {
+        if (wait_fd(c, POLLIN, deadline, true, NEVER) != IO_OK) break;
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+        if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) break;
+        if (n > 0) dropped += (size_t)n;
+    }
 }
 
 static void serve_connection(conn *c)

@@ -395,6 +395,15 @@ START_TEST(bad_requests_get_a_4xx_json_error_and_the_server_lives_on)
     r = exchange_text(rs.port, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
                                "Content-Length: 70000\r\n\r\n");
     expect_json_error(&r, 413, "over the limit");
+    /* ... also when the client sends the whole body anyway: the answer is not lost to a reset. */
+    enum { BIG = 300000 };
+    char *big = malloc(BIG + 256);
+    size_t bh = (size_t)snprintf(big, 256, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+                                            "Content-Length: %d\r\n\r\n", BIG);
+    memset(big + bh, 'x', BIG);
+    r = exchange(rs.port, big, bh + BIG);
+    expect_json_error(&r, 413, "over the limit");
+    free(big);
     char head[20000];
     memset(head, 'a', sizeof head);
     memcpy(head, "GET /", 5);
