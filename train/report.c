@@ -66,7 +66,7 @@ typedef struct series {
     const double *y;               /* NAN = no value at that epoch */
 } series;
 
-enum { CW = 420, CH = 240, ML = 56, MR = 12, MT = 28, MB = 36 };
+enum { CW = 420, CH = 256, ML = 56, MR = 12, MT = 44, MB = 36 };
 
 /* A chart of up to 3 series over epochs x[0..n). */
 static void chart(buf *b, const char *title, const double *x, int n, const series *s, int ns, bool log_y)
@@ -118,8 +118,9 @@ static void chart(buf *b, const char *title, const double *x, int n, const serie
         if (n == 1)
             put(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", PX(x[0]),
                 PY(log_y ? log10(s[k].y[0]) : s[k].y[0]), s[k].color);
-        put(b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">", ML + pw - 110,
-            MT + 8 + 16 * k, s[k].color, ML + pw - 96, MT + 17 + 16 * k);
+        /* The legend: one row between the title and the plot. */
+        put(b, "<rect x=\"%d\" y=\"27\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"36\">",
+            ML + 120 * k, s[k].color, ML + 14 + 120 * k);
         put_text(b, s[k].name);
         put(b, "</text>");
     }
