@@ -271,7 +271,7 @@ static sg_err vit_build(sg_model *m, const sg_model_options *o, uint64_t seed)
 #define VIT_ROW(nm, size, text)                                                         \
     {.name = nm, .summary = text, .default_channels = 3, .default_size = size,           \
      .build = vit_build, .stem_weight = "conv_proj.weight", .min_size = 1,                \
-     .default_layer = "encoder.ln", .pos_embed = "encoder.pos_embedding", .pos_prefix = 1}
+     .default_layer = "conv_proj", .pos_embed = "encoder.pos_embedding", .pos_prefix = 1}
 
 /* --- the table ------------------------------------------------------------ */
 

@@ -16,6 +16,7 @@
 #include "core/checkpoint.h"
 #include "core/npy.h"
 #include "core/safetensors.h"
+#include "interp/attention.h"
 #include "layers/transformer.h"
 #include "models/cct.h"
 #include "models/vit.h"
@@ -306,6 +307,120 @@ START_TEST(checkpoint_of_another_size_loads_with_a_resized_position_embedding)
 }
 END_TEST
 
+/* --- attention maps (interp/attention.h) ------------------------------------ */
+
+START_TEST(attention_rollout_of_hand_made_matrices)
+{
+    /* One layer that swaps two tokens: B = ((A + I) / 2) = all 0.5, R = B. */
+    const float swap[4] = {0, 1, 1, 0};
+    double R[9];
+    sg_attention_rollout(swap, 1, 2, R);
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(R[i], 0.5, 1e-15);
+    /* Zero layers: the identity. Self-attention only: the identity. */
+    const float self[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    sg_attention_rollout(self, 0, 3, R);
+    for (int i = 0; i < 9; i++) ck_assert_double_eq(R[i], i % 4 == 0);
+    sg_attention_rollout(self, 1, 3, R);
+    for (int i = 0; i < 9; i++) ck_assert_double_eq(R[i], i % 4 == 0);
+    /* Two layers, every token attending to token 0 of 2:
+     * B = [[1, 0], [0.5, 0.5]], R = B B = [[1, 0], [0.75, 0.25]]. */
+    const float first[8] = {1, 0, 1, 0, 1, 0, 1, 0};
+    sg_attention_rollout(first, 2, 2, R);
+    const double want[4] = {1, 0, 0.75, 0.25};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(R[i], want[i], 1e-15);
+}
+END_TEST
+
+/* The reference's rollout from its own attention maps (the golden attn.<i>). */
+static void expect_rollout(const char *name, int prefix)
+{
+    sg_safetensors f;
+    ck_assert_int_eq(sg_safetensors_read(golden_path("transformers_%s.safetensors", name), &f), SG_OK);
+    const sg_st_tensor *a0 = sg_safetensors_find(&f, "attn.0"), *a1 = sg_safetensors_find(&f, "attn.1");
+    const sg_st_tensor *want = sg_safetensors_find(&f, "rollout"), *pool = sg_safetensors_find(&f, "pool");
+    ck_assert(a0 && a1 && want);
+    int T = (int)a0->shape[1], n = T - prefix;
+    float *A = malloc((size_t)2 * T * T * sizeof *A), *got = malloc((size_t)2 * n * sizeof *got);
+    double *R = malloc((size_t)T * T * sizeof *R);
+    for (int b = 0; b < 2; b++) {
+        memcpy(A, a0->data + (size_t)b * T * T, (size_t)T * T * sizeof *A);
+        memcpy(A + (size_t)T * T, a1->data + (size_t)b * T * T, (size_t)T * T * sizeof *A);
+        sg_attention_rollout(A, 2, T, R);
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            if (prefix) s = R[prefix + j];
+            else
+                for (int i = 0; i < T; i++) s += pool->data[b * T + i] * R[(size_t)i * T + j];
+            got[b * n + j] = (float)s;
+        }
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s attention rollout", name);
+    expect_close(what, got, want->data, 2 * n);
+    free(A);
+    free(got);
+    free(R);
+    sg_safetensors_free(&f);
+}
+
+START_TEST(attention_rollout_matches_the_reference)
+{
+    expect_rollout("cct_tiny", 0);
+    expect_rollout("vit_tiny", 1);
+}
+END_TEST
+
+START_TEST(attention_maps_of_zoo_transformers)
+{
+    static const struct { const char *model; int size; bool pool; } cases[] = {
+        {"cct_2_3x2_32", 32, true}, {"vit_ti_16", 48, false}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sg_model m;
+        sg_model_options o = sg_model_options_defaults(3);
+        o.image_size = cases[c].size;
+        ck_assert_int_eq(sg_model_build(&m, cases[c].model, &o, 1), SG_OK);
+        sg_test_model_rule(m.params);
+        int S = cases[c].size, HW = S * S;
+        float *x = malloc((size_t)3 * HW * sizeof *x), *map = malloc((size_t)HW * sizeof *map);
+        sg_test_model_rule_input(x, 3 * HW);
+        sg_graph *g = sg_graph_new();
+        for (int method = 0; method < 2; method++) {
+            sg_cam_result r;
+            sg_err err = sg_attention_map(g, &m, x, 3, S, S, (sg_attn_method)method, -1, map, &r);
+            if (method == SG_ATTN_POOL && !cases[c].pool) {
+                sg_test_expect_code(err, SG_ERR_INVALID, "no sequence pooling", NULL);
+                continue;
+            }
+            ck_assert_msg(err == SG_OK, "%s: %s", cases[c].model, sg_error_message());
+            float lo = 1, hi = 0;
+            for (int i = 0; i < HW; i++) {
+                lo = fminf(lo, map[i]);
+                hi = fmaxf(hi, map[i]);
+            }
+            printf("  %s %s: grid %dx%d, map in [%g, %g], peak (%d, %d), class %d p %.3f\n",
+                   cases[c].model, method ? "pool" : "rollout", r.layer_h, r.layer_w, lo, hi,
+                   r.peak_x, r.peak_y, r.predicted, r.probability);
+            ck_assert(lo >= 0 && lo < 1e-6f && hi <= 1 && hi > 0.999f);
+            ck_assert_int_eq(map[r.peak_y * S + r.peak_x] == hi, 1);
+        }
+        /* A CNN has no attention. */
+        sg_graph_free(g);
+        free(x);
+        free(map);
+        sg_model_free(&m);
+    }
+    sg_model cnn;
+    sg_model_options o = sg_model_options_defaults(3);
+    ck_assert_int_eq(sg_model_build(&cnn, "cnn", &o, 1), SG_OK);
+    sg_graph *g = sg_graph_new();
+    float x[64 * 64] = {0}, map[64 * 64];
+    sg_test_expect_code(sg_attention_map(g, &cnn, x, 1, 64, 64, SG_ATTN_ROLLOUT, -1, map, NULL),
+                        SG_ERR_INVALID, "transformer", NULL);
+    sg_graph_free(g);
+    sg_model_free(&cnn);
+}
+END_TEST
+
 static Suite *transformers_suite(void)
 {
     Suite *s = suite_create("transformers");
@@ -316,6 +431,9 @@ static Suite *transformers_suite(void)
     SG_ADD_TEST(s, drop_path_drops_whole_samples_in_training_only, 30);
     SG_ADD_TEST(s, training_step_runs_with_dropout_and_stochastic_depth, 30);
     SG_ADD_TEST(s, checkpoint_of_another_size_loads_with_a_resized_position_embedding, 60);
+    SG_ADD_TEST(s, attention_rollout_of_hand_made_matrices, 30);
+    SG_ADD_TEST(s, attention_rollout_matches_the_reference, 30);
+    SG_ADD_TEST(s, attention_maps_of_zoo_transformers, 60);
     return s;
 }
 

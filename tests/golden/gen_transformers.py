@@ -21,7 +21,8 @@ For each, into tests/golden/data/:
                              "grad.<param>": gradients of sum(logits * dy)
                              (dy the rule's "dy") for a few parameters, and
                              "attn.<i>": block i's attention probabilities averaged
-                             over heads [2, T, T] (and CCT's "pool" [2, T])
+                             over heads [2, T, T] (and CCT's "pool" [2, T]), and
+                             "rollout" [2, grid^2]: attention rollout per patch
 and transformers_misc.safetensors: vit-pytorch's sinusoidal_embedding(64, 32)
 and a [1, 8, 4, 4] grid resized to 6 x 6 by F.interpolate(bilinear,
 align_corners=False), for sg_sinusoidal_embedding and sg_pos_embed_resize.
@@ -117,6 +118,19 @@ def golden(name, build):
     out.update({"attn.%d" % i: a.detach() for i, a in enumerate(maps)})
     if pool:
         out["pool"] = pool["w"].detach()
+    # Attention rollout (Abnar & Zuidema 2020, as jacobgil/vit-explain with head
+    # fusion "mean", no discarding): B = (A + I) / 2, rows renormalised,
+    # R = B_L ... B_1; per sample, ViT's class-token row over the patches, CCT's
+    # pool-weighted rows w R.
+    R = torch.eye(maps[0].shape[-1], dtype=torch.float64).expand_as(maps[0])
+    for a in maps:
+        b = (a.detach() + torch.eye(a.shape[-1], dtype=torch.float64)) / 2
+        b = b / b.sum(-1, keepdim=True)
+        R = b @ R
+    if pool:
+        out["rollout"] = (pool["w"].detach().unsqueeze(1) @ R).squeeze(1)
+    else:
+        out["rollout"] = R[:, 0, 1:]
     goldutil.save("transformers_" + name, {k: v.float() for k, v in out.items()})
     np.save(os.path.join(OUT_DIR, "models_%s_logits.npy" % name), y64.detach().float().numpy())
     with open(os.path.join(OUT_DIR, "models_%s_keys.txt" % name), "w") as f:
