@@ -26,6 +26,7 @@ static const sg_cli_entry commands[] = {
     {"features", cmd_features, "pooled backbone features of images with a trained checkpoint, as .npy"},
     {"svm", cmd_svm, "a linear SVM on feature arrays: train, predict (decision values), eval"},
     {"anomaly", cmd_anomaly, "autoencoder anomaly detection: train on a healthy class, score images"},
+    {"detect", cmd_detect, "paper 002's box heads on a VOC set (NEU-DET) on any backbone, scored by VOC mAP"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

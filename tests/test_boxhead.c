@@ -8,6 +8,7 @@
 #include "layers/init.h"
 #include "models/boxhead.h"
 #include "tests/modelrule.h"
+#include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 START_TEST(targets_sort_normalise_and_pad)
@@ -124,12 +125,36 @@ START_TEST(heads_learn_fixed_features_and_reach_map_1)
 }
 END_TEST
 
+START_TEST(detect_command_trains_on_a_voc_set_and_writes_its_metrics)
+{
+    const char *dir = sg_test_tmpdir();
+    char args[1024];
+    snprintf(args, sizeof args, "synth --out %s/synth --per-class 10 --size 32", dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "synth.log")), 0);
+    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 2 --slots 3 "
+             "--batch 8 --quiet -o %s/det", dir, dir);
+    const char *log = sg_test_path(dir, "detect.log");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
+    sg_test_expect_file_contains(log, "\"test_map50\":");
+    const char *metrics = sg_test_path(dir, "det/metrics.json");
+    sg_test_expect_file_contains(metrics, "\"train_images\":48,\"test_images\":12");
+    sg_test_expect_file_contains(metrics, "\"test_map50_11pt\":");
+    ck_assert(sg_test_file_exists(sg_test_path(dir, "det/weights.safetensors")));
+    /* a class-folder tree is not a VOC set: usage */
+    snprintf(args, sizeof args, "detect --data %s/synth/images --model cnn -o %s/det2", dir, dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 2);
+    sg_test_expect_file_contains(log, "expected a VOC set");
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
 static Suite *boxhead_suite(void)
 {
     Suite *s = suite_create("boxhead");
     SG_ADD_TEST(s, targets_sort_normalise_and_pad, 10);
     SG_ADD_TEST(s, loss_is_cross_entropy_plus_box_mse, 10);
     SG_ADD_TEST(s, heads_learn_fixed_features_and_reach_map_1, 30);
+    SG_ADD_TEST(s, detect_command_trains_on_a_voc_set_and_writes_its_metrics, 120);
     return s;
 }
 

@@ -100,6 +100,9 @@ static const cli_case commands[] = {
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
      {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
+    {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed"},
+     {"data", "model", "out", "quiet"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
