@@ -29,6 +29,7 @@ static const sg_cli_entry commands[] = {
     {"report", cmd_report, "a training run as one self-contained HTML page with plots (RUN/report.html)"},
     {"serve", cmd_serve, "the inspection station: a web page and JSON API around a checkpoint"},
     {"bench", cmd_bench, "benchmarks as JSON lines: bench sgemm (GFLOP/s per shape and thread count)"},
+    {"detect", cmd_detect, "paper 002's box heads on a VOC set (NEU-DET) on any backbone, scored by VOC mAP"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

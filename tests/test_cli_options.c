@@ -105,6 +105,9 @@ static const cli_case commands[] = {
      {"weights", "host"}},
     {"bench sgemm", "", {{"shapes", "8x8x8"}, {"threads", "1"}, {"seconds", "0.001"}}, {"seconds"},
      {"threads", "shapes", "transpose"}},
+    {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed"},
+     {"data", "model", "out", "quiet"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
