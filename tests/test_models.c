@@ -503,6 +503,11 @@ START_TEST(every_model_runs_a_small_gray_batch_forward_and_backward)
         const sg_model_def *def = sg_model_def_at(i);
         if (strstr(def->name, "34") || strstr(def->name, "101") || strstr(def->name, "152"))
             continue;   /* the code of resnet18/50 and resnetv2_50, only slower to build */
+        if ((!strncmp(def->name, "cct", 3) && strcmp(def->name, "cct000_small")) ||
+            !strncmp(def->name, "vit_", 4))
+            continue;   /* the code of cct000_small; ViT zero-initialises heads.head as
+                           torchvision does, so no gradient reaches its stem at init
+                           (tests/test_transformers.c checks its gradients) */
         sg_model_options o = opts_k(3);
         o.in_channels = 1;
         o.image_size = def->min_size > 64 ? def->min_size : 64;
