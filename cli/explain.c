@@ -34,7 +34,7 @@ static const sg_cli_command explain_cmd = {
     "explain",
     "steelgrad explain --weights W [--model NAME --classes N] [--method gradcam|gradcam++|svm|recon]\n"
     "                  (IMAGE... | --input x.npy) -o|--out DIR [--layer NAME] [--class K]\n"
-    "                  [--svm SVM.safetensors] [--autoencoder RUN]\n"
+    "                  [--svm SVM.safetensors] [--autoencoder RUN] [--grid FILE.png]\n"
     "                  [--colormap jet|viridis|inferno] [--alpha A]\n"
     "steelgrad explain --evaluate --weights W --data DIR [--method M] [--layer NAME]",
     "Heatmaps of the evidence for a class. For each image (preprocessed as in training: the\n"
@@ -55,6 +55,7 @@ static const sg_cli_command explain_cmd = {
     "image as the run reads it (gray, its size, CLAHE if it was trained so), |x - AE(x)| divided by\n"
     "its maximum, resized bilinearly to the model's input; the class and probability are the\n"
     "classifier's. Not with --input.\n"
+    "--grid: also writes FILE.png, every image (as the model sees it) beside its overlay.\n"
     "--model/--classes: for weights without\n"
     "steelgrad's metadata (e.g. a torchvision state dict as safetensors; then 3-channel models\n"
     "get ImageNet normalisation, 1-channel ones none). --input: an already-normalised\n"
@@ -304,6 +305,8 @@ typedef struct draw_opts {
     sg_colormap cmap;
     float alpha;
     int64_t target;
+    sg_image *tiles;              /* --grid: image, overlay, image, overlay, ... (or NULL) */
+    int n_tiles;
 } draw_opts;
 
 /* The SVM's name of its class k ("0", "1", ... when it has none). */
@@ -326,7 +329,7 @@ static void stem_of(const char *path, char *buf, size_t cap)
 }
 
 static int explain_one(explain_ctx *c, const explain_method *meth, explain_model *e,
-                       const draw_opts *d, const char *file, const char *stem, const float *x,
+                       draw_opts *d, const char *file, const char *stem, const float *x,
                        const float *raw, const char *const *inputs, int n_inputs)
 {
     int64_t HW = (int64_t)c->S * c->S;
@@ -352,6 +355,11 @@ static int explain_one(explain_ctx *c, const explain_method *meth, explain_model
     err = sg_overlay_rgb(raw, c->C, c->S, c->S, map, d->cmap, d->alpha, &ov);
     if (err == SG_OK) err = sg_png_write(png, &ov);
     if (err == SG_OK) err = sg_npy_write_f32(npy, 2, shape, map);
+    if (err == SG_OK && d->tiles && (err = sg_image_from_chw(raw, c->C, c->S, c->S, &d->tiles[d->n_tiles])) == SG_OK) {
+        d->tiles[d->n_tiles + 1] = ov;   /* the grid keeps the overlay */
+        d->n_tiles += 2;
+        ov = (sg_image){0};
+    }
     sg_image_free(&ov);
     free(map);
     if (err != SG_OK) return sg_cli_fail_err("explain", err);
@@ -417,14 +425,19 @@ static bool read_mask(const char *root, const char *path, int S, bool *pos)
     return ok;
 }
 
-/* The SVM's index of the class named `name`; without SVM class names, the
- * classifier's index k (if the SVM has it); -1 if none. */
+/* The SVM's index of the class named `name`; for an SVM without names (or
+ * svm train's default names 0, 1, ...), the classifier's index k (the labels
+ * of `features --labels` are in its order); -1 if none. */
 static int svm_class_of(const explain_ctx *c, const char *name, int k)
 {
-    if (!c->svm->class_names) return k < c->svm->classes ? k : -1;
-    for (int j = 0; j < c->svm->classes; j++)
+    bool numbered = true;
+    for (int j = 0; c->svm->class_names && j < c->svm->classes; j++) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", j);
         if (strcmp(c->svm->class_names[j], name) == 0) return j;
-    return -1;
+        numbered = numbered && strcmp(c->svm->class_names[j], buf) == 0;
+    }
+    return numbered && k < c->svm->classes ? k : -1;
 }
 
 static int evaluate(explain_ctx *c, explain_model *e, const char *data, const char *method)
@@ -601,7 +614,7 @@ static sg_err load_autoencoder(const char *run, sg_cae *cae, bool *clahe)
 int cmd_explain(int argc, char **argv)
 {
     char *weights = NULL, *model = NULL, *method = NULL, *out = NULL, *layer = NULL, *input = NULL;
-    char *colormap = NULL, *data = NULL, *svm_path = NULL, *ae_run = NULL;
+    char *colormap = NULL, *data = NULL, *svm_path = NULL, *ae_run = NULL, *grid = NULL;
     int64_t classes = 0, target = -1;
     double alpha = 0.5;
     bool evaluate_flag = false, done;
@@ -628,6 +641,8 @@ int cmd_explain(int argc, char **argv)
          .help = "for --method svm: a linear SVM (steelgrad svm train) on this model's pooled features"},
         {.name = "autoencoder", .type = SG_OPT_STRING, .dest = &ae_run, .arg = "RUN",
          .help = "for --method recon: a run folder of steelgrad anomaly train"},
+        {.name = "grid", .type = SG_OPT_STRING, .dest = &grid, .arg = "FILE.png",
+         .help = "also one PNG of every image beside its overlay, 4 pairs a row"},
     };
     int rc = sg_cli_parse(&explain_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images,
                           MAX_IMAGES, &n_images, &done);
@@ -673,8 +688,8 @@ int cmd_explain(int argc, char **argv)
         d.cmap = (sg_colormap)cm;
     }
     if (evaluate_flag) {
-        if (!data || n_images || input || out || target >= 0) {
-            sg_cli_usage("explain", "--evaluate takes --data DIR, and no IMAGE, --input, --out or --class");
+        if (!data || n_images || input || out || target >= 0 || grid) {
+            sg_cli_usage("explain", "--evaluate takes --data DIR, and no IMAGE, --input, --out, --class or --grid");
             goto out;
         }
     } else if (data || !out || (n_images == 0) == (input == NULL)) {
@@ -701,7 +716,8 @@ int cmd_explain(int argc, char **argv)
     inputs[n_inputs++] = weights;
     if (input) inputs[n_inputs++] = input;
     if (svm_path) inputs[n_inputs++] = svm_path;
-    if (out && sg_output_check(out, inputs, n_inputs) != SG_OK) {
+    if ((out && sg_output_check(out, inputs, n_inputs) != SG_OK) ||
+        (grid && sg_output_check(grid, inputs, n_inputs) != SG_OK)) {
         sg_cli_usage("explain", "--out: %s", sg_error_message());
         free(inputs);
         goto out;
@@ -765,6 +781,7 @@ int cmd_explain(int argc, char **argv)
         float *x = malloc((size_t)per * sizeof *x), *raw = malloc((size_t)per * sizeof *raw);
         int64_t n = input ? xs.shape[0] : n_images;
         int failed = 0;
+        if (grid && !(d.tiles = calloc((size_t)(2 * n), sizeof *d.tiles))) rc = sg_cli_fail("explain", "out of memory");
         for (int64_t i = 0; i < n && x && raw; i++) {
             char stem[1024], name[1100];
             if (input) {
@@ -793,7 +810,16 @@ int cmd_explain(int argc, char **argv)
             if (r != SG_EXIT_OK) failed = 1;
         }
         if (!x || !raw) rc = sg_cli_fail("explain", "out of memory");
-        else if (rc == SG_EXIT_OK && failed) rc = SG_EXIT_FAIL;
+        if (rc == SG_EXIT_OK && d.n_tiles) {
+            sg_image sheet = {0};
+            sg_err gerr = sg_overlay_grid(d.tiles, d.n_tiles, d.n_tiles < 8 ? d.n_tiles : 8, 2, &sheet);
+            if (gerr == SG_OK) gerr = sg_png_write(grid, &sheet);
+            sg_image_free(&sheet);
+            if (gerr != SG_OK) rc = sg_cli_fail_err("explain", gerr);
+        }
+        for (int t = 0; t < d.n_tiles; t++) sg_image_free(&d.tiles[t]);
+        free(d.tiles);
+        if (rc == SG_EXIT_OK && failed) rc = SG_EXIT_FAIL;
         free(x);
         free(raw);
     }

@@ -99,7 +99,7 @@ static const cli_case commands[] = {
      {"run", "data", "score", "clahe", "covariance", "maps"}},
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
-     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data", "svm", "autoencoder"}},
+     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data", "svm", "autoencoder", "grid"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 

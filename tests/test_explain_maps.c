@@ -7,7 +7,7 @@
  *   recon  a cae003 (random weights, a run folder written here), the image
  *          read as `anomaly train` reads it: |x - AE(x)| / max, bilinear to
  *          the classifier's input size.
- * Plus the errors: an SVM of another feature size, --method svm without
+ * --grid writes one PNG of image | overlay pairs. Plus the errors: an SVM of another feature size, --method svm without
  * --svm, recon with --input. */
 #include <math.h>
 #include <stdio.h>
@@ -108,11 +108,18 @@ START_TEST(svm_map_is_the_weights_projected_on_the_last_map)
     snprintf(out, sizeof out, "%s/svm.out", dir);
     snprintf(args, sizeof args,
              "explain --weights %s/w.safetensors --model cnn --classes 2 --input %s/x.npy --method svm "
-             "--svm %s/svm.safetensors -o %s/maps",
-             dir, dir, dir, dir);
+             "--svm %s/svm.safetensors -o %s/maps --grid %s/grid.png",
+             dir, dir, dir, dir, dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, out), 0);
     char *text = sg_test_slurp(out);
     printf("%s", text);
+    /* --grid: image | overlay for both images in one row, 2 px of gray around each */
+    sg_image sheet;
+    ck_assert_int_eq(sg_image_read(sg_test_path(dir, "grid.png"), NULL, &sheet), SG_OK);
+    ck_assert_msg(sheet.width == 2 + 4 * (S + 2) && sheet.height == 2 + S + 2 && sheet.channels == 3,
+                  "grid %d x %d x %d, expected %d x %d x 3", sheet.width, sheet.height, sheet.channels,
+                  2 + 4 * (S + 2), S + 4);
+    sg_image_free(&sheet);
 
     sg_graph *g = sg_graph_new();
     sg_graph_set_grad_enabled(g, false);
