@@ -26,6 +26,8 @@ static const sg_cli_entry commands[] = {
     {"features", cmd_features, "pooled backbone features of images with a trained checkpoint, as .npy"},
     {"svm", cmd_svm, "a linear SVM on feature arrays: train, predict (decision values), eval"},
     {"anomaly", cmd_anomaly, "autoencoder anomaly detection: train on a healthy class, score images"},
+    {"report", cmd_report, "a training run as one self-contained HTML page with plots (RUN/report.html)"},
+    {"serve", cmd_serve, "the inspection station: a web page and JSON API around a checkpoint"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,6 +1,7 @@
 /* models/zoo.c - the table of reference models (see zoo.h). */
 #include "models/zoo.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,15 +90,21 @@ static sg_err build_failed(sg_model *m, sg_err err)
 
 /* --- cnn: the demo's plain CNN ------------------------------------------ */
 
+/* The demo CNN's widths 8-16-32-64 times the multiplier, rounded to the
+ * nearest integer (at least 1): --width-mult 2 gives 16-32-64-128. */
 static sg_err cnn_build(sg_model *m, const sg_model_options *o, uint64_t seed)
 {
-    sg_err err = no_width(m, o);
-    sg_cnn *c = err == SG_OK ? impl_new(m, sizeof *c) : NULL;
-    if (!c) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_cnn *c = impl_new(m, sizeof *c);
+    if (!c) return SG_ERR_NOMEM;
     sg_cnn_config cfg = {.in_channels = o->in_channels, .image_size = o->image_size,
                          .classes = has_head(o) ? 0 : o->classes, .n_blocks = 4,
                          .widths = {8, 16, 32, 64}, .head = SG_CNN_GLOBAL_MAX};
-    err = sg_cnn_init(c, &cfg, seed);
+    const double wm = o->width_mult > 0 ? o->width_mult : 1.0;
+    for (int i = 0; i < cfg.n_blocks; i++) {
+        const double w = floor(cfg.widths[i] * wm + 0.5);
+        cfg.widths[i] = w < 1 ? 1 : (int)w;
+    }
+    sg_err err = sg_cnn_init(c, &cfg, seed);
     if (err != SG_OK) {
         sg_cnn_free(c);
         return build_failed(m, err);
@@ -193,7 +200,7 @@ static sg_err inceptionv3_build(sg_model *m, const sg_model_options *o, uint64_t
 
 static const sg_model_def models[] = {
     {.name = "cnn",
-     .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear",
+     .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear (widths x --width-mult)",
      .default_channels = 1, .default_size = 64, .build = cnn_build, .stem_weight = "features.0.weight",
      .min_size = 16, .default_layer = "features.15"},
     {.name = "mobilenetv2",
