@@ -3,15 +3,16 @@
  * against boxes and masks (--evaluate).
  *
  * The methods are a table: a name and a function that maps one preprocessed
- * image to an H x W map in [0, 1]. Grad-CAM and Grad-CAM++ (interp/gradcam.h)
- * are its rows today; another method (SVM-weight maps, reconstruction error)
- * is one more row. */
+ * image to an H x W map in [0, 1]: Grad-CAM and Grad-CAM++ (interp/gradcam.h),
+ * SVM-weight maps (interp/svm_map.h, with --svm) and the autoencoder's
+ * reconstruction error (with --autoencoder). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/checkpoint.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "core/npy.h"
@@ -23,6 +24,10 @@
 #include "interp/gradcam.h"
 #include "interp/heatmap_eval.h"
 #include "interp/overlay.h"
+#include "interp/svm_map.h"
+#include "models/cae.h"
+#include "optim/svm.h"
+#include "train/anomaly.h"
 #include "train/checkpoint.h"
 #include "train/eval.h"
 
@@ -30,6 +35,7 @@ static const sg_cli_command explain_cmd = {
     "explain",
     "steelgrad explain --weights W [--model NAME --classes N] [--method M]\n"
     "                  (IMAGE... | --input x.npy) -o|--out DIR [--layer NAME] [--class K]\n"
+    "                  [--svm SVM.safetensors] [--autoencoder RUN] [--grid FILE.png]\n"
     "                  [--colormap jet|viridis|inferno] [--alpha A]\n"
     "steelgrad explain --evaluate --weights W --data DIR [--method M] [--layer NAME]",
     "Heatmaps of the evidence for a class. For each image (preprocessed as in training: the\n"
@@ -42,13 +48,25 @@ static const sg_cli_command explain_cmd = {
     "sequence-pool weights), which ignore --layer. --layer: a\n"
     "module path of the reference implementation (layer4, features.18, Mixed_7c; default the\n"
     "backbone's last block); an unknown one lists the model's layers. --class: the class index\n"
-    "to explain (default: the predicted one). --model/--classes: for weights without\n"
+    "to explain (default: the predicted one).\n"
+    "--method svm: the SVM-weight map of paper 000: with --svm S (from `svm train` on the pooled\n"
+    "features of `steelgrad features --weights W`, not standardised), each position of the\n"
+    "backbone's last map scored by the SVM's weights (w_k . F[:, p] / hw), ReLU, divided by its\n"
+    "maximum, upsampled bilinearly; the class is the SVM's (default its argmax) and the JSON\n"
+    "gives its decision value instead of a probability.\n"
+    "--method recon: the reconstruction error of --autoencoder RUN (steelgrad anomaly train): the\n"
+    "image as the run reads it (gray, its size, CLAHE if it was trained so), |x - AE(x)| divided by\n"
+    "its maximum, resized bilinearly to the model's input; the class and probability are the\n"
+    "classifier's. Not with --input.\n"
+    "--grid: also writes FILE.png, every image (as the model sees it) beside its overlay.\n"
+    "--model/--classes: for weights without\n"
     "steelgrad's metadata (e.g. a torchvision state dict as safetensors; then 3-channel models\n"
     "get ImageNet normalisation, 1-channel ones none). --input: an already-normalised\n"
     "N x C x H x W array instead of image files (maps named input_<i>; the overlay is drawn on\n"
     "each image scaled to [0, 1]).\n"
     "--evaluate: scores every method (or --method) on a data set with VOC boxes (NEU-DET, or\n"
-    "`steelgrad synth`'s set, whose masks/ are used too), explaining each image's true class:\n"
+    "`steelgrad synth`'s set, whose masks/ are used too), explaining each image's true class\n"
+    "(svm and recon are scored when --svm / --autoencoder are given):\n"
     "pointing game (the peak inside a box of that class), share of the map's energy inside\n"
     "those boxes, and pixel AUROC against the masks (pooled over the images with boxes); one\n"
     "JSON line per method."};
@@ -60,12 +78,18 @@ typedef struct explain_ctx {
     sg_model *m;
     const char *layer;
     int C, S;
+    const sg_svm *svm;            /* --svm, or NULL */
+    sg_cae *cae;                  /* --autoencoder, or NULL */
+    bool cae_clahe;               /* the autoencoder's run was trained on CLAHE images */
+    const char *path;             /* the current image file (recon reads it), NULL for --input */
 } explain_ctx;
 
 typedef struct explain_method {
     const char *name;
     /* map [S * S] of x [C, S, S] for class target (< 0: the predicted one). */
     sg_err (*run)(explain_ctx *c, const float *x, int target, float *map, sg_cam_result *res);
+    /* Whether the method can run with this context (its extra input given). */
+    bool (*ready)(const explain_ctx *c);
 } explain_method;
 
 static sg_err run_gradcam(explain_ctx *c, const float *x, int target, float *map, sg_cam_result *r)
@@ -90,11 +114,120 @@ static sg_err run_attention_pool(explain_ctx *c, const float *x, int target, flo
     return sg_attention_map(c->g, c->m, x, c->C, c->S, c->S, SG_ATTN_POOL, target, map, r);
 }
 
+/* The peak of map into r (first maximum, as sg_gradcam's). */
+static void set_peak(const explain_ctx *c, const float *map, sg_cam_result *r)
+{
+    int64_t p = sg_heatmap_peak(map, c->S, c->S);
+    r->peak_x = (int)(p % c->S);
+    r->peak_y = (int)(p / c->S);
+}
+
+/* SVM-weight map. r->probability is the SVM's decision value of the class. */
+static sg_err run_svm(explain_ctx *c, const float *x, int target, float *map, sg_cam_result *r)
+{
+    const sg_svm *svm = c->svm;
+    float *contrib = malloc((size_t)c->S * c->S * sizeof *contrib);
+    if (!contrib) return sg_error_set(SG_ERR_NOMEM, "out of memory");
+    double best = -INFINITY, chosen = 0.0;
+    int predicted = 0, h = 0, w = 0;
+    sg_err err = SG_OK;
+    /* The decision of class k is the sum of its contributions plus its bias
+     * (only needed for the predicted class or the JSON line). */
+    for (int k = 0; (target < 0 || r) && k < svm->classes && err == SG_OK; k++) {
+        if ((err = sg_svm_weight_map(c->g, c->m, svm, x, c->C, c->S, k, map, contrib, &h, &w)) != SG_OK) break;
+        double d = svm->problems == 1 ? (k == 1 ? svm->b[0] : -svm->b[0]) : svm->b[k];
+        for (int64_t p = 0; p < (int64_t)h * w; p++) d += contrib[p];
+        if (d > best) best = d, predicted = k;
+        if (k == target) chosen = d;
+    }
+    if (target < 0) target = predicted, chosen = best;
+    if (err == SG_OK) err = sg_svm_weight_map(c->g, c->m, svm, x, c->C, c->S, target, map, NULL, NULL, NULL);
+    free(contrib);
+    if (err == SG_OK && r) {
+        *r = (sg_cam_result){.target = target, .predicted = predicted, .probability = (float)chosen,
+                             .layer_h = h, .layer_w = w};
+        set_peak(c, map, r);
+    }
+    return err;
+}
+
+/* The classifier's softmax on x: the predicted class and the probability of
+ * target (< 0: of the predicted one) into r. */
+static sg_err classify(explain_ctx *c, const float *x, int target, sg_cam_result *r)
+{
+    bool grad = sg_graph_grad_enabled(c->g), training = sg_graph_training(c->g);
+    sg_graph_set_grad_enabled(c->g, false);
+    sg_graph_set_training(c->g, false);
+    sg_graph_reset(c->g);
+    int64_t shape[4] = {1, c->C, c->S, c->S};
+    sg_tensor *xv = sg_graph_view(c->g, (float *)x, 4, shape);
+    sg_tensor *logits = xv ? sg_model_forward(c->g, c->m, xv) : NULL;
+    sg_err err = logits ? SG_OK : sg_graph_error(c->g);
+    if (err == SG_OK) {
+        const int64_t K = logits->shape[logits->ndim - 1];
+        int pred = 0;
+        double mx = logits->data[0], z = 0.0;
+        for (int64_t k = 1; k < K; k++)
+            if (logits->data[k] > mx) mx = logits->data[k], pred = (int)k;
+        for (int64_t k = 0; k < K; k++) z += exp((double)logits->data[k] - mx);
+        r->predicted = pred;
+        r->target = target < 0 ? pred : target;
+        r->probability = r->target < K ? (float)(exp((double)logits->data[r->target] - mx) / z) : NAN;
+    }
+    sg_graph_reset(c->g);
+    sg_graph_set_grad_enabled(c->g, grad);
+    sg_graph_set_training(c->g, training);
+    return err;
+}
+
+/* Reconstruction error of the image file c->path, in the model's input grid. */
+static sg_err run_recon(explain_ctx *c, const float *x, int target, float *map, sg_cam_result *r)
+{
+    if (!c->path) return sg_error_set(SG_ERR_INVALID, "--method recon reads image files, not --input");
+    const int Sa = c->cae->size;
+    const int64_t n = (int64_t)Sa * Sa;
+    float *xa = malloc((size_t)n * sizeof *xa), *ra = malloc((size_t)n * sizeof *ra);
+    sg_err err = xa && ra ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+    if (err == SG_OK) err = sg_anomaly_load_images(&c->path, 1, Sa, c->cae_clahe, xa);
+    if (err == SG_OK) err = sg_anomaly_reconstruct(c->cae, xa, 1, ra, NULL);
+    if (err == SG_OK) {
+        double peak = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            xa[i] = fabsf(xa[i] - ra[i]);
+            peak = fmax(peak, xa[i]);
+        }
+        for (int64_t i = 0; i < n; i++) xa[i] = peak > 0.0 ? (float)(xa[i] / peak) : 0.0f;
+        if (Sa == c->S) memcpy(map, xa, (size_t)n * sizeof *map);
+        else sg_cam_resize_bilinear(xa, Sa, Sa, map, c->S, c->S);
+        for (int64_t i = 0; i < (int64_t)c->S * c->S; i++) map[i] = map[i] < 0.0f ? 0.0f : (map[i] > 1.0f ? 1.0f : map[i]);
+    }
+    free(xa);
+    free(ra);
+    if (err == SG_OK && r) {
+        *r = (sg_cam_result){.layer_h = Sa, .layer_w = Sa};
+        err = classify(c, x, target, r);
+        set_peak(c, map, r);
+    }
+    return err;
+}
+
+static bool always(const explain_ctx *c) { (void)c; return true; }
+static bool have_svm(const explain_ctx *c) { return c->svm != NULL; }
+static bool have_cae(const explain_ctx *c) { return c->cae != NULL; }
+/* The attention maps exist for the transformers only, attention-pool for CCT only. */
+static bool have_attention(const explain_ctx *c) { return c->m->attention_layers > 0; }
+static bool have_attention_pool(const explain_ctx *c)
+{
+    return c->m->attention_layers > 0 && !c->m->attention_prefix;
+}
+
 static const explain_method METHODS[] = {
-    {"gradcam", run_gradcam},
-    {"gradcam++", run_gradcam_pp},
-    {"attention", run_attention},
-    {"attention-pool", run_attention_pool},
+    {"gradcam", run_gradcam, always},
+    {"gradcam++", run_gradcam_pp, always},
+    {"svm", run_svm, have_svm},
+    {"recon", run_recon, have_cae},
+    {"attention", run_attention, have_attention},
+    {"attention-pool", run_attention_pool, have_attention_pool},
 };
 enum { N_METHODS = sizeof METHODS / sizeof METHODS[0] };
 
@@ -195,7 +328,18 @@ typedef struct draw_opts {
     sg_colormap cmap;
     float alpha;
     int64_t target;
+    sg_image *tiles;              /* --grid: image, overlay, image, overlay, ... (or NULL) */
+    int n_tiles;
 } draw_opts;
+
+/* The SVM's name of its class k ("0", "1", ... when it has none). */
+static const char *svm_class_name(const explain_ctx *c, int k)
+{
+    static char buf[16];
+    if (c->svm->class_names) return c->svm->class_names[k];
+    snprintf(buf, sizeof buf, "%d", k);
+    return buf;
+}
 
 /* "dir/a b.png" -> "a b" into buf. */
 static void stem_of(const char *path, char *buf, size_t cap)
@@ -208,7 +352,7 @@ static void stem_of(const char *path, char *buf, size_t cap)
 }
 
 static int explain_one(explain_ctx *c, const explain_method *meth, explain_model *e,
-                       const draw_opts *d, const char *file, const char *stem, const float *x,
+                       draw_opts *d, const char *file, const char *stem, const float *x,
                        const float *raw, const char *const *inputs, int n_inputs)
 {
     int64_t HW = (int64_t)c->S * c->S;
@@ -234,6 +378,11 @@ static int explain_one(explain_ctx *c, const explain_method *meth, explain_model
     err = sg_overlay_rgb(raw, c->C, c->S, c->S, map, d->cmap, d->alpha, &ov);
     if (err == SG_OK) err = sg_png_write(png, &ov);
     if (err == SG_OK) err = sg_npy_write_f32(npy, 2, shape, map);
+    if (err == SG_OK && d->tiles && (err = sg_image_from_chw(raw, c->C, c->S, c->S, &d->tiles[d->n_tiles])) == SG_OK) {
+        d->tiles[d->n_tiles + 1] = ov;   /* the grid keeps the overlay */
+        d->n_tiles += 2;
+        ov = (sg_image){0};
+    }
     sg_image_free(&ov);
     free(map);
     if (err != SG_OK) return sg_cli_fail_err("explain", err);
@@ -242,13 +391,16 @@ static int explain_one(explain_ctx *c, const explain_method *meth, explain_model
     sg_json_writer_begin_object(&w);
     sg_json_writer_kv_string(&w, "file", file);
     sg_json_writer_kv_string(&w, "method", meth->name);
-    sg_json_writer_kv_string(&w, "layer", c->layer && *c->layer ? c->layer : c->m->def->default_layer);
-    sg_json_writer_kv_string(&w, "class", e->names[r.target]);
+    bool svm = meth->run == run_svm, recon = meth->run == run_recon;
+    /* svm: the backbone's last map; recon: the image itself */
+    sg_json_writer_kv_string(&w, "layer", recon ? "input" : c->layer && *c->layer && !svm ? c->layer
+                                                                                          : c->m->def->default_layer);
+    sg_json_writer_kv_string(&w, "class", svm ? svm_class_name(c, r.target) : e->names[r.target]);
     sg_json_writer_key(&w, "class_index");
     sg_json_writer_int64(&w, r.target);
-    sg_json_writer_key(&w, "probability");
+    sg_json_writer_key(&w, svm ? "decision" : "probability");
     sg_json_writer_float(&w, r.probability);
-    sg_json_writer_kv_string(&w, "predicted", e->names[r.predicted]);
+    sg_json_writer_kv_string(&w, "predicted", svm ? svm_class_name(c, r.predicted) : e->names[r.predicted]);
     sg_json_writer_key(&w, "peak");
     sg_json_writer_begin_object(&w);
     sg_json_writer_key(&w, "x");
@@ -296,13 +448,19 @@ static bool read_mask(const char *root, const char *path, int S, bool *pos)
     return ok;
 }
 
-/* Without --method, --evaluate runs the methods that apply to the model: the
- * attention ones on transformers only, attention-pool on CCT only. */
-static bool method_applies(const sg_model *m, int mi)
+/* The SVM's index of the class named `name`; for an SVM without names (or
+ * svm train's default names 0, 1, ...), the classifier's index k (the labels
+ * of `features --labels` are in its order); -1 if none. */
+static int svm_class_of(const explain_ctx *c, const char *name, int k)
 {
-    if (METHODS[mi].run == run_attention) return m->attention_layers > 0;
-    if (METHODS[mi].run == run_attention_pool) return m->attention_layers > 0 && !m->attention_prefix;
-    return true;
+    bool numbered = true;
+    for (int j = 0; c->svm->class_names && j < c->svm->classes; j++) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", j);
+        if (strcmp(c->svm->class_names[j], name) == 0) return j;
+        numbered = numbered && strcmp(c->svm->class_names[j], buf) == 0;
+    }
+    return numbered && k < c->svm->classes ? k : -1;
 }
 
 static int evaluate(explain_ctx *c, explain_model *e, const char *data, const char *method)
@@ -352,10 +510,16 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
                 boxes[nb++] = (sg_heat_box){(float)((s->boxes[b].xmin - 1) * sx), (float)((s->boxes[b].ymin - 1) * sy),
                                             (float)(s->boxes[b].xmax * sx), (float)(s->boxes[b].ymax * sy)};
         if (nb == 0) continue;
+        c->path = s->path;
         for (int mi = 0; mi < N_METHODS; mi++) {
-            if (method ? strcmp(method, METHODS[mi].name) != 0 : !method_applies(c->m, mi)) continue;
+            if (method ? strcmp(method, METHODS[mi].name) != 0 : !METHODS[mi].ready(c)) continue;
             eval_sums *u = &sums[mi];
-            sg_err err = METHODS[mi].run(c, x, target, map, NULL);
+            int t = target;
+            if (METHODS[mi].run == run_svm && (t = svm_class_of(c, e->names[target], target)) < 0) {
+                rc = sg_cli_fail("explain", "%s: class '%s' is not one of the SVM's", s->name, e->names[target]);
+                break;
+            }
+            sg_err err = METHODS[mi].run(c, x, t, map, NULL);
             if (err != SG_OK) {
                 rc = err == SG_ERR_INVALID ? sg_cli_usage("explain", "%s", sg_error_message())
                                            : sg_cli_fail("explain", "%s: %s", s->name, sg_error_message());
@@ -376,7 +540,7 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
         }
     }
     for (int mi = 0; mi < N_METHODS && rc == SG_EXIT_OK; mi++) {
-        if (method ? strcmp(method, METHODS[mi].name) != 0 : !method_applies(c->m, mi)) continue;
+        if (method ? strcmp(method, METHODS[mi].name) != 0 : !METHODS[mi].ready(c)) continue;
         eval_sums *u = &sums[mi];
         double auroc = NAN;
         if (sg_heatmap_pixel_auroc(u->scores, u->positive, u->n_pixels, &auroc) != SG_OK) {
@@ -387,7 +551,9 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
         sg_json_writer_init(&w, false);
         sg_json_writer_begin_object(&w);
         sg_json_writer_kv_string(&w, "method", METHODS[mi].name);
-        sg_json_writer_kv_string(&w, "layer", c->layer && *c->layer ? c->layer : c->m->def->default_layer);
+        sg_json_writer_kv_string(&w, "layer", METHODS[mi].run == run_recon ? "input"
+                                              : c->layer && *c->layer && METHODS[mi].run != run_svm
+                                                  ? c->layer : c->m->def->default_layer);
         sg_json_writer_kv_string(&w, "data", data);
         sg_json_writer_key(&w, "images");
         sg_json_writer_int64(&w, u->pointing_images);
@@ -448,10 +614,30 @@ static sg_err duplicate_stem(char **images, int n, char *dup, size_t cap)
 
 enum { MAX_IMAGES = 100000 };
 
+/* The autoencoder of an `anomaly train` run folder (RUN/cae.safetensors). */
+static sg_err load_autoencoder(const char *run, sg_cae *cae, bool *clahe)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cae.safetensors", run);
+    sg_safetensors hdr;
+    sg_err err = sg_safetensors_read_header(path, &hdr);
+    if (err != SG_OK) return err;
+    const char *format = sg_safetensors_meta(&hdr, "format"), *model = sg_safetensors_meta(&hdr, "model");
+    const char *size = sg_safetensors_meta(&hdr, "size"), *cl = sg_safetensors_meta(&hdr, "clahe");
+    if (!format || strcmp(format, "steelgrad-cae-1") || !model || !size)
+        err = sg_error_set(SG_ERR_FORMAT, "%s: not an autoencoder run (metadata format, model, size expected)", path);
+    else if ((err = sg_cae_init(cae, model, 1, atoi(size), 0)) == SG_OK &&
+             (err = sg_params_load(&cae->params, path, true)) != SG_OK)
+        sg_cae_free(cae);
+    *clahe = cl && strcmp(cl, "true") == 0;
+    sg_safetensors_free(&hdr);
+    return err;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     char *weights = NULL, *model = NULL, *method = NULL, *out = NULL, *layer = NULL, *input = NULL;
-    char *colormap = NULL, *data = NULL;
+    char *colormap = NULL, *data = NULL, *svm_path = NULL, *ae_run = NULL, *grid = NULL;
     int64_t classes = 0, target = -1;
     double alpha = 0.5;
     bool evaluate_flag = false, done;
@@ -462,7 +648,7 @@ int cmd_explain(int argc, char **argv)
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "checkpoint (steelgrad train) or reference weights, .safetensors"},
         {.name = "model", .type = SG_OPT_STRING, .dest = &model, .help = "model name, for weights without steelgrad metadata"},
         {.name = "classes", .type = SG_OPT_INT, .dest = &classes, .help = "outputs K, with --model", .min = 2, .max = 100000},
-        {.name = "method", .type = SG_OPT_STRING, .dest = &method, .help = "gradcam (default) or gradcam++"},
+        {.name = "method", .type = SG_OPT_STRING, .dest = &method, .help = "gradcam (default), gradcam++, svm or recon"},
         {.name = "out", .type = SG_OPT_STRING, .dest = &out, .short_name = 'o', .arg = "DIR",
          .help = "folder for <image>.png and <image>.npy (created)"},
         {.name = "layer", .type = SG_OPT_STRING, .dest = &layer, .help = "module path (default: the backbone's last block)"},
@@ -474,6 +660,12 @@ int cmd_explain(int argc, char **argv)
          .min = 0, .max = 1},
         {.name = "evaluate", .type = SG_OPT_FLAG, .dest = &evaluate_flag, .help = "score the methods on --data's boxes and masks"},
         {.name = "data", .type = SG_OPT_STRING, .dest = &data, .help = "with --evaluate: a VOC data set (NEU-DET, steelgrad synth)"},
+        {.name = "svm", .type = SG_OPT_STRING, .dest = &svm_path, .arg = "SVM.safetensors",
+         .help = "for --method svm: a linear SVM (steelgrad svm train) on this model's pooled features"},
+        {.name = "autoencoder", .type = SG_OPT_STRING, .dest = &ae_run, .arg = "RUN",
+         .help = "for --method recon: a run folder of steelgrad anomaly train"},
+        {.name = "grid", .type = SG_OPT_STRING, .dest = &grid, .arg = "FILE.png",
+         .help = "also one PNG of every image beside its overlay, 4 pairs a row"},
     };
     int rc = sg_cli_parse(&explain_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images,
                           MAX_IMAGES, &n_images, &done);
@@ -492,8 +684,20 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     if (method && !find_method(method)) {
-        sg_cli_usage("explain", "--method: expected gradcam, gradcam++, attention or "
-                     "attention-pool, got '%s'", method);
+        sg_cli_usage("explain", "--method: expected gradcam, gradcam++, svm, recon, attention or attention-pool, got '%s'", method);
+        goto out;
+    }
+    bool want_svm = method && !strcmp(method, "svm"), want_recon = method && !strcmp(method, "recon");
+    if (want_svm != (svm_path != NULL) && !(evaluate_flag && !method)) {
+        sg_cli_usage("explain", "--method svm and --svm SVM.safetensors go together");
+        goto out;
+    }
+    if (want_recon != (ae_run != NULL) && !(evaluate_flag && !method)) {
+        sg_cli_usage("explain", "--method recon and --autoencoder RUN go together");
+        goto out;
+    }
+    if ((want_svm && layer) || (want_recon && (layer || input))) {
+        sg_cli_usage("explain", "--method %s takes no %s", method, layer ? "--layer" : "--input (it reads image files)");
         goto out;
     }
     draw_opts d = {.out = out, .colormap_name = colormap, .cmap = SG_COLORMAP_JET,
@@ -507,8 +711,8 @@ int cmd_explain(int argc, char **argv)
         d.cmap = (sg_colormap)cm;
     }
     if (evaluate_flag) {
-        if (!data || n_images || input || out || target >= 0) {
-            sg_cli_usage("explain", "--evaluate takes --data DIR, and no IMAGE, --input, --out or --class");
+        if (!data || n_images || input || out || target >= 0 || grid) {
+            sg_cli_usage("explain", "--evaluate takes --data DIR, and no IMAGE, --input, --out, --class or --grid");
             goto out;
         }
     } else if (data || !out || (n_images == 0) == (input == NULL)) {
@@ -525,7 +729,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     /* An output folder that is an input file is refused. */
-    const char **inputs = calloc((size_t)n_images + 3, sizeof *inputs);
+    const char **inputs = calloc((size_t)n_images + 4, sizeof *inputs);
     if (!inputs) {
         rc = sg_cli_fail("explain", "out of memory");
         goto out;
@@ -534,7 +738,9 @@ int cmd_explain(int argc, char **argv)
     for (int i = 0; i < n_images; i++) inputs[n_inputs++] = images[i];
     inputs[n_inputs++] = weights;
     if (input) inputs[n_inputs++] = input;
-    if (out && sg_output_check(out, inputs, n_inputs) != SG_OK) {
+    if (svm_path) inputs[n_inputs++] = svm_path;
+    if ((out && sg_output_check(out, inputs, n_inputs) != SG_OK) ||
+        (grid && sg_output_check(grid, inputs, n_inputs) != SG_OK)) {
         sg_cli_usage("explain", "--out: %s", sg_error_message());
         free(inputs);
         goto out;
@@ -561,7 +767,25 @@ int cmd_explain(int argc, char **argv)
     sg_model *m = em_model(&e);
     explain_ctx c = {.g = sg_graph_new(), .m = m, .layer = layer, .C = m->opts.in_channels,
                      .S = m->opts.image_size};
-    if (target >= e.K) rc = sg_cli_usage("explain", "--class %lld: the model has classes 0..%d",
+    sg_svm svm = {0};
+    sg_cae cae = {0};
+    bool have_svm_file = false, have_cae_file = false;
+    if (svm_path && sg_svm_load(svm_path, &svm) == SG_OK) {
+        have_svm_file = true;
+        c.svm = &svm;
+    }
+    if (ae_run && load_autoencoder(ae_run, &cae, &c.cae_clahe) == SG_OK) {
+        have_cae_file = true;
+        c.cae = &cae;
+    }
+    if ((svm_path && !have_svm_file) || (ae_run && !have_cae_file))
+        rc = sg_cli_fail_err("explain", SG_ERR_FORMAT);
+    else if (c.svm && svm.dim != m->feature_channels)
+        rc = sg_cli_fail("explain", "%s: the SVM takes %lld features, the backbone of %s gives %lld per position",
+                         svm_path, (long long)svm.dim, m->def->name, (long long)m->feature_channels);
+    else if (want_svm && target >= svm.classes)
+        rc = sg_cli_usage("explain", "--class %lld: the SVM has classes 0..%d", (long long)target, svm.classes - 1);
+    else if (!want_svm && target >= e.K) rc = sg_cli_usage("explain", "--class %lld: the model has classes 0..%d",
                                          (long long)target, e.K - 1);
     else if (input && (xs.shape[1] != c.C || xs.shape[2] != c.S))
         rc = sg_cli_fail("explain", "%s: images %lld x %lld x %lld, the model takes %d x %d x %d", input,
@@ -580,6 +804,7 @@ int cmd_explain(int argc, char **argv)
         float *x = malloc((size_t)per * sizeof *x), *raw = malloc((size_t)per * sizeof *raw);
         int64_t n = input ? xs.shape[0] : n_images;
         int failed = 0;
+        if (grid && !(d.tiles = calloc((size_t)(2 * n), sizeof *d.tiles))) rc = sg_cli_fail("explain", "out of memory");
         for (int64_t i = 0; i < n && x && raw; i++) {
             char stem[1024], name[1100];
             if (input) {
@@ -593,6 +818,7 @@ int cmd_explain(int argc, char **argv)
             } else {
                 stem_of(images[i], stem, sizeof stem);
                 snprintf(name, sizeof name, "%s", images[i]);
+                c.path = images[i];
                 if (load_image(&e, images[i], x, raw) != SG_OK) {
                     fprintf(stderr, "steelgrad explain: %s\n", sg_error_message());
                     failed = 1;
@@ -607,11 +833,22 @@ int cmd_explain(int argc, char **argv)
             if (r != SG_EXIT_OK) failed = 1;
         }
         if (!x || !raw) rc = sg_cli_fail("explain", "out of memory");
-        else if (rc == SG_EXIT_OK && failed) rc = SG_EXIT_FAIL;
+        if (rc == SG_EXIT_OK && d.n_tiles) {
+            sg_image sheet = {0};
+            sg_err gerr = sg_overlay_grid(d.tiles, d.n_tiles, d.n_tiles < 8 ? d.n_tiles : 8, 2, &sheet);
+            if (gerr == SG_OK) gerr = sg_png_write(grid, &sheet);
+            sg_image_free(&sheet);
+            if (gerr != SG_OK) rc = sg_cli_fail_err("explain", gerr);
+        }
+        for (int t = 0; t < d.n_tiles; t++) sg_image_free(&d.tiles[t]);
+        free(d.tiles);
+        if (rc == SG_EXIT_OK && failed) rc = SG_EXIT_FAIL;
         free(x);
         free(raw);
     }
     if (c.g) sg_graph_free(c.g);
+    if (have_svm_file) sg_svm_free(&svm);
+    if (have_cae_file) sg_cae_free(&cae);
     em_close(&e);
     sg_npy_free(&xs);
     free(inputs);

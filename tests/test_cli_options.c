@@ -100,7 +100,7 @@ static const cli_case commands[] = {
      {"run", "data", "score", "clahe", "covariance", "maps"}},
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
-     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
+     {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data", "svm", "autoencoder", "grid"}},
     {"report", "/nonexistent/run", {{0}}, {0}, {"out"}},
     {"serve", "", {{"weights", "/nonexistent/w.safetensors"}, {"port", "0"}}, {"port", "workers", "max-body"},
      {"weights", "host"}},
