@@ -87,5 +87,13 @@ void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K
 double sg_k_sums_avx2(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 double sg_k_sums_avx512(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 #endif
+#if defined(__aarch64__)
+/* AArch64 Advanced SIMD (core/kernels/sgemm_neon.c, sums_neon.c); only called
+ * when getauxval(AT_HWCAP) has HWCAP_ASIMD (core/cpu.c). */
+void sg_k_sgemm_neon(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                     float *C, int64_t ldc);
+double sg_k_sums_neon(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+#endif
 
 #endif
