@@ -5,6 +5,9 @@
 #   make sanitize     the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         the main job on the built-in synthetic data (no data needed)
 #   make bench        benchmarks, JSON lines
+#   make test-arm     every suite cross-built for aarch64, run under qemu-aarch64
+#   make test-riscv   riscv64 library + CLI, digests under qemu-riscv64
+#   make test-oldcpu  build/steelgrad under qemu-x86_64 -cpu Westmere (scalar, digests)
 #   make mutate       the mutation harness (hours; MUTANTS='1-5' or a pattern for a subset)
 #   make clean
 # Options: CC=clang, OPENMP=1, BUILD=dir, DEBUG=1.

@@ -30,6 +30,7 @@ prefix=
 [ "$(id -u)" = 0 ] || prefix="sudo -n "
 update=no
 if [ $arm64 = yes ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    # shellcheck disable=SC2086 # prefix is empty or "sudo -n "
     ${prefix}dpkg --add-architecture arm64
     update=yes
 fi

@@ -40,7 +40,7 @@ case $target in
 aarch64)
     # Check for arm64 (multiarch check:arm64): static, so the binaries need only libc.
     check_libs="-Wl,-Bstatic -lcheck -lsubunit -Wl,-Bdynamic -lrt"
-    if [ ! -f /usr/include/check.h ] || [ ! -f /usr/lib/$triple/libcheck.a ]; then
+    if [ ! -f /usr/include/check.h ] || [ ! -f "/usr/lib/$triple/libcheck.a" ]; then
         say "the Check library for arm64 is missing (check:arm64); install it with: sh tests/cross-deps.sh aarch64 (as root)"
         exit 2
     fi

@@ -9,7 +9,8 @@
 #
 #   SG_BIN="qemu-riscv64 -L /usr/riscv64-linux-gnu build-riscv64/steelgrad" sh tests/digest.sh
 # Environment: SG_BIN (default build/steelgrad), SG_DIGEST_ISAS (default
-# "scalar"), SG_DIGEST_RUNS (names to run, default all: "toy synth").
+# "scalar"), SG_DIGEST_RUNS (names to run, default all: "toy synth"),
+# SG_DIGEST_THREADS (default "1 2").
 # Prints one line per run; exit 1 if any differs or fails.
 set -u
 bin=${SG_BIN:-build/steelgrad}
@@ -35,7 +36,7 @@ runs=0
 while IFS='|' read -r name args digest; do
     case " ${SG_DIGEST_RUNS:-$name} " in *" $name "*) ;; *) continue ;; esac
     for isa in $isas; do
-        for threads in 1 2; do
+        for threads in ${SG_DIGEST_THREADS:-1 2}; do
             out=$tmp/${name}_${isa}_$threads
             runs=$((runs + 1))
             t0=$(date +%s)
