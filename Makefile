@@ -9,6 +9,8 @@
 #   make test-riscv   riscv64 library + CLI, digests under qemu-riscv64
 #   make test-oldcpu  build/steelgrad under qemu-x86_64 -cpu Westmere (scalar, digests)
 #   make mutate       the mutation harness (hours; MUTANTS='1-5' or a pattern for a subset)
+#   make install      binary, libsteelgrad.a + .so, headers, steelgrad.pc under PREFIX
+#                     (default /usr/local; DESTDIR for staging)
 #   make clean
 # Options: CC=clang, OPENMP=1, BUILD=dir, DEBUG=1.
 #
@@ -59,11 +61,11 @@ ifeq (12,$(firstword $(subst ., ,$(shell $(CC) -dumpversion 2>/dev/null))))
 TEST_CFLAGS += -fno-tree-loop-vectorize
 endif
 endif
-LIB_DIRS := core core/kernels layers optim models data interp train
+LIB_DIRS := core core/kernels layers optim models data interp train serve
 LIB_SRC_ALL := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 # Kernel files of the ISAs this target lacks are not built.
 LIB_SRC := $(filter-out $(foreach i,$(filter-out $(ISAS),$(ALL_ISAS)),%_$(i).c),$(LIB_SRC_ALL))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/page.o
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -78,7 +80,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run mutate test-arm test-riscv test-oldcpu
+.PHONY: all test sanitize demo bench clean tests test-deps fuzz fuzz-run mutate install shared test-arm test-riscv test-oldcpu
 all: $(LIB) $(BIN)
 
 # One pattern rule per ISA suffix, generated from the ISA_FLAGS_<isa> lines.
@@ -96,6 +98,17 @@ $(BUILD)/obj/tests/%.o: tests/%.c | test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
+# The station's page (serve/page.html) as a C string: backslashes and quotes
+# escaped, '?' too (no trigraphs), one literal per line.
+$(BUILD)/gen/page.c: serve/page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from serve/page.html by the Makefile */'; echo '#include "serve/station.h"'; \
+	  echo 'const char sg_station_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/obj/gen/page.o: $(BUILD)/gen/page.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -110,6 +123,48 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_LIB_OBJ) $(LIB)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The shared library: the same sources compiled again as position-independent
+# code (in $(BUILD)/pic/), linked with its soname.
+SO_NAME := libsteelgrad.so.$(firstword $(subst ., ,$(shell sed -n 's/^\#define SG_VERSION "\(.*\)"/\1/p' core/init.h)))
+SO_VERSION := $(shell sed -n 's/^\#define SG_VERSION "\(.*\)"/\1/p' core/init.h)
+SO := $(BUILD)/libsteelgrad.so
+PIC_OBJ := $(LIB_OBJ:$(BUILD)/obj/%.o=$(BUILD)/pic/%.o)
+define PIC_ISA_RULE
+$$(BUILD)/pic/%_$(1).o: %_$(1).c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) -fPIC $$(ISA_FLAGS_$(1)) -MMD -MP -c $$< -o $$@
+endef
+$(foreach i,$(ISAS),$(eval $(call PIC_ISA_RULE,$(i))))
+$(BUILD)/pic/gen/page.o: $(BUILD)/gen/page.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(SO): $(PIC_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) -o $@ $^ $(LDLIBS)
+shared: $(SO)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the public headers keep their
+# folders under include/steelgrad/ (a program includes "core/tensor.h" with
+# -I$(PREFIX)/include/steelgrad, which steelgrad.pc gives).
+PREFIX ?= /usr/local
+INC_DIRS := $(LIB_DIRS)
+install: $(LIB) $(BIN) $(SO)
+	@set -e; root="$(DESTDIR)$(PREFIX)"; \
+	mkdir -p "$$root/bin" "$$root/lib/pkgconfig" "$$root/include/steelgrad"; \
+	cp $(BIN) "$$root/bin/steelgrad"; \
+	cp $(LIB) "$$root/lib/libsteelgrad.a"; \
+	cp $(SO) "$$root/lib/libsteelgrad.so.$(SO_VERSION)"; \
+	ln -sf libsteelgrad.so.$(SO_VERSION) "$$root/lib/$(SO_NAME)"; \
+	ln -sf $(SO_NAME) "$$root/lib/libsteelgrad.so"; \
+	for d in $(INC_DIRS); do mkdir -p "$$root/include/steelgrad/$$d"; cp $$d/*.h "$$root/include/steelgrad/$$d/"; done; \
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: steelgrad' 'Description: deep learning for steel surface inspection (C11)' 'Version: $(SO_VERSION)' \
+	  'Cflags: -I$${includedir}/steelgrad -pthread' 'Libs: -L$${libdir} -lsteelgrad' 'Libs.private: -lm -pthread' \
+	  > "$$root/lib/pkgconfig/steelgrad.pc"; \
+	echo "installed steelgrad $(SO_VERSION) under $$root"
 
 tests: test-deps $(TEST_BIN) $(BIN)
 # Keep the suites' objects: rebuilding them all after every link is slow.
@@ -181,3 +236,4 @@ clean:
 	rm -rf build build-san build-fuzz build-clang build-werror build-aarch64 build-riscv64
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/pic -name '*.d' 2>/dev/null)

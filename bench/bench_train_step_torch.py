@@ -2,7 +2,7 @@
 
 Usage: /work/venv/bin/python bench/bench_train_step_torch.py [MODEL [BATCH [SIZE [STEPS [THREADS]]]]]
 (defaults: mobilenetv2 32 224 3 2). Same model from torchvision (mobilenet_v2,
-resnet50, ... with 1000 classes), train mode, random BATCH x 3 x SIZE x SIZE
+resnet50, ... with 1000 classes; cct000_small/medium/large from vit-pytorch), train mode, random BATCH x 3 x SIZE x SIZE
 batch, forward + cross-entropy + backward + Adam step (torch.optim.Adam
 defaults), torch.set_num_threads(THREADS): one warm-up step, then STEPS timed.
 Prints one JSON line with the fields of the C bench (peak RSS = VmHWM).
@@ -26,6 +26,16 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def cct000(name, size):
+    """Paper 000's CCT presets (models/cct.c) as vit-pytorch builds them (needs vit-pytorch)."""
+    from vit_pytorch.cct import CCT
+    dim, convs, layers, heads, mlp = {"cct000_small": (64, 2, 4, 4, 1),
+                                      "cct000_medium": (256, 4, 8, 8, 1),
+                                      "cct000_large": (768, 4, 12, 12, 3)}[name]
+    return CCT(img_size=size, embedding_dim=dim, n_conv_layers=convs, kernel_size=3, stride=1,
+               padding=1, num_layers=layers, num_heads=heads, mlp_ratio=mlp, num_classes=1000)
+
+
 def main():
     a = sys.argv[1:]
     name = a[0] if len(a) > 0 else "mobilenetv2"
@@ -33,8 +43,11 @@ def main():
                                    for i, d in ((1, 32), (2, 224), (3, 3), (4, 2)))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    ctor = {"mobilenetv2": torchvision.models.mobilenet_v2}.get(name) or getattr(torchvision.models, name)
-    model = ctor(num_classes=1000)
+    if name.startswith("cct000_"):
+        model = cct000(name, size)
+    else:
+        ctor = {"mobilenetv2": torchvision.models.mobilenet_v2}.get(name) or getattr(torchvision.models, name)
+        model = ctor(num_classes=1000)
     model.train()
     opt = torch.optim.Adam(model.parameters())
     x = torch.rand(batch, 3, size, size) * 2 - 1

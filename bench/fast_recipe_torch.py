@@ -6,7 +6,8 @@ RECIPE is the steelgrad recipe (key = value lines, e.g. examples/fast.conf);
 SPLIT_CSV is RUN/split.csv written by `steelgrad train` (path,label,split; paths
 relative to the CSV's folder), so both frameworks train, select and test on the
 same images. Reproduced from the recipe: model `cnn` (4 x conv3x3(pad 1, bias)-
-BN-ReLU-maxpool2, widths 8-16-32-64, global max pool, linear), gray (or RGB)
+BN-ReLU-maxpool2, widths 8-16-32-64 times width_mult rounded, global max pool,
+linear), gray (or RGB)
 input resized to SIZE x SIZE (PIL bilinear, antialiased like steelgrad's
 bilinear-AA), values / 255 ("unit" norm), random h/v flips, Adam/AdamW/SGD,
 warm-up (from lr/3, linear) + cosine per step, balanced class weights in the
@@ -124,7 +125,8 @@ def main():
         counts = torch.bincount(ytr, minlength=K).double()
         weight = (len(ytr) / (K * counts)).float()
     label_smoothing = float(cfg.get("label_smoothing", 0))
-    model = CNN(channels, K)
+    wm = float(cfg.get("width_mult", 1) or 1)
+    model = CNN(channels, K, tuple(max(1, int(math.floor(w * wm + 0.5))) for w in (8, 16, 32, 64)))
     opt_name = cfg.get("optimizer", "adam")
     if opt_name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=float(cfg.get("momentum", 0)),

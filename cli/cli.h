@@ -110,5 +110,9 @@ int cmd_features(int argc, char **argv);
 int cmd_svm(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/loader.h"
+#include "interp/attention.h"
 #include "interp/gradcam.h"
 #include "interp/heatmap_eval.h"
 #include "interp/overlay.h"
@@ -27,7 +28,7 @@
 
 static const sg_cli_command explain_cmd = {
     "explain",
-    "steelgrad explain --weights W [--model NAME --classes N] [--method gradcam|gradcam++]\n"
+    "steelgrad explain --weights W [--model NAME --classes N] [--method M]\n"
     "                  (IMAGE... | --input x.npy) -o|--out DIR [--layer NAME] [--class K]\n"
     "                  [--colormap jet|viridis|inferno] [--alpha A]\n"
     "steelgrad explain --evaluate --weights W --data DIR [--method M] [--layer NAME]",
@@ -36,7 +37,9 @@ static const sg_cli_command explain_cmd = {
     "colours over the image), DIR/<image>.npy (the raw map, H x W float32 in [0, 1], at the\n"
     "model's input size) and prints one JSON line: file, method, layer, class, probability,\n"
     "predicted class, and the map's peak {x, y} in the model's input pixels.\n"
-    "--method: gradcam (default) or gradcam++ (pytorch-grad-cam's definitions). --layer: a\n"
+    "--method: gradcam (default) or gradcam++ (pytorch-grad-cam's definitions); for the\n"
+    "transformers (cct*, vit_*) also attention (attention rollout) and attention-pool (CCT's\n"
+    "sequence-pool weights), which ignore --layer. --layer: a\n"
     "module path of the reference implementation (layer4, features.18, Mixed_7c; default the\n"
     "backbone's last block); an unknown one lists the model's layers. --class: the class index\n"
     "to explain (default: the predicted one). --model/--classes: for weights without\n"
@@ -75,9 +78,23 @@ static sg_err run_gradcam_pp(explain_ctx *c, const float *x, int target, float *
     return sg_gradcam(c->g, c->m, x, c->C, c->S, c->S, SG_CAM_GRADCAM_PP, target, c->layer, map, r);
 }
 
+/* Transformers only (interp/attention.h): --layer does not apply. */
+static sg_err run_attention(explain_ctx *c, const float *x, int target, float *map, sg_cam_result *r)
+{
+    return sg_attention_map(c->g, c->m, x, c->C, c->S, c->S, SG_ATTN_ROLLOUT, target, map, r);
+}
+
+static sg_err run_attention_pool(explain_ctx *c, const float *x, int target, float *map,
+                                 sg_cam_result *r)
+{
+    return sg_attention_map(c->g, c->m, x, c->C, c->S, c->S, SG_ATTN_POOL, target, map, r);
+}
+
 static const explain_method METHODS[] = {
     {"gradcam", run_gradcam},
     {"gradcam++", run_gradcam_pp},
+    {"attention", run_attention},
+    {"attention-pool", run_attention_pool},
 };
 enum { N_METHODS = sizeof METHODS / sizeof METHODS[0] };
 
@@ -279,6 +296,15 @@ static bool read_mask(const char *root, const char *path, int S, bool *pos)
     return ok;
 }
 
+/* Without --method, --evaluate runs the methods that apply to the model: the
+ * attention ones on transformers only, attention-pool on CCT only. */
+static bool method_applies(const sg_model *m, int mi)
+{
+    if (METHODS[mi].run == run_attention) return m->attention_layers > 0;
+    if (METHODS[mi].run == run_attention_pool) return m->attention_layers > 0 && !m->attention_prefix;
+    return true;
+}
+
 static int evaluate(explain_ctx *c, explain_model *e, const char *data, const char *method)
 {
     sg_dataset ds;
@@ -327,7 +353,7 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
                                             (float)(s->boxes[b].xmax * sx), (float)(s->boxes[b].ymax * sy)};
         if (nb == 0) continue;
         for (int mi = 0; mi < N_METHODS; mi++) {
-            if (method && strcmp(method, METHODS[mi].name) != 0) continue;
+            if (method ? strcmp(method, METHODS[mi].name) != 0 : !method_applies(c->m, mi)) continue;
             eval_sums *u = &sums[mi];
             sg_err err = METHODS[mi].run(c, x, target, map, NULL);
             if (err != SG_OK) {
@@ -350,7 +376,7 @@ static int evaluate(explain_ctx *c, explain_model *e, const char *data, const ch
         }
     }
     for (int mi = 0; mi < N_METHODS && rc == SG_EXIT_OK; mi++) {
-        if (method && strcmp(method, METHODS[mi].name) != 0) continue;
+        if (method ? strcmp(method, METHODS[mi].name) != 0 : !method_applies(c->m, mi)) continue;
         eval_sums *u = &sums[mi];
         double auroc = NAN;
         if (sg_heatmap_pixel_auroc(u->scores, u->positive, u->n_pixels, &auroc) != SG_OK) {
@@ -466,7 +492,8 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     if (method && !find_method(method)) {
-        sg_cli_usage("explain", "--method: expected gradcam or gradcam++, got '%s'", method);
+        sg_cli_usage("explain", "--method: expected gradcam, gradcam++, attention or "
+                     "attention-pool, got '%s'", method);
         goto out;
     }
     draw_opts d = {.out = out, .colormap_name = colormap, .cmap = SG_COLORMAP_JET,

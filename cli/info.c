@@ -104,6 +104,72 @@ static int compare_sums(const sg_kernel_table *a, const sg_kernel_table *b)
     return differ;
 }
 
+/* Depthwise planes: 3x3 and 5x5, stride 1 and 2, odd widths (every row tail). */
+static const struct { int64_t H, W, K, stride, pad; } DW_CASES[] = {
+    {19, 23, 3, 1, 1}, {17, 29, 3, 2, 1}, {21, 19, 5, 1, 2}, {23, 31, 5, 2, 2}, {7, 5, 3, 1, 0},
+};
+enum { DW_MAX = 31 * 31 };
+
+static sg_dw_geom dw_geom(size_t c)
+{
+    const int64_t H = DW_CASES[c].H, W = DW_CASES[c].W, K = DW_CASES[c].K, s = DW_CASES[c].stride,
+                  p = DW_CASES[c].pad;
+    return (sg_dw_geom){H, W, (H + 2 * p - K) / s + 1, (W + 2 * p - K) / s + 1, K, K, s, s, 1, 1, p, p};
+}
+
+/* Print "identical" or the first differing element of an OH x OW (or H x W) plane. */
+static int report_plane(const char *what, const sg_dw_geom *g, int64_t rows, int64_t cols, const float *ya,
+                        const float *yb, sg_isa ia, sg_isa ib)
+{
+    printf("%-16s %2ldx%-2ld k%ld s%ld p%ld: ", what, (long)g->H, (long)g->W, (long)g->KH, (long)g->stride_h,
+           (long)g->pad_top);
+    const int64_t d = first_diff(ya, yb, rows * cols);
+    if (d < 0) {
+        printf("identical\n");
+        return 0;
+    }
+    printf("first difference at [%ld][%ld]: %s %a (%.9g), %s %a (%.9g)\n", (long)(d / cols), (long)(d % cols),
+           sg_isa_name(ia), ya[d], ya[d], sg_isa_name(ib), yb[d], yb[d]);
+    return 1;
+}
+
+static int compare_dw_forward(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float x[DW_MAX], w[25], ya[DW_MAX], yb[DW_MAX];
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 6}, x, DW_MAX, 0, 1);
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 7}, w, 25, 0, 1);
+    int differ = 0;
+    for (size_t c = 0; c < sizeof DW_CASES / sizeof DW_CASES[0]; c++)
+        for (int acc = 0; acc < 2; acc++) {
+            const sg_dw_geom g = dw_geom(c);
+            sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 8}, ya, DW_MAX, 0, 1);
+            memcpy(yb, ya, sizeof ya);
+            a->dw_forward(&g, x, w, 0.25f, acc, ya);
+            b->dw_forward(&g, x, w, 0.25f, acc, yb);
+            differ += report_plane(acc ? "dw_forward acc" : "dw_forward", &g, g.OH, g.OW, ya, yb,
+                                   a->dw_forward_isa, b->dw_forward_isa);
+        }
+    return differ;
+}
+
+static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float dy[DW_MAX], w[25], da[DW_MAX], db[DW_MAX];
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 9}, dy, DW_MAX, 0, 1);
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 10}, w, 25, 0, 1);
+    int differ = 0;
+    for (size_t c = 0; c < sizeof DW_CASES / sizeof DW_CASES[0]; c++) {
+        const sg_dw_geom g = dw_geom(c);
+        sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 11}, da, DW_MAX, 0, 1);
+        memcpy(db, da, sizeof da);
+        a->dw_backward_data(&g, dy, w, da);
+        b->dw_backward_data(&g, dy, w, db);
+        differ += report_plane("dw_backward_data", &g, g.H, g.W, da, db, a->dw_backward_data_isa,
+                               b->dw_backward_data_isa);
+    }
+    return differ;
+}
+
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */
 static int compare_isas(const char *spec)
 {
@@ -132,7 +198,7 @@ static int compare_isas(const char *spec)
     printf("compare %s with %s: every kernel family on the same fixed random inputs\n", sg_isa_name(isa[0]),
            sg_isa_name(isa[1]));
     for (int k = 0; k < SG_KERNEL_FAMILY_COUNT; k++)
-        printf("%-10s %s runs %s, %s runs %s\n", sg_kernel_family_name(k), sg_isa_name(isa[0]),
+        printf("%-17s %s runs %s, %s runs %s\n", sg_kernel_family_name(k), sg_isa_name(isa[0]),
                sg_isa_name(sg_kernel_family_isa(t[0], k)), sg_isa_name(isa[1]),
                sg_isa_name(sg_kernel_family_isa(t[1], k)));
     int differ = 0;

@@ -26,6 +26,10 @@ static const sg_cli_entry commands[] = {
     {"features", cmd_features, "pooled backbone features of images with a trained checkpoint, as .npy"},
     {"svm", cmd_svm, "a linear SVM on feature arrays: train, predict (decision values), eval"},
     {"anomaly", cmd_anomaly, "autoencoder anomaly detection: train on a healthy class, score images"},
+    {"report", cmd_report, "a training run as one self-contained HTML page with plots (RUN/report.html)"},
+    {"serve", cmd_serve, "the inspection station: a web page and JSON API around a checkpoint"},
+    {"bench", cmd_bench, "benchmarks as JSON lines: bench sgemm (GFLOP/s per shape and thread count)"},
+    {"detect", cmd_detect, "paper 002's box heads on a VOC set (NEU-DET) on any backbone, scored by VOC mAP"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -33,7 +37,8 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 static const char *const subcommands[] = {"data inspect", "data split", "data sheet", "image decode",
                                              "model list", "model summary",
                                              "svm train", "svm predict", "svm eval",
-                                             "anomaly train", "anomaly score"};
+                                             "anomaly train", "anomaly score",
+                                             "bench sgemm"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

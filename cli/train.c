@@ -16,6 +16,7 @@
 #include "core/pool.h"
 #include "data/dataset.h"
 #include "models/zoo.h"
+#include "train/report.h"
 #include "train/train.h"
 
 static const sg_cli_command train_cmd = {
@@ -37,7 +38,8 @@ static const sg_cli_command train_cmd = {
     "RUN/split.csv) or a CSV manifest (path,label,split). Writes RUN/config.json, RUN/log.jsonl\n"
     "(one line per epoch), RUN/last.safetensors (every epoch: weights, optimiser state,\n"
     "position), RUN/best.safetensors (best val accuracy) and RUN/metrics.json (test and val\n"
-    "metrics of the best weights, skipped files). A killed run continues bit-identically with\n"
+    "metrics of the best weights, skipped files), and RUN/report.html (steelgrad report). A\n"
+    "killed run continues bit-identically with\n"
     "--resume RUN. A recipe is a file of 'key = value' lines with the option names below;\n"
     "flags given on the command line win."};
 
@@ -117,7 +119,7 @@ static bool clobbers_input(const char *out, const sg_train_config *cfg, const ch
         return true;
     }
     static const char *const outputs[] = {"config.json", "split.csv", "log.jsonl", "metrics.json",
-                                          "last.safetensors", "best.safetensors"};
+                                          "last.safetensors", "best.safetensors", "report.html"};
     const char *inputs[] = {cfg->manifest, recipe, cfg->weights};
     for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
         char path[PATH_MAX + 32];
@@ -234,12 +236,16 @@ int cmd_train(int argc, char **argv)
         rc = sg_cli_fail("train", "%s", sg_error_message());
         goto out;
     }
+    /* The run's page; a run is not failed by it. */
+    bool report = sg_run_report(out, NULL) == SG_OK;
+    if (!report) fprintf(stderr, "steelgrad train: no report.html: %s\n", sg_error_message());
     if (!quiet) {
         printf("test accuracy %.4f, macro F1 %.4f, ROC-AUC %.4f; val accuracy %.4f; %lld epochs%s; "
                "%.1f s%s\n", res.test_accuracy, res.test_macro_f1, res.test_roc_auc, res.val_accuracy,
                (long long)res.epochs_run, res.stopped_early ? " (stopped early)" : "", res.seconds,
                res.skipped ? "; skipped files are listed in metrics.json" : "");
-        printf("wrote %s/best.safetensors, %s/last.safetensors, %s/metrics.json\n", out, out, out);
+        printf("wrote %s/best.safetensors, %s/last.safetensors, %s/metrics.json%s%s%s\n", out, out, out,
+               report ? ", " : "", report ? out : "", report ? "/report.html" : "");
     }
     rc = SG_EXIT_OK;
 out:

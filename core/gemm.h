@@ -1,6 +1,6 @@
 /* core/gemm.h - matrix multiply on the thread pool.
  *
- * sg_gemm cuts C into fixed tiles (the cut depends only on M and N) and runs
+ * sg_gemm cuts C into fixed tiles (the cut depends only on M, N and K) and runs
  * the active SGEMM kernel on each tile in parallel; since every C element is
  * summed over k in the same order in any tile, the result is bit-identical on
  * 1 or N threads. Same arguments as sg_sgemm_fn (core/kernels/kernels.h). */

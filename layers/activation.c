@@ -79,11 +79,20 @@ static void act_backward_range(void *ctx, int64_t i0, int64_t i1)
     const float *x = J->x, *y = J->y, *dy = J->dy, p0 = J->a.p0, p1 = J->a.p1;
     float *dx = J->out;
     switch (J->a.kind) {
+    /* Branch-free selects (both sides read, `&` not `&&`) so the compiler
+     * vectorises them: a branch per element on a random sign mispredicts. */
     case ACT_RELU:
-        for (int64_t i = i0; i < i1; i++) dx[i] += x[i] > 0 ? dy[i] : 0.0f;
+        for (int64_t i = i0; i < i1; i++) {
+            const float d = dy[i];
+            dx[i] += x[i] > 0 ? d : 0.0f;
+        }
         break;
     case ACT_HARDTANH:
-        for (int64_t i = i0; i < i1; i++) dx[i] += x[i] > p0 && x[i] < p1 ? dy[i] : 0.0f;
+        for (int64_t i = i0; i < i1; i++) {
+            const float d = dy[i];
+            const bool in = (x[i] > p0) & (x[i] < p1);
+            dx[i] += in ? d : 0.0f;
+        }
         break;
     case ACT_LEAKY_RELU:
         for (int64_t i = i0; i < i1; i++) dx[i] += x[i] > 0 ? dy[i] : dy[i] * p0;

@@ -1,11 +1,13 @@
 /* layers/conv_kernels.c - im2col, col2im, the depthwise row loops and the
- * three convolution products built on them and on sg_gemm.
+ * three convolution products built on them, on sg_gemm and on the depthwise
+ * plane kernels of the dispatch table.
  * See layers/conv_kernels.h for the map they compute and the strategies. */
 #include "layers/conv_kernels.h"
 
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/sum.h"
 
@@ -20,18 +22,6 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t grain_for(int64_t work_per_item)
 {
     return max64(1, PARALLEL_GRAIN_WORK / max64(1, work_per_item));
-}
-
-/* For one kernel tap along a row: the output positions o in [lo, hi) whose
- * input position o*stride + off lies inside [0, in_size). */
-static void tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size,
-                      int64_t *lo, int64_t *hi)
-{
-    int64_t l = off < 0 ? (-off + stride - 1) / stride : 0;
-    int64_t h = in_size - 1 - off < 0 ? 0 : (in_size - 1 - off) / stride + 1;
-    h = min64(h, out_size);
-    *lo = min64(l, h);
-    *hi = h;
 }
 
 static bool is_depthwise(const sg_conv_geom *G) { return G->C == G->groups; }
@@ -103,7 +93,7 @@ static void im2col_rows(void *arg, int64_t r0, int64_t r1)
     for (int64_t r = r0; r < r1; r++) {
         int64_t c = r / KK, kh = (r % KK) / G->KW, kw = r % G->KW;
         int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
-        tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
+        sg_dw_tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
         row_segments s;
         for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
             float *out = J->col + r * J->ncols + s.done;   /* out[ow - ow0], ow in the segment */
@@ -130,7 +120,7 @@ static void col2im_channels(void *arg, int64_t c0, int64_t c1)
         for (int64_t t = 0; t < KK; t++) {
             int64_t kh = t / G->KW, kw = t % G->KW;
             int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
-            tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
+            sg_dw_tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
             row_segments s;
             for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
                 int64_t ih = s.oh * G->stride_h - G->pad_top + kh * G->dil_h;
@@ -237,9 +227,10 @@ static int64_t chunk_columns(const sg_conv_geom *G)
 
 /* ---------------------------------------------------------------------------
  * Depthwise: one input channel per group (groups == C), O = C * mult.
- * Output channel o reads input channel o / mult. Every loop below walks one
- * kernel tap along an output row: y_row[ow] += w * x_row[ow*sw + off] for the
- * ow whose input lies inside the row (tap_range), so no per-pixel bounds test.
+ * Output channel o reads input channel o / mult. Forward and input gradient
+ * run the table's plane kernels (core/kernels/depthwise_*.c); the weight
+ * gradient walks one kernel tap along an output row for the ow whose input
+ * lies inside the row (sg_dw_tap_range), so no per-pixel bounds test.
  * ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -249,39 +240,25 @@ typedef struct {
     bool accumulate;
 } dw_job;
 
-/* Planes (n, o) of y. */
+/* The kernels' view of one plane (core/kernels/kernels.h: sg_dw_geom). */
+static sg_dw_geom plane_geom(const sg_conv_geom *G)
+{
+    return (sg_dw_geom){G->H, G->W, G->OH, G->OW, G->KH, G->KW, G->stride_h, G->stride_w,
+                        G->dil_h, G->dil_w, G->pad_top, G->pad_left};
+}
+
+/* Planes (n, o) of y: the table's depthwise forward kernel, one plane each. */
 static void depthwise_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const dw_job *J = arg;
     const sg_conv_geom *G = J->G;
     const int64_t mult = G->O / G->C, HW = G->H * G->W, KK = G->KH * G->KW;
+    const sg_dw_geom g = plane_geom(G);
+    const sg_dw_forward_fn forward = sg_kernels()->dw_forward;
     for (int64_t pl = p0; pl < p1; pl++) {
         int64_t n = pl / G->O, o = pl % G->O, ci = o / mult;
-        const float *xp = J->x + (n * G->C + ci) * HW, *wp = J->w + o * KK;
-        float *yp = J->y + pl * G->OH * G->OW;
-        float bv = J->b ? J->b[o] : 0.0f;
-        for (int64_t oh = 0; oh < G->OH; oh++) {
-            float *yrow = yp + oh * G->OW;
-            if (J->accumulate)
-                for (int64_t ow = 0; ow < G->OW; ow++) yrow[ow] += bv;
-            else
-                for (int64_t ow = 0; ow < G->OW; ow++) yrow[ow] = bv;
-            for (int64_t kh = 0; kh < G->KH; kh++) {
-                int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
-                if (ih < 0 || ih >= G->H) continue;
-                for (int64_t kw = 0; kw < G->KW; kw++) {
-                    int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
-                    tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
-                    const float *xrow = xp + ih * G->W;
-                    float wv = wp[kh * G->KW + kw];
-                    if (G->stride_w == 1)   /* contiguous: the compiler vectorises it */
-                        for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow + off];
-                    else
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            yrow[ow] += wv * xrow[ow * G->stride_w + off];
-                }
-            }
-        }
+        forward(&g, J->x + (n * G->C + ci) * HW, J->w + o * KK, J->b ? J->b[o] : 0.0f, J->accumulate,
+                J->y + pl * G->OH * G->OW);
     }
 }
 
@@ -291,29 +268,12 @@ static void depthwise_backward_data_planes(void *arg, int64_t p0, int64_t p1)
     const dw_job *J = arg;
     const sg_conv_geom *G = J->G;
     const int64_t mult = G->O / G->C, HW = G->H * G->W, KK = G->KH * G->KW;
+    const sg_dw_geom g = plane_geom(G);
+    const sg_dw_backward_data_fn backward = sg_kernels()->dw_backward_data;
     for (int64_t pl = p0; pl < p1; pl++) {
         int64_t n = pl / G->C, ci = pl % G->C;
-        float *dxp = J->dx + pl * HW;
-        for (int64_t o = ci * mult; o < (ci + 1) * mult; o++) {
-            const float *dyp = J->dy + (n * G->O + o) * G->OH * G->OW, *wp = J->w + o * KK;
-            for (int64_t oh = 0; oh < G->OH; oh++)
-                for (int64_t kh = 0; kh < G->KH; kh++) {
-                    int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
-                    if (ih < 0 || ih >= G->H) continue;
-                    for (int64_t kw = 0; kw < G->KW; kw++) {
-                        int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
-                        tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
-                        float *dxrow = dxp + ih * G->W;
-                        const float *dyrow = dyp + oh * G->OW;
-                        float wv = wp[kh * G->KW + kw];
-                        if (G->stride_w == 1)
-                            for (int64_t ow = lo; ow < hi; ow++) dxrow[ow + off] += wv * dyrow[ow];
-                        else
-                            for (int64_t ow = lo; ow < hi; ow++)
-                                dxrow[ow * G->stride_w + off] += wv * dyrow[ow];
-                    }
-                }
-        }
+        for (int64_t o = ci * mult; o < (ci + 1) * mult; o++)
+            backward(&g, J->dy + (n * G->O + o) * G->OH * G->OW, J->w + o * KK, J->dx + pl * HW);
     }
 }
 
@@ -327,7 +287,7 @@ static void depthwise_backward_weight_channels(void *arg, int64_t o0, int64_t o1
         for (int64_t kh = 0; kh < G->KH; kh++)
             for (int64_t kw = 0; kw < G->KW; kw++) {
                 int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
-                tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
+                sg_dw_tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
                 double acc = 0.0;
                 for (int64_t n = 0; n < G->N; n++) {
                     const float *xp = J->x + (n * G->C + o / mult) * HW;

@@ -1,11 +1,14 @@
 /* models/zoo.c - the table of reference models (see zoo.h). */
 #include "models/zoo.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/safetensors.h"
+#include "layers/transformer.h"
+#include "models/cct.h"
 #include "models/cnn.h"
 #include "models/cnn002.h"
 #include "models/heads.h"
@@ -13,6 +16,7 @@
 #include "models/mobilenetv2.h"
 #include "models/resnet.h"
 #include "models/resnetv2.h"
+#include "models/vit.h"
 
 sg_model_options sg_model_options_defaults(int classes)
 {
@@ -61,6 +65,37 @@ SG_ZOO_ADAPTER(resnet, sg_resnet)
 SG_ZOO_ADAPTER(resnetv2, sg_resnetv2)
 SG_ZOO_ADAPTER(inceptionv3, sg_inceptionv3)
 
+/* The transformers hand the model's attention outputs to their struct. */
+#define SG_ZOO_TRANSFORMER_ADAPTER(arch, type)                                          \
+    static void arch##_pass(sg_model *m);                                               \
+    static sg_tensor *arch##_forward(sg_graph *g, sg_model *m, sg_tensor *x)             \
+    {                                                                                   \
+        arch##_pass(m);                                                                 \
+        return sg_##arch##_forward(g, (type *)m->impl, x);                              \
+    }                                                                                   \
+    static sg_tensor *arch##_features(sg_graph *g, sg_model *m, sg_tensor *x)            \
+    {                                                                                   \
+        arch##_pass(m);                                                                 \
+        return sg_##arch##_features(g, (type *)m->impl, x);                             \
+    }                                                                                   \
+    static void arch##_destroy(sg_model *m)                                             \
+    {                                                                                   \
+        if (m->impl) sg_##arch##_free((type *)m->impl);                                 \
+        impl_drop(m);                                                                   \
+    }
+
+SG_ZOO_TRANSFORMER_ADAPTER(cct, sg_cct)
+SG_ZOO_TRANSFORMER_ADAPTER(vit, sg_vit)
+
+static void cct_pass(sg_model *m)
+{
+    sg_cct *net = m->impl;
+    net->attention = m->attention;
+    net->pool_weights = m->pool_weights;
+}
+
+static void vit_pass(sg_model *m) { ((sg_vit *)m->impl)->attention = m->attention; }
+
 /* After a successful init: point m at the architecture (its params live in impl). */
 #define SG_ZOO_FINISH(m, arch, net, channels)                                           \
     do {                                                                                \
@@ -89,15 +124,21 @@ static sg_err build_failed(sg_model *m, sg_err err)
 
 /* --- cnn: the demo's plain CNN ------------------------------------------ */
 
+/* The demo CNN's widths 8-16-32-64 times the multiplier, rounded to the
+ * nearest integer (at least 1): --width-mult 2 gives 16-32-64-128. */
 static sg_err cnn_build(sg_model *m, const sg_model_options *o, uint64_t seed)
 {
-    sg_err err = no_width(m, o);
-    sg_cnn *c = err == SG_OK ? impl_new(m, sizeof *c) : NULL;
-    if (!c) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_cnn *c = impl_new(m, sizeof *c);
+    if (!c) return SG_ERR_NOMEM;
     sg_cnn_config cfg = {.in_channels = o->in_channels, .image_size = o->image_size,
                          .classes = has_head(o) ? 0 : o->classes, .n_blocks = 4,
                          .widths = {8, 16, 32, 64}, .head = SG_CNN_GLOBAL_MAX};
-    err = sg_cnn_init(c, &cfg, seed);
+    const double wm = o->width_mult > 0 ? o->width_mult : 1.0;
+    for (int i = 0; i < cfg.n_blocks; i++) {
+        const double w = floor(cfg.widths[i] * wm + 0.5);
+        cfg.widths[i] = w < 1 ? 1 : (int)w;
+    }
+    sg_err err = sg_cnn_init(c, &cfg, seed);
     if (err != SG_OK) {
         sg_cnn_free(c);
         return build_failed(m, err);
@@ -189,11 +230,61 @@ static sg_err inceptionv3_build(sg_model *m, const sg_model_options *o, uint64_t
     return SG_OK;
 }
 
+/* --- CCT (vit-pytorch) and ViT (torchvision): the name is the preset ------ */
+
+static sg_err cct_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_cct *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_cct_config cfg;
+    sg_cct_preset(m->def->name, &cfg);
+    cfg.in_channels = o->in_channels;
+    cfg.image_size = o->image_size;
+    cfg.classes = has_head(o) ? 0 : o->classes;
+    if (o->dropout >= 0) cfg.dropout = o->dropout;
+    err = sg_cct_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, cct, net, cfg.dim);
+    m->attention_layers = cfg.layers;
+    m->attention_grid = net->grid;
+    return SG_OK;
+}
+
+static sg_err vit_build(sg_model *m, const sg_model_options *o, uint64_t seed)
+{
+    sg_err err = no_width(m, o);
+    sg_vit *net = err == SG_OK ? impl_new(m, sizeof *net) : NULL;
+    if (!net) return err != SG_OK ? err : SG_ERR_NOMEM;
+    sg_vit_config cfg;
+    sg_vit_preset(m->def->name, &cfg);
+    cfg.in_channels = o->in_channels;
+    cfg.image_size = o->image_size;
+    cfg.classes = has_head(o) ? 0 : o->classes;
+    if (o->dropout >= 0) cfg.dropout = o->dropout;
+    err = sg_vit_init(net, &cfg, seed);
+    if (err != SG_OK) return build_failed(m, err);
+    SG_ZOO_FINISH(m, vit, net, cfg.dim);
+    m->attention_layers = cfg.layers;
+    m->attention_grid = net->grid;
+    m->attention_prefix = 1;
+    return SG_OK;
+}
+
+#define CCT_ROW(nm, size, text)                                                         \
+    {.name = nm, .summary = text, .default_channels = 3, .default_size = size,           \
+     .build = cct_build, .stem_weight = "tokenizer.conv_layers.0.0.weight", .min_size = 1, \
+     .default_layer = "tokenizer", .pos_embed = "classifier.positional_emb", .pos_prefix = 0}
+#define VIT_ROW(nm, size, text)                                                         \
+    {.name = nm, .summary = text, .default_channels = 3, .default_size = size,           \
+     .build = vit_build, .stem_weight = "conv_proj.weight", .min_size = 1,                \
+     .default_layer = "conv_proj", .pos_embed = "encoder.pos_embedding", .pos_prefix = 1}
+
 /* --- the table ------------------------------------------------------------ */
 
 static const sg_model_def models[] = {
     {.name = "cnn",
-     .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear",
+     .summary = "the demo's plain CNN: 4 x (conv3x3-BN-ReLU-maxpool) 8-16-32-64, global max pool, linear (widths x --width-mult)",
      .default_channels = 1, .default_size = 64, .build = cnn_build, .stem_weight = "features.0.weight",
      .min_size = 16, .default_layer = "features.15"},
     {.name = "mobilenetv2",
@@ -231,6 +322,20 @@ static const sg_model_def models[] = {
                 "dense 512, dropout, dense",
      .default_channels = 1, .default_size = 128, .build = cnn002_build,
      .stem_weight = "features.0.weight", .min_size = 16, .default_layer = "features.11"},
+    CCT_ROW("cct_2_3x2_32", 32, "CCT-2/3x2 (vit-pytorch CCT): 2 x conv3x3 tokenizer, 2 layers, dim 128"),
+    CCT_ROW("cct_4_3x2_32", 32, "CCT-4/3x2 (vit-pytorch CCT): 2 x conv3x3 tokenizer, 4 layers, dim 128"),
+    CCT_ROW("cct_6_3x1_32", 32, "CCT-6/3x1 (vit-pytorch CCT): 1 x conv3x3 tokenizer, 6 layers, dim 256"),
+    CCT_ROW("cct_7_3x1_32", 32, "CCT-7/3x1 (vit-pytorch CCT): 1 x conv3x3 tokenizer, 7 layers, dim 256"),
+    CCT_ROW("cct_7_7x2_224", 224, "CCT-7/7x2 (vit-pytorch CCT): 2 x conv7x7 tokenizer, 7 layers, dim 256"),
+    CCT_ROW("cct_14_7x2_224", 224, "CCT-14/7x2 (vit-pytorch CCT): 2 x conv7x7 tokenizer, 14 layers, dim 384"),
+    CCT_ROW("cct000_small", 128, "paper 000's small CCT: 2 convs, 4 layers, 4 heads, dim 64"),
+    CCT_ROW("cct000_medium", 128, "paper 000's medium CCT: 4 convs, 8 layers, 8 heads, dim 256"),
+    CCT_ROW("cct000_large", 128, "paper 000's large CCT: 4 convs, 12 layers, 12 heads, dim 768"),
+    VIT_ROW("vit_b_16", 224, "ViT-B/16 as torchvision builds it (12 layers, dim 768)"),
+    VIT_ROW("vit_b_32", 224, "ViT-B/32 as torchvision builds it (12 layers, dim 768)"),
+    VIT_ROW("vit_l_16", 224, "ViT-L/16 as torchvision builds it (24 layers, dim 1024)"),
+    VIT_ROW("vit_s_16", 128, "ViT-S/16 (DeiT-S widths) in torchvision's layout: 12 layers, dim 384"),
+    VIT_ROW("vit_ti_16", 128, "ViT-Ti/16 (DeiT-Ti widths) in torchvision's layout: 12 layers, dim 192"),
 };
 enum { N_MODELS = sizeof models / sizeof models[0] };
 
@@ -258,7 +363,7 @@ sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, 
     *m = (sg_model){0};
     const sg_model_def *def = sg_model_find(name);
     if (!def) {
-        char list[512] = "";
+        char list[1024] = "";
         for (int i = 0; i < N_MODELS; i++) {
             if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
             strncat(list, models[i].name, sizeof list - strlen(list) - 1);
@@ -366,13 +471,27 @@ static void list_add(char *list, size_t size, const char *name)
     strcat(list, name);
 }
 
+/* The side of a square grid of n tokens, or 0. */
+static int64_t grid_side(int64_t n)
+{
+    int64_t s = 1;
+    while (s * s < n) s++;
+    return n > 0 && s * s == n ? s : 0;
+}
+
 /* The file's tensor t fits parameter p as is (0), summed over input channels
- * into a gray stem (1), or not at all (-1). */
+ * into a gray stem (1), resized as a position embedding of another grid (2),
+ * or not at all (-1). */
 static int fit(const sg_model *m, const sg_param *p, const sg_st_tensor *t)
 {
     bool same = t->ndim == p->t.ndim;
     for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == p->t.shape[d];
     if (same) return 0;
+    int64_t P = m->def->pos_prefix;
+    if (m->def->pos_embed && strcmp(p->name, m->def->pos_embed) == 0 && t->ndim == 3 &&
+        p->t.ndim == 3 && t->shape[0] == 1 && t->shape[2] == p->t.shape[2] &&
+        grid_side(t->shape[1] - P) && grid_side(p->t.shape[1] - P))
+        return 2;
     bool stem = m->def->stem_weight && strcmp(p->name, m->def->stem_weight) == 0 &&
                 p->t.ndim == 4 && t->ndim == 4 && p->t.shape[1] == 1 && t->shape[1] > 1 &&
                 t->shape[0] == p->t.shape[0] && t->shape[2] == p->t.shape[2] &&
@@ -428,6 +547,11 @@ sg_err sg_model_load_weights(sg_model *m, const char *path, bool strict,
         if (how < 0) continue;
         if (how == 0) {
             memcpy(p->t.data, t->data, (size_t)t->numel * sizeof(float));
+        } else if (how == 2) {
+            int P = m->def->pos_prefix, from = (int)grid_side(t->shape[1] - P),
+                to = (int)grid_side(p->t.shape[1] - P);
+            sg_pos_embed_resize(t->data, P, from, from, (int)t->shape[2], p->t.data, to, to);
+            r.pos_resized = true;
         } else {
             /* w_gray[o, 0, i, j] = sum_c w[o, c, i, j], c in increasing order. */
             int64_t O = t->shape[0], C = t->shape[1], K = t->shape[2] * t->shape[3];

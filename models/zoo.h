@@ -11,7 +11,8 @@
  * default_channels, default_size; dropout < 0 means the reference's p).
  *
  * The models: cnn, cnn002 (paper 002), mobilenetv2, resnet18/34/50/101/152
- * (torchvision), resnetv2_50/101 (timm), inceptionv3 (torchvision); `steelgrad
+ * (torchvision), resnetv2_50/101 (timm), inceptionv3 (torchvision), the CCT
+ * presets cct_* and cct000_* (vit-pytorch), vit_* (torchvision); `steelgrad
  * model list` prints them. A head (opts.head: gap256, gap512, alt001; see
  * models/heads.h) replaces any model's reference classifier: the backbone is
  * then built without it and the head's parameters are "head.fc1.*" and
@@ -60,6 +61,11 @@ typedef struct sg_model_def {
     /* The layer Grad-CAM and features read by default: the module path of
      * the backbone's last convolutional block ("layer4", "features.18"). */
     const char *default_layer;
+    /* Transformers: the learnable position embedding [1, prefix + g*g, D]
+     * that sg_model_load_weights resizes from a checkpoint of another image
+     * size (layers/transformer.h), and its prefix tokens (ViT's class token). */
+    const char *pos_embed;
+    int pos_prefix;
 } sg_model_def;
 
 struct sg_model {
@@ -77,6 +83,15 @@ struct sg_model {
     sg_tensor *(*features)(sg_graph *g, sg_model *m, sg_tensor *x);
     int feature_channels;
     struct sg_head *head;         /* NULL = the reference classifier (owned) */
+    /* Transformers (cct*, vit*): attention_layers encoder blocks over a grid
+     * of attention_grid^2 tokens after attention_prefix extra ones (ViT's
+     * class token); 0 for CNNs. When `attention` (attention_layers pointers)
+     * or `pool_weights` is set, each forward stores there every block's
+     * head-averaged attention [N, T, T] and CCT's sequence-pool weights
+     * [N, T] (graph tensors, valid until the graph is reset; interp/attention.h). */
+    int attention_layers, attention_grid, attention_prefix;
+    sg_tensor **attention;
+    sg_tensor **pool_weights;
 };
 
 int sg_model_count(void);
@@ -118,6 +133,7 @@ typedef struct sg_model_load_report {
     int unexpected;               /* tensors of the file the model does not have */
     int mismatched;               /* same name, other shape (skipped unless strict) */
     bool stem_summed;             /* the RGB first conv was summed into a gray one */
+    bool pos_resized;             /* the position embedding was resized to this grid */
     char missing_names[256], unexpected_names[256], mismatched_names[256];
 } sg_model_load_report;
 

@@ -390,6 +390,14 @@ START_TEST(train_killed_at_random_points_resumes_bit_identically)
             continue;
         }
         ck_assert_msg(code == 0, "attempt %d exited with %d", attempts, code);
+        if (kills == 0 && attempts < 6) {
+            /* It ended before its kill: this run was much faster than the
+             * reference (a loaded machine's timings vary): start over from
+             * nothing with a window half as long. */
+            full *= 0.5;
+            sg_test_remove_tree(run);
+            continue;
+        }
         finished = true;
     }
     printf("SIGKILL test: %d kills (%d left a temporary file behind), %d runs, uninterrupted run %.2f s\n",

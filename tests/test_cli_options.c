@@ -100,6 +100,14 @@ static const cli_case commands[] = {
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
      {"classes", "class", "alpha"},
      {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data"}},
+    {"report", "/nonexistent/run", {{0}}, {0}, {"out"}},
+    {"serve", "", {{"weights", "/nonexistent/w.safetensors"}, {"port", "0"}}, {"port", "workers", "max-body"},
+     {"weights", "host"}},
+    {"bench sgemm", "", {{"shapes", "8x8x8"}, {"threads", "1"}, {"seconds", "0.001"}}, {"seconds"},
+     {"threads", "shapes", "transpose"}},
+    {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed"},
+     {"data", "model", "out", "quiet"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 

@@ -2,17 +2,22 @@
  *
  * The scalar twin defines the result (core/kernels/kernels.h); a port is right
  * when memcmp says so for every shape, not when a tolerance is met. Shapes
- * cover 1, small primes and every tail of every tile the kernels use (4 x 16
- * register blocks, 16-column panels, 256-long k panels), leading dimensions
+ * cover 1, small primes and every tail of every tile the kernels use (6 x 16
+ * and 12 x 32 register tiles, k blocks of 256 and 512), leading dimensions
  * wider than the matrix, several alpha and beta, and beta == 0 over a C full
- * of NaN (the contract says beta == 0 never reads C). ISAs the machine cannot
+ * of NaN (the contract says beta == 0 never reads C). Larger shapes cross the
+ * packed driver's row blocks, column slabs and k blocks (the running sums
+ * carried in C or in the per-thread buffer), and the threaded driver
+ * (core/gemm.c) gives the scalar twin's bits on 1 and 2 threads. ISAs the machine cannot
  * run are skipped with a message. The canonical reduction of core/sum.h is
  * checked against its longhand definition. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gemm.h"
 #include "core/kernels/kernels.h"
+#include "core/pool.h"
 #include "core/sum.h"
 #include "tests/testutil.h"
 
@@ -26,8 +31,8 @@ static int64_t first_difference(const float *x, const float *y, int64_t n)
 
 START_TEST(every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail)
 {
-    static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 37};
-    static const int Ns[] = {1, 2, 3, 5, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 23, 31, 32, 33, 47};
+    static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 37};
+    static const int Ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 31, 32, 33, 47};
     static const int Ks[] = {0, 1, 2, 7, 8, 9, 29, 256, 257, 520};
     static const float alphas[] = {1.0f, -0.5f, 2.5f};
     static const float betas[] = {0.0f, 1.0f, -0.75f, 0.3f};
@@ -76,6 +81,139 @@ START_TEST(every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail)
                (long)calls);
     }
     free(A); free(B); free(C0); free(R); free(C);
+}
+END_TEST
+
+/* Shapes that cross the packed driver's blocks: more rows than one row block
+ * (at most 240), more k than two k blocks, a B slab wider than its budget
+ * (2^21 floats by default: 3 x 2100 x 1100), every transpose case, padded
+ * leading dimensions, beta = 0 over NaN and beta != 0 (sums carried in the
+ * per-thread buffer). */
+START_TEST(every_isa_sgemm_matches_scalar_across_cache_blocks)
+{
+    static const int shapes[][3] = {{241, 45, 600}, {250, 70, 1030}, {3, 2100, 1100}, {30, 530, 65}};
+    static const float betas[] = {0.0f, 0.5f};
+    enum { PAD = 3 };
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        const size_t na = (size_t)(M + PAD) * (K + PAD), nb = (size_t)(K + PAD) * (N + PAD),
+                     nc = (size_t)M * (N + PAD);
+        float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+        float *C0 = malloc(sizeof(float) * nc), *R = malloc(sizeof(float) * nc), *C = malloc(sizeof(float) * nc);
+        sg_test_fill_normal(A, (int64_t)na, 11 + s, 1);
+        sg_test_fill_normal(B, (int64_t)nb, 12 + s, 1);
+        sg_test_fill_normal(C0, (int64_t)nc, 13 + s, 1);
+        for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+            const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+            if (!t) continue;
+            for (int tr = 0; tr < 4; tr++)
+                for (int bi = 0; bi < 2; bi++) {
+                    const bool ta = tr & 1, tb = tr & 2;
+                    const int64_t lda = (ta ? M : K) + PAD, ldb = (tb ? K : N) + PAD, ldc = N + PAD;
+                    const float alpha = bi ? -1.5f : 1.0f, beta = betas[bi];
+                    for (size_t i = 0; i < nc; i++) R[i] = beta == 0.0f ? NAN : C0[i];
+                    memcpy(C, R, sizeof(float) * nc);
+                    ref->sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, R, ldc);
+                    t->sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+                    const int64_t d = first_difference(R, C, M * ldc);
+                    ck_assert_msg(d < 0, "%s sgemm transA=%d transB=%d M=%d N=%d K=%d beta=%g: C[%ld][%ld] is %a, "
+                                  "scalar twin %a", sg_isa_name((sg_isa)isa), ta, tb, M, N, K, beta,
+                                  (long)(d / ldc), (long)(d % ldc), C[d], R[d]);
+                }
+        }
+        free(A), free(B), free(C0), free(R), free(C);
+    }
+}
+END_TEST
+
+/* The threaded driver sg_gemm cuts C into tiles and runs them on the pool:
+ * on 1 and 2 threads, with every table, the scalar twin's bits. */
+START_TEST(threaded_gemm_gives_the_scalar_bits_on_1_and_2_threads)
+{
+    enum { M = 203, N = 301, K = 97 };   /* 5.9M multiply-adds: 4 tiles */
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *R = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
+    sg_test_fill_normal(A, M * K, 21, 1);
+    sg_test_fill_normal(B, K * N, 22, 1);
+    const sg_isa active = sg_kernels()->isa;
+    const int threads = sg_threads();
+    for (int tr = 0; tr < 4; tr++) {
+        const bool ta = tr & 1, tb = tr & 2;
+        const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+        sg_test_fill_normal(R, M * N, 23, 1);
+        sg_kernels_for(SG_ISA_SCALAR)->sgemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 1.0f, R, N);
+        for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+            if (!sg_kernels_for((sg_isa)isa)) continue;
+            ck_assert_int_eq(sg_kernels_select((sg_isa)isa), SG_OK);
+            for (int nt = 1; nt <= 2; nt++) {
+                ck_assert_int_eq(sg_set_threads(nt), SG_OK);
+                sg_test_fill_normal(C, M * N, 23, 1);
+                sg_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 1.0f, C, N);
+                const int64_t d = first_difference(R, C, M * N);
+                ck_assert_msg(d < 0, "%s sg_gemm transA=%d transB=%d on %d threads: C[%ld] is %a, scalar twin %a",
+                              sg_isa_name((sg_isa)isa), ta, tb, nt, (long)d, C[d], R[d]);
+            }
+        }
+    }
+    sg_kernels_select(active);
+    sg_set_threads(threads);
+    free(A), free(B), free(R), free(C);
+}
+END_TEST
+
+/* The depthwise plane kernels against the scalar twin, bit for bit: 3 x 3 and
+ * 5 x 5 (and 1 x 7, 7 x 1), strides 1 and 2, padding 0..3, dilation 1 and 2,
+ * widths around every tail of a 16-lane row (1, 7, 15, 16, 17, 33, 56) and
+ * 112, bias with and without accumulating, dx accumulated onto old values. */
+START_TEST(every_isa_depthwise_planes_are_bit_identical_to_scalar)
+{
+    static const int sizes[][2] = {{1, 1}, {5, 7}, {9, 15}, {16, 16}, {17, 17}, {8, 33}, {56, 56}, {12, 112}};
+    static const int kernels[][2] = {{3, 3}, {5, 5}, {1, 7}, {7, 1}};
+    enum { MAXP = 112 * 112 + 64 };
+    float *x = malloc(sizeof(float) * MAXP), *y0 = malloc(sizeof(float) * MAXP);
+    float *R = malloc(sizeof(float) * MAXP), *C = malloc(sizeof(float) * MAXP), w[64];
+    sg_test_fill_normal(x, MAXP, 31, 1);
+    sg_test_fill_normal(y0, MAXP, 32, 1);
+    sg_test_fill_normal(w, 64, 33, 1);
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    int64_t calls = 0;
+    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (size_t ki = 0; ki < sizeof kernels / sizeof *kernels; ki++)
+                for (int v = 0; v < 16; v++) {
+                    const int64_t sh = 1 + (v & 1), sw = 1 + ((v >> 1) & 1), dil = 1 + (v >> 3);
+                    const int64_t pad = (v >> 2) & 3;
+                    sg_dw_geom g = {sizes[si][0], sizes[si][1], 0, 0, kernels[ki][0], kernels[ki][1],
+                                    sh, sw, dil, dil, pad, pad};
+                    g.OH = (g.H + 2 * pad - dil * (g.KH - 1) - 1) / sh + 1;
+                    g.OW = (g.W + 2 * pad - dil * (g.KW - 1) - 1) / sw + 1;
+                    if (g.OH < 1 || g.OW < 1) continue;
+                    const float bias = v & 4 ? 0.0f : -0.375f;
+                    const bool accumulate = v & 2;
+                    memcpy(R, y0, sizeof(float) * MAXP), memcpy(C, y0, sizeof(float) * MAXP);
+                    ref->dw_forward(&g, x, w, bias, accumulate, R);
+                    t->dw_forward(&g, x, w, bias, accumulate, C);
+                    int64_t d = first_difference(R, C, MAXP);
+                    ck_assert_msg(d < 0, "%s dw_forward H=%ld W=%ld K=%ldx%ld stride=%ldx%ld pad=%ld dil=%ld: "
+                                  "y[%ld] is %a, scalar twin %a", sg_isa_name((sg_isa)isa), (long)g.H,
+                                  (long)g.W, (long)g.KH, (long)g.KW, (long)sh, (long)sw, (long)pad, (long)dil,
+                                  (long)d, C[d], R[d]);
+                    memcpy(R, y0, sizeof(float) * MAXP), memcpy(C, y0, sizeof(float) * MAXP);
+                    ref->dw_backward_data(&g, x, w, R);
+                    t->dw_backward_data(&g, x, w, C);
+                    d = first_difference(R, C, MAXP);
+                    ck_assert_msg(d < 0, "%s dw_backward_data H=%ld W=%ld K=%ldx%ld stride=%ldx%ld pad=%ld dil=%ld: "
+                                  "dx[%ld] is %a, scalar twin %a", sg_isa_name((sg_isa)isa), (long)g.H,
+                                  (long)g.W, (long)g.KH, (long)g.KW, (long)sh, (long)sw, (long)pad, (long)dil,
+                                  (long)d, C[d], R[d]);
+                    calls += 2;
+                }
+    }
+    printf("depthwise planes bit-identical to scalar in %ld calls\n", (long)calls);
+    free(x), free(y0), free(R), free(C);
 }
 END_TEST
 
@@ -209,6 +347,9 @@ static Suite *kernels_suite(void)
     Suite *s = suite_create("kernels");
     SG_ADD_TEST(s, every_isa_sgemm_is_bit_identical_to_scalar_for_every_tail, 120);
     SG_ADD_TEST(s, sgemm_beta_zero_ignores_nan_in_c_on_every_isa, 10);
+    SG_ADD_TEST(s, every_isa_sgemm_matches_scalar_across_cache_blocks, 120);
+    SG_ADD_TEST(s, threaded_gemm_gives_the_scalar_bits_on_1_and_2_threads, 60);
+    SG_ADD_TEST(s, every_isa_depthwise_planes_are_bit_identical_to_scalar, 60);
     SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
     SG_ADD_TEST(s, isa_registry_is_consistent, 10);
     SG_ADD_TEST(s, every_isa_sums_are_bit_identical_to_scalar, 30);

@@ -10,6 +10,7 @@
 #include "data/hash.h"
 #include "data/image.h"
 #include "data/split.h"
+#include "data/transform.h"
 #include "layers/activation.h"
 #include "layers/loss.h"
 
@@ -231,5 +232,69 @@ sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *p
     err = sg_evaluate_loader(g, &rm->model, l, rm->classes, lo.channels, lo.height, probs, &truth, &pred,
                              &loss, &n);
     sg_loader_free(l);
+    return err;
+}
+
+sg_err sg_run_model_input(const sg_run_model *rm, const sg_image *img, const char *name, float *x, float *raw)
+{
+    sg_loader_opts lo = sg_run_model_loader_opts(rm, 1);
+    const int C = lo.channels, S = lo.height;
+    sg_image a = *img, b = {0}, c = {0};
+    sg_err err = SG_OK;
+    if (a.depth == 16 && !lo.keep_depth) {
+        if ((err = sg_image_to_8bit(&a, &b)) != SG_OK) goto done;
+        a = b;
+    }
+    if (a.channels != C) {
+        err = C == 1 ? sg_image_to_gray(&a, &c) : sg_image_to_rgb(&a, &c);
+        if (err != SG_OK) goto done;
+        a = c;
+    }
+    float *full = malloc(sg_fimage_numel(C, a.height, a.width) * sizeof *full);
+    if (!full) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory for a %d x %d image", name, a.width, a.height);
+        goto done;
+    }
+    sg_fimage src = sg_fimage_view(C, a.height, a.width, full), dst = sg_fimage_view(C, S, S, x);
+    err = sg_fimage_from_image(&a, &src);
+    if (err == SG_OK && (a.height != S || a.width != S)) err = sg_fimage_resize(&src, &dst, lo.resize, NULL);
+    else if (err == SG_OK) memcpy(x, full, sg_fimage_numel(C, S, S) * sizeof *x);
+    free(full);
+    if (err != SG_OK) {
+        err = sg_error_set(err, "%s: %s", name, sg_error_message());
+        goto done;
+    }
+    const int64_t HW = (int64_t)S * S;
+    if (raw) memcpy(raw, x, (size_t)(C * HW) * sizeof *raw);
+    if (lo.mean && lo.std)
+        for (int ch = 0; ch < C; ch++) {
+            /* The loader's arithmetic: (v - mean) * (1 / std). */
+            float inv = 1.0f / lo.std[ch], *p = x + ch * HW;
+            for (int64_t i = 0; i < HW; i++) p[i] = (p[i] - lo.mean[ch]) * inv;
+        }
+done:
+    sg_image_free(&b);
+    sg_image_free(&c);
+    return err;
+}
+
+sg_err sg_predict_image(sg_run_model *rm, sg_graph *g, const sg_image *img, const char *name, float *x,
+                        float *probs)
+{
+    sg_err err = sg_run_model_input(rm, img, name, x, NULL);
+    if (err != SG_OK) return err;
+    const int C = rm->model.opts.in_channels, S = rm->model.opts.image_size;
+    bool grad = sg_graph_grad_enabled(g), training = sg_graph_training(g);
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    sg_graph_reset(g);
+    int64_t shape[4] = {1, C, S, S};
+    sg_tensor *logits = sg_model_forward(g, &rm->model, sg_graph_view(g, x, 4, shape));
+    sg_tensor *prob = logits ? sg_softmax(g, logits, 1) : NULL;
+    if (!prob) err = sg_graph_error(g);
+    else memcpy(probs, prob->data, (size_t)rm->classes * sizeof *probs);
+    sg_graph_reset(g);
+    sg_graph_set_grad_enabled(g, grad);
+    sg_graph_set_training(g, training);
     return err;
 }

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "data/dataset.h"
+#include "data/image.h"
 #include "data/loader.h"
 #include "interp/metrics.h"
 #include "train/checkpoint.h"
@@ -53,5 +54,15 @@ void sg_eval_result_free(sg_eval_result *r);
 
 /* `steelgrad predict`: probs [K] of one image file. */
 sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *probs);
+
+/* The model input of a decoded image, as the loader builds it without
+ * augmentation (8 bits unless the run kept 16, the model's channels, [0, 1],
+ * resize, normalisation): x [C, S, S] normalised; raw (may be NULL) the same
+ * before normalisation, for drawing. `name` is used in error messages. */
+sg_err sg_run_model_input(const sg_run_model *rm, const sg_image *img, const char *name, float *x, float *raw);
+/* probs [K] of one decoded image (`steelgrad serve`); x is [C, S, S]
+ * working memory; equals sg_predict_file on the image's file. */
+sg_err sg_predict_image(sg_run_model *rm, sg_graph *g, const sg_image *img, const char *name, float *x,
+                        float *probs);
 
 #endif

@@ -38,9 +38,30 @@ typedef void (*sg_sgemm_fn)(bool transA, bool transB, int64_t M, int64_t N, int6
 typedef enum sg_sums_op { SG_SUMS_PLAIN, SG_SUMS_SQ_DEV, SG_SUMS_DOT, SG_SUMS_DOT_DEV } sg_sums_op;
 typedef double (*sg_sums_fn)(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 
+/* Depthwise convolution of one plane: one input channel x [H, W] and its
+ * KH x KW filter w to one output channel y [OH, OW] (layers/conv_kernels.c
+ * calls it per (image, channel)). Forward: y = bias (or y + bias when
+ * accumulating), then each tap in (kh, kw) order adds w * x, the product and
+ * the sum rounded apart (no fma); taps outside x add nothing. Input gradient:
+ * dx += w * dy over (oh, kh, kw) in that order. depthwise_scalar.c states it
+ * element by element; twins vectorise over a row and give the same bits. */
+typedef struct sg_dw_geom {
+    int64_t H, W, OH, OW, KH, KW;
+    int64_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+} sg_dw_geom;
+typedef void (*sg_dw_forward_fn)(const sg_dw_geom *g, const float *x, const float *w, float bias,
+                                 bool accumulate, float *y);
+typedef void (*sg_dw_backward_data_fn)(const sg_dw_geom *g, const float *dy, const float *w,
+                                       float *dx);
+/* The output positions [lo, hi) of a row whose input ow*stride + off lies in [0, in_size). */
+void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
+                     int64_t *hi);
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
-#define SG_KERNEL_FAMILIES(X) X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn)
+#define SG_KERNEL_FAMILIES(X)                                                 \
+    X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
+    X(dw_backward_data, sg_dw_backward_data_fn)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,
@@ -74,6 +95,9 @@ void sg_k_sgemm_scalar(bool transA, bool transB, int64_t M, int64_t N, int64_t K
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
 double sg_k_sums_scalar(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+void sg_k_dw_forward_scalar(const sg_dw_geom *g, const float *x, const float *w, float bias,
+                            bool accumulate, float *y);
+void sg_k_dw_backward_data_scalar(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX2 + FMA (core/kernels/sgemm_avx2.c); only called when the CPU and OS have them. */
@@ -86,6 +110,13 @@ void sg_k_sgemm_avx512(bool transA, bool transB, int64_t M, int64_t N, int64_t K
                        float *C, int64_t ldc);
 double sg_k_sums_avx2(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
 double sg_k_sums_avx512(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+/* Depthwise planes with AVX2 and AVX-512F (core/kernels/depthwise_avx2.c, _avx512.c). */
+void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, float bias,
+                          bool accumulate, float *y);
+void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
+void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w, float bias,
+                            bool accumulate, float *y);
+void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
 #endif
 #if defined(__aarch64__)
 /* AArch64 Advanced SIMD (core/kernels/sgemm_neon.c, sums_neon.c); only called

@@ -25,6 +25,10 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(sgemm, AVX512, sg_k_sgemm_avx512);
     KERNEL(sums, AVX2, sg_k_sums_avx2);
     KERNEL(sums, AVX512, sg_k_sums_avx512);
+    KERNEL(dw_forward, AVX2, sg_k_dw_forward_avx2);
+    KERNEL(dw_backward_data, AVX2, sg_k_dw_backward_data_avx2);
+    KERNEL(dw_forward, AVX512, sg_k_dw_forward_avx512);
+    KERNEL(dw_backward_data, AVX512, sg_k_dw_backward_data_avx512);
 #endif
 #if defined(__aarch64__)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
