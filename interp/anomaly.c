@@ -170,7 +170,13 @@ sg_err sg_recon_error_png(const float *x, const float *r, int S, const char *pat
     uint8_t *px = malloc((size_t)W * S);
     if (!px) return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
     double peak = 0.0;
-    for (int64_t i = 0; i < (int64_t)S * S; i++) peak = fmax(peak, fabs((double)x[i] - r[i]));
+    /* Not fmax(peak, fabs(...)): Debian's aarch64 gcc 12 dies vectorising an fmax
+     * reduction over widened floats at -O3 (ICE in vect_transform_reduction). The
+     * comparison is the same function (a NaN difference is skipped). */
+    for (int64_t i = 0; i < (int64_t)S * S; i++) {
+        const double d = fabs((double)x[i] - r[i]);
+        if (d > peak) peak = d;
+    }
     for (int y = 0; y < S; y++)
         for (int c = 0; c < S; c++) {
             const int64_t i = (int64_t)y * S + c;

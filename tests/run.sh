@@ -8,7 +8,8 @@ start=$(date +%s)
 times=""
 for t in "$@"; do
     t0=$(date +%s)
-    out=$("$t" 2>&1)
+    # shellcheck disable=SC2086 # SG_RUNNER: "qemu-aarch64" etc. for cross builds (make test-arm)
+    out=$(${SG_RUNNER:-} "$t" 2>&1)
     rc=$?
     times="$times$(( $(date +%s) - t0 )) s  $(basename "$t")
 "

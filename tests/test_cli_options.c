@@ -42,7 +42,7 @@ typedef struct cli_case {
 } cli_case;
 
 static const cli_case commands[] = {
-    {"info", "", {{0}}, {0}, {"json"}},
+    {"info", "", {{0}}, {0}, {"json", "compare"}},
     {"inspect", "/nonexistent/x.npy", {{0}}, {0}, {0}},
     {"demo", "",
      {{"task", "toy"}, {"epochs", "1"}, {"train", "64"}, {"test", "32"}, {"batch", "32"}, {"out", "@/demo"}},
@@ -457,6 +457,24 @@ START_TEST(options_with_a_fixed_set_of_values_name_the_accepted_ones)
 }
 END_TEST
 
+/* info --compare A,B: both ISAs' kernels on the same inputs (scalar with
+ * itself is identical on every machine); a malformed pair or an unknown ISA is
+ * a usage error, an ISA the machine lacks a failure. */
+START_TEST(info_compare_runs_every_family_under_two_isas)
+{
+    char *text;
+    int rc = run(NULL, &text, "info --compare scalar,scalar");
+    expect_run(rc, text, 0, "sgemm  NT M=37 N=47 K=257 alpha=2.5 beta=0.3: identical", "identical in every case",
+               "info --compare scalar,scalar");
+    ck_assert_msg(strstr(text, "sums   dot_dev n=999: identical"), "no sums cases:\n%s", text);
+    free(text);
+    expect_usage("compare", "steelgrad info: --compare: expected two ISAs as A,B (e.g. avx2,scalar), got 'avx2'",
+                 NULL, "info --compare avx2");
+    expect_usage("compare", "steelgrad info: --compare: unknown ISA 'mmx' (expected one of scalar", NULL,
+                 "info --compare scalar,mmx");
+}
+END_TEST
+
 START_TEST(bad_environment_is_a_usage_error_but_help_and_version_still_work)
 {
     char *text;
@@ -687,6 +705,7 @@ static Suite *cli_options_suite(void)
     ADD(a_missing_value_is_a_usage_error, 30);
     ADD(fold_needs_folds_and_ratios_are_three_percentages_summing_to_100, 30);
     ADD(options_with_a_fixed_set_of_values_name_the_accepted_ones, 30);
+    ADD(info_compare_runs_every_family_under_two_isas, 60);
     ADD(bad_environment_is_a_usage_error_but_help_and_version_still_work, 30);
     ADD(help_cmd_prints_exactly_cmd_help_and_version_has_three_spellings, 30);
     ADD(short_options_and_name_equals_value_work, 30);

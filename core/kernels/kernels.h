@@ -118,5 +118,13 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
                             bool accumulate, float *y);
 void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
 #endif
+#if defined(__aarch64__)
+/* AArch64 Advanced SIMD (core/kernels/sgemm_neon.c, sums_neon.c); only called
+ * when getauxval(AT_HWCAP) has HWCAP_ASIMD (core/cpu.c). */
+void sg_k_sgemm_neon(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                     float *C, int64_t ldc);
+double sg_k_sums_neon(sg_sums_op op, const float *x, const float *y, double center, int64_t n);
+#endif
 
 #endif

@@ -31,7 +31,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(dw_backward_data, AVX512, sg_k_dw_backward_data_avx512);
 #endif
 #if defined(__aarch64__)
-    /* NEON: no kernel of its own yet, every family runs the scalar twin. */
+    KERNEL(sgemm, NEON, sg_k_sgemm_neon);
+    KERNEL(sums, NEON, sg_k_sums_neon);
 #endif
     (void)isa, (void)t;
 }
