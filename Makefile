@@ -88,7 +88,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 LIB := $(BUILD)/libsteelgrad.a
 BIN := $(BUILD)/steelgrad
 
-.PHONY: all test test-mpi sanitize demo bench clean tests test-deps fuzz fuzz-run mutate install shared test-arm test-riscv test-oldcpu
+.PHONY: all test test-mpi sanitize demo bench clean tests test-deps fuzz fuzz-run mutate install shared test-arm test-riscv test-oldcpu cli-doc
 all: $(LIB) $(BIN)
 
 # One pattern rule per ISA suffix, generated from the ISA_FLAGS_<isa> lines.
@@ -200,6 +200,10 @@ test-riscv:
 # and the demo digests match (tests/digest.sh).
 test-oldcpu: $(BIN)
 	@sh tests/cross.sh oldcpu
+
+# docs/CLI.md from the --help texts (tests/test_cli_options.c checks they agree).
+cli-doc: $(BIN)
+	sh tests/cli_doc.sh $(BIN) > docs/CLI.md.tmp && mv docs/CLI.md.tmp docs/CLI.md
 
 # The MPI tests: an MPI build in build-mpi (MPI objects never mix with the
 # default build's), then mpirun runs of `steelgrad train` compared with cmp.

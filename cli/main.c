@@ -19,7 +19,7 @@ static const sg_cli_entry commands[] = {
     {"train", cmd_train, "train a classifier on a class-folder tree or a CSV manifest (--resume RUN continues)"},
     {"eval", cmd_eval, "metrics of a trained checkpoint on a data set: accuracy, F1, ROC-AUC, confusion"},
     {"predict", cmd_predict, "class and class probabilities of images with a trained checkpoint"},
-    {"explain", cmd_explain, "heatmaps of a classifier's evidence (Grad-CAM, Grad-CAM++), drawn or judged against boxes"},
+    {"explain", cmd_explain, "heatmaps of a prediction (Grad-CAM(++), SVM weights, reconstruction, attention), drawn or judged"},
     {"image", cmd_image, "decode an image file (BMP, PNM, PNG, JPEG, TIFF) to a .npy array"},
     {"model", cmd_model, "the model zoo: list the models, or a layer table of one (summary)"},
     {"forward", cmd_forward, "eval-mode logits of a model with given weights on a .npy batch"},

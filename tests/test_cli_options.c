@@ -359,6 +359,26 @@ START_TEST(the_test_table_holds_every_command_and_every_option_of_the_help)
 }
 END_TEST
 
+START_TEST(docs_cli_md_holds_every_help_text_verbatim)
+{
+    /* docs/CLI.md is written by `make cli-doc` (tests/cli_doc.sh); a help text
+     * changed without regenerating it fails here, naming the command. */
+    char *page = sg_test_slurp("docs/CLI.md");
+    ck_assert_msg(page, "docs/CLI.md is missing: run make cli-doc");
+    char *help;
+    ck_assert_int_eq(run(NULL, &help, "--help"), 0);
+    ck_assert_msg(strstr(page, help), "docs/CLI.md lacks the text of steelgrad --help: run make cli-doc");
+    free(help);
+    for (int c = 0; c < N_CASES; c++) {
+        ck_assert_int_eq(run(NULL, &help, "%s --help", commands[c].command), 0);
+        ck_assert_msg(strstr(page, help), "docs/CLI.md lacks the text of steelgrad %s --help: run make cli-doc",
+                      commands[c].command);
+        free(help);
+    }
+    free(page);
+}
+END_TEST
+
 START_TEST(readme_synopsis_of_each_command_lists_exactly_the_options_of_its_help)
 {
     char *readme = sg_test_slurp("README.md");
@@ -700,6 +720,7 @@ static Suite *cli_options_suite(void)
     ADD(every_numeric_option_refuses_nan_negative_huge_empty_and_junk_with_exit_2, 120);
     ADD(the_test_table_holds_every_command_and_every_option_of_the_help, 30);
     ADD(readme_synopsis_of_each_command_lists_exactly_the_options_of_its_help, 30);
+    ADD(docs_cli_md_holds_every_help_text_verbatim, 30);
     ADD(repeated_options_are_usage_errors, 30);
     ADD(an_option_of_another_command_names_the_command_that_takes_it, 30);
     ADD(a_missing_value_is_a_usage_error, 30);
