@@ -194,7 +194,8 @@ static sg_err run_recon(explain_ctx *c, const float *x, int target, float *map, 
         double peak = 0.0;
         for (int64_t i = 0; i < n; i++) {
             xa[i] = fabsf(xa[i] - ra[i]);
-            peak = fmax(peak, xa[i]);
+            /* Not fmax(): Debian's aarch64 gcc 12 dies vectorising that (see interp/anomaly.c). */
+            if (xa[i] > peak) peak = xa[i];
         }
         for (int64_t i = 0; i < n; i++) xa[i] = peak > 0.0 ? (float)(xa[i] / peak) : 0.0f;
         if (Sa == c->S) memcpy(map, xa, (size_t)n * sizeof *map);

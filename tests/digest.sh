@@ -18,13 +18,15 @@ isas=${SG_DIGEST_ISAS:-scalar}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sg_digest.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# RUNS[] of tests/test_digest.c: {"name", "args",\n "digest"}, -> name|args|digest
+# RUNS[] of tests/test_digest.c: {"name", "args",\n "digest", "file"}, -> name|args|digest|file
 awk '/^static const committed_run RUNS\[\]/ { on = 1; next }
      on && /^};/ { exit }
      on { line = line $0
-          if (line ~ /}, *$/) { n = split(line, q, "\""); print q[2] "|" q[4] "|" q[6]; line = "" } }' \
+          if (line ~ /}, *$/) { n = split(line, q, "\""); print q[2] "|" q[4] "|" q[6] "|" q[8]; line = "" } }' \
     tests/test_digest.c >"$tmp/runs"
 [ -s "$tmp/runs" ] || { echo "tests/digest.sh: no RUNS table found in tests/test_digest.c" >&2; exit 2; }
+# The data set behind "@data" (DATA_ARGS of tests/test_digest.c), written once when a run needs it.
+data_args=$(sed -n 's/^static const char DATA_ARGS\[\] = "\(.*\)";/\1/p' tests/test_digest.c)
 
 weights_digest() {  # the data section of a safetensors file, hashed
     n=$(od -An -tu8 -N8 "$1" | tr -d ' ')
@@ -33,8 +35,15 @@ weights_digest() {  # the data section of a safetensors file, hashed
 
 bad=0
 runs=0
-while IFS='|' read -r name args digest; do
+while IFS='|' read -r name args digest file; do
     case " ${SG_DIGEST_RUNS:-$name} " in *" $name "*) ;; *) continue ;; esac
+    case $args in *@data*)
+        if [ ! -d "$tmp/data" ]; then
+            # shellcheck disable=SC2086
+            $bin $data_args --out "$tmp/data" >"$tmp/log" 2>&1 || { echo "digest: steelgrad $data_args failed"; tail -n 5 "$tmp/log"; exit 1; }
+        fi
+        args=$(printf '%s' "$args" | sed "s|@data|$tmp/data/images|") ;;
+    esac
     for isa in $isas; do
         for threads in ${SG_DIGEST_THREADS:-1 2}; do
             out=$tmp/${name}_${isa}_$threads
@@ -47,9 +56,9 @@ while IFS='|' read -r name args digest; do
                 bad=$((bad + 1))
                 continue
             fi
-            got=$(weights_digest "$out/final.safetensors")
+            got=$(weights_digest "$out/$file")
             if [ "$got" = "$digest" ]; then verdict="= committed"; else verdict="DIFFERS from the committed $digest"; bad=$((bad + 1)); fi
-            printf 'digest %-5s SG_ISA=%s SG_THREADS=%d %s %s (%d s)\n' "$name" "$isa" "$threads" "$got" \
+            printf 'digest %-12s SG_ISA=%s SG_THREADS=%d %s %s (%d s)\n' "$name" "$isa" "$threads" "$got" \
                 "$verdict" $(($(date +%s) - t0))
         done
     done
