@@ -3,13 +3,13 @@
 # DESTDIR), then examples/embed.c built against the installed headers and
 # library with pkg-config, once against the shared library and once static,
 # and its answer compared with `steelgrad predict` on the same image.
-#   sh tests/install_test.sh            (BUILD=dir for another build folder)
+#   sh tests/install_test.sh            (BUILD=dir for another build folder, JOBS=N for make -j, default 2)
 set -eu
 build=${BUILD:-build}
 tmp=$(mktemp -d /tmp/sg_install_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 prefix=/opt/steelgrad
-make -s BUILD="$build" install PREFIX="$prefix" DESTDIR="$tmp/stage" > "$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
+make -s -j"${JOBS:-2}" BUILD="$build" install PREFIX="$prefix" DESTDIR="$tmp/stage" > "$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
 root=$tmp/stage$prefix
 for f in bin/steelgrad lib/libsteelgrad.a lib/libsteelgrad.so include/steelgrad/core/tensor.h \
          include/steelgrad/train/eval.h lib/pkgconfig/steelgrad.pc; do
