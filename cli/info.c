@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/compare_ew.h"
 #include "core/cpu.h"
 #include "core/init.h"
 #include "core/kernels/kernels.h"

@@ -57,11 +57,66 @@ typedef void (*sg_dw_backward_data_fn)(const sg_dw_geom *g, const float *dy, con
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi);
 
+/* ---- elementwise families: optimiser updates, binary ops, activations ----
+ * (core/kernels/optim_scalar.c states each element's operations;
+ * the SIMD twins vectorise across elements, lane i doing element i's
+ * operations in the same order, and hand the last n % width elements to the
+ * scalar twin. No reduction, so no order question beyond one element's.) */
+
+/* SGD, per element (optim/optim.c has the torch reference):
+ *     d = g;  if (weight_decay != 0) d = d + weight_decay * p
+ *     with a buffer: b = first ? d : buf * momentum + one_minus_dampening * d;  buf = b
+ *                    d = nesterov ? d + momentum * b : b
+ *     p = p + neg_lr * d
+ * each product and sum rounded apart (no fma). buf NULL: no momentum. */
+typedef struct sg_sgd_hp {
+    float neg_lr, weight_decay, momentum, one_minus_dampening;
+    bool nesterov, first;
+} sg_sgd_hp;
+typedef void (*sg_sgd_fn)(const sg_sgd_hp *h, float *p, const float *g, float *buf, int64_t n);
+
+/* Adam / AdamW / AMSGrad, per element:
+ *     if (decoupled) p = p * decay_scale
+ *     if (l2 != 0) g = g + l2 * p
+ *     m = m * beta1 + one_minus_beta1 * g
+ *     v = v * beta2 + (one_minus_beta2 * g) * g;  store m, v
+ *     vmax != NULL: v = vmax > v ? vmax : v;  vmax = v
+ *     p = p + (neg_step_size * m) / (sqrtf(v) / bias2_sqrt + eps)
+ * every operation rounded apart (no fma), sqrtf and / correctly rounded. The
+ * bias corrections (bias2_sqrt, neg_step_size) are scalars of the step. */
+typedef struct sg_adam_hp {
+    float decay_scale, l2;
+    bool decoupled;
+    float beta1, one_minus_beta1, beta2, one_minus_beta2;
+    float bias2_sqrt, eps, neg_step_size;
+} sg_adam_hp;
+typedef void (*sg_adam_fn)(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,
+                           float *vmax, int64_t n);
+
+#define SG_KERNEL_FAMILIES_EW(X)                                                    \
+    X(sgd, sg_sgd_fn) X(adam, sg_adam_fn)
+
+/* Declares sg_k_<family>_<isa> for the elementwise families. */
+#define SG_EW_KERNELS_DECLARE(isa)                                                              \
+    void sg_k_sgd_##isa(const sg_sgd_hp *h, float *p, const float *g, float *buf, int64_t n);   \
+    void sg_k_adam_##isa(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,     \
+                         float *vmax, int64_t n);
+SG_EW_KERNELS_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_EW_KERNELS_DECLARE(avx2)
+SG_EW_KERNELS_DECLARE(avx512)
+#endif
+#if defined(__aarch64__)
+SG_EW_KERNELS_DECLARE(neon)
+#endif
+/* ---- end of the elementwise families ---- */
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
-    X(dw_backward_data, sg_dw_backward_data_fn)
+    X(dw_backward_data, sg_dw_backward_data_fn)                               \
+    SG_KERNEL_FAMILIES_EW(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

@@ -34,6 +34,17 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
     KERNEL(sums, NEON, sg_k_sums_neon);
 #endif
+    /* the elementwise families (optimiser updates, binary ops, activations) */
+#if defined(__x86_64__) || defined(__i386__)
+    KERNEL(sgd, AVX2, sg_k_sgd_avx2);
+    KERNEL(adam, AVX2, sg_k_adam_avx2);
+    KERNEL(sgd, AVX512, sg_k_sgd_avx512);
+    KERNEL(adam, AVX512, sg_k_adam_avx512);
+#endif
+#if defined(__aarch64__)
+    KERNEL(sgd, NEON, sg_k_sgd_neon);
+    KERNEL(adam, NEON, sg_k_adam_neon);
+#endif
     (void)isa, (void)t;
 }
 

@@ -1,0 +1,117 @@
+/* cli/compare_ew.c - `info --compare A,B` for the elementwise kernel families
+ * (see compare_ew.h). */
+#include "cli/compare_ew.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/rng.h"
+
+enum { EW_MAX = 1031 };   /* the longest case + 1 for the unaligned start */
+static const int64_t EW_LENGTHS[] = {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 100, 1030};
+enum { EW_NLEN = sizeof EW_LENGTHS / sizeof EW_LENGTHS[0] };
+
+/* n values from normal(mean, std) with special values at fixed places:
+ * NaN, +-inf, subnormals, -0, +0, huge and tiny normals. */
+static void fill_specials(uint64_t stream, float *x, int64_t n, float mean, float std)
+{
+    static const float specials[] = {NAN, INFINITY, -INFINITY, 1e-40f, -1e-41f, -0.0f, 0.0f, 3e38f,
+                                     -2e-38f, 1e-30f};
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, stream}, x, n, mean, std);
+    for (int64_t i = 11; i < n; i += 37) x[i] = specials[(i / 37) % (sizeof specials / sizeof *specials)];
+}
+
+/* The first element whose bits differ between x and y, or -1. */
+static int64_t first_bits_diff(const float *x, const float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(x + i, y + i, sizeof(float)) != 0) return i;
+    return -1;
+}
+
+/* One case: `count` output arrays of n floats from each table; print the verdict. */
+static int report(const char *what, int64_t n, int count, float *const *ra, float *const *rb,
+                  const char *const *names, sg_isa ia, sg_isa ib)
+{
+    printf("%-34s n=%-4ld: ", what, (long)n);
+    for (int k = 0; k < count; k++) {
+        const int64_t d = first_bits_diff(ra[k], rb[k], n);
+        if (d < 0) continue;
+        printf("first difference at %s[%ld]: %s %a (%.9g), %s %a (%.9g)\n", names[k], (long)d, sg_isa_name(ia),
+               ra[k][d], ra[k][d], sg_isa_name(ib), rb[k][d], rb[k][d]);
+        return 1;
+    }
+    printf("identical\n");
+    return 0;
+}
+
+int compare_sgd(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float p0[EW_MAX], g[EW_MAX], buf0[EW_MAX], pa[EW_MAX], pb[EW_MAX], ba[EW_MAX], bb[EW_MAX];
+    fill_specials(20, p0, EW_MAX, 0, 1);
+    fill_specials(21, g, EW_MAX, 0, 0.1f);
+    fill_specials(22, buf0, EW_MAX, 0, 0.1f);
+    static const struct { const char *name; float wd, momentum, omd; bool nesterov, first, buf; } cases[] = {
+        {"sgd plain", 0, 0, 1, false, false, false},
+        {"sgd weight decay", 1e-2f, 0, 1, false, false, false},
+        {"sgd momentum first step", 5e-4f, 0.9f, 1, false, true, true},
+        {"sgd momentum dampening", 5e-4f, 0.9f, 0.75f, false, false, true},
+        {"sgd nesterov", 1e-2f, 0.9f, 1, true, false, true},
+    };
+    int differ = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (int l = 0; l < EW_NLEN; l++) {
+            const int64_t n = EW_LENGTHS[l];
+            const sg_sgd_hp h = {-0.05f, cases[c].wd, cases[c].momentum, cases[c].omd, cases[c].nesterov,
+                                 cases[c].first};
+            memcpy(pa, p0, sizeof p0), memcpy(pb, p0, sizeof p0);
+            memcpy(ba, buf0, sizeof buf0), memcpy(bb, buf0, sizeof buf0);
+            /* + 1: not 16-byte aligned */
+            a->sgd(&h, pa + 1, g + 1, cases[c].buf ? ba + 1 : NULL, n);
+            b->sgd(&h, pb + 1, g + 1, cases[c].buf ? bb + 1 : NULL, n);
+            float *ra[] = {pa + 1, ba + 1}, *rb[] = {pb + 1, bb + 1};
+            static const char *const names[] = {"p", "buf"};
+            differ += report(cases[c].name, n, 2, ra, rb, names, a->sgd_isa, b->sgd_isa);
+        }
+    return differ;
+}
+
+int compare_adam(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float p0[EW_MAX], g[EW_MAX], m0[EW_MAX], v0[EW_MAX], x0[EW_MAX];
+    static float st[2][4][EW_MAX];   /* per table: p, m, v, vmax */
+    fill_specials(23, p0, EW_MAX, 0, 1);
+    fill_specials(24, g, EW_MAX, 0, 0.1f);
+    fill_specials(25, m0, EW_MAX, 0, 0.01f);
+    sg_rng_fill_uniform((sg_rng_key){1, SG_RNG_TEST, 26}, v0, EW_MAX, 0, 1e-3f);
+    sg_rng_fill_uniform((sg_rng_key){1, SG_RNG_TEST, 27}, x0, EW_MAX, 0, 1e-3f);
+    static const struct { const char *name; bool decoupled, amsgrad; float wd; } cases[] = {
+        {"adam", false, false, 0}, {"adam l2", false, false, 1e-2f}, {"adamw", true, false, 1e-2f},
+        {"adam amsgrad l2", false, true, 1e-3f}, {"adamw amsgrad", true, true, 5e-2f},
+    };
+    int differ = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (int l = 0; l < EW_NLEN; l++) {
+            const int64_t n = EW_LENGTHS[l];
+            const float lr = 1e-3f, wd = cases[c].wd;
+            const sg_adam_hp h = {.decay_scale = cases[c].decoupled ? 1.0f - lr * wd : 1.0f,
+                                  .l2 = cases[c].decoupled ? 0.0f : wd, .decoupled = cases[c].decoupled,
+                                  .beta1 = 0.9f, .one_minus_beta1 = 0.1f, .beta2 = 0.999f,
+                                  .one_minus_beta2 = 0.001f, .bias2_sqrt = 0.0447101f, .eps = 1e-8f,
+                                  .neg_step_size = -0.0101f};
+            for (int t = 0; t < 2; t++) {
+                memcpy(st[t][0], p0, sizeof p0), memcpy(st[t][1], m0, sizeof m0);
+                memcpy(st[t][2], v0, sizeof v0), memcpy(st[t][3], x0, sizeof x0);
+                (t ? b : a)->adam(&h, st[t][0] + 1, g + 1, st[t][1] + 1, st[t][2] + 1,
+                                  cases[c].amsgrad ? st[t][3] + 1 : NULL, n);
+            }
+            float *ra[] = {st[0][0] + 1, st[0][1] + 1, st[0][2] + 1, st[0][3] + 1};
+            float *rb[] = {st[1][0] + 1, st[1][1] + 1, st[1][2] + 1, st[1][3] + 1};
+            static const char *const names[] = {"p", "m", "v", "vmax"};
+            differ += report(cases[c].name, n, 4, ra, rb, names, a->adam_isa, b->adam_isa);
+        }
+    return differ;
+}
+
