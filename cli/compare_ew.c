@@ -23,11 +23,14 @@ static void fill_specials(uint64_t stream, float *x, int64_t n, float mean, floa
     for (int64_t i = 11; i < n; i += 37) x[i] = specials[(i / 37) % (sizeof specials / sizeof *specials)];
 }
 
-/* The first element whose bits differ between x and y, or -1. */
+/* The first element whose bits differ between x and y, or -1. NaN matches
+ * any NaN: the contract asks for NaN where the scalar twin gives NaN (which
+ * of two NaN operands an instruction returns depends on the operand order a
+ * compiler picks for commutative operations, in scalar and vector code alike). */
 static int64_t first_bits_diff(const float *x, const float *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        if (memcmp(x + i, y + i, sizeof(float)) != 0) return i;
+        if (memcmp(x + i, y + i, sizeof(float)) != 0 && !(x[i] != x[i] && y[i] != y[i])) return i;
     return -1;
 }
 
@@ -115,3 +118,103 @@ int compare_adam(const sg_kernel_table *a, const sg_kernel_table *b)
     return differ;
 }
 
+/* add, sub, mul, div: both operands rows, either one a broadcast value, or both. */
+int compare_ew_binary(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float x[EW_MAX], y[EW_MAX], ya[EW_MAX], yb[EW_MAX];
+    static const char *const ops[] = {"add", "sub", "mul", "div"};
+    fill_specials(30, x, EW_MAX, 0.5f, 2);
+    fill_specials(31, y, EW_MAX, -0.25f, 1);
+    int differ = 0;
+    for (int op = SG_EW_ADD; op <= SG_EW_DIV; op++)
+        for (int strides = 0; strides < 4; strides++)
+            for (int l = 0; l < EW_NLEN; l++) {
+                const int64_t n = EW_LENGTHS[l], sa = !(strides & 1), sb = !(strides & 2);
+                memset(ya, 0, sizeof ya), memset(yb, 0, sizeof yb);
+                a->ew_binary((sg_ew_op)op, x + 1, sa, y + 1, sb, ya + 1, n);
+                b->ew_binary((sg_ew_op)op, x + 1, sa, y + 1, sb, yb + 1, n);
+                char what[64];
+                snprintf(what, sizeof what, "ew_binary %s a%s b%s", ops[op], sa ? "[i]" : "[0]", sb ? "[i]" : "[0]");
+                float *ra[] = {ya + 1}, *rb[] = {yb + 1};
+                static const char *const names[] = {"y"};
+                differ += report(what, n, 1, ra, rb, names, a->ew_binary_isa, b->ew_binary_isa);
+            }
+    return differ;
+}
+
+static const char *const ACT_NAMES[SG_ACT_KIND_COUNT] = {"relu", "hardtanh", "leaky_relu", "gelu",
+                                                          "gelu_tanh", "sigmoid", "tanh"};
+static const float ACT_P0[SG_ACT_KIND_COUNT] = {0, -1.0f, 0.01f, 0, 0, 0, 0};
+static const float ACT_P1[SG_ACT_KIND_COUNT] = {0, 1.0f, 0, 0, 0, 0, 0};
+
+int compare_act_forward(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float x[EW_MAX], ya[EW_MAX], yb[EW_MAX];
+    fill_specials(32, x, EW_MAX, 0, 4);
+    int differ = 0;
+    for (int k = 0; k < SG_ACT_KIND_COUNT; k++)
+        for (int l = 0; l < EW_NLEN; l++) {
+            const int64_t n = EW_LENGTHS[l];
+            a->act_forward((sg_act_kind)k, ACT_P0[k], ACT_P1[k], x + 1, ya + 1, n);
+            b->act_forward((sg_act_kind)k, ACT_P0[k], ACT_P1[k], x + 1, yb + 1, n);
+            char what[64];
+            snprintf(what, sizeof what, "act_forward %s", ACT_NAMES[k]);
+            float *ra[] = {ya + 1}, *rb[] = {yb + 1};
+            static const char *const names[] = {"y"};
+            differ += report(what, n, 1, ra, rb, names, a->act_forward_isa, b->act_forward_isa);
+        }
+    return differ;
+}
+
+int compare_act_backward(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float x[EW_MAX], y[EW_MAX], dy[EW_MAX], dx0[EW_MAX], da[EW_MAX], db[EW_MAX];
+    fill_specials(33, x, EW_MAX, 0, 4);
+    fill_specials(34, dy, EW_MAX, 0, 1);
+    fill_specials(35, dx0, EW_MAX, 0, 1);
+    int differ = 0;
+    for (int k = 0; k < SG_ACT_KIND_COUNT; k++) {
+        sg_k_act_forward_scalar((sg_act_kind)k, ACT_P0[k], ACT_P1[k], x, y, EW_MAX);
+        for (int l = 0; l < EW_NLEN; l++) {
+            const int64_t n = EW_LENGTHS[l];
+            memcpy(da, dx0, sizeof dx0), memcpy(db, dx0, sizeof dx0);
+            a->act_backward((sg_act_kind)k, ACT_P0[k], ACT_P1[k], x + 1, y + 1, dy + 1, da + 1, n);
+            b->act_backward((sg_act_kind)k, ACT_P0[k], ACT_P1[k], x + 1, y + 1, dy + 1, db + 1, n);
+            char what[64];
+            snprintf(what, sizeof what, "act_backward %s", ACT_NAMES[k]);
+            float *ra[] = {da + 1}, *rb[] = {db + 1};
+            static const char *const names[] = {"dx"};
+            differ += report(what, n, 1, ra, rb, names, a->act_backward_isa, b->act_backward_isa);
+        }
+    }
+    return differ;
+}
+
+/* exp, tanh, sigmoid, erf on every 97th float of [-128, 128] (both signs,
+ * every exponent down to the subnormals) and the specials. */
+int compare_mathf(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    enum { SWEEP = 1 << 21 };
+    static float x[SWEEP], ya[SWEEP], yb[SWEEP];
+    static const char *const names_op[] = {"exp", "tanh", "sigmoid", "erf"};
+    int64_t n = 0;
+    for (uint32_t u = 0; u < 0x43000000u && n < SWEEP - 16; u += 97 * 16) {   /* |x| < 128 */
+        float f;
+        memcpy(&f, &u, sizeof f);
+        x[n++] = f, x[n++] = -f;
+    }
+    static const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.7228317f, 88.72284f,
+                                     -103.97208f, -103.9721f, 1e-45f, 0.55f, 2.5f, 4.0f};
+    for (size_t i = 0; i < sizeof specials / sizeof *specials; i++) x[n++] = specials[i];
+    int differ = 0;
+    for (int op = 0; op < SG_MATHF_OP_COUNT; op++) {
+        a->mathf((sg_mathf_op)op, x, ya, n);
+        b->mathf((sg_mathf_op)op, x, yb, n);
+        char what[64];
+        snprintf(what, sizeof what, "mathf %s sweep", names_op[op]);
+        float *ra[] = {ya}, *rb[] = {yb};
+        static const char *const names[] = {"y"};
+        differ += report(what, n, 1, ra, rb, names, a->mathf_isa, b->mathf_isa);
+    }
+    return differ;
+}

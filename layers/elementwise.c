@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/mathf.h"
 #include "core/pool.h"
 #include "layers/broadcast.h"
@@ -35,47 +36,20 @@ typedef struct binary_job {
     float *y;
 } binary_job;
 
-/* y[i] = EXPR(A, B) over one row, A = a[i * inner0], B = b[i * inner1];
- * the three stride patterns get their own loop so each one vectorises. */
-#define BINARY_ROW(EXPR)                                                   \
-    do {                                                                   \
-        if (ia && ib) {                                                    \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float A = a[i], B = b[i];                            \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        } else if (ia) {                                                   \
-            const float B = b[0];                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float A = a[i];                                      \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        } else {                                                           \
-            const float A = a[0];                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float B = b[ib * i];                                 \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        }                                                                  \
-    } while (0)
+/* Each row is one call of the kernel family ew_binary (core/kernels/ew_scalar.c
+ * and its SIMD twins, the same bits): y[i] = a[i * inner0] op b[i * inner1]. */
+static const sg_ew_op binary_op[] = {SG_EW_ADD, SG_EW_SUB, SG_EW_MUL, SG_EW_DIV};
 
 static void binary_rows(void *ctx, int64_t r0, int64_t r1)
 {
     const binary_job *J = ctx;
     const sg_bcast_plan *p = J->p;
     const int64_t len = p->len, ia = p->inner[0], ib = p->inner[1];
+    const sg_ew_binary_fn kernel = sg_kernels()->ew_binary;
     sg_bcast_cursor c;
     sg_bcast_seek(p, &c, r0);
-    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c)) {
-        const float *a = J->a + c.off[0], *b = J->b + c.off[1];
-        float *y = J->y + r * len;
-        switch (J->kind) {
-        case BINARY_ADD: BINARY_ROW(A + B); break;
-        case BINARY_SUB: BINARY_ROW(A - B); break;
-        case BINARY_MUL: BINARY_ROW(A * B); break;
-        case BINARY_DIV: BINARY_ROW(A / B); break;
-        }
-    }
+    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c))
+        kernel(binary_op[J->kind], J->a + c.off[0], ia, J->b + c.off[1], ib, J->y + r * len, len);
 }
 
 /* The elementwise gradient terms of mul and div (O = the operand below, y = a / b). */
@@ -249,7 +223,7 @@ static void unary_forward_range(void *ctx, int64_t i0, int64_t i1)
     case UNARY_MUL_SCALAR: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * s; break;
     case UNARY_SQUARE: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * x[i]; break;
     case UNARY_SQRT: for (int64_t i = i0; i < i1; i++) y[i] = sqrtf(x[i]); break;
-    case UNARY_EXP: for (int64_t i = i0; i < i1; i++) y[i] = sg_expf(x[i]); break;
+    case UNARY_EXP: sg_kernels()->mathf(SG_MATHF_EXP, x + i0, y + i0, i1 - i0); break;
     case UNARY_LOG: for (int64_t i = i0; i < i1; i++) y[i] = sg_logf(x[i]); break;
     case UNARY_ABS: for (int64_t i = i0; i < i1; i++) y[i] = fabsf(x[i]); break;
     }

@@ -58,7 +58,7 @@ void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_s
                      int64_t *hi);
 
 /* ---- elementwise families: optimiser updates, binary ops, activations ----
- * (core/kernels/optim_scalar.c states each element's operations;
+ * (core/kernels/optim_scalar.c, ew_scalar.c state each element's operations;
  * the SIMD twins vectorise across elements, lane i doing element i's
  * operations in the same order, and hand the last n % width elements to the
  * scalar twin. No reduction, so no order question beyond one element's.) */
@@ -93,14 +93,54 @@ typedef struct sg_adam_hp {
 typedef void (*sg_adam_fn)(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,
                            float *vmax, int64_t n);
 
+/* y[i] = a[i * sa] op b[i * sb], sa and sb 0 (a broadcast value) or 1; y may be a. */
+typedef enum sg_ew_op { SG_EW_ADD, SG_EW_SUB, SG_EW_MUL, SG_EW_DIV } sg_ew_op;
+typedef void (*sg_ew_binary_fn)(sg_ew_op op, const float *a, int64_t sa, const float *b, int64_t sb,
+                                float *y, int64_t n);
+
+/* Pointwise activations (layers/activation.c has the formulas and the torch
+ * references). p0, p1: hardtanh's lo and hi; leaky_relu's slope in p0.
+ * Forward y = f(x) (y may be x); backward dx += dy * f'(x), reading x (relu,
+ * hardtanh, leaky_relu, gelu, gelu_tanh) or y (sigmoid, tanh). gelu, gelu_tanh,
+ * sigmoid and tanh call core/mathf.c's functions; the SIMD twins run the same
+ * steps lane-wise (core/kernels/vmathf.h). */
+typedef enum sg_act_kind {
+    SG_ACT_RELU, SG_ACT_HARDTANH, SG_ACT_LEAKY_RELU, SG_ACT_GELU, SG_ACT_GELU_TANH, SG_ACT_SIGMOID,
+    SG_ACT_TANH
+} sg_act_kind;
+enum { SG_ACT_KIND_COUNT = SG_ACT_TANH + 1 };
+#define SG_GELU_SQRT1_2 0.70710678118654752440f      /* 1/sqrt(2) */
+#define SG_GELU_PDF 0.39894228040143267794f          /* 1/sqrt(2 pi) */
+#define SG_GELU_TANH_BETA 0.79788456080286535588f    /* sqrt(2/pi) */
+#define SG_GELU_TANH_KAPPA 0.044715f
+typedef void (*sg_act_forward_fn)(sg_act_kind kind, float p0, float p1, const float *x, float *y,
+                                  int64_t n);
+typedef void (*sg_act_backward_fn)(sg_act_kind kind, float p0, float p1, const float *x,
+                                   const float *y, const float *dy, float *dx, int64_t n);
+
+/* y[i] = f(x[i]) for core/mathf.h's sg_expf, sg_tanhf, sg_sigmoidf, sg_erff
+ * (y may be x): the scalar twin calls them, the SIMD twins are vmathf.h's. */
+typedef enum sg_mathf_op { SG_MATHF_EXP, SG_MATHF_TANH, SG_MATHF_SIGMOID, SG_MATHF_ERF } sg_mathf_op;
+enum { SG_MATHF_OP_COUNT = SG_MATHF_ERF + 1 };
+typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n);
+
 #define SG_KERNEL_FAMILIES_EW(X)                                                    \
-    X(sgd, sg_sgd_fn) X(adam, sg_adam_fn)
+    X(sgd, sg_sgd_fn) X(adam, sg_adam_fn) X(ew_binary, sg_ew_binary_fn)             \
+    X(act_forward, sg_act_forward_fn) X(act_backward, sg_act_backward_fn)           \
+    X(mathf, sg_mathf_fn)
 
 /* Declares sg_k_<family>_<isa> for the elementwise families. */
 #define SG_EW_KERNELS_DECLARE(isa)                                                              \
     void sg_k_sgd_##isa(const sg_sgd_hp *h, float *p, const float *g, float *buf, int64_t n);   \
     void sg_k_adam_##isa(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,     \
-                         float *vmax, int64_t n);
+                         float *vmax, int64_t n);                                               \
+    void sg_k_ew_binary_##isa(sg_ew_op op, const float *a, int64_t sa, const float *b,           \
+                              int64_t sb, float *y, int64_t n);                                 \
+    void sg_k_act_forward_##isa(sg_act_kind kind, float p0, float p1, const float *x, float *y, \
+                                int64_t n);                                                     \
+    void sg_k_act_backward_##isa(sg_act_kind kind, float p0, float p1, const float *x,          \
+                                 const float *y, const float *dy, float *dx, int64_t n);        \
+    void sg_k_mathf_##isa(sg_mathf_op op, const float *x, float *y, int64_t n);
 SG_EW_KERNELS_DECLARE(scalar)
 #if defined(__x86_64__) || defined(__i386__)
 SG_EW_KERNELS_DECLARE(avx2)
