@@ -142,6 +142,32 @@ int compare_ew_binary(const sg_kernel_table *a, const sg_kernel_table *b)
     return differ;
 }
 
+/* The gradient terms of mul and div, the operand a row or one broadcast value. */
+int compare_ew_grad(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    static float dy[EW_MAX], y[EW_MAX], o[EW_MAX], d0[EW_MAX], da[EW_MAX], db[EW_MAX];
+    static const char *const ops[] = {"times", "over", "div_denom"};
+    fill_specials(36, dy, EW_MAX, 0, 1);
+    fill_specials(37, y, EW_MAX, 0.5f, 2);
+    fill_specials(38, o, EW_MAX, -0.25f, 1);
+    fill_specials(39, d0, EW_MAX, 0, 1);
+    int differ = 0;
+    for (int op = SG_EW_GRAD_TIMES; op <= SG_EW_GRAD_DIV_DENOM; op++)
+        for (int64_t so = 0; so < 2; so++)
+            for (int l = 0; l < EW_NLEN; l++) {
+                const int64_t n = EW_LENGTHS[l];
+                memcpy(da, d0, sizeof d0), memcpy(db, d0, sizeof d0);
+                a->ew_grad((sg_ew_grad_op)op, dy + 1, y + 1, o + 1, so, da + 1, n);
+                b->ew_grad((sg_ew_grad_op)op, dy + 1, y + 1, o + 1, so, db + 1, n);
+                char what[64];
+                snprintf(what, sizeof what, "ew_grad %s o%s", ops[op], so ? "[i]" : "[0]");
+                float *ra[] = {da + 1}, *rb[] = {db + 1};
+                static const char *const names[] = {"dst"};
+                differ += report(what, n, 1, ra, rb, names, a->ew_grad_isa, b->ew_grad_isa);
+            }
+    return differ;
+}
+
 static const char *const ACT_NAMES[SG_ACT_KIND_COUNT] = {"relu", "hardtanh", "leaky_relu", "gelu",
                                                           "gelu_tanh", "sigmoid", "tanh"};
 static const float ACT_P0[SG_ACT_KIND_COUNT] = {0, -1.0f, 0.01f, 0, 0, 0, 0};

@@ -12,6 +12,7 @@
 int compare_sgd(const sg_kernel_table *a, const sg_kernel_table *b);
 int compare_adam(const sg_kernel_table *a, const sg_kernel_table *b);
 int compare_ew_binary(const sg_kernel_table *a, const sg_kernel_table *b);
+int compare_ew_grad(const sg_kernel_table *a, const sg_kernel_table *b);
 int compare_act_forward(const sg_kernel_table *a, const sg_kernel_table *b);
 int compare_act_backward(const sg_kernel_table *a, const sg_kernel_table *b);
 int compare_mathf(const sg_kernel_table *a, const sg_kernel_table *b);

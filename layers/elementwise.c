@@ -52,50 +52,26 @@ static void binary_rows(void *ctx, int64_t r0, int64_t r1)
         kernel(binary_op[J->kind], J->a + c.off[0], ia, J->b + c.off[1], ib, J->y + r * len, len);
 }
 
-/* The elementwise gradient terms of mul and div (O = the operand below, y = a / b). */
-typedef enum grad_kind {
-    GRAD_TIMES_OTHER,   /* mul:     dL/da += dy * O, O = b   (and dL/db += dy * a) */
-    GRAD_OVER_DENOM,    /* div, a:  dL/da += dy / O, O = b */
-    GRAD_DIV_DENOM      /* div, b:  dL/db += -dy * (y / O), O = b: that is -dy * a / b^2 */
-} grad_kind;
-
+/* The elementwise gradient terms of mul and div (O = the operand below, y = a / b):
+ * the kernel family ew_grad (core/kernels/kernels.h states each term), one call per row. */
 typedef struct grad_job {
     const sg_bcast_plan *p;
-    grad_kind kind;
+    sg_ew_grad_op kind;
     int operand;            /* which input (0: a, 1: b) is the operand O */
     float *dst;             /* output-shaped: the gradient itself, or scratch */
     const float *dy, *y, *o;
 } grad_job;
-
-#define GRAD_ROW(EXPR)                                                     \
-    do {                                                                   \
-        if (io) {                                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float O = o[i];                                      \
-                dst[i] += (EXPR);                                          \
-            }                                                              \
-        } else {                                                           \
-            const float O = o[0];                                          \
-            for (int64_t i = 0; i < len; i++) dst[i] += (EXPR);            \
-        }                                                                  \
-    } while (0)
 
 static void grad_rows(void *ctx, int64_t r0, int64_t r1)
 {
     const grad_job *J = ctx;
     const sg_bcast_plan *p = J->p;
     const int64_t len = p->len, io = p->inner[J->operand];
+    const sg_ew_grad_fn kernel = sg_kernels()->ew_grad;
     sg_bcast_cursor c;
     sg_bcast_seek(p, &c, r0);
-    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c)) {
-        float *dst = J->dst + r * len;
-        const float *dy = J->dy + r * len, *y = J->y + r * len, *o = J->o + c.off[J->operand];
-        switch (J->kind) {
-        case GRAD_TIMES_OTHER: GRAD_ROW(dy[i] * O); break;
-        case GRAD_OVER_DENOM: GRAD_ROW(dy[i] / O); break;
-        case GRAD_DIV_DENOM: GRAD_ROW(-dy[i] * (y[i] / O)); break;
-        }
-    }
+    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c))
+        kernel(J->kind, J->dy + r * len, J->y + r * len, J->o + c.off[J->operand], io, J->dst + r * len, len);
 }
 
 /* y = a op b with broadcasting. The gradient, term by term:
@@ -131,7 +107,7 @@ static void binary_backward(sg_graph *g, sg_node *node)
         }
         grad_job J = {
             .p = &p,
-            .kind = kind == BINARY_MUL ? GRAD_TIMES_OTHER : k == 0 ? GRAD_OVER_DENOM : GRAD_DIV_DENOM,
+            .kind = kind == BINARY_MUL ? SG_EW_GRAD_TIMES : k == 0 ? SG_EW_GRAD_OVER : SG_EW_GRAD_DIV_DENOM,
             .operand = kind == BINARY_MUL ? 1 - k : 1,
             .dst = grad[k],
             .dy = out->grad,

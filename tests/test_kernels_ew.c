@@ -219,6 +219,38 @@ START_TEST(every_isa_binary_op_is_bit_identical_to_scalar_for_every_broadcast)
 }
 END_TEST
 
+START_TEST(every_isa_mul_and_div_gradient_terms_are_bit_identical_to_scalar)
+{
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR), *t[SG_ISA_COUNT];
+    const int nt = simd_tables(t);
+    bufs b = bufs_new();
+    fill(b.in[0], BIG, 15, 1.0f);    /* dy */
+    fill(b.in[1], BIG, 16, 2.0f);    /* y */
+    fill(b.in[2], BIG, 17, 1.0f);    /* the operand O */
+    fill(b.in[3], BIG, 18, 1.0f);    /* dst before accumulation */
+    int64_t calls = 0;
+    for (int i = 0; i < nt; i++)
+        for (int op = SG_EW_GRAD_TIMES; op <= SG_EW_GRAD_DIV_DENOM; op++)
+            for (int64_t so = 0; so < 2; so++)
+                for (int k = 0; k < NLENGTHS; k++)
+                    for (int64_t off = 0; off < OFFSETS; off++) {
+                        const int64_t n = length_at(k);
+                        const float *o = b.in[2] + (so ? off : 5);
+                        memcpy(b.ref[3], b.in[3], sizeof(float) * (size_t)(n + off));
+                        memcpy(b.got[3], b.in[3], sizeof(float) * (size_t)(n + off));
+                        ref->ew_grad((sg_ew_grad_op)op, b.in[0] + off, b.in[1] + off, o, so, b.ref[3] + off, n);
+                        t[i]->ew_grad((sg_ew_grad_op)op, b.in[0] + off, b.in[1] + off, o, so, b.got[3] + off, n);
+                        char what[48];
+                        snprintf(what, sizeof what, "ew_grad op %d so %ld", op, (long)so);
+                        expect_same_bits(what, sg_isa_name(t[i]->ew_grad_isa), n, off, b.ref[3] + off,
+                                         b.got[3] + off);
+                        calls++;
+                    }
+    printf("ew_grad: %ld calls bit-identical to scalar on %d SIMD tables\n", (long)calls, nt);
+    bufs_free(&b);
+}
+END_TEST
+
 static const float ACT_P0[SG_ACT_KIND_COUNT] = {0, 0.0f, 0.01f, 0, 0, 0, 0};
 static const float ACT_P1[SG_ACT_KIND_COUNT] = {0, 6.0f, 0, 0, 0, 0, 0};
 
@@ -339,6 +371,7 @@ static Suite *kernels_ew_suite(void)
     SG_ADD_TEST(s, every_isa_sgd_update_is_bit_identical_to_scalar, 60);
     SG_ADD_TEST(s, every_isa_adam_update_is_bit_identical_to_scalar, 60);
     SG_ADD_TEST(s, every_isa_binary_op_is_bit_identical_to_scalar_for_every_broadcast, 60);
+    SG_ADD_TEST(s, every_isa_mul_and_div_gradient_terms_are_bit_identical_to_scalar, 60);
     SG_ADD_TEST(s, every_isa_activation_forward_and_backward_are_bit_identical_to_scalar, 120);
     SG_ADD_TEST(s, every_isa_vector_math_is_bit_identical_to_mathf_over_a_sweep, 300);
     return s;

@@ -36,6 +36,30 @@ void sg_k_ew_binary_scalar(sg_ew_op op, const float *a, int64_t sa, const float 
     }
 }
 
+/* dst[i] += EXPR, O = o[i * so] */
+#define GRAD_LOOP(EXPR)                                                 \
+    do {                                                                \
+        if (so) {                                                       \
+            for (int64_t i = 0; i < n; i++) {                           \
+                const float O = o[i];                                   \
+                dst[i] += (EXPR);                                       \
+            }                                                           \
+        } else {                                                        \
+            const float O = o[0];                                       \
+            for (int64_t i = 0; i < n; i++) dst[i] += (EXPR);           \
+        }                                                               \
+    } while (0)
+
+void sg_k_ew_grad_scalar(sg_ew_grad_op op, const float *dy, const float *y, const float *o, int64_t so,
+                         float *dst, int64_t n)
+{
+    switch (op) {
+    case SG_EW_GRAD_TIMES: GRAD_LOOP(dy[i] * O); break;
+    case SG_EW_GRAD_OVER: GRAD_LOOP(dy[i] / O); break;
+    case SG_EW_GRAD_DIV_DENOM: GRAD_LOOP(-dy[i] * (y[i] / O)); break;
+    }
+}
+
 void sg_k_act_forward_scalar(sg_act_kind kind, float p0, float p1, const float *x, float *y, int64_t n)
 {
     switch (kind) {

@@ -2,7 +2,7 @@
  * activations and the vector math family written once over the vector
  * primitives of simd_<isa>.h; ew_avx2.c, ew_avx512.c and ew_neon.c include
  * their ISA's primitives and then this file, which defines
- * sg_k_{ew_binary,act_forward,act_backward,mathf}_<isa>.
+ * sg_k_{ew_binary,ew_grad,act_forward,act_backward,mathf}_<isa>.
  *
  * Lane l does element i + l's operations as the scalar twin (ew_scalar.c)
  * writes them, in the same order: a * b * c is (a * b) * c, no fma where the
@@ -45,6 +45,27 @@ void SGV_FN(sg_k_ew_binary)(sg_ew_op op, const float *a, int64_t sa, const float
 #undef BINARY_
     }
     if (i < n) sg_k_ew_binary_scalar(op, a + i * sa, sa, b + i * sb, sb, y + i, n - i);
+}
+
+void SGV_FN(sg_k_ew_grad)(sg_ew_grad_op op, const float *dy, const float *y, const float *o, int64_t so,
+                          float *dst, int64_t n)
+{
+    int64_t i = 0;
+    if (n >= SGV_W) {
+        const sgv o0 = sgv_set1(o[0]);
+#define GRAD_(TERM)                                                \
+    SGV_LOOP(const sgv O = so ? sgv_load(o + i) : o0;              \
+             const sgv g = sgv_load(dy + i);                       \
+             sgv_store(dst + i, sgv_add(sgv_load(dst + i), TERM));)
+        switch (op) {
+        case SG_EW_GRAD_TIMES: GRAD_(sgv_mul(g, O)); break;
+        case SG_EW_GRAD_OVER: GRAD_(sgv_div(g, O)); break;
+        case SG_EW_GRAD_DIV_DENOM: GRAD_(sgv_mul(sgv_neg(g), sgv_div(sgv_load(y + i), O))); break;
+        }
+#undef GRAD_
+    }
+    if (i < n)
+        sg_k_ew_grad_scalar(op, dy + i, y ? y + i : NULL, o + i * so, so, dst + i, n - i);
 }
 
 void SGV_FN(sg_k_act_forward)(sg_act_kind kind, float p0, float p1, const float *x, float *y, int64_t n)

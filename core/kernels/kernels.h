@@ -98,6 +98,16 @@ typedef enum sg_ew_op { SG_EW_ADD, SG_EW_SUB, SG_EW_MUL, SG_EW_DIV } sg_ew_op;
 typedef void (*sg_ew_binary_fn)(sg_ew_op op, const float *a, int64_t sa, const float *b, int64_t sb,
                                 float *y, int64_t n);
 
+/* The elementwise gradient terms of mul and div (layers/elementwise.c), added
+ * into dst, O = o[i * so] (so 0: a broadcast value, or 1):
+ *     TIMES       dst[i] += dy[i] * O                (mul: dL/da = dy * b, dL/db = dy * a)
+ *     OVER        dst[i] += dy[i] / O                (div: dL/da = dy / b)
+ *     DIV_DENOM   dst[i] += -dy[i] * (y[i] / O)      (div: dL/db = -dy * (a / b) / b), y = a / b
+ * y is read only by DIV_DENOM. */
+typedef enum sg_ew_grad_op { SG_EW_GRAD_TIMES, SG_EW_GRAD_OVER, SG_EW_GRAD_DIV_DENOM } sg_ew_grad_op;
+typedef void (*sg_ew_grad_fn)(sg_ew_grad_op op, const float *dy, const float *y, const float *o,
+                              int64_t so, float *dst, int64_t n);
+
 /* Pointwise activations (layers/activation.c has the formulas and the torch
  * references). p0, p1: hardtanh's lo and hi; leaky_relu's slope in p0.
  * Forward y = f(x) (y may be x); backward dx += dy * f'(x), reading x (relu,
@@ -126,6 +136,7 @@ typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n)
 
 #define SG_KERNEL_FAMILIES_EW(X)                                                    \
     X(sgd, sg_sgd_fn) X(adam, sg_adam_fn) X(ew_binary, sg_ew_binary_fn)             \
+    X(ew_grad, sg_ew_grad_fn)                                                       \
     X(act_forward, sg_act_forward_fn) X(act_backward, sg_act_backward_fn)           \
     X(mathf, sg_mathf_fn)
 
@@ -136,6 +147,8 @@ typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n)
                          float *vmax, int64_t n);                                               \
     void sg_k_ew_binary_##isa(sg_ew_op op, const float *a, int64_t sa, const float *b,           \
                               int64_t sb, float *y, int64_t n);                                 \
+    void sg_k_ew_grad_##isa(sg_ew_grad_op op, const float *dy, const float *y, const float *o,   \
+                            int64_t so, float *dst, int64_t n);                                 \
     void sg_k_act_forward_##isa(sg_act_kind kind, float p0, float p1, const float *x, float *y, \
                                 int64_t n);                                                     \
     void sg_k_act_backward_##isa(sg_act_kind kind, float p0, float p1, const float *x,          \
