@@ -49,6 +49,7 @@ int cmd_eval(int argc, char **argv)
         {.name = "split", .type = SG_OPT_STRING, .dest = &split, .help = "only the manifest rows of this split (train, val, test)"},
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "print the metrics as JSON instead of a table"},
         {.name = "strict", .type = SG_OPT_FLAG, .dest = &strict, .help = "stop at a corrupt image instead of skipping it"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&eval_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
