@@ -77,7 +77,7 @@ static const cli_case commands[] = {
       "model", "dropout", "head", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
       "hflip", "vflip", "no-cache", "keep-depth"}},
     {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {"threads"},
-     {"weights", "data", "manifest", "split", "json", "strict"}},
+     {"weights", "data", "manifest", "split", "json", "strict", "predictions"}},
     {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {"threads"}, {"weights", "json"}},
     {"features", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"output", "@/X.npy"}}, {"threads"},
      {"weights", "data", "output", "labels", "standardize", "layer"}},
