@@ -326,6 +326,14 @@ done:
     return err;
 }
 
+/* The <img> size of a w x h thumbnail: a small image is shown enlarged (pixelated) to side. */
+static void display_size(int w, int h, int side, int *dw, int *dh)
+{
+    int most = w > h ? w : h;
+    *dw = most < side ? w * side / most : w;
+    *dh = most < side ? h * side / most : h;
+}
+
 /* The last part of a path, for captions. */
 static const char *base_name(const char *path)
 {
@@ -445,7 +453,9 @@ static void gallery(buf *b, const sg_predictions *p)
         if (sg_image_read(p->files[i], NULL, &img) == SG_OK && thumbnail(&img, THUMB, &th) == SG_OK)
             url = png_data_url(&th);
         put(b, "<figure>");
-        if (url) put(b, "<img class=\"mis\" src=\"%s\" width=\"%d\" height=\"%d\" alt=\"\">", url, th.width, th.height);
+        int dw, dh;
+        display_size(th.width, th.height, THUMB, &dw, &dh);
+        if (url) put(b, "<img class=\"mis\" src=\"%s\" width=\"%d\" height=\"%d\" alt=\"\">", url, dw, dh);
         else put(b, "<div class=\"missing\">unreadable</div>"), unreadable++;
         put(b, "<figcaption title=\"");
         put_text(b, p->files[i]);
@@ -524,8 +534,10 @@ static void gradcam_grid(buf *b, const char *run_dir, const sg_predictions *p)
             url = png_data_url(&th);
         if (url) {
             if (!open) put(b, "<div class=\"gallery\">"), open = true;
+            int dw, dh;
+            display_size(th.width, th.height, CAM_THUMB, &dw, &dh);
             put(b, "<figure><img class=\"cam\" src=\"%s\" width=\"%d\" height=\"%d\" alt=\"\"><figcaption title=\"",
-                url, th.width, th.height);
+                url, dw, dh);
             put_text(b, p->files[i]);
             put(b, "\">");
             put_text(b, rm.class_names[t]);
