@@ -330,8 +330,8 @@ done:
 static void display_size(int w, int h, int side, int *dw, int *dh)
 {
     int most = w > h ? w : h;
-    *dw = most < side ? w * side / most : w;
-    *dh = most < side ? h * side / most : h;
+    *dw = most > 0 && most < side ? w * side / most : w;
+    *dh = most > 0 && most < side ? h * side / most : h;
 }
 
 /* The last part of a path, for captions. */
