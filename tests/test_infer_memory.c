@@ -11,6 +11,7 @@
  * activation (a residual waiting for its add) plus 64 KiB for headers and
  * per-op statistics - and at most a third of what the unplanned forward
  * holds. A second planned forward neither grows the arena nor changes a bit.
+ * Every other family of the zoo gives the same bytes with and without the plan.
  * A forward that does not repeat its dry run is an error, never a read of
  * freed memory. */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "layers/activation.h"
+#include "layers/attention.h"
 #include "layers/elementwise.h"
 #include "models/zoo.h"
 #include "tests/testutil.h"
@@ -162,6 +164,51 @@ START_TEST(planned_forward_frees_dead_activations_with_the_same_bits)
 }
 END_TEST
 
+/* Every family of the zoo (residuals, concatenations, attention with its
+ * scratch, heads): the planned forward gives the unplanned one's bytes. */
+START_TEST(every_model_family_gives_the_same_bytes_with_the_plan)
+{
+    static const struct { const char *name, *head; int size; } cases[] = {
+        {"cnn", NULL, 32},          {"cnn002", NULL, 32},        {"resnet18", NULL, 32},
+        {"resnetv2_50", NULL, 32},  {"inceptionv3", NULL, 75},   {"cct_2_3x2_32", NULL, 32},
+        {"vit_ti_16", NULL, 32},    {"resnet18", "gap256", 64},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sg_model_options o = sg_model_options_defaults(CLASSES);
+        o.image_size = cases[c].size;
+        o.head = cases[c].head;
+        sg_model m;
+        ck_assert_msg(sg_model_build(&m, cases[c].name, &o, 5) == SG_OK, "%s: %s", cases[c].name,
+                      sg_error_message());
+        int64_t S = cases[c].size, C = m.opts.in_channels, n = BATCH * C * S * S;
+        float *x = malloc(sizeof(float) * (size_t)n), *y[2];
+        ck_assert_ptr_nonnull(x);
+        sg_test_fill_normal(x, n, 11, 1.0f);
+        int64_t ny[2];
+        size_t peak[2];
+        for (int planned = 0; planned < 2; planned++) {
+            sg_graph *g = sg_graph_new();
+            sg_graph_set_grad_enabled(g, false);
+            sg_graph_set_training(g, false);
+            sg_graph_set_free_dead(g, planned);
+            sg_tensor *in = sg_graph_view(g, x, 4, (int64_t[]){BATCH, C, S, S});
+            sg_tensor *out = sg_model_forward(g, &m, in);
+            ck_assert_msg(out != NULL, "%s: %s", cases[c].name, sg_graph_error_message(g));
+            y[planned] = copy_of(out, &ny[planned]);
+            peak[planned] = sg_graph_peak_bytes(g);
+            sg_graph_free(g);
+        }
+        printf("%s%s%s %lldx%lldx%lldx%lld: peak planned %zu B, unplanned %zu B\n", cases[c].name,
+               cases[c].head ? " + " : "", cases[c].head ? cases[c].head : "", (long long)BATCH,
+               (long long)C, (long long)S, (long long)S, peak[1], peak[0]);
+        same_bytes(cases[c].name, y[0], ny[0], y[1], ny[1]);
+        ck_assert_uint_le(peak[1], peak[0]);
+        free(y[0]), free(y[1]), free(x);
+        sg_model_free(&m);
+    }
+}
+END_TEST
+
 /* A tensor with two consumers lives until the second; the plan only runs in
  * no-grad eval mode; a run that strays from its dry run fails. */
 START_TEST(plan_keeps_tensors_until_their_last_use_and_catches_a_diverging_run)
@@ -199,10 +246,49 @@ START_TEST(plan_keeps_tensors_until_their_last_use_and_catches_a_diverging_run)
 }
 END_TEST
 
+/* An op's scratch tensor (attention's probabilities) goes back with the
+ * scratch; the plan must not free it a second time (its bytes would then be
+ * handed out twice: here the headers of the next ops would land in y). */
+static void attention_chain(bool planned, float *out, int64_t n)
+{
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    sg_graph_set_free_dead(g, planned);
+    const int64_t shape[3] = {2, 24, 16};
+    float q[2 * 24 * 16];
+    sg_test_fill_normal(q, 2 * 24 * 16, 3, 1.0f);
+    sg_tensor *x = sg_graph_tensor_from(g, 3, shape, q);
+    sg_tensor *y = NULL;
+    bool plan = sg_graph_plan_begin(g);
+    ck_assert(plan == planned);
+    for (int pass = 0; pass < (plan ? 2 : 1); pass++) {
+        y = sg_scaled_dot_product_attention(g, x, x, x, NULL, false, 0.0f);
+        for (int i = 0; i < 4; i++) y = sg_add_scalar(g, sg_relu(g, sg_mul_scalar(g, y, 1.5f)), 0.25f);
+        if (plan && pass == 0) ck_assert(sg_graph_plan_run(g, y));
+    }
+    if (plan) sg_graph_plan_end(g);
+    ck_assert_msg(y != NULL, "%s", sg_graph_error_message(g));
+    ck_assert_int_eq(y->numel, n);
+    memcpy(out, y->data, sizeof(float) * (size_t)n);
+    sg_graph_free(g);
+}
+
+START_TEST(scratch_tensors_are_given_back_once)
+{
+    float a[2 * 24 * 16], b[2 * 24 * 16];
+    attention_chain(false, a, 2 * 24 * 16);
+    attention_chain(true, b, 2 * 24 * 16);
+    ck_assert_mem_eq(a, b, sizeof a);
+}
+END_TEST
+
 static Suite *infer_memory_suite(void)
 {
     Suite *s = suite_create("infer_memory");
     SG_ADD_TEST(s, planned_forward_frees_dead_activations_with_the_same_bits, 120);
+    SG_ADD_TEST(s, every_model_family_gives_the_same_bytes_with_the_plan, 300);
+    SG_ADD_TEST(s, scratch_tensors_are_given_back_once, 30);
     SG_ADD_TEST(s, plan_keeps_tensors_until_their_last_use_and_catches_a_diverging_run, 30);
     return s;
 }
