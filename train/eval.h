@@ -33,6 +33,23 @@ void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_me
 sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
                           float *probs, int32_t *truth, int32_t *pred, double *loss, int64_t *n);
 
+/* The same with test-time augmentation: views = 1 is sg_evaluate_loader;
+ * 4 averages the softmax of the images as they are, mirrored left-right,
+ * top-bottom and both (in that order), and *loss is the mean of
+ * -log p(true class) of the averaged probabilities. */
+sg_err sg_evaluate_loader_tta(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
+                              int views, float *probs, int32_t *truth, int32_t *pred, double *loss,
+                              int64_t *n);
+/* probs [n, K] of the images x [n, C, S, S] (eval mode, no tape): the
+ * softmax of one forward, or with views = 4 the mean of the softmaxes of
+ * x, x mirrored left-right, top-bottom and both, added in that order and
+ * scaled by 1/4. The graph is reset before each view and left reset, in
+ * the grad and training modes it had. */
+sg_err sg_forward_probs(sg_graph *g, sg_model *m, float *x, int64_t n, int C, int S, int K, int views,
+                        float *probs);
+/* The views of a --tta value: 4 for "flips", else 1 ("none"). */
+int sg_tta_views(const char *tta);
+
 /* The loader options of inference with rm's training pipeline. */
 sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch);
 
@@ -50,7 +67,42 @@ typedef struct sg_eval_result {
  * error). A corrupt image is skipped and noted, or with `strict` an error. */
 sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
                    bool strict, sg_eval_result *out);
+/* The same, also writing every image's prediction to `predictions` (see
+ * sg_predictions_write; NULL: none). */
+sg_err sg_eval_run_predictions(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
+                               bool strict, const char *predictions, sg_eval_result *out);
 void sg_eval_result_free(sg_eval_result *r);
+
+/* Per-image predictions as CSV (RFC 4180, CRLF records), one row per image:
+ *   file,split,true,predicted,<class 0>,<class 1>,...
+ *   data/crazing/a.bmp,test,crazing,crazing,0.981234,0.00123,...
+ * file: the path as the run or eval read it; split: train/val/test or ""
+ * (a folder evaluated whole); true / predicted: class names (predicted =
+ * argmax of the row, the first on ties); then the softmax probability of
+ * every class, in the checkpoint's class order (the header names them),
+ * written with %.9g so they read back as the same float. `steelgrad train`
+ * writes RUN/predictions.csv (the test split, or val when the run has no test
+ * split); `steelgrad eval --predictions FILE` the same for what it evaluated.
+ * Written atomically; SG_ERR_INVALID when path is one of `inputs`. */
+sg_err sg_predictions_write(const char *path, const char *const *files, const char *split,
+                            const int32_t *truth, const float *probs, int64_t n, int K,
+                            const char *const *class_names, const char *const *inputs, int n_inputs);
+
+/* A predictions file read back (the report's input). */
+typedef struct sg_predictions {
+    int64_t n;
+    int K;
+    char **class_names;          /* [K], from the header */
+    char **files;                /* [n] */
+    int32_t *truth, *pred;       /* [n]: class indices */
+    float *probs;                /* [n, K] */
+    char *split;                 /* the first row's split ("" if none) */
+} sg_predictions;
+/* Errors name the file and the line: a header without class columns, a row
+ * of the wrong length, a class that is not in the header, a probability that
+ * is not a number. */
+sg_err sg_predictions_read(const char *path, sg_predictions *out);
+void sg_predictions_free(sg_predictions *p);
 
 /* `steelgrad predict`: probs [K] of one image file. */
 sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *probs);
