@@ -18,6 +18,7 @@
 #include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "train/bench.h"
 
 static const sg_cli_command sgemm_cmd = {
     "bench sgemm",
@@ -320,20 +321,101 @@ static int bench_ew(int which, int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* `bench train` and `bench infer`: whole training steps or eval forwards of a
+ * zoo model (train/bench.h), one JSON line per thread count. */
+static const sg_cli_command train_cmd = {
+    "bench train",
+    "steelgrad bench train --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]",
+    "Time whole training steps of a model (forward + cross-entropy + backward + Adam step)\n"
+    "on a fixed random batch of B x 3 x S x S (defaults 32, 224; K = 1000 classes): one\n"
+    "warm-up step, then N timed steps (default 3), for each thread count (default: 1 and\n"
+    "all threads). One JSON line each: {\"bench\":\"train\",\"model\":..,\"batch\":..,\n"
+    "\"size\":..,\"threads\":..,\"isa\":..,\"ms\":..,\"img_s\":..,\"peak_bytes\":..,\"peak_rss_kb\":..}\n"
+    "(ms per step; peak_bytes: the step arena's high-water mark; peak_rss_kb: the process's\n"
+    "peak resident memory so far, getrusage)."};
+
+static const sg_cli_command infer_cmd = {
+    "bench infer",
+    "steelgrad bench infer --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]",
+    "Time eval-mode forwards of a model with no gradient (as forward, predict, eval and\n"
+    "serve run them: dead activations are freed as the forward goes) on a fixed random\n"
+    "batch of B x 3 x S x S (defaults 1, 224; K = 1000 classes): one warm-up forward, then\n"
+    "N timed ones (default 10), for each thread count (default: 1 and all threads). One\n"
+    "JSON line each: {\"bench\":\"infer\",\"model\":..,\"batch\":..,\"size\":..,\"threads\":..,\n"
+    "\"isa\":..,\"ms\":..,\"img_s\":..,\"peak_bytes\":..,\"peak_rss_kb\":..} (ms per forward)."};
+
+static int bench_model(int argc, char **argv, bool train)
+{
+    const sg_cli_command *cmd = train ? &train_cmd : &infer_cmd;
+    char *model = NULL, *threads_arg = NULL;
+    int64_t batch = train ? 32 : 1, size = 224, classes = 1000, steps = train ? 3 : 10;
+    bool done;
+    sg_cli_opt opts[] = {
+        {.name = "model", .type = SG_OPT_STRING, .dest = &model, .arg = "NAME",
+         .help = "a model of `steelgrad model list` (required)"},
+        {.name = "batch", .type = SG_OPT_INT, .dest = &batch, .min = 1, .max = 4096, .arg = "B",
+         .help = train ? "images per step (default 32)" : "images per forward (default 1)"},
+        {.name = "size", .type = SG_OPT_INT, .dest = &size, .min = 8, .max = 4096, .arg = "S",
+         .help = "input side in pixels (default 224)"},
+        {.name = "classes", .type = SG_OPT_INT, .dest = &classes, .min = 2, .max = 1000000, .arg = "K",
+         .help = "outputs of the classifier (default 1000)"},
+        {.name = "threads", .type = SG_OPT_STRING, .dest = &threads_arg, .arg = "LIST",
+         .help = "thread counts, comma-separated (default: 1 and all threads)"},
+        {.name = "steps", .type = SG_OPT_INT, .dest = &steps, .min = 1, .max = 100000, .arg = "N",
+         .help = train ? "timed steps after the warm-up (default 3)"
+                       : "timed forwards after the warm-up (default 10)"},
+    };
+    int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
+    if (done) return rc;
+    if (!model) return sg_cli_usage(cmd->name, "--model NAME is required (steelgrad model list)");
+    int threads[MAX_THREADS], n_threads;
+    if (threads_arg) {
+        if (!parse_threads(threads_arg, threads, &n_threads))
+            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
+                                threads_arg);
+    } else {
+        threads[0] = 1, n_threads = 1;
+        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
+    }
+    const int saved_threads = sg_threads();
+    const char *isa = sg_isa_name(sg_kernels()->isa);
+    sg_bench_model_opts o = {model, train, (int)batch, (int)size, (int)classes, (int)steps};
+    for (int t = 0; t < n_threads; t++) {
+        if (sg_set_threads(threads[t]) != SG_OK) continue;
+        sg_bench_model_result r;
+        if (sg_bench_model(&o, &r) != SG_OK) {
+            sg_set_threads(saved_threads);
+            return sg_cli_fail(cmd->name, "%s", sg_error_message());
+        }
+        printf("{\"bench\":\"%s\",\"model\":\"%s\",\"batch\":%d,\"size\":%d,\"threads\":%d,"
+               "\"isa\":\"%s\",\"ms\":%.3f,\"img_s\":%.2f,\"peak_bytes\":%zu,\"peak_rss_kb\":%ld}\n",
+               train ? "train" : "infer", model, o.batch, o.size, threads[t], isa, r.ms, r.img_s,
+               r.peak_bytes, r.peak_rss_kb);
+        fflush(stdout);
+    }
+    sg_set_threads(saved_threads);
+    return SG_EXIT_OK;
+}
+
+
 int cmd_bench(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "sgemm") == 0) return bench_sgemm(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "train") == 0) return bench_model(argc - 1, argv + 1, true);
+    if (argc >= 2 && strcmp(argv[1], "infer") == 0) return bench_model(argc - 1, argv + 1, false);
     for (int k = 0; k < EW_BENCH_COUNT; k++)
         if (argc >= 2 && strcmp(argv[1], bench_ew_cmds[k].name + strlen("bench ")) == 0)
             return bench_ew(k, argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
+            "       steelgrad bench train --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]\n"
+            "       steelgrad bench infer --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]\n"
             "       steelgrad bench triad [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench adam [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench elementwise [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench gelu [--threads LIST] [--n N] [--seconds X]\n"
-            "(steelgrad bench sgemm --help, steelgrad bench adam --help, ... for more)\n");
+            "(steelgrad bench sgemm|train|infer|triad|adam|elementwise|gelu --help for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

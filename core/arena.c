@@ -149,3 +149,13 @@ void sg_arena_release(sg_arena *a, sg_arena_mark mark)
     }
     if (a->head == mark.block) a->head->used = mark.used;
 }
+
+size_t sg_arena_held_bytes(const sg_arena *a, const void *p, size_t n)
+{
+    uintptr_t q = (uintptr_t)p;
+    for (const block *b = a->head; b; b = b->prev) {
+        uintptr_t lo = (uintptr_t)block_mem((block *)b), top = lo + b->used;
+        if (q >= lo && q < lo + b->size) return q >= top ? 0 : (top - q < n ? top - q : n);
+    }
+    return 0;
+}

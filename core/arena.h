@@ -35,6 +35,10 @@ void sg_arena_release(sg_arena *a, sg_arena_mark mark);
  * drops to p and true is returned; otherwise nothing changes (false). The
  * graph uses it to return gradient blocks freed during backward. */
 bool sg_arena_give_back_top(sg_arena *a, void *p, size_t bytes);
+/* How many of the n bytes from p lie below the fill level of the block that
+ * holds p (0 when p is in no block or above its fill level). The graph uses
+ * it to drop free blocks that a scratch release gave back. */
+size_t sg_arena_held_bytes(const sg_arena *a, const void *p, size_t n);
 /* bytes rounded up to the arena's alignment (what an allocation really takes). */
 size_t sg_arena_round(size_t bytes);
 

@@ -13,6 +13,17 @@ typedef struct free_block {
     size_t bytes;            /* a multiple of the arena alignment */
 } free_block;
 
+/* The memory plan of a no-grad forward (sg_graph_plan_begin): one entry per
+ * arena tensor the forward creates, in creation order. */
+typedef struct plan_store {
+    unsigned char *p;        /* data (dry run: a 64-byte stand-in), NULL once dead */
+    size_t bytes;            /* the tensor's bytes (the run checks them against the dry run) */
+    int uses;                /* dry run: uses counted; run: uses still to come */
+    bool keep;               /* the output, a tap, sg_graph_plan_keep: never freed */
+} plan_store;
+
+enum { PLAN_OFF, PLAN_DRY, PLAN_RUN };
+
 struct sg_graph {
     sg_arena *arena;
     free_block *free_grads;  /* sorted by address, neighbours merged; malloc'd
@@ -38,6 +49,20 @@ struct sg_graph {
     int n_taps;
     char *mark_list;          /* sg_graph_list_marks: caller's buffer, or NULL */
     size_t mark_list_cap;
+    /* Inference memory plan (see graph.h). All arrays are malloc'd and grow to
+     * the largest forward, then stay: no malloc per forward afterwards. */
+    bool free_dead;           /* sg_graph_set_free_dead (default true) */
+    int plan;                 /* PLAN_OFF, PLAN_DRY, PLAN_RUN */
+    plan_store *store;        /* per tensor of the forward */
+    int store_len, store_cap, run_len;
+    int *live;                /* ids of stores whose data is alive, for lookups */
+    int live_len, live_cap;
+    int *seq;                 /* dry run: the store id (-1 none) of every use, in order */
+    int seq_len, seq_cap, seq_at;
+    int *pending;             /* ids whose last use has come: freed at the next event */
+    int pending_len, pending_cap;
+    sg_arena_mark plan_mark;  /* arena fill level before the dry run */
+    uint64_t plan_random_id;  /* random_id before the dry run */
 };
 
 sg_graph *sg_graph_new(void)
@@ -51,6 +76,7 @@ sg_graph *sg_graph_new(void)
     }
     g->grad_enabled = true;
     g->training = true;
+    g->free_dead = true;
     return g;
 }
 
@@ -62,6 +88,10 @@ void sg_graph_free(sg_graph *g)
     free(g->tape);
     free(g->free_grads);
     free(g->retained);
+    free(g->store);
+    free(g->live);
+    free(g->seq);
+    free(g->pending);
     free(g);
 }
 
@@ -84,6 +114,8 @@ void sg_graph_reset(sg_graph *g)
     g->tape_len = 0;
     g->free_len = 0;
     g->retained_len = 0;
+    g->plan = PLAN_OFF;
+    g->live_len = g->pending_len = 0;
     g->random_id = 0;
     g->err = SG_OK;
     g->err_msg[0] = '\0';
@@ -127,6 +159,208 @@ sg_err sg_graph_fail(sg_graph *g, sg_err code, const char *fmt, ...)
     return g->err;
 }
 
+
+/* --- inference memory plan -------------------------------------------------
+ * A no-grad forward runs twice (sg_graph_plan_begin): a dry run whose ops
+ * allocate their outputs (a 64-byte stand-in each) and compute nothing, which
+ * numbers the tensors in creation order and counts the uses of each (every
+ * sg_graph_inputs_ok and sg_graph_record names what an op reads); then the
+ * real run, where each tensor's data is freed once its last use has come
+ * (at the next use event: the op that used it has finished by then) and its
+ * bytes go to the free list that gradients use in backward (best fit, merged
+ * neighbours, the top given back to the arena). Each use of the run is
+ * checked against the dry run's, so a forward that does not repeat itself
+ * fails loudly instead of reading freed memory. */
+
+enum { DRY_BYTES = 64 };
+
+#define PLAN_PUSH(g, arr, len, cap, value)                                              \
+    do {                                                                                \
+        if ((len) == (cap)) {                                                           \
+            int cap_ = (cap) ? 2 * (cap) : 64;                                          \
+            void *p_ = realloc((arr), (size_t)cap_ * sizeof *(arr));                    \
+            if (!p_) {                                                                  \
+                sg_graph_fail((g), SG_ERR_NOMEM, "out of memory: inference memory plan"); \
+                break;                                                                  \
+            }                                                                           \
+            (arr) = p_;                                                                 \
+            (cap) = cap_;                                                               \
+        }                                                                               \
+        (arr)[(len)++] = (value);                                                       \
+    } while (0)
+
+static size_t store_span(const sg_graph *g, const plan_store *s)
+{
+    return g->plan == PLAN_DRY ? DRY_BYTES : sg_arena_round(s->bytes);
+}
+
+/* The store whose live data holds `data`, or -1 (a parameter, caller memory,
+ * a tensor made before the plan began). */
+static int plan_find(const sg_graph *g, const float *data)
+{
+    uintptr_t a = (uintptr_t)data;
+    for (int i = g->live_len - 1; i >= 0; i--) {
+        const plan_store *s = &g->store[g->live[i]];
+        if (a >= (uintptr_t)s->p && a < (uintptr_t)s->p + store_span(g, s)) return g->live[i];
+    }
+    return -1;
+}
+
+static void live_remove(sg_graph *g, int id)
+{
+    for (int i = 0; i < g->live_len; i++)
+        if (g->live[i] == id) {
+            g->live[i] = g->live[--g->live_len];
+            return;
+        }
+}
+
+static float *hole_alloc(sg_graph *g, size_t bytes, bool zero);
+static void hole_release(sg_graph *g, void *block, size_t bytes);
+
+static void plan_flush(sg_graph *g)
+{
+    for (int i = 0; i < g->pending_len; i++) {
+        plan_store *s = &g->store[g->pending[i]];
+        if (!s->p) continue;   /* already given back by a scratch release */
+        hole_release(g, s->p, s->bytes);
+        s->p = NULL;
+        live_remove(g, g->pending[i]);
+    }
+    g->pending_len = 0;
+}
+
+static void plan_diverged(sg_graph *g, const char *what)
+{
+    sg_graph_fail(g, SG_ERR_INVALID, "inference memory plan: the forward did not repeat its dry "
+                  "run (%s); sg_graph_set_free_dead(g, false) runs it without the plan", what);
+}
+
+/* An op reads t. */
+static void plan_use(sg_graph *g, const sg_tensor *t)
+{
+    if (!t || g->err != SG_OK) return;
+    int id = plan_find(g, t->data);
+    if (g->plan == PLAN_DRY) {
+        PLAN_PUSH(g, g->seq, g->seq_len, g->seq_cap, id);
+        if (id >= 0) g->store[id].uses++;
+        return;
+    }
+    if (g->seq_at >= g->seq_len || g->seq[g->seq_at] != id) {
+        plan_diverged(g, "an op read another tensor");
+        return;
+    }
+    g->seq_at++;
+    if (id >= 0 && --g->store[id].uses == 0 && !g->store[id].keep)
+        PLAN_PUSH(g, g->pending, g->pending_len, g->pending_cap, id);
+}
+
+/* An op starts (inputs_ok) or records (after its compute): the tensors whose
+ * last use has come are dead now, then its uses are counted. */
+static void plan_event(sg_graph *g, int n, sg_tensor *const *in)
+{
+    if (g->plan == PLAN_RUN) plan_flush(g);
+    for (int i = 0; i < n; i++) plan_use(g, in[i]);
+}
+
+/* A new tensor's data during a plan: a stand-in in the dry run, a free block
+ * or the arena top in the run. */
+static float *plan_alloc(sg_graph *g, size_t bytes, bool zero)
+{
+    if (g->plan == PLAN_DRY) {
+        unsigned char *p = sg_arena_alloc(g->arena, DRY_BYTES);
+        if (!p) return NULL;
+        plan_store s = {p, bytes, 0, false};
+        int id = g->store_len;
+        PLAN_PUSH(g, g->store, g->store_len, g->store_cap, s);
+        PLAN_PUSH(g, g->live, g->live_len, g->live_cap, id);
+        return (float *)(void *)p;
+    }
+    int id = g->run_len;
+    if (id >= g->store_len || g->store[id].bytes != bytes) {
+        plan_diverged(g, "another tensor was created");
+        return NULL;
+    }
+    float *p = hole_alloc(g, bytes, zero);
+    if (!p) return NULL;
+    g->run_len++;
+    g->store[id].p = (unsigned char *)p;
+    PLAN_PUSH(g, g->live, g->live_len, g->live_cap, id);
+    if (g->store[id].uses == 0 && !g->store[id].keep)
+        PLAN_PUSH(g, g->pending, g->pending_len, g->pending_cap, id);
+    return p;
+}
+
+void sg_graph_set_free_dead(sg_graph *g, bool on) { g->free_dead = on; }
+bool sg_graph_free_dead(const sg_graph *g) { return g->free_dead; }
+bool sg_graph_dry(const sg_graph *g) { return g->plan == PLAN_DRY; }
+
+bool sg_graph_plan_begin(sg_graph *g)
+{
+    if (!g->free_dead || g->grad_enabled || g->training || g->plan != PLAN_OFF || g->err != SG_OK)
+        return false;
+    g->plan = PLAN_DRY;
+    g->plan_mark = sg_arena_get_mark(g->arena);
+    g->plan_random_id = g->random_id;
+    g->store_len = g->live_len = g->seq_len = g->pending_len = 0;
+    return true;
+}
+
+void sg_graph_plan_keep(sg_graph *g, const sg_tensor *t)
+{
+    if (g->plan != PLAN_DRY || !t) return;
+    int id = plan_find(g, t->data);
+    if (id >= 0) g->store[id].keep = true;
+}
+
+bool sg_graph_plan_run(sg_graph *g, const sg_tensor *out)
+{
+    if (g->plan != PLAN_DRY) return false;
+    sg_graph_plan_keep(g, out);
+    /* Drop the dry run's headers and stand-ins; random ops see the same ids again. */
+    sg_arena_release(g->arena, g->plan_mark);
+    g->random_id = g->plan_random_id;
+    if (g->err != SG_OK) {
+        g->plan = PLAN_OFF;
+        return false;
+    }
+    for (int i = 0; i < g->store_len; i++) g->store[i].p = NULL;
+    g->live_len = g->pending_len = g->run_len = g->seq_at = 0;
+    g->plan = PLAN_RUN;
+    return true;
+}
+
+void sg_graph_plan_end(sg_graph *g)
+{
+    if (g->plan == PLAN_RUN) {
+        plan_flush(g);
+        if (g->err == SG_OK && (g->run_len != g->store_len || g->seq_at != g->seq_len))
+            plan_diverged(g, "it stopped early");
+    }
+    g->plan = PLAN_OFF;
+    g->live_len = g->pending_len = 0;
+}
+
+/* After a scratch release: stores and free blocks above the new fill level
+ * are gone with the scratch. */
+static void plan_scratch_released(sg_graph *g)
+{
+    for (int i = g->live_len - 1; i >= 0; i--) {
+        plan_store *s = &g->store[g->live[i]];
+        if (sg_arena_held_bytes(g->arena, s->p, 1) == 0) {
+            s->p = NULL;
+            g->live[i] = g->live[--g->live_len];
+        }
+    }
+    int k = 0;
+    for (int i = 0; i < g->free_len; i++) {
+        free_block b = g->free_grads[i];
+        b.bytes = sg_arena_held_bytes(g->arena, b.p, b.bytes);
+        if (b.bytes) g->free_grads[k++] = b;
+    }
+    g->free_len = k;
+}
+
 bool sg_graph_inputs_ok(sg_graph *g, const char *op, int n, sg_tensor *const *in)
 {
     if (g->err != SG_OK) return false;
@@ -135,7 +369,8 @@ bool sg_graph_inputs_ok(sg_graph *g, const char *op, int n, sg_tensor *const *in
             sg_graph_fail(g, SG_ERR_INVALID, "%s: input %d is NULL", op, i);
             return false;
         }
-    return true;
+    if (g->plan != PLAN_OFF) plan_event(g, n, in);
+    return g->err == SG_OK;
 }
 
 void *sg_graph_alloc(sg_graph *g, size_t bytes)
@@ -146,7 +381,11 @@ void *sg_graph_alloc(sg_graph *g, size_t bytes)
 }
 
 sg_arena_mark sg_graph_scratch_mark(sg_graph *g) { return sg_arena_get_mark(g->arena); }
-void sg_graph_scratch_release(sg_graph *g, sg_arena_mark mark) { sg_arena_release(g->arena, mark); }
+void sg_graph_scratch_release(sg_graph *g, sg_arena_mark mark)
+{
+    sg_arena_release(g->arena, mark);
+    if (g->plan != PLAN_OFF) plan_scratch_released(g);
+}
 sg_arena *sg_graph_arena(sg_graph *g) { return g->arena; }
 
 static sg_tensor *new_tensor(sg_graph *g, int ndim, const int64_t *shape, bool zero)
@@ -158,8 +397,12 @@ static sg_tensor *new_tensor(sg_graph *g, int ndim, const int64_t *shape, bool z
         return NULL;
     }
     sg_tensor *t = sg_arena_alloc(g->arena, sizeof *t);
-    float *data = t ? (zero ? sg_arena_calloc : sg_arena_alloc)(g->arena, (size_t)n * sizeof(float)) : NULL;
+    size_t bytes = (size_t)n * sizeof(float);
+    float *data = !t                    ? NULL
+                  : g->plan != PLAN_OFF ? plan_alloc(g, bytes, zero)
+                  : (zero ? sg_arena_calloc : sg_arena_alloc)(g->arena, bytes);
     if (!data) {
+        if (g->err != SG_OK) return NULL;
         sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: tensor of %lld floats", (long long)n);
         return NULL;
     }
@@ -180,7 +423,7 @@ sg_tensor *sg_graph_zeros(sg_graph *g, int ndim, const int64_t *shape)
 sg_tensor *sg_graph_tensor_from(sg_graph *g, int ndim, const int64_t *shape, const float *data)
 {
     sg_tensor *t = new_tensor(g, ndim, shape, false);
-    if (t && t->numel) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
+    if (t && t->numel && g->plan != PLAN_DRY) memcpy(t->data, data, (size_t)t->numel * sizeof(float));
     return t;
 }
 
@@ -202,6 +445,7 @@ sg_tensor *sg_graph_view(sg_graph *g, float *data, int ndim, const int64_t *shap
 sg_node *sg_graph_record(sg_graph *g, const char *op, sg_tensor *out, int n_in,
                          sg_tensor *const *in, sg_backward_fn backward, size_t ctx_bytes)
 {
+    if (g->plan != PLAN_OFF && g->err == SG_OK) plan_event(g, n_in, in);
     if (g->err != SG_OK || !g->grad_enabled) return NULL;
     bool any = false;
     for (int i = 0; i < n_in; i++) any |= in[i] && in[i]->requires_grad;
@@ -244,7 +488,7 @@ sg_node *sg_graph_record(sg_graph *g, const char *op, sg_tensor *out, int n_in,
  * the arena itself. Gradients of the walk are roughly a moving frontier, so
  * the backward pass needs a few gradient-sized blocks instead of one per
  * activation. */
-static float *grad_alloc(sg_graph *g, size_t bytes)
+static float *hole_alloc(sg_graph *g, size_t bytes, bool zero)
 {
     size_t need = sg_arena_round(bytes);
     int best = -1;
@@ -252,7 +496,7 @@ static float *grad_alloc(sg_graph *g, size_t bytes)
         if (g->free_grads[i].bytes >= need &&
             (best < 0 || g->free_grads[i].bytes < g->free_grads[best].bytes))
             best = i;
-    if (best < 0) return sg_arena_calloc(g->arena, bytes);
+    if (best < 0) return (zero ? sg_arena_calloc : sg_arena_alloc)(g->arena, bytes);
     free_block *b = &g->free_grads[best];
     float *p = (float *)(void *)b->p;
     b->p += need;
@@ -261,13 +505,13 @@ static float *grad_alloc(sg_graph *g, size_t bytes)
         memmove(b, b + 1, (size_t)(g->free_len - best - 1) * sizeof *b);
         g->free_len--;
     }
-    memset(p, 0, bytes);
+    if (zero) memset(p, 0, bytes);
     return p;
 }
 
-static void grad_release(sg_graph *g, float *grad, size_t bytes)
+static void hole_release(sg_graph *g, void *block, size_t bytes)
 {
-    unsigned char *p = (unsigned char *)grad;
+    unsigned char *p = block;
     size_t n = sg_arena_round(bytes);
     int k = 0;
     while (k < g->free_len && (uintptr_t)g->free_grads[k].p < (uintptr_t)p) k++;
@@ -316,7 +560,7 @@ static size_t grad_bytes(const sg_tensor *t)
 float *sg_graph_grad_of(sg_graph *g, sg_tensor *t)
 {
     if (!t->grad) {
-        t->grad = grad_alloc(g, grad_bytes(t));
+        t->grad = hole_alloc(g, grad_bytes(t), true);
         if (!t->grad) sg_graph_fail(g, SG_ERR_NOMEM, "out of memory: gradient of %lld floats",
                                     (long long)t->numel);
     }
@@ -384,7 +628,7 @@ sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed)
          * tensor asked for with sg_graph_retain_grad). */
         sg_tensor *o = n->out;
         if (o != out && !o->is_param && !o->retain_grad && o->grad) {
-            grad_release(g, o->grad, grad_bytes(o));
+            hole_release(g, o->grad, grad_bytes(o));
             o->grad = NULL;
         }
     }
@@ -450,10 +694,11 @@ static void mark_list_add(sg_graph *g, const char *name)
 sg_tensor *sg_graph_mark(sg_graph *g, const char *name, sg_tensor *x)
 {
     if (g->n_taps == 0 && !g->mark_list) return x;
-    if (g->mark_list) mark_list_add(g, name);
+    if (g->mark_list && g->plan != PLAN_DRY) mark_list_add(g, name);
     for (int i = 0; i < g->n_taps; i++)
         if (strcmp(g->taps[i].name, name) == 0) {
             *g->taps[i].out = x;
+            sg_graph_plan_keep(g, x);   /* a tapped tensor outlives the forward */
             if (x && g->taps[i].retain_grad && g->grad_enabled) sg_graph_retain_grad(g, x);
         }
     return x;

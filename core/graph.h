@@ -160,6 +160,43 @@ sg_err sg_graph_backward_from(sg_graph *g, sg_tensor *out, const float *seed);
 typedef void (*sg_backward_hook)(void *ctx, int tape_index);
 void sg_graph_set_backward_hook(sg_graph *g, sg_backward_hook fn, void *ctx);
 
+/* Inference memory: a no-grad forward keeps only live activations.
+ * Define-by-run code does not say when a tensor is dead, so a planned forward
+ * runs twice (sg_model_forward does it for every model):
+ *     if (sg_graph_plan_begin(g)) {          // eval mode, no grad: a dry run
+ *         y = forward(g, x);                 // ops allocate, compute nothing
+ *         sg_graph_plan_run(g, y);           // count every tensor's uses
+ *         y = forward(g, x);                 // the real run frees dead tensors
+ *         sg_graph_plan_end(g);
+ *     }
+ * In the real run each arena tensor made by the forward is freed once its last
+ * use (an sg_graph_inputs_ok or sg_graph_record naming it) has come, and its
+ * bytes are reused by later tensors (best fit from a free list, no malloc
+ * once the arena has grown). Kept alive until reset: the output, tapped
+ * tensors (sg_graph_set_tap) and those named by sg_graph_plan_keep in the dry
+ * run. The arithmetic is the same; only sg_graph_peak_bytes() drops (to about
+ * the largest set of live activations instead of their sum).
+ * Ops: in the dry run (sg_graph_dry) an op checks shapes, allocates its
+ * outputs and records exactly as in the real run, but skips its compute; an
+ * op that reads a tensor directly after calling other ops names it again
+ * with sg_graph_inputs_ok. A run that does not repeat the dry run's
+ * allocations and uses fails with a graph error, never reads freed memory. */
+/* On by default; false runs no-grad forwards without a plan (tests compare). */
+void sg_graph_set_free_dead(sg_graph *g, bool on);
+bool sg_graph_free_dead(const sg_graph *g);
+/* Starts a dry run and returns true when the graph is in no-grad eval mode,
+ * free_dead is on and no plan is active; else false (run the forward once). */
+bool sg_graph_plan_begin(sg_graph *g);
+/* In the dry run: keep t alive after the forward (e.g. attention maps). */
+void sg_graph_plan_keep(sg_graph *g, const sg_tensor *t);
+/* Ends the dry run (out is kept) and starts the real run; false when the dry
+ * run failed (the graph error says why; the plan is off). */
+bool sg_graph_plan_run(sg_graph *g, const sg_tensor *out);
+/* Ends the real run. */
+void sg_graph_plan_end(sg_graph *g);
+/* True during a dry run: ops compute nothing. */
+bool sg_graph_dry(const sg_graph *g);
+
 /* Bookkeeping for `steelgrad info`, benches and the tour. */
 int sg_graph_tape_length(const sg_graph *g);
 const sg_node *sg_graph_tape_node(const sg_graph *g, int i);

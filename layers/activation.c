@@ -81,7 +81,7 @@ static sg_tensor *activation(sg_graph *g, const char *op, sg_tensor *x, act_ctx 
                              : sg_graph_tensor(g, x->ndim, x->shape);
     if (!y) return NULL;
     act_job J = {a, x->data, NULL, NULL, y->data};
-    sg_parallel_for(x->numel, GRAIN, act_forward_range, &J);
+    if (!sg_graph_dry(g)) sg_parallel_for(x->numel, GRAIN, act_forward_range, &J);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, act_backward, sizeof(act_ctx));
     if (node) *(act_ctx *)node->ctx = a;
     return sg_graph_error(g) ? NULL : y;
@@ -276,7 +276,7 @@ static sg_tensor *softmax(sg_graph *g, const char *op, sg_tensor *x, int dim, bo
     softmax_job J = {.log = log, .x = x->data, .out = y->data};
     int64_t units, grain;
     softmax_layout(x, d, &J, &units, &grain);
-    sg_parallel_for(units, grain, softmax_forward_range, &J);
+    if (!sg_graph_dry(g)) sg_parallel_for(units, grain, softmax_forward_range, &J);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, softmax_backward, sizeof(softmax_ctx));
     if (node) *(softmax_ctx *)node->ctx = (softmax_ctx){log, d};
     return sg_graph_error(g) ? NULL : y;

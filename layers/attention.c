@@ -226,7 +226,7 @@ sg_tensor *sg_scaled_dot_product_attention_probs(sg_graph *g, sg_tensor *q, sg_t
     sg_tensor *P = sg_graph_tensor(g, q->ndim, pshape);
     if (!P) return NULL;
     c.P = P->data;
-    if (out->numel > 0 || c.T > 0) {
+    if (!sg_graph_dry(g) && (out->numel > 0 || c.T > 0)) {
         sdpa_job j = {&c, q->data, k->data, v->data, NULL, out->data, NULL, NULL, NULL, NULL};
         sg_parallel_for(c.batch, 1, sdpa_forward_range, &j);
     }
@@ -332,15 +332,17 @@ sg_tensor *sg_multihead_attention(sg_graph *g, sg_tensor *x_q, sg_tensor *x_kv,
     if (attn_weights) {
         /* mean over heads, heads added in increasing order */
         const int64_t wshape[3] = {B, T, S};
+        /* P is read here, after other ops: name it (inference frees it after). */
+        if (!sg_graph_inputs_ok(g, op, 1, &P)) return NULL;
         sg_tensor *w = sg_graph_zeros(g, 3, wshape);
         if (!w) return NULL;
-        for (int64_t b = 0; b < B; b++)
+        for (int64_t b = 0; b < B && !sg_graph_dry(g); b++)
             for (int64_t h = 0; h < H; h++) {
                 const float *p = P->data + (b * H + h) * T * S;
                 float *wb = w->data + b * T * S;
                 for (int64_t i = 0; i < T * S; i++) wb[i] += p[i];
             }
-        for (int64_t i = 0; i < w->numel; i++) w->data[i] /= (float)H;
+        for (int64_t i = 0; i < w->numel && !sg_graph_dry(g); i++) w->data[i] /= (float)H;
         *attn_weights = w;
     }
     return y;

@@ -175,8 +175,8 @@ sg_tensor *sg_conv2d(sg_graph *g, sg_tensor *x, sg_tensor *w, sg_tensor *b,
     const int64_t shape[4] = {N, O, G.OH, G.OW};
     sg_tensor *y = sg_graph_tensor(g, 4, shape);
     if (!y) return NULL;
-    if (sg_conv_forward_raw(sg_graph_arena(g), &G, x->data, w->data, b ? b->data : NULL, y->data,
-                            false) != SG_OK) {
+    if (!sg_graph_dry(g) && sg_conv_forward_raw(sg_graph_arena(g), &G, x->data, w->data,
+                                                b ? b->data : NULL, y->data, false) != SG_OK) {
         sg_graph_fail(g, SG_ERR_NOMEM, "conv2d: out of memory for im2col scratch");
         return NULL;
     }

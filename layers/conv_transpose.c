@@ -125,12 +125,13 @@ sg_tensor *sg_conv_transpose2d(sg_graph *g, sg_tensor *x, sg_tensor *w, sg_tenso
     const int64_t shape[4] = {N, O, OH, OW};
     sg_tensor *y = sg_graph_tensor(g, 4, shape);
     if (!y) return NULL;
-    for (int64_t n = 0; n < N; n++)
+    for (int64_t n = 0; n < N && !sg_graph_dry(g); n++)
         for (int64_t c = 0; c < O; c++) {
             float *p = y->data + (n * O + c) * OH * OW, v = b ? b->data[c] : 0.0f;
             for (int64_t i = 0; i < OH * OW; i++) p[i] = v;
         }
-    if (sg_conv_backward_data_raw(sg_graph_arena(g), &G, x->data, w->data, y->data) != SG_OK) {
+    if (!sg_graph_dry(g) &&
+        sg_conv_backward_data_raw(sg_graph_arena(g), &G, x->data, w->data, y->data) != SG_OK) {
         sg_graph_fail(g, SG_ERR_NOMEM,
                       "conv_transpose2d: out of memory for col2im scratch");
         return NULL;

@@ -91,7 +91,7 @@ sg_tensor *sg_dropout(sg_graph *g, sg_tensor *x, float p)
         .scale = 1.0f / (1.0f - p),
     };
     dropout_work k = {&c, x->data, y->data, false};
-    sg_parallel_for(x->numel, DROPOUT_GRAIN, dropout_apply, &k);
+    if (!sg_graph_dry(g)) sg_parallel_for(x->numel, DROPOUT_GRAIN, dropout_apply, &k);
 
     sg_node *node = sg_graph_record(g, "dropout", y, 1, &x, dropout_backward, sizeof c);
     if (node) *(dropout_ctx *)node->ctx = c;

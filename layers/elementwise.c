@@ -155,7 +155,7 @@ static sg_tensor *binary(sg_graph *g, binary_kind kind, sg_tensor *a, sg_tensor 
     sg_bcast_plan p;
     sg_bcast_plan_init(&p, ndim, shape, a->ndim, a->shape, b->ndim, b->shape);
     binary_job J = {&p, kind, a->data, b->data, y->data};
-    sg_parallel_for(p.rows, sg_bcast_row_grain(&p), binary_rows, &J);
+    if (!sg_graph_dry(g)) sg_parallel_for(p.rows, sg_bcast_row_grain(&p), binary_rows, &J);
     sg_node *node = sg_graph_record(g, op, y, 2, in, binary_backward, sizeof(binary_kind));
     if (node) *(binary_kind *)node->ctx = kind;
     return sg_graph_error(g) ? NULL : y;
@@ -250,7 +250,7 @@ static sg_tensor *unary(sg_graph *g, unary_kind kind, sg_tensor *x, float s)
     sg_tensor *y = sg_graph_tensor(g, x->ndim, x->shape);
     if (!y) return NULL;
     unary_job J = {{kind, s}, x->data, NULL, NULL, y->data};
-    sg_parallel_for(x->numel, GRAIN, unary_forward_range, &J);
+    if (!sg_graph_dry(g)) sg_parallel_for(x->numel, GRAIN, unary_forward_range, &J);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, unary_backward, sizeof(unary_ctx));
     if (node) *(unary_ctx *)node->ctx = J.op;
     return sg_graph_error(g) ? NULL : y;

@@ -198,7 +198,7 @@ static sg_tensor *matmul_op(sg_graph *g, const char *op, sg_tensor *a, sg_tensor
     if (!mm_shape(g, op, a, b, ta, tb, &plan, &ndim, shape)) return NULL;
     sg_tensor *c = sg_graph_tensor(g, ndim, shape);
     if (!c) return NULL;
-    if (c->numel > 0) {
+    if (c->numel > 0 && !sg_graph_dry(g)) {
         if (plan.K == 0) {
             memset(c->data, 0, (size_t)c->numel * sizeof(float));
         } else {
@@ -303,7 +303,7 @@ sg_tensor *sg_linear(sg_graph *g, sg_tensor *x, sg_tensor *w, sg_tensor *b)
     sg_tensor *y = sg_graph_tensor(g, x->ndim, shape);
     if (!y) return NULL;
     int64_t rows = nin ? x->numel / nin : sg_shape_numel(x->ndim - 1, x->shape);
-    if (rows > 0 && nout > 0) {
+    if (rows > 0 && nout > 0 && !sg_graph_dry(g)) {
         if (b) /* start every row from the bias, then add x w^T */
             for (int64_t r = 0; r < rows; r++)
                 memcpy(y->data + r * nout, b->data, (size_t)nout * sizeof(float));

@@ -197,7 +197,7 @@ static sg_tensor *batchnorm(sg_graph *g, const char *op, sg_tensor *x, int64_t N
         .momentum = momentum,
         .eps = eps,
     };
-    sg_parallel_for(C, bn_grain(N * S), bn_forward_channels, &f);
+    if (!sg_graph_dry(g)) sg_parallel_for(C, bn_grain(N * S), bn_forward_channels, &f);
 
     sg_tensor *in[3] = {x, weight, bias};
     sg_node *node = sg_graph_record(g, op, y, 3, in, bn_backward, sizeof(bn_ctx));
@@ -393,7 +393,7 @@ sg_tensor *sg_layernorm(sg_graph *g, sg_tensor *x, int n_norm_dims, sg_tensor *w
         .y = y->data,
         .eps = eps,
     };
-    if (D > 0) sg_parallel_for(R, ln_row_grain(D), ln_forward_rows, &k);
+    if (D > 0 && !sg_graph_dry(g)) sg_parallel_for(R, ln_row_grain(D), ln_forward_rows, &k);
 
     sg_tensor *in[3] = {x, weight, bias};
     sg_node *node = sg_graph_record(g, "layernorm", y, 3, in, ln_backward, sizeof(ln_ctx));

@@ -236,7 +236,8 @@ sg_tensor *sg_max_pool2d(sg_graph *g, sg_tensor *x, const sg_pool2d_opts *opt)
     max_pool_ctx *ctx = node ? node->ctx : NULL;
     if (ctx) ctx->G = G;
     pool_job J = {.G = &G, .x = x->data, .y = y->data, .argmax = ctx ? ctx->argmax : NULL};
-    sg_parallel_for(G.N * G.C, grain_for(G.OH * G.OW * G.kh * G.kw), max_pool_forward_planes, &J);
+    if (!sg_graph_dry(g))
+        sg_parallel_for(G.N * G.C, grain_for(G.OH * G.OW * G.kh * G.kw), max_pool_forward_planes, &J);
     return y;
 }
 
@@ -327,7 +328,8 @@ sg_tensor *sg_avg_pool2d(sg_graph *g, sg_tensor *x, const sg_pool2d_opts *opt)
         return NULL;
     }
     pool_job J = {.G = &G, .x = x->data, .y = y->data};
-    sg_parallel_for(G.N * G.C, grain_for(G.OH * G.OW * G.kh * G.kw), avg_pool_forward_planes, &J);
+    if (!sg_graph_dry(g))
+        sg_parallel_for(G.N * G.C, grain_for(G.OH * G.OW * G.kh * G.kw), avg_pool_forward_planes, &J);
     sg_node *node = sg_graph_record(g, "avg_pool2d", y, 1, &x, avg_pool2d_backward, sizeof G);
     if (node) memcpy(node->ctx, &G, sizeof G);
     return sg_graph_error(g) ? NULL : y;
@@ -416,7 +418,8 @@ sg_tensor *sg_adaptive_avg_pool2d(sg_graph *g, sg_tensor *x, int64_t out_h, int6
     sg_tensor *y = sg_graph_tensor(g, 4, shape);
     if (!y) return NULL;
     pool_job J = {.G = &G, .x = x->data, .y = y->data};
-    sg_parallel_for(G.N * G.C, grain_for(G.H * G.W + G.OH * G.OW), adaptive_forward_planes, &J);
+    if (!sg_graph_dry(g))
+        sg_parallel_for(G.N * G.C, grain_for(G.H * G.W + G.OH * G.OW), adaptive_forward_planes, &J);
     sg_node *node = sg_graph_record(g, "adaptive_avg_pool2d", y, 1, &x,
                                     adaptive_avg_pool2d_backward, sizeof G);
     if (node) memcpy(node->ctx, &G, sizeof G);
@@ -471,7 +474,8 @@ sg_tensor *sg_global_avg_pool2d(sg_graph *g, sg_tensor *x)
     sg_tensor *y = sg_graph_tensor(g, 4, shape);
     if (!y) return NULL;
     pool_job J = {.G = &G, .x = x->data, .y = y->data};
-    sg_parallel_for(G.N * G.C, grain_for(G.H * G.W), global_forward_planes, &J);
+    if (!sg_graph_dry(g))
+        sg_parallel_for(G.N * G.C, grain_for(G.H * G.W), global_forward_planes, &J);
     sg_node *node = sg_graph_record(g, "global_avg_pool2d", y, 1, &x, global_avg_pool2d_backward,
                                     sizeof G);
     if (node) memcpy(node->ctx, &G, sizeof G);

@@ -338,7 +338,7 @@ static sg_tensor *sum_or_mean(sg_graph *g, const char *op, sg_tensor *x, int n_a
     reduce_plan p;
     plan_init(&p, x->ndim, x->shape, reduced);
     double scale = mean ? 1.0 / (double)p.n_red : 1.0;
-    reduce_run(&p, REDUCE_SUM, x->data, y->data, NULL, scale);
+    if (!sg_graph_dry(g)) reduce_run(&p, REDUCE_SUM, x->data, y->data, NULL, scale);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, sum_backward, sizeof(reduce_ctx));
     if (node) {
         reduce_ctx *c = node->ctx;
@@ -406,6 +406,6 @@ sg_tensor *sg_max(sg_graph *g, sg_tensor *x, int n_axes, const int *axes, bool k
         c->n = y->numel;
         argmax = c->argmax;
     }
-    reduce_run(&p, REDUCE_MAX, x->data, y->data, argmax, 1.0);
+    if (!sg_graph_dry(g)) reduce_run(&p, REDUCE_MAX, x->data, y->data, argmax, 1.0);
     return y;
 }

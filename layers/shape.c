@@ -112,7 +112,7 @@ static sg_tensor *gather_op(sg_graph *g, const char *op, sg_tensor *x, const str
 {
     sg_tensor *y = sg_graph_tensor(g, m->ndim, m->shape);
     if (!y) return NULL;
-    strided_apply(m, x->data, y->data, TO_CONTIG);
+    if (!sg_graph_dry(g)) strided_apply(m, x->data, y->data, TO_CONTIG);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, gather_backward, sizeof *m);
     if (node) *(strided_map *)node->ctx = *m;
     return sg_graph_error(g) ? NULL : y;
@@ -330,7 +330,7 @@ static sg_tensor *concat_node(sg_graph *g, int n, sg_tensor *const *in, int d)
     sg_tensor *y = sg_graph_tensor(g, x0->ndim, shape);
     if (!y) return NULL;
     int64_t offset = 0;
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n && !sg_graph_dry(g); k++) {
         strided_map m = concat_block(&c, in[k]->shape[d], offset);
         strided_apply(&m, y->data, in[k]->data, TO_STRIDED);
         offset += in[k]->shape[d];
@@ -531,7 +531,7 @@ sg_tensor *sg_pad(sg_graph *g, sg_tensor *x, int n_pads, const int64_t *pads, sg
         }
         c.map[d - first] = map;
     }
-    pad_run(&c, x->data, y->data, false);
+    if (!sg_graph_dry(g)) pad_run(&c, x->data, y->data, false);
     if (!keep) {
         sg_graph_scratch_release(g, mark);
         return sg_graph_error(g) ? NULL : y;

@@ -88,13 +88,13 @@ static sg_tensor *mean_over_heads(sg_graph *g, const sg_tensor *P)
     int64_t B = P->shape[0], H = P->shape[1], T = P->shape[2], S = P->shape[3];
     sg_tensor *w = sg_graph_zeros(g, 3, (int64_t[]){B, T, S});
     if (!w) return NULL;
-    for (int64_t b = 0; b < B; b++)
+    for (int64_t b = 0; b < B && !sg_graph_dry(g); b++)
         for (int64_t h = 0; h < H; h++) {
             const float *p = P->data + (b * H + h) * T * S;
             float *wb = w->data + b * T * S;
             for (int64_t i = 0; i < T * S; i++) wb[i] += p[i];
         }
-    for (int64_t i = 0; i < w->numel; i++) w->data[i] /= (float)H;
+    for (int64_t i = 0; i < w->numel && !sg_graph_dry(g); i++) w->data[i] /= (float)H;
     return w;
 }
 
@@ -142,7 +142,7 @@ sg_tensor *sg_drop_path(sg_graph *g, sg_tensor *x, float p)
     sg_tensor *mask = sg_graph_tensor(g, x->ndim, shape);
     if (!mask) return NULL;
     uint64_t call = sg_graph_next_random_id(g);
-    for (int64_t b = 0; b < x->shape[0]; b++)
+    for (int64_t b = 0; b < x->shape[0] && !sg_graph_dry(g); b++)
         mask->data[b] = sg_dropout_keep(sg_graph_seed(g), sg_graph_step(g), call, b, p)
                             ? 1.0f / (1.0f - p) : 0.0f;
     return sg_mul(g, x, mask);

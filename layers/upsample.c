@@ -209,8 +209,9 @@ static sg_tensor *resize(sg_graph *g, const char *op, sg_tensor *x, int64_t out_
     sg_tensor *y = sg_graph_tensor(g, 4, shape);
     if (!y) return NULL;
     resize_job J = {.R = &R, .x = x->data, .y = y->data};
-    sg_parallel_for(R.N * R.C, plane_grain(&R),
-                    bilinear ? bilinear_forward_planes : nearest_forward_planes, &J);
+    if (!sg_graph_dry(g))
+        sg_parallel_for(R.N * R.C, plane_grain(&R),
+                        bilinear ? bilinear_forward_planes : nearest_forward_planes, &J);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, upsample_backward, sizeof R);
     if (node) memcpy(node->ctx, &R, sizeof R);
     return sg_graph_error(g) ? NULL : y;

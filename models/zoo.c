@@ -405,7 +405,20 @@ sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, 
     return SG_OK;
 }
 
-sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x) { return m->forward(g, m, x); }
+/* A no-grad eval forward runs as a dry run, then for real with dead
+ * activations freed (core/graph.h, inference memory). */
+sg_tensor *sg_model_forward(sg_graph *g, sg_model *m, sg_tensor *x)
+{
+    if (!sg_graph_plan_begin(g)) return m->forward(g, m, x);
+    sg_tensor *y = m->forward(g, m, x);
+    for (int i = 0; m->attention && i < m->attention_layers; i++)
+        sg_graph_plan_keep(g, m->attention[i]);
+    if (m->pool_weights) sg_graph_plan_keep(g, *m->pool_weights);
+    if (!sg_graph_plan_run(g, y)) return NULL;
+    y = m->forward(g, m, x);
+    sg_graph_plan_end(g);
+    return sg_graph_error(g) ? NULL : y;
+}
 
 void sg_model_free(sg_model *m)
 {
