@@ -57,11 +57,87 @@ typedef void (*sg_dw_backward_data_fn)(const sg_dw_geom *g, const float *dy, con
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi);
 
+/* ---- normalisation and softmax (core/kernels/norm_scalar.c states every
+ * element's order of operations; norm_simd.h writes the SIMD twins once for
+ * AVX2, AVX-512 and NEON). Elementwise parts vectorise across elements with
+ * the same operations per element (no fma where the scalar has none);
+ * reductions keep the canonical 16-lane shape of core/sum.h or, for softmax,
+ * the scalar's order along the line. ---- */
+/* An activation fused into the BatchNorm forward: y = act(bn(x)), act as
+ * layers/activation.c's relu (y > 0 ? y : 0) or relu6 (hardtanh(y, 0, 6)). */
+typedef enum sg_bn_act { SG_BN_ACT_NONE, SG_BN_ACT_RELU, SG_BN_ACT_RELU6 } sg_bn_act;
+/* BatchNorm forward of n values of one channel: y = act((x - mean) * invstd * w + b). */
+typedef void sg_bn_forward_k(const float *x, float *y, int64_t n, float mean, float invstd, float w,
+                                 float b, sg_bn_act act);
+typedef sg_bn_forward_k *sg_bn_forward_fn;
+/* BatchNorm input gradient of n values of one channel, accumulated:
+ * dx += scale * (dy - mean_dy - ((x - mean) * invstd) * mean_dy_xhat). */
+typedef void sg_bn_backward_dx_k(const float *x, const float *dy, float *dx, int64_t n, float mean,
+                                     float invstd, float scale, float mean_dy, float mean_dy_xhat);
+typedef sg_bn_backward_dx_k *sg_bn_backward_dx_fn;
+/* LayerNorm forward of one row of D: y = ((x - mean) * invstd) * w + b (w, b NULL: 1, 0). */
+typedef void sg_ln_forward_k(const float *x, const float *w, const float *b, float *y, int64_t D,
+                                 float mean, float invstd);
+typedef sg_ln_forward_k *sg_ln_forward_fn;
+/* LayerNorm backward sums of one row, both canonical (core/sum.h), g = dy * w in float:
+ * sums[0] = sum (double)g,  sums[1] = sum (double)g * (double)((x - mean) * invstd). */
+typedef void sg_ln_backward_sums_k(const float *x, const float *dy, const float *w, int64_t D, float mean,
+                                       float invstd, double sums[2]);
+typedef sg_ln_backward_sums_k *sg_ln_backward_sums_fn;
+/* LayerNorm input gradient of one row, accumulated:
+ * dx += invstd * (dy * w - mean_g - ((x - mean) * invstd) * mean_g_xhat). */
+typedef void sg_ln_backward_dx_k(const float *x, const float *dy, const float *w, float *dx, int64_t D,
+                                     float mean, float invstd, float mean_g, float mean_g_xhat);
+typedef sg_ln_backward_dx_k *sg_ln_backward_dx_fn;
+/* LayerNorm weight/bias gradients: one row's n columns added to per-column sums in double:
+ * sw[j] += (double)dy[j] * (double)((x[j] - mean) * invstd),  sb[j] += (double)dy[j]. */
+typedef void sg_ln_backward_affine_k(const float *x, const float *dy, int64_t n, float mean, float invstd,
+                                         double *sw, double *sb);
+typedef sg_ln_backward_affine_k *sg_ln_backward_affine_fn;
+/* softmax / log_softmax of w <= SG_SOFTMAX_LINES neighbouring lines of D values,
+ * value d of line k at x[d * stride + k] (stride >= w; w = 1 and stride = 1: a row).
+ * Per line: m = x[0], then m = x[d] > m ? x[d] : m in increasing d;
+ * e = sg_expf(x - m), sum += e in double in increasing d;
+ * softmax y = e * (float)(1.0 / sum); log_softmax y = (x - m) - sg_logf((float)sum). */
+enum { SG_SOFTMAX_LINES = 64 };
+typedef void sg_softmax_forward_k(const float *x, float *y, int64_t D, int64_t stride, int64_t w, bool log);
+typedef sg_softmax_forward_k *sg_softmax_forward_fn;
+/* Their gradient, accumulated: a = (float)(sum over d in increasing d, in double, of
+ * log ? dy : (double)dy * y); dx += log ? dy - sg_expf(y) * a : y * (dy - a). */
+typedef void sg_softmax_backward_k(const float *y, const float *dy, float *dx, int64_t D, int64_t stride,
+                                       int64_t w, bool log);
+typedef sg_softmax_backward_k *sg_softmax_backward_fn;
+#define SG_KERNEL_FAMILIES_NORM(X)                                                            \
+    X(bn_forward, sg_bn_forward_fn) X(bn_backward_dx, sg_bn_backward_dx_fn)                  \
+    X(ln_forward, sg_ln_forward_fn) X(ln_backward_sums, sg_ln_backward_sums_fn)              \
+    X(ln_backward_dx, sg_ln_backward_dx_fn) X(ln_backward_affine, sg_ln_backward_affine_fn)  \
+    X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)
+/* Declares sg_k_<family>_<isa> for every family above. */
+#define SG_K_NORM_DECLARE(isa) SG_KERNEL_FAMILIES_NORM(SG_K_NORM_DECL1_##isa)
+#define SG_K_NORM_DECL1_scalar(family, fn_type) sg_##family##_k sg_k_##family##_scalar;
+#define SG_K_NORM_DECL1_avx2(family, fn_type) sg_##family##_k sg_k_##family##_avx2;
+#define SG_K_NORM_DECL1_avx512(family, fn_type) sg_##family##_k sg_k_##family##_avx512;
+#define SG_K_NORM_DECL1_neon(family, fn_type) sg_##family##_k sg_k_##family##_neon;
+/* Not in the table: the twins' vector exp (core/kernels/mathf_simd_norm.h) on
+ * n values, for tests/test_kernels_norm.c to compare with sg_expf. */
+typedef void sg_norm_expf_k(const float *x, float *y, int64_t n);
+SG_K_NORM_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_K_NORM_DECLARE(avx2)
+SG_K_NORM_DECLARE(avx512)
+sg_norm_expf_k sg_k_norm_expf_avx2, sg_k_norm_expf_avx512;
+#endif
+#if defined(__aarch64__)
+SG_K_NORM_DECLARE(neon)
+sg_norm_expf_k sg_k_norm_expf_neon;
+#endif
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
-    X(dw_backward_data, sg_dw_backward_data_fn)
+    X(dw_backward_data, sg_dw_backward_data_fn)                                \
+    SG_KERNEL_FAMILIES_NORM(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

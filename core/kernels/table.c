@@ -29,10 +29,20 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(dw_backward_data, AVX2, sg_k_dw_backward_data_avx2);
     KERNEL(dw_forward, AVX512, sg_k_dw_forward_avx512);
     KERNEL(dw_backward_data, AVX512, sg_k_dw_backward_data_avx512);
+    /* normalisation and softmax (norm_avx2.c, norm_avx512.c): every family of SG_KERNEL_FAMILIES_NORM */
+#define NORM_X86_(family, fn_type)                      \
+    KERNEL(family, AVX2, sg_k_##family##_avx2);         \
+    KERNEL(family, AVX512, sg_k_##family##_avx512);
+    SG_KERNEL_FAMILIES_NORM(NORM_X86_)
+#undef NORM_X86_
 #endif
 #if defined(__aarch64__)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
     KERNEL(sums, NEON, sg_k_sums_neon);
+    /* normalisation and softmax (norm_neon.c) */
+#define NORM_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
+    SG_KERNEL_FAMILIES_NORM(NORM_NEON_)
+#undef NORM_NEON_
 #endif
     (void)isa, (void)t;
 }

@@ -1,0 +1,205 @@
+/* core/kernels/norm_compare.c - runs one normalisation or softmax family under
+ * two kernel tables on the same inputs and compares the outputs bit for bit.
+ * `steelgrad info --compare A,B` (quick set) and tests/test_kernels_norm.c
+ * (full set: every length 0..70 and long ones, several misalignments, NaN,
+ * +-inf, -0 and exp's overflow range in the inputs) share it, so a porter sees
+ * the same cases the suite checks. */
+#include "core/kernels/norm_compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+typedef struct nc_buf {
+    float *x, *y, *w, *b, *dy, *oa, *ob;    /* inputs; outputs under table a and b */
+    double *da, *db;
+    int64_t cap;
+} nc_buf;
+
+/* Lengths: the quick set for info, every tail of 8 and 16 lanes and long ones for the tests. */
+static int64_t nc_lengths(int level, int64_t *out)
+{
+    static const int64_t quick[] = {1, 7, 15, 16, 17, 33, 100, 257, 1000};
+    int64_t n = 0;
+    if (level == 0) {
+        for (size_t i = 0; i < sizeof quick / sizeof quick[0]; i++) out[n++] = quick[i];
+        return n;
+    }
+    for (int64_t i = 0; i <= 70; i++) out[n++] = i;
+    static const int64_t more[] = {97, 127, 128, 129, 255, 256, 257, 1000, 4099};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) out[n++] = more[i];
+    return n;
+}
+
+/* Fill x, w, b, dy: normal values at two scales; at level 1 a few specials. */
+static void nc_fill(nc_buf *B, int level, int variant)
+{
+    const int64_t n = B->cap;
+    const float scale = variant & 1 ? 30.0f : 1.5f;
+    sg_rng_fill_normal((sg_rng_key){7, SG_RNG_TEST, (uint64_t)(100 + variant)}, B->x, n, 0.25f, scale);
+    sg_rng_fill_normal((sg_rng_key){7, SG_RNG_TEST, 2}, B->w, n, 1.0f, 0.5f);
+    sg_rng_fill_normal((sg_rng_key){7, SG_RNG_TEST, 3}, B->b, n, 0.0f, 0.5f);
+    sg_rng_fill_normal((sg_rng_key){7, SG_RNG_TEST, (uint64_t)(200 + variant)}, B->dy, n, 0.0f, 1.0f);
+    if (level > 0 && variant >= 2) {
+        static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 88.7f, -104.0f, 89.0f, 1e-40f};
+        for (int64_t i = 5; i < n; i += 37) {
+            const float v = specials[(i / 37) % (sizeof specials / sizeof specials[0])];
+            if ((i / 37) % 2 == 0) B->x[i] = v;
+            else B->dy[i] = v;
+        }
+    }
+}
+
+/* The outputs (accumulated into by the backward kernels): the same values under both tables. */
+static void nc_out_init(nc_buf *B)
+{
+    for (int64_t i = 0; i < B->cap; i++) B->oa[i] = B->ob[i] = (float)(i % 13) * 0.25f - 1.0f;
+    for (int64_t i = 0; i < 2 * B->cap; i++) B->da[i] = B->db[i] = (double)(i % 11) * 0.125 - 0.5;
+}
+
+/* The first element whose bits differ, or -1. Any NaN equals any NaN: the
+ * contract is NaN where the scalar gives NaN; which NaN (sign, payload) comes
+ * out of a + b with two NaNs is the compiler's choice of operand order, in the
+ * scalar twin too. */
+static int64_t nc_diff_f(const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(float)) != 0 && !(isnan(a[i]) && isnan(b[i]))) return i;
+    return -1;
+}
+static int64_t nc_diff_d(const double *a, const double *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(double)) != 0 && !(isnan(a[i]) && isnan(b[i]))) return i;
+    return -1;
+}
+
+/* One case: print its line (if out), return 1 if it differs. */
+static int nc_report(FILE *out, int family, const char *what, const sg_kernel_table *a, const sg_kernel_table *b,
+                     int64_t df, const float *fa, const float *fb, int64_t dd, const double *ga, const double *gb)
+{
+    const int differ = df >= 0 || dd >= 0;
+    if (!out || (!differ && !getenv("SG_COMPARE_VERBOSE") && out != stdout)) return differ;
+    fprintf(out, "%-18s %s: ", sg_kernel_family_name(family), what);
+    const sg_isa ia = sg_kernel_family_isa(a, family), ib = sg_kernel_family_isa(b, family);
+    if (!differ)
+        fprintf(out, "identical\n");
+    else if (df >= 0)
+        fprintf(out, "first difference at [%ld]: %s %a (%.9g), %s %a (%.9g)\n", (long)df, sg_isa_name(ia),
+                fa[df], fa[df], sg_isa_name(ib), fb[df], fb[df]);
+    else
+        fprintf(out, "first difference at [%ld]: %s %a (%.17g), %s %a (%.17g)\n", (long)dd, sg_isa_name(ia),
+                ga[dd], ga[dd], sg_isa_name(ib), gb[dd], gb[dd]);
+    return differ;
+}
+
+/* Softmax line blocks: (D, stride, w); w = stride = 1 is a contiguous row. */
+static const struct { int64_t D, s, w; } SOFTMAX_BLOCKS[] = {
+    {5, 8, 8}, {7, 16, 16}, {3, 70, 64}, {9, 20, 17}, {4, 3, 3}, {6, 40, 33}, {2, 1, 1},
+};
+
+int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
+{
+    int64_t lengths[100];
+    const int64_t nl = nc_lengths(level, lengths);
+    int64_t maxn = 0;
+    for (int64_t i = 0; i < nl; i++) maxn = lengths[i] > maxn ? lengths[i] : maxn;
+    maxn = maxn < 70 * 9 + 64 ? 70 * 9 + 64 : maxn;
+    nc_buf B = {.cap = maxn + 8};
+    float *f = malloc(sizeof(float) * (size_t)B.cap * 7);
+    double *d = malloc(sizeof(double) * (size_t)B.cap * 4);
+    if (!f || !d) {
+        free(f), free(d);
+        if (out) fprintf(out, "%s: out of memory\n", sg_kernel_family_name(family));
+        return 1;
+    }
+    B.x = f, B.y = f + B.cap, B.w = f + 2 * B.cap, B.b = f + 3 * B.cap, B.dy = f + 4 * B.cap;
+    B.oa = f + 5 * B.cap, B.ob = f + 6 * B.cap, B.da = d, B.db = d + 2 * B.cap;
+    const int variants = level ? 4 : 2, offsets = level ? 3 : 1;
+    int differ = 0;
+    char what[96];
+    for (int v = 0; v < variants; v++) {
+        nc_fill(&B, level, v);
+        for (int o = 1; o <= offsets; o++) {   /* o floats past the buffer start: unaligned */
+            const float *x = B.x + o, *w = B.w + o, *bb = B.b + o, *dy = B.dy + o;
+            float *oa = B.oa + o, *ob = B.ob + o;
+            double *da = B.da + o, *db = B.db + o;
+            const float mean = 0.3f, invstd = 1.7f;
+            if (family == SG_KERNEL_softmax_forward || family == SG_KERNEL_softmax_backward) {
+                const bool fwd = family == SG_KERNEL_softmax_forward;
+                const size_t nb = sizeof SOFTMAX_BLOCKS / sizeof SOFTMAX_BLOCKS[0];
+                for (size_t c = 0; c < nb + (size_t)nl; c++)
+                    for (int lg = 0; lg < 2; lg++) {
+                        int64_t D, s, ww;
+                        if (c < nb) D = SOFTMAX_BLOCKS[c].D, s = SOFTMAX_BLOCKS[c].s, ww = SOFTMAX_BLOCKS[c].w;
+                        else D = lengths[c - nb], s = 1, ww = 1;
+                        if (D < 1) continue;
+                        const int64_t n = (D - 1) * s + ww;
+                        nc_out_init(&B);
+                        /* the backward's y: a softmax output (or log of one) from the scalar twin */
+                        if (!fwd) sg_k_softmax_forward_scalar(x, B.y + o, D, s, ww, lg);
+                        if (fwd) {
+                            a->softmax_forward(x, oa, D, s, ww, lg);
+                            b->softmax_forward(x, ob, D, s, ww, lg);
+                        } else {
+                            a->softmax_backward(B.y + o, dy, oa, D, s, ww, lg);
+                            b->softmax_backward(B.y + o, dy, ob, D, s, ww, lg);
+                        }
+                        snprintf(what, sizeof what, "%sD=%ld stride=%ld lines=%ld v%d+%d", lg ? "log " : "",
+                                 (long)D, (long)s, (long)ww, v, o);
+                        differ += nc_report(out, family, what, a, b, nc_diff_f(oa, ob, n), oa, ob, -1, NULL, NULL);
+                    }
+                continue;
+            }
+            for (int64_t l = 0; l < nl; l++) {
+                const int64_t n = lengths[l];
+                const int cases = family == SG_KERNEL_bn_forward ? 3 : family == SG_KERNEL_ln_forward ||
+                                  family == SG_KERNEL_ln_backward_sums || family == SG_KERNEL_ln_backward_dx ? 2 : 1;
+                for (int k = 0; k < cases; k++) {
+                    nc_out_init(&B);
+                    int64_t df = -1, dd = -1;
+                    const float *wk = k ? NULL : w, *bk = k ? NULL : bb;
+                    switch (family) {
+                    case SG_KERNEL_bn_forward:
+                        a->bn_forward(x, oa, n, mean, invstd, 0.8f, -0.1f, (sg_bn_act)k);
+                        b->bn_forward(x, ob, n, mean, invstd, 0.8f, -0.1f, (sg_bn_act)k);
+                        break;
+                    case SG_KERNEL_bn_backward_dx:
+                        a->bn_backward_dx(x, dy, oa, n, mean, invstd, 1.3f, 0.05f, -0.2f);
+                        b->bn_backward_dx(x, dy, ob, n, mean, invstd, 1.3f, 0.05f, -0.2f);
+                        break;
+                    case SG_KERNEL_ln_forward:
+                        a->ln_forward(x, wk, bk, oa, n, mean, invstd);
+                        b->ln_forward(x, wk, bk, ob, n, mean, invstd);
+                        break;
+                    case SG_KERNEL_ln_backward_sums:
+                        a->ln_backward_sums(x, dy, wk, n, mean, invstd, da);
+                        b->ln_backward_sums(x, dy, wk, n, mean, invstd, db);
+                        dd = nc_diff_d(da, db, 2);
+                        break;
+                    case SG_KERNEL_ln_backward_dx:
+                        a->ln_backward_dx(x, dy, wk, oa, n, mean, invstd, 0.05f, -0.2f);
+                        b->ln_backward_dx(x, dy, wk, ob, n, mean, invstd, 0.05f, -0.2f);
+                        break;
+                    case SG_KERNEL_ln_backward_affine:
+                        a->ln_backward_affine(x, dy, n, mean, invstd, da, da + B.cap);
+                        b->ln_backward_affine(x, dy, n, mean, invstd, db, db + B.cap);
+                        dd = nc_diff_d(da, db, 2 * B.cap - o);
+                        break;
+                    default: break;
+                    }
+                    if (dd < 0) df = nc_diff_f(oa, ob, n);
+                    snprintf(what, sizeof what, "n=%ld%s v%d+%d", (long)n,
+                             family == SG_KERNEL_bn_forward ? (k == 1 ? " relu" : k == 2 ? " relu6" : "")
+                                                            : (k ? " no affine" : ""),
+                             v, o);
+                    differ += nc_report(out, family, what, a, b, df, oa, ob, dd, da, db);
+                }
+            }
+        }
+    }
+    free(f), free(d);
+    return differ;
+}
