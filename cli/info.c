@@ -171,7 +171,7 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
     return differ;
 }
 
-/* Normalisation and softmax families: core/kernels/norm_compare.c runs each
+/* Normalisation, softmax and pooling families: core/kernels/norm_compare.c runs each
  * on lengths with every tail, unaligned, with and without affine/activation. */
 #define COMPARE_NORM_(family, fn_type)                                                  \
     static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
@@ -179,6 +179,7 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
         return sg_k_norm_compare(SG_KERNEL_##family, a, b, 0, stdout);              \
     }
 SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
+SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */

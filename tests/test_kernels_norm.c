@@ -1,5 +1,6 @@
-/* tests/test_kernels_norm.c - the normalisation and softmax kernel families
- * (BatchNorm, LayerNorm, softmax/log_softmax; core/kernels/norm_*.c): every
+/* tests/test_kernels_norm.c - the normalisation, softmax and pooling kernel
+ * families (BatchNorm, LayerNorm, softmax/log_softmax, max and global average
+ * pooling; core/kernels/norm_*.c, pool_*.c): every
  * SIMD twin against the scalar twin, bit for bit, and the twins' vector exp
  * against sg_expf.
  *
@@ -11,7 +12,9 @@
  * -0, a subnormal and values around exp's overflow and underflow thresholds;
  * BatchNorm with no activation, ReLU and ReLU6; LayerNorm with and without
  * weight and bias; softmax on contiguous rows and on blocks of 1..64 lines
- * with strides. ISAs the machine cannot run are skipped with a message. */
+ * with strides; max pooling 2 x 2 / stride 2 over every row tail and other
+ * geometries (values and argmax), global average pooling over plane sizes
+ * and plane counts with every tail. ISAs the machine cannot run are skipped with a message. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ START_TEST(every_isa_norm_family_is_bit_identical_to_scalar)
             tested++;                                                                             \
         }
         SG_KERNEL_FAMILIES_NORM(CHECK_)
+        SG_KERNEL_FAMILIES_POOL(CHECK_)
 #undef CHECK_
     }
     printf("norm families: %d (isa, family) pairs bit-identical to scalar\n", tested);

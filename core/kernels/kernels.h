@@ -112,8 +112,37 @@ typedef sg_softmax_backward_k *sg_softmax_backward_fn;
     X(ln_forward, sg_ln_forward_fn) X(ln_backward_sums, sg_ln_backward_sums_fn)              \
     X(ln_backward_dx, sg_ln_backward_dx_fn) X(ln_backward_affine, sg_ln_backward_affine_fn)  \
     X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)
+/* ---- pooling of one plane (core/kernels/pool_scalar.c states the order;
+ * pool_simd.h the twins). ---- */
+typedef struct sg_pool_geom {
+    int64_t H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw;
+} sg_pool_geom;
+/* Max pooling forward of one plane: per output, maxval = -inf, best = the
+ * window's first in-plane index (-1 if none), then over the window in (h, w)
+ * order: if (v > maxval || v != v) maxval = v, best = its index (a NaN wins,
+ * as in torch). argmax may be NULL. */
+typedef void sg_pool_max_forward_k(const sg_pool_geom *g, const float *x, float *y, int32_t *argmax);
+typedef sg_pool_max_forward_k *sg_pool_max_forward_fn;
+/* Its gradient: dx[argmax[q]] += dy[q] in increasing q (argmax -1: nothing). */
+typedef void sg_pool_max_backward_k(const sg_pool_geom *g, const float *dy, const int32_t *argmax, float *dx);
+typedef sg_pool_max_backward_k *sg_pool_max_backward_fn;
+/* Global average pooling of `planes` planes of HW values: y[p] = (float)(s / (double)HW),
+ * s = the plane's values added in double one by one in increasing index. */
+typedef void sg_pool_gap_forward_k(const float *x, float *y, int64_t HW, int64_t planes);
+typedef sg_pool_gap_forward_k *sg_pool_gap_forward_fn;
+/* Its gradient: dx[p][i] += dy[p] / (float)HW. */
+typedef void sg_pool_gap_backward_k(const float *dy, float *dx, int64_t HW, int64_t planes);
+typedef sg_pool_gap_backward_k *sg_pool_gap_backward_fn;
+/* The 2 x 2 / stride 2 / unpadded / inside case of max pooling, and its
+ * scalar row (outputs [ow0, ow1) of row oh): the twins' tails. */
+bool sg_pool_is_2x2(const sg_pool_geom *g);
+void sg_pool_max_2x2_row(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip, int64_t oh, int64_t ow0,
+                         int64_t ow1);
+#define SG_KERNEL_FAMILIES_POOL(X)                                                            \
+    X(pool_max_forward, sg_pool_max_forward_fn) X(pool_max_backward, sg_pool_max_backward_fn) \
+    X(pool_gap_forward, sg_pool_gap_forward_fn) X(pool_gap_backward, sg_pool_gap_backward_fn)
 /* Declares sg_k_<family>_<isa> for every family above. */
-#define SG_K_NORM_DECLARE(isa) SG_KERNEL_FAMILIES_NORM(SG_K_NORM_DECL1_##isa)
+#define SG_K_NORM_DECLARE(isa) SG_KERNEL_FAMILIES_NORM(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_POOL(SG_K_NORM_DECL1_##isa)
 #define SG_K_NORM_DECL1_scalar(family, fn_type) sg_##family##_k sg_k_##family##_scalar;
 #define SG_K_NORM_DECL1_avx2(family, fn_type) sg_##family##_k sg_k_##family##_avx2;
 #define SG_K_NORM_DECL1_avx512(family, fn_type) sg_##family##_k sg_k_##family##_avx512;
@@ -137,7 +166,7 @@ sg_norm_expf_k sg_k_norm_expf_neon;
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                                \
-    SG_KERNEL_FAMILIES_NORM(X)
+    SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

@@ -100,6 +100,82 @@ static const struct { int64_t D, s, w; } SOFTMAX_BLOCKS[] = {
     {5, 8, 8}, {7, 16, 16}, {3, 70, 64}, {9, 20, 17}, {4, 3, 3}, {6, 40, 33}, {2, 1, 1},
 };
 
+/* Pooling planes: max pooling on 2 x 2 / stride 2 planes with every row tail
+ * and on other geometries (3 x 3 stride 2 pad 1, 3 x 3 stride 1 pad 1, 2 x 2
+ * over odd sizes, dilation 2); global average over plane sizes with every
+ * tail and counts of planes with every tail of the lanes. */
+static const struct { int64_t H, W, k, s, p, d; } POOL_CASES[] = {
+    {8, 16, 2, 2, 0, 1}, {6, 34, 2, 2, 0, 1}, {5, 37, 2, 2, 0, 1}, {4, 66, 2, 2, 0, 1}, {2, 2, 2, 2, 0, 1},
+    {3, 1, 2, 2, 0, 1},  {11, 13, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1}, {7, 9, 2, 2, 1, 1}, {10, 12, 3, 1, 0, 2},
+};
+
+static bool is_pool(int family)
+{
+    return family == SG_KERNEL_pool_max_forward || family == SG_KERNEL_pool_max_backward ||
+           family == SG_KERNEL_pool_gap_forward || family == SG_KERNEL_pool_gap_backward;
+}
+
+static int pool_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out,
+                        nc_buf *B)
+{
+    int differ = 0;
+    char what[96];
+    const int variants = level ? 4 : 2;
+    for (int v = 0; v < variants; v++) {
+        nc_fill(B, level, v);
+        if (family == SG_KERNEL_pool_max_forward || family == SG_KERNEL_pool_max_backward) {
+            for (size_t c = 0; c < sizeof POOL_CASES / sizeof POOL_CASES[0]; c++) {
+                const int64_t H = POOL_CASES[c].H, W = POOL_CASES[c].W, k = POOL_CASES[c].k, st = POOL_CASES[c].s,
+                              pd = POOL_CASES[c].p, dl = POOL_CASES[c].d;
+                const sg_pool_geom g = {H, W, (H + 2 * pd - dl * (k - 1) - 1) / st + 1,
+                                        (W + 2 * pd - dl * (k - 1) - 1) / st + 1, k, k, st, st, pd, pd, dl, dl};
+                const int64_t P = g.OH * g.OW;
+                int32_t *ia = (int32_t *)B->da, *ib = (int32_t *)B->db;   /* 2 * cap doubles each: room enough */
+                nc_out_init(B);
+                int64_t df = -1, di = -1;
+                if (family == SG_KERNEL_pool_max_forward) {
+                    a->pool_max_forward(&g, B->x + 1, B->oa, ia);
+                    b->pool_max_forward(&g, B->x + 1, B->ob, ib);
+                    df = nc_diff_f(B->oa, B->ob, P);
+                    for (int64_t q = 0; q < P && df < 0 && di < 0; q++)
+                        if (ia[q] != ib[q]) di = q;
+                } else {
+                    sg_k_pool_max_forward_scalar(&g, B->x + 1, B->y, ia);
+                    a->pool_max_backward(&g, B->dy + 1, ia, B->oa);
+                    b->pool_max_backward(&g, B->dy + 1, ia, B->ob);
+                    df = nc_diff_f(B->oa, B->ob, H * W);
+                }
+                snprintf(what, sizeof what, "%ldx%ld k%ld s%ld p%ld d%ld v%d%s", (long)H, (long)W, (long)k, (long)st,
+                         (long)pd, (long)dl, v, di >= 0 ? " (argmax differs)" : "");
+                if (di >= 0) df = di;
+                differ += nc_report(out, family, what, a, b, df, B->oa, B->ob, -1, NULL, NULL);
+            }
+            continue;
+        }
+        static const int64_t hws_quick[] = {1, 7, 49, 196}, hws_full[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 49, 196, 3136};
+        static const int64_t counts[] = {1, 3, 8, 16, 17, 33};
+        const int64_t *hws = level ? hws_full : hws_quick;
+        const size_t nh = level ? sizeof hws_full / sizeof hws_full[0] : sizeof hws_quick / sizeof hws_quick[0];
+        for (size_t h = 0; h < nh; h++)
+            for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+                const int64_t HW = hws[h], planes = counts[c];
+                if (HW * planes + 4 > B->cap) continue;
+                nc_out_init(B);
+                if (family == SG_KERNEL_pool_gap_forward) {
+                    a->pool_gap_forward(B->x + 1, B->oa, HW, planes);
+                    b->pool_gap_forward(B->x + 1, B->ob, HW, planes);
+                } else {
+                    a->pool_gap_backward(B->dy + 1, B->oa + 1, HW, planes);
+                    b->pool_gap_backward(B->dy + 1, B->ob + 1, HW, planes);
+                }
+                snprintf(what, sizeof what, "HW=%ld planes=%ld v%d", (long)HW, (long)planes, v);
+                differ += nc_report(out, family, what, a, b, nc_diff_f(B->oa, B->ob, HW * planes + 1), B->oa, B->ob,
+                                    -1, NULL, NULL);
+            }
+    }
+    return differ;
+}
+
 int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     int64_t lengths[100];
@@ -107,6 +183,7 @@ int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
     int64_t maxn = 0;
     for (int64_t i = 0; i < nl; i++) maxn = lengths[i] > maxn ? lengths[i] : maxn;
     maxn = maxn < 70 * 9 + 64 ? 70 * 9 + 64 : maxn;
+    if (is_pool(family)) maxn = 16 * 3136 + 64;   /* the largest pooling case */
     nc_buf B = {.cap = maxn + 8};
     float *f = malloc(sizeof(float) * (size_t)B.cap * 7);
     double *d = malloc(sizeof(double) * (size_t)B.cap * 4);
@@ -117,6 +194,11 @@ int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
     }
     B.x = f, B.y = f + B.cap, B.w = f + 2 * B.cap, B.b = f + 3 * B.cap, B.dy = f + 4 * B.cap;
     B.oa = f + 5 * B.cap, B.ob = f + 6 * B.cap, B.da = d, B.db = d + 2 * B.cap;
+    if (is_pool(family)) {
+        const int differ = pool_compare(family, a, b, level, out, &B);
+        free(f), free(d);
+        return differ;
+    }
     const int variants = level ? 4 : 2, offsets = level ? 3 : 1;
     int differ = 0;
     char what[96];

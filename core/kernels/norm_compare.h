@@ -7,7 +7,7 @@
 
 #include "core/kernels/kernels.h"
 
-/* Runs `family` (SG_KERNEL_bn_forward .. SG_KERNEL_softmax_backward) under a
+/* Runs `family` (a family of SG_KERNEL_FAMILIES_NORM or _POOL) under a
  * and b on the same inputs: level 0 the quick set of `info --compare`, 1 the
  * full set of the tests. Prints one line per case to `out` (stdout: every
  * case; another stream: only the cases that differ; NULL: nothing) and

@@ -57,6 +57,36 @@ static inline vd vd_hi(vf a)
     return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
 }
 
+/* Pooling: the VL floats at p, p + s, ..., p + (VL-1) s (s * VL fits int32). */
+static inline vf vf_load_strided(const float *p, int64_t s)
+{
+    const vi idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                      _mm512_set1_epi32((int32_t)s));
+    return _mm512_i32gather_ps(idx, p, 4);
+}
+/* The even and odd elements of the 2 VL floats at p. */
+static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
+{
+    const vf a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+    *even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+    *odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+}
+/* Indices base + step * lane. */
+static inline vi vi_iota(int32_t base, int32_t step)
+{
+    return _mm512_add_epi32(_mm512_set1_epi32(base), _mm512_mullo_epi32(_mm512_set1_epi32(step),
+                            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+}
+static inline vi vi_addc(vi a, int32_t c) { return _mm512_add_epi32(a, _mm512_set1_epi32(c)); }
+static inline void vi_store(int32_t *p, vi v) { _mm512_storeu_si512(p, v); }
+/* Max pooling's take: where v > *m or v is NaN, *m = v and *best = idx. */
+static inline void nv_take(vf v, vi idx, vf *m, vi *best)
+{
+    const __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    *m = _mm512_mask_blend_ps(t, *m, v);
+    *best = _mm512_mask_blend_epi32(t, *best, idx);
+}
+
 #elif defined(SG_NV_AVX2)
 #include <immintrin.h>
 #define VL 8
@@ -87,6 +117,32 @@ static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_lo(vf a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
 static inline vd vd_hi(vf a) { return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)); }
 
+static inline vf vf_load_strided(const float *p, int64_t s)
+{
+    const vi idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)s));
+    return _mm256_i32gather_ps(p, idx, 4);
+}
+static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
+{
+    const vf a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    /* shuffle within 128-bit halves: [a0 a2 b0 b2 | a4 a6 b4 b6]; then order the 64-bit pairs */
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
+}
+static inline vi vi_iota(int32_t base, int32_t step)
+{
+    return _mm256_add_epi32(_mm256_set1_epi32(base),
+                            _mm256_mullo_epi32(_mm256_set1_epi32(step), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+static inline vi vi_addc(vi a, int32_t c) { return _mm256_add_epi32(a, _mm256_set1_epi32(c)); }
+static inline void vi_store(int32_t *p, vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+static inline void nv_take(vf v, vi idx, vf *m, vi *best)
+{
+    const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    *m = _mm256_blendv_ps(*m, v, t);
+    *best = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*best), _mm256_castsi256_ps(idx), t));
+}
+
 #elif defined(SG_NV_NEON)
 #include <arm_neon.h>
 #define VL 4
@@ -115,6 +171,31 @@ static inline vd vd_add(vd a, vd b) { return vaddq_f64(a, b); }
 static inline vd vd_mul(vd a, vd b) { return vmulq_f64(a, b); }
 static inline vd vd_lo(vf a) { return vcvt_f64_f32(vget_low_f32(a)); }
 static inline vd vd_hi(vf a) { return vcvt_high_f64_f32(a); }
+
+static inline vf vf_load_strided(const float *p, int64_t s)
+{
+    const float l[4] = {p[0], p[s], p[2 * s], p[3 * s]};
+    return vld1q_f32(l);
+}
+static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
+{
+    const float32x4x2_t v = vld2q_f32(p);
+    *even = v.val[0], *odd = v.val[1];
+}
+typedef int32x4_t vi;
+static inline vi vi_iota(int32_t base, int32_t step)
+{
+    const int32_t l[4] = {0, 1, 2, 3};
+    return vaddq_s32(vdupq_n_s32(base), vmulq_s32(vdupq_n_s32(step), vld1q_s32(l)));
+}
+static inline vi vi_addc(vi a, int32_t c) { return vaddq_s32(a, vdupq_n_s32(c)); }
+static inline void vi_store(int32_t *p, vi v) { vst1q_s32(p, v); }
+static inline void nv_take(vf v, vi idx, vf *m, vi *best)
+{
+    const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vmvnq_u32(vceqq_f32(v, v)));
+    *m = vbslq_f32(t, v, *m);
+    *best = vbslq_s32(t, idx, *best);
+}
 
 #else
 #error "norm_vec.h: define SG_NV_AVX2, SG_NV_AVX512 or SG_NV_NEON first"

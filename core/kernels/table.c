@@ -34,6 +34,12 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(family, AVX2, sg_k_##family##_avx2);         \
     KERNEL(family, AVX512, sg_k_##family##_avx512);
     SG_KERNEL_FAMILIES_NORM(NORM_X86_)
+    KERNEL(pool_max_forward, AVX2, sg_k_pool_max_forward_avx2);   /* pooling (pool_avx2.c, pool_avx512.c) */
+    KERNEL(pool_max_forward, AVX512, sg_k_pool_max_forward_avx512);
+    KERNEL(pool_gap_forward, AVX2, sg_k_pool_gap_forward_avx2);
+    KERNEL(pool_gap_forward, AVX512, sg_k_pool_gap_forward_avx512);
+    KERNEL(pool_gap_backward, AVX2, sg_k_pool_gap_backward_avx2);
+    KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
 #undef NORM_X86_
 #endif
 #if defined(__aarch64__)
@@ -42,6 +48,9 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     /* normalisation and softmax (norm_neon.c) */
 #define NORM_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
     SG_KERNEL_FAMILIES_NORM(NORM_NEON_)
+    KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
+    KERNEL(pool_gap_forward, NEON, sg_k_pool_gap_forward_neon);
+    KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
 #undef NORM_NEON_
 #endif
     (void)isa, (void)t;

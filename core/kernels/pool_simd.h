@@ -1,0 +1,78 @@
+/* core/kernels/pool_simd.h - the SIMD twins of the pooling families, written
+ * once over norm_vec.h and compiled per ISA by pool_avx2.c, pool_avx512.c and
+ * pool_neon.c; bit for bit the scalar twins of pool_scalar.c.
+ *
+ * - max pooling, 2 x 2 / stride 2: VL outputs of a row at once, the four
+ *   taps deinterleaved from two rows and taken in the scalar's order (v > max
+ *   or NaN: the value and its int32 index move together); the row's last
+ *   OW % VL outputs and every other geometry run the scalar code;
+ * - global average forward: VL planes at once, lane p adds plane p's values
+ *   in double one by one in increasing index, exactly the scalar's sum
+ *   (strided loads across planes; planes whose offsets overflow int32 and the
+ *   last planes % VL run the scalar twin);
+ * - global average backward: dx += dy[p] / HW, VL values at a time. */
+#include <math.h>
+
+#include "core/kernels/kernels.h"
+
+#define SG_PK_CAT2_(a, b) sg_k_##a##_##b
+#define SG_PK_CAT_(a, b) SG_PK_CAT2_(a, b)
+#define SG_PK(name) SG_PK_CAT_(name, SG_NK_ISA)
+
+void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip)
+{
+    if (!sg_pool_is_2x2(g) || g->H * g->W > INT32_MAX) {
+        sg_k_pool_max_forward_scalar(g, xp, yp, ip);
+        return;
+    }
+    const int64_t W = g->W, OW = g->OW;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t ow = 0;
+        for (; ow + VL <= OW; ow += VL) {
+            const int64_t at = 2 * oh * W + 2 * ow;
+            vf a0, a1, b0, b1;
+            vf_load_even_odd(xp + at, &a0, &a1);
+            vf_load_even_odd(xp + at + W, &b0, &b1);
+            const vi i0 = vi_iota((int32_t)at, 2);
+            vf m = vf_set1(-INFINITY);
+            vi best = i0;
+            nv_take(a0, i0, &m, &best);
+            nv_take(a1, vi_addc(i0, 1), &m, &best);
+            nv_take(b0, vi_addc(i0, (int32_t)W), &m, &best);
+            nv_take(b1, vi_addc(i0, (int32_t)W + 1), &m, &best);
+            vf_store(yp + oh * OW + ow, m);
+            if (ip) vi_store(ip + oh * OW + ow, best);
+        }
+        sg_pool_max_2x2_row(g, xp, yp, ip, oh, ow, OW);
+    }
+}
+
+void SG_PK(pool_gap_forward)(const float *x, float *y, int64_t HW, int64_t planes)
+{
+    int64_t p = 0;
+    if (HW > 0 && HW <= INT32_MAX / VL)
+        for (; p + VL <= planes; p += VL) {
+            const float *xp = x + p * HW;
+            vd lo = vd_zero(), hi = vd_zero();
+            for (int64_t i = 0; i < HW; i++) {
+                const vf v = vf_load_strided(xp + i, HW);
+                lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
+            }
+            double s[VL];
+            vd_store(s, lo), vd_store(s + VL / 2, hi);
+            for (int k = 0; k < VL; k++) y[p + k] = (float)(s[k] / (double)HW);
+        }
+    sg_k_pool_gap_forward_scalar(x + p * HW, y + p, HW, planes - p);
+}
+
+void SG_PK(pool_gap_backward)(const float *dy, float *dx, int64_t HW, int64_t planes)
+{
+    for (int64_t p = 0; p < planes; p++) {
+        const float d = dy[p] / (float)HW;
+        const vf vd_ = vf_set1(d);
+        float *o = dx + p * HW;
+        int64_t i = 0;
+        for (; i + VL <= HW; i += VL) vf_store(o + i, vf_add(vf_load(o + i), vd_));
+        for (; i < HW; i++) o[i] += d;
+    }
+}
