@@ -154,13 +154,21 @@ static int bench_sgemm(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool */
+int bench_norm(int argc, char **argv);
+
 int cmd_bench(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "sgemm") == 0) return bench_sgemm(argc - 1, argv + 1);
+    if (argc >= 2 && bench_norm_known(argv[1])) return bench_norm(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
-            "(steelgrad bench sgemm --help for more)\n");
+            "       steelgrad bench bn [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench layernorm [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench softmax [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench pool [--threads LIST] [--seconds X]\n"
+            "(steelgrad bench sgemm --help, steelgrad bench bn --help, ... for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

@@ -38,7 +38,8 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "model list", "model summary",
                                              "svm train", "svm predict", "svm eval",
                                              "anomaly train", "anomaly score",
-                                             "bench sgemm"};
+                                             "bench sgemm",
+                                             "bench bn", "bench layernorm", "bench softmax", "bench pool"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)
