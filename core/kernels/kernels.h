@@ -107,11 +107,22 @@ typedef sg_softmax_forward_k *sg_softmax_forward_fn;
 typedef void sg_softmax_backward_k(const float *y, const float *dy, float *dx, int64_t D, int64_t stride,
                                        int64_t w, bool log);
 typedef sg_softmax_backward_k *sg_softmax_backward_fn;
+/* Attention's softmax of one row of S scores, in place (layers/attention.c):
+ * mx = -inf, then mx = row[s] > mx ? row[s] : mx (NaN skipped); row = sg_expf(row - mx);
+ * row *= (float)(1.0 / the canonical sum of the row (core/sum.h)). */
+typedef void sg_attn_softmax_forward_k(float *row, int64_t S);
+typedef sg_attn_softmax_forward_k *sg_attn_softmax_forward_fn;
+/* Its gradient in place: dot = 0.0f, dot += d[s] * p[s] in float in increasing s;
+ * then d[s] = p[s] * (d[s] - dot). */
+typedef void sg_attn_softmax_backward_k(const float *p, float *d, int64_t S);
+typedef sg_attn_softmax_backward_k *sg_attn_softmax_backward_fn;
 #define SG_KERNEL_FAMILIES_NORM(X)                                                            \
     X(bn_forward, sg_bn_forward_fn) X(bn_backward_dx, sg_bn_backward_dx_fn)                  \
     X(ln_forward, sg_ln_forward_fn) X(ln_backward_sums, sg_ln_backward_sums_fn)              \
     X(ln_backward_dx, sg_ln_backward_dx_fn) X(ln_backward_affine, sg_ln_backward_affine_fn)  \
-    X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)
+    X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)    \
+    X(attn_softmax_forward, sg_attn_softmax_forward_fn)                                      \
+    X(attn_softmax_backward, sg_attn_softmax_backward_fn)
 /* ---- pooling of one plane (core/kernels/pool_scalar.c states the order;
  * pool_simd.h the twins). ---- */
 typedef struct sg_pool_geom {

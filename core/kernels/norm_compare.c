@@ -209,6 +209,30 @@ int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
             float *oa = B.oa + o, *ob = B.ob + o;
             double *da = B.da + o, *db = B.db + o;
             const float mean = 0.3f, invstd = 1.7f;
+            if (family == SG_KERNEL_attn_softmax_forward || family == SG_KERNEL_attn_softmax_backward) {
+                for (int64_t l = 0; l < nl; l++) {
+                    const int64_t n = lengths[l];
+                    nc_out_init(&B);
+                    if (family == SG_KERNEL_attn_softmax_forward) {
+                        /* scores, the last quarter masked as a causal row is */
+                        memcpy(oa, x, sizeof(float) * (size_t)n);
+                        for (int64_t i = n - n / 4; i < n; i++) oa[i] = -INFINITY;
+                        memcpy(ob, oa, sizeof(float) * (size_t)n);
+                        a->attn_softmax_forward(oa, n);
+                        b->attn_softmax_forward(ob, n);
+                    } else {
+                        memcpy(B.y + o, x, sizeof(float) * (size_t)n);
+                        sg_k_attn_softmax_forward_scalar(B.y + o, n);   /* p: a softmax row */
+                        memcpy(oa, dy, sizeof(float) * (size_t)n);
+                        memcpy(ob, dy, sizeof(float) * (size_t)n);
+                        a->attn_softmax_backward(B.y + o, oa, n);
+                        b->attn_softmax_backward(B.y + o, ob, n);
+                    }
+                    snprintf(what, sizeof what, "S=%ld v%d+%d", (long)n, v, o);
+                    differ += nc_report(out, family, what, a, b, nc_diff_f(oa, ob, n), oa, ob, -1, NULL, NULL);
+                }
+                continue;
+            }
             if (family == SG_KERNEL_softmax_forward || family == SG_KERNEL_softmax_backward) {
                 const bool fwd = family == SG_KERNEL_softmax_forward;
                 const size_t nb = sizeof SOFTMAX_BLOCKS / sizeof SOFTMAX_BLOCKS[0];

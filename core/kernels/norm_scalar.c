@@ -10,6 +10,8 @@
  * the sums of exp and of dy * y in double, one after the other in increasing
  * d per line, so a twin vectorises across lines (or computes the exps of a
  * row in vectors and adds them in order), never inside one sum. */
+#include <math.h>
+
 #include "core/kernels/norm_elem.h"
 #include "core/mathf.h"
 #include "core/sum.h"
@@ -100,4 +102,20 @@ void sg_k_softmax_backward_scalar(const float *y, const float *dy, float *dx, in
             const int64_t i = d * s + k;
             dx[i] += log ? dy[i] - sg_expf(y[i]) * a[k] : y[i] * (dy[i] - a[k]);
         }
+}
+
+void sg_k_attn_softmax_forward_scalar(float *row, int64_t S)
+{
+    float mx = -INFINITY;
+    for (int64_t s = 0; s < S; s++) mx = row[s] > mx ? row[s] : mx;
+    for (int64_t s = 0; s < S; s++) row[s] = sg_expf(row[s] - mx);
+    const float inv = (float)(1.0 / sg_k_sums_scalar(SG_SUMS_PLAIN, row, NULL, 0.0, S));   /* canonical */
+    for (int64_t s = 0; s < S; s++) row[s] *= inv;
+}
+
+void sg_k_attn_softmax_backward_scalar(const float *p, float *d, int64_t S)
+{
+    float dot = 0.0f;
+    for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
+    for (int64_t s = 0; s < S; s++) d[s] = p[s] * (d[s] - dot);
 }

@@ -265,3 +265,49 @@ void SG_NK(softmax_backward)(const float *y, const float *dy, float *dx, int64_t
     }
     if (k0 < w) sg_k_softmax_backward_scalar(y + k0, dy + k0, dx + k0, D, s, w - k0, log);
 }
+
+void SG_NK(attn_softmax_forward)(float *row, int64_t S)
+{
+    vf vm = vf_set1(-INFINITY);
+    int64_t s = 0;
+    for (; s + VL <= S; s += VL) {
+        const vf v = vf_load(row + s);
+        vm = vf_sel_gt(v, vm, v, vm);
+    }
+    float l[VL], mx = -INFINITY;
+    vf_store(l, vm);
+    for (int k = 0; k < VL; k++) mx = l[k] > mx ? l[k] : mx;
+    for (; s < S; s++) mx = row[s] > mx ? row[s] : mx;
+    /* exp in place, and its canonical sum (16 lanes of doubles, tree, tail) in the same pass */
+    const vf m = vf_set1(mx);
+    vd acc[SG_NV_NACC];
+    for (int q = 0; q < SG_NV_NACC; q++) acc[q] = vd_zero();
+    const int64_t n16 = S - S % 16;
+    for (s = 0; s < n16; s += 16) {
+        vf t[16 / VL];
+        for (int q = 0; q < 16 / VL; q++) {
+            t[q] = nv_expf(vf_sub(vf_load(row + s + q * VL), m));
+            vf_store(row + s + q * VL, t[q]);
+        }
+        nv_acc_block(acc, t);
+    }
+    double sum = nv_acc_tree(acc);
+    for (; s < S; s++) {
+        row[s] = sg_expf(row[s] - mx);
+        sum += (double)row[s];
+    }
+    const float inv = (float)(1.0 / sum);
+    const vf vi = vf_set1(inv);
+    for (s = 0; s + VL <= S; s += VL) vf_store(row + s, vf_mul(vf_load(row + s), vi));
+    for (; s < S; s++) row[s] *= inv;
+}
+
+void SG_NK(attn_softmax_backward)(const float *p, float *d, int64_t S)
+{
+    float dot = 0.0f;   /* in float, in order: the scalar's sum */
+    for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
+    const vf vdot = vf_set1(dot);
+    int64_t s = 0;
+    for (; s + VL <= S; s += VL) vf_store(d + s, vf_mul(vf_load(p + s), vf_sub(vf_load(d + s), vdot)));
+    for (; s < S; s++) d[s] = p[s] * (d[s] - dot);
+}
