@@ -21,8 +21,6 @@ static int64_t grain_for(int64_t work_per_plane)
     return g > 0 ? g : 1;
 }
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 sg_pool2d_opts sg_pool2d_opts_make(int kernel, int stride, int padding)
 {
@@ -136,7 +134,8 @@ typedef struct {
 /* One plane's geometry for the pooling kernels (core/kernels/pool_scalar.c). */
 static sg_pool_geom plane_geom(const pool_geom *G)
 {
-    return (sg_pool_geom){G->H, G->W, G->OH, G->OW, G->kh, G->kw, G->sh, G->sw, G->ph, G->pw, G->dh, G->dw};
+    return (sg_pool_geom){G->H,  G->W,  G->OH, G->OW, G->kh, G->kw, G->sh,
+                          G->sw, G->ph, G->pw, G->dh, G->dw, G->count_include_pad};
 }
 
 /* Each window scanned in (h, w) order; an element becomes the maximum if it
@@ -205,59 +204,24 @@ sg_tensor *sg_max_pool2d(sg_graph *g, sg_tensor *x, const sg_pool2d_opts *opt)
  * receives dy / D.
  * ------------------------------------------------------------------------- */
 
-/* The clipped window of output (oh, ow) and its divisor; false if empty. */
-static bool avg_window(const pool_geom *G, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1,
-                       int64_t *w0, int64_t *w1, float *divisor)
-{
-    int64_t a0 = oh * G->sh - G->ph, a1 = min64(a0 + G->kh, G->H + G->ph);
-    int64_t b0 = ow * G->sw - G->pw, b1 = min64(b0 + G->kw, G->W + G->pw);
-    int64_t padded = (a1 - a0) * (b1 - b0);
-    *h0 = max64(a0, 0), *h1 = min64(a1, G->H);
-    *w0 = max64(b0, 0), *w1 = min64(b1, G->W);
-    if (*h0 >= *h1 || *w0 >= *w1) return false;
-    *divisor = (float)(G->count_include_pad ? padded : (*h1 - *h0) * (*w1 - *w0));
-    return true;
-}
-
+/* The clipped windows, their divisors and the (h, w) order of the sums are
+ * the kernels' (core/kernels/pool_scalar.c). */
 static void avg_pool_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        const float *xp = J->x + pl * G->H * G->W;
-        float *yp = J->y + pl * G->OH * G->OW;
-        for (int64_t oh = 0; oh < G->OH; oh++)
-            for (int64_t ow = 0; ow < G->OW; ow++) {
-                int64_t h0, h1, w0, w1;
-                float div, sum = 0.0f;
-                if (!avg_window(G, oh, ow, &h0, &h1, &w0, &w1, &div)) {
-                    yp[oh * G->OW + ow] = 0.0f;
-                    continue;
-                }
-                for (int64_t h = h0; h < h1; h++)
-                    for (int64_t w = w0; w < w1; w++) sum += xp[h * G->W + w];
-                yp[oh * G->OW + ow] = sum / div;
-            }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_avg_forward_fn fwd = sg_kernels()->pool_avg_forward;
+    for (int64_t pl = p0; pl < p1; pl++) fwd(&pg, J->x + pl * G->H * G->W, J->y + pl * G->OH * G->OW);
 }
 
 static void avg_pool_backward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float *dxp = J->dx + pl * G->H * G->W;
-        const float *dyp = J->dy + pl * G->OH * G->OW;
-        for (int64_t oh = 0; oh < G->OH; oh++)
-            for (int64_t ow = 0; ow < G->OW; ow++) {
-                int64_t h0, h1, w0, w1;
-                float div;
-                if (!avg_window(G, oh, ow, &h0, &h1, &w0, &w1, &div)) continue;
-                float d = dyp[oh * G->OW + ow] / div;
-                for (int64_t h = h0; h < h1; h++)
-                    for (int64_t w = w0; w < w1; w++) dxp[h * G->W + w] += d;
-            }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_avg_backward_fn bwd = sg_kernels()->pool_avg_backward;
+    for (int64_t pl = p0; pl < p1; pl++) bwd(&pg, J->dy + pl * G->OH * G->OW, J->dx + pl * G->H * G->W);
 }
 
 static void avg_pool2d_backward(sg_graph *g, sg_node *node)

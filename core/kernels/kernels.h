@@ -127,6 +127,7 @@ typedef sg_attn_softmax_backward_k *sg_attn_softmax_backward_fn;
  * pool_simd.h the twins). ---- */
 typedef struct sg_pool_geom {
     int64_t H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw;
+    bool count_include_pad;   /* average pooling's divisor */
 } sg_pool_geom;
 /* Max pooling forward of one plane: per output, maxval = -inf, best = the
  * window's first in-plane index (-1 if none), then over the window in (h, w)
@@ -149,9 +150,24 @@ typedef sg_pool_gap_backward_k *sg_pool_gap_backward_fn;
 bool sg_pool_is_2x2(const sg_pool_geom *g);
 void sg_pool_max_2x2_row(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip, int64_t oh, int64_t ow0,
                          int64_t ow1);
+/* Average pooling of one plane (dilation 1). The window of output (oh, ow) spans
+ * rows [a0, a1) = [oh*sh - ph, min(a0 + kh, H + ph)) and likewise columns, clipped
+ * to the plane as [h0, h1) x [w0, w1); divisor = (float)(count_include_pad ?
+ * (a1 - a0) * (b1 - b0) : (h1 - h0) * (w1 - w0)). Forward: an empty window gives
+ * 0, else sum = 0.0f, sum += x in (h, w) order in float, y = sum / divisor.
+ * Backward: in (oh, ow) order, d = dy / divisor, dx += d over the window in (h, w)
+ * order. sg_pool_avg_window gives the window (false: empty). */
+bool sg_pool_avg_window(const sg_pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0,
+                        int64_t *w1, float *divisor);
+void sg_pool_avg_row(const sg_pool_geom *g, const float *xp, float *yp, int64_t oh, int64_t ow0, int64_t ow1);
+typedef void sg_pool_avg_forward_k(const sg_pool_geom *g, const float *x, float *y);
+typedef sg_pool_avg_forward_k *sg_pool_avg_forward_fn;
+typedef void sg_pool_avg_backward_k(const sg_pool_geom *g, const float *dy, float *dx);
+typedef sg_pool_avg_backward_k *sg_pool_avg_backward_fn;
 #define SG_KERNEL_FAMILIES_POOL(X)                                                            \
     X(pool_max_forward, sg_pool_max_forward_fn) X(pool_max_backward, sg_pool_max_backward_fn) \
-    X(pool_gap_forward, sg_pool_gap_forward_fn) X(pool_gap_backward, sg_pool_gap_backward_fn)
+    X(pool_gap_forward, sg_pool_gap_forward_fn) X(pool_gap_backward, sg_pool_gap_backward_fn) \
+    X(pool_avg_forward, sg_pool_avg_forward_fn) X(pool_avg_backward, sg_pool_avg_backward_fn)
 /* Declares sg_k_<family>_<isa> for every family above. */
 #define SG_K_NORM_DECLARE(isa) SG_KERNEL_FAMILIES_NORM(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_POOL(SG_K_NORM_DECL1_##isa)
 #define SG_K_NORM_DECL1_scalar(family, fn_type) sg_##family##_k sg_k_##family##_scalar;

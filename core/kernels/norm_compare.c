@@ -112,7 +112,23 @@ static const struct { int64_t H, W, k, s, p, d; } POOL_CASES[] = {
 static bool is_pool(int family)
 {
     return family == SG_KERNEL_pool_max_forward || family == SG_KERNEL_pool_max_backward ||
-           family == SG_KERNEL_pool_gap_forward || family == SG_KERNEL_pool_gap_backward;
+           family == SG_KERNEL_pool_gap_forward || family == SG_KERNEL_pool_gap_backward ||
+           family == SG_KERNEL_pool_avg_forward || family == SG_KERNEL_pool_avg_backward;
+}
+
+/* Average pooling: (H, W, k, stride, pad, ceil_mode); each with and without count_include_pad. */
+static const struct { int64_t H, W, k, s, p; bool ceil; } AVG_CASES[] = {
+    {9, 37, 3, 1, 1, false}, {8, 20, 2, 2, 0, false}, {7, 23, 3, 2, 1, true}, {11, 40, 3, 2, 1, false},
+    {6, 9, 5, 1, 2, false},  {5, 5, 2, 2, 0, true},   {4, 70, 3, 3, 1, true}, {10, 18, 1, 1, 0, false},
+};
+
+/* PyTorch's output size (as layers/pool.c): floor or ceil, a last window starting in the right padding dropped. */
+static int64_t avg_out(int64_t in, int64_t k, int64_t pad, int64_t s, bool ceil_mode)
+{
+    const int64_t num = in + 2 * pad - k + (ceil_mode ? s - 1 : 0);
+    int64_t out = num / s + 1;
+    if (ceil_mode && (out - 1) * s >= in + pad) out--;
+    return out;
 }
 
 static int pool_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out,
@@ -128,7 +144,8 @@ static int pool_compare(int family, const sg_kernel_table *a, const sg_kernel_ta
                 const int64_t H = POOL_CASES[c].H, W = POOL_CASES[c].W, k = POOL_CASES[c].k, st = POOL_CASES[c].s,
                               pd = POOL_CASES[c].p, dl = POOL_CASES[c].d;
                 const sg_pool_geom g = {H, W, (H + 2 * pd - dl * (k - 1) - 1) / st + 1,
-                                        (W + 2 * pd - dl * (k - 1) - 1) / st + 1, k, k, st, st, pd, pd, dl, dl};
+                                        (W + 2 * pd - dl * (k - 1) - 1) / st + 1, k, k, st, st, pd, pd, dl, dl,
+                                        false};
                 const int64_t P = g.OH * g.OW;
                 int32_t *ia = (int32_t *)B->da, *ib = (int32_t *)B->db;   /* 2 * cap doubles each: room enough */
                 nc_out_init(B);
@@ -150,6 +167,32 @@ static int pool_compare(int family, const sg_kernel_table *a, const sg_kernel_ta
                 if (di >= 0) df = di;
                 differ += nc_report(out, family, what, a, b, df, B->oa, B->ob, -1, NULL, NULL);
             }
+            continue;
+        }
+        if (family == SG_KERNEL_pool_avg_forward || family == SG_KERNEL_pool_avg_backward) {
+            for (size_t c = 0; c < sizeof AVG_CASES / sizeof AVG_CASES[0]; c++)
+                for (int cip = 0; cip < 2; cip++) {
+                    const int64_t H = AVG_CASES[c].H, W = AVG_CASES[c].W, k = AVG_CASES[c].k, st = AVG_CASES[c].s,
+                                  pd = AVG_CASES[c].p;
+                    const sg_pool_geom g = {H,  W,  avg_out(H, k, pd, st, AVG_CASES[c].ceil),
+                                            avg_out(W, k, pd, st, AVG_CASES[c].ceil), k, k, st, st, pd, pd, 1, 1,
+                                            cip};
+                    nc_out_init(B);
+                    int64_t n;
+                    if (family == SG_KERNEL_pool_avg_forward) {
+                        a->pool_avg_forward(&g, B->x + 1, B->oa);
+                        b->pool_avg_forward(&g, B->x + 1, B->ob);
+                        n = g.OH * g.OW;
+                    } else {
+                        a->pool_avg_backward(&g, B->dy + 1, B->oa);
+                        b->pool_avg_backward(&g, B->dy + 1, B->ob);
+                        n = H * W;
+                    }
+                    snprintf(what, sizeof what, "%ldx%ld k%ld s%ld p%ld%s%s v%d", (long)H, (long)W, (long)k,
+                             (long)st, (long)pd, AVG_CASES[c].ceil ? " ceil" : "", cip ? " include_pad" : "", v);
+                    differ += nc_report(out, family, what, a, b, nc_diff_f(B->oa, B->ob, n), B->oa, B->ob, -1,
+                                        NULL, NULL);
+                }
             continue;
         }
         static const int64_t hws_quick[] = {1, 7, 49, 196}, hws_full[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 49, 196, 3136};

@@ -15,6 +15,7 @@
 #include "core/kernels/kernels.h"
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 static inline void max_take(const float *xp, int64_t at, float *maxval, int64_t *best)
 {
@@ -92,4 +93,51 @@ void sg_k_pool_gap_backward_scalar(const float *dy, float *dx, int64_t HW, int64
         const float d = dy[p] / (float)HW;
         for (int64_t i = 0; i < HW; i++) dx[p * HW + i] += d;
     }
+}
+
+bool sg_pool_avg_window(const sg_pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0,
+                        int64_t *w1, float *divisor)
+{
+    int64_t a0 = oh * g->sh - g->ph, a1 = min64(a0 + g->kh, g->H + g->ph);
+    int64_t b0 = ow * g->sw - g->pw, b1 = min64(b0 + g->kw, g->W + g->pw);
+    int64_t padded = (a1 - a0) * (b1 - b0);
+    *h0 = max64(a0, 0), *h1 = min64(a1, g->H);
+    *w0 = max64(b0, 0), *w1 = min64(b1, g->W);
+    if (*h0 >= *h1 || *w0 >= *w1) return false;
+    *divisor = (float)(g->count_include_pad ? padded : (*h1 - *h0) * (*w1 - *w0));
+    return true;
+}
+
+/* Outputs [ow0, ow1) of row oh (the SIMD twins' edges). */
+void sg_pool_avg_row(const sg_pool_geom *g, const float *xp, float *yp, int64_t oh, int64_t ow0, int64_t ow1)
+{
+    for (int64_t ow = ow0; ow < ow1; ow++) {
+        int64_t h0, h1, w0, w1;
+        float div, sum = 0.0f;
+        if (!sg_pool_avg_window(g, oh, ow, &h0, &h1, &w0, &w1, &div)) {
+            yp[oh * g->OW + ow] = 0.0f;
+            continue;
+        }
+        for (int64_t h = h0; h < h1; h++)
+            for (int64_t w = w0; w < w1; w++) sum += xp[h * g->W + w];
+        yp[oh * g->OW + ow] = sum / div;
+    }
+}
+
+void sg_k_pool_avg_forward_scalar(const sg_pool_geom *g, const float *xp, float *yp)
+{
+    for (int64_t oh = 0; oh < g->OH; oh++) sg_pool_avg_row(g, xp, yp, oh, 0, g->OW);
+}
+
+void sg_k_pool_avg_backward_scalar(const sg_pool_geom *g, const float *dyp, float *dxp)
+{
+    for (int64_t oh = 0; oh < g->OH; oh++)
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            int64_t h0, h1, w0, w1;
+            float div;
+            if (!sg_pool_avg_window(g, oh, ow, &h0, &h1, &w0, &w1, &div)) continue;
+            float d = dyp[oh * g->OW + ow] / div;
+            for (int64_t h = h0; h < h1; h++)
+                for (int64_t w = w0; w < w1; w++) dxp[h * g->W + w] += d;
+        }
 }

@@ -76,3 +76,37 @@ void SG_PK(pool_gap_backward)(const float *dy, float *dx, int64_t HW, int64_t pl
         for (; i < HW; i++) o[i] += d;
     }
 }
+
+/* Average pooling forward: per output row, the outputs whose window lies
+ * inside the columns ([ow_lo, ow_hi): same width kw, same divisor) VL at a
+ * time, lane j = output ow + j, the taps added in the scalar's (h, w) order;
+ * the edge outputs through the scalar row. */
+void SG_PK(pool_avg_forward)(const sg_pool_geom *g, const float *xp, float *yp)
+{
+    const int64_t W = g->W, OW = g->OW, sw = g->sw;
+    /* interior columns: b0 = ow*sw - pw >= 0 and b0 + kw <= W */
+    int64_t ow_lo = (g->pw + sw - 1) / sw, ow_hi = W - g->kw + g->pw >= 0 ? (W - g->kw + g->pw) / sw + 1 : 0;
+    if (ow_hi > OW) ow_hi = OW;
+    if (ow_lo > ow_hi || sw * VL > INT32_MAX) ow_lo = ow_hi = 0;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t h0, h1, w0, w1, v0 = 0, v1 = 0;   /* [v0, v1): the outputs done in vectors */
+        float div;
+        if (ow_lo < ow_hi && sg_pool_avg_window(g, oh, ow_lo, &h0, &h1, &w0, &w1, &div)) {
+            const vf vdiv = vf_set1(div);
+            int64_t ow = ow_lo;
+            for (; ow + VL <= ow_hi; ow += VL) {
+                const int64_t c0 = ow * sw - g->pw;
+                vf sum = vf_set1(0.0f);
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t k = 0; k < g->kw; k++) {
+                        const float *p = xp + h * W + c0 + k;
+                        sum = vf_add(sum, sw == 1 ? vf_load(p) : vf_load_strided(p, sw));
+                    }
+                vf_store(yp + oh * OW + ow, vf_div(sum, vdiv));
+            }
+            v0 = ow_lo, v1 = ow;
+        }
+        sg_pool_avg_row(g, xp, yp, oh, 0, v0);
+        sg_pool_avg_row(g, xp, yp, oh, v1, OW);
+    }
+}

@@ -40,6 +40,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_gap_forward, AVX512, sg_k_pool_gap_forward_avx512);
     KERNEL(pool_gap_backward, AVX2, sg_k_pool_gap_backward_avx2);
     KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
+    KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
+    KERNEL(pool_avg_forward, AVX512, sg_k_pool_avg_forward_avx512);
 #undef NORM_X86_
 #endif
 #if defined(__aarch64__)
@@ -51,6 +53,7 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
     KERNEL(pool_gap_forward, NEON, sg_k_pool_gap_forward_neon);
     KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
+    KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
 #undef NORM_NEON_
 #endif
     (void)isa, (void)t;
