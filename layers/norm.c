@@ -99,10 +99,13 @@ static void bn_backward_channels(void *arg, int64_t c0, int64_t c1)
     for (int64_t c = c0; c < c1; c++) {
         const float mean = k->s->mean[c], invstd = k->s->invstd[c];
         double sum_dy = 0, sum_dy_xm = 0;
+        const sg_bn_backward_sums_fn sums = sg_kernels()->bn_backward_sums;
         for (int64_t n = 0; n < N; n++) {
-            const float *xc = k->x + (n * C + c) * S, *dyc = k->dy + (n * C + c) * S;
-            sum_dy += sg_sum_f32(dyc, S);
-            sum_dy_xm += sg_dot_centered_f32(dyc, xc, mean, S);
+            /* sum(dy) and sum(dy * (x - mean)) of the plane, canonical, in one pass */
+            double s[2];
+            sums(k->x + (n * C + c) * S, k->dy + (n * C + c) * S, S, mean, s);
+            sum_dy += s[0];
+            sum_dy_xm += s[1];
         }
         const double sum_dy_xhat = sum_dy_xm * invstd;
         if (k->dw) k->dw[c] += (float)sum_dy_xhat;

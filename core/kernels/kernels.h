@@ -75,6 +75,11 @@ typedef sg_bn_forward_k *sg_bn_forward_fn;
 typedef void sg_bn_backward_dx_k(const float *x, const float *dy, float *dx, int64_t n, float mean,
                                      float invstd, float scale, float mean_dy, float mean_dy_xhat);
 typedef sg_bn_backward_dx_k *sg_bn_backward_dx_fn;
+/* BatchNorm backward sums of n values of one channel, both the canonical
+ * reductions of core/sum.h (sums_scalar.c's SG_SUMS_PLAIN and SG_SUMS_DOT_DEV) in one pass:
+ * sums[0] = sum (double)dy,  sums[1] = sum (double)dy * (double)(x - mean). */
+typedef void sg_bn_backward_sums_k(const float *x, const float *dy, int64_t n, float mean, double sums[2]);
+typedef sg_bn_backward_sums_k *sg_bn_backward_sums_fn;
 /* LayerNorm forward of one row of D: y = ((x - mean) * invstd) * w + b (w, b NULL: 1, 0). */
 typedef void sg_ln_forward_k(const float *x, const float *w, const float *b, float *y, int64_t D,
                                  float mean, float invstd);
@@ -118,6 +123,7 @@ typedef void sg_attn_softmax_backward_k(const float *p, float *d, int64_t S);
 typedef sg_attn_softmax_backward_k *sg_attn_softmax_backward_fn;
 #define SG_KERNEL_FAMILIES_NORM(X)                                                            \
     X(bn_forward, sg_bn_forward_fn) X(bn_backward_dx, sg_bn_backward_dx_fn)                  \
+    X(bn_backward_sums, sg_bn_backward_sums_fn)                                              \
     X(ln_forward, sg_ln_forward_fn) X(ln_backward_sums, sg_ln_backward_sums_fn)              \
     X(ln_backward_dx, sg_ln_backward_dx_fn) X(ln_backward_affine, sg_ln_backward_affine_fn)  \
     X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)    \

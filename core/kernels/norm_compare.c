@@ -315,6 +315,11 @@ int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
                         a->bn_forward(x, oa, n, mean, invstd, 0.8f, -0.1f, (sg_bn_act)k);
                         b->bn_forward(x, ob, n, mean, invstd, 0.8f, -0.1f, (sg_bn_act)k);
                         break;
+                    case SG_KERNEL_bn_backward_sums:
+                        a->bn_backward_sums(x, dy, n, mean, da);
+                        b->bn_backward_sums(x, dy, n, mean, db);
+                        dd = nc_diff_d(da, db, 2);
+                        break;
                     case SG_KERNEL_bn_backward_dx:
                         a->bn_backward_dx(x, dy, oa, n, mean, invstd, 1.3f, 0.05f, -0.2f);
                         b->bn_backward_dx(x, dy, ob, n, mean, invstd, 1.3f, 0.05f, -0.2f);

@@ -29,6 +29,12 @@ void sg_k_bn_backward_dx_scalar(const float *x, const float *dy, float *dx, int6
         dx[i] += sg_bn_backward_dx_elem(x[i], dy[i], mean, invstd, scale, mean_dy, mean_dy_xhat);
 }
 
+void sg_k_bn_backward_sums_scalar(const float *x, const float *dy, int64_t n, float mean, double sums[2])
+{
+    sums[0] = sg_k_sums_scalar(SG_SUMS_PLAIN, dy, NULL, 0.0, n);
+    sums[1] = sg_k_sums_scalar(SG_SUMS_DOT_DEV, x, dy, (double)mean, n);
+}
+
 void sg_k_ln_forward_scalar(const float *x, const float *w, const float *b, float *y, int64_t D, float mean,
                             float invstd)
 {

@@ -59,6 +59,26 @@ void SG_NK(bn_backward_dx)(const float *x, const float *dy, float *dx, int64_t n
     for (; i < n; i++) dx[i] += sg_bn_backward_dx_elem(x[i], dy[i], mean, invstd, scale, mean_dy, mean_dy_xhat);
 }
 
+void SG_NK(bn_backward_sums)(const float *x, const float *dy, int64_t n, float mean, double sums[2])
+{
+    const vf vm = vf_set1(mean);
+    vd a0[SG_NV_NACC], a1[SG_NV_NACC];
+    for (int q = 0; q < SG_NV_NACC; q++) a0[q] = a1[q] = vd_zero();
+    const int64_t n16 = n - n % 16;
+    for (int64_t i = 0; i < n16; i += 16)
+        for (int q = 0; q < 16 / VL; q++) {
+            const vf d = vf_load(dy + i + q * VL), xm = vf_sub(vf_load(x + i + q * VL), vm);
+            a0[2 * q] = vd_add(a0[2 * q], vd_lo(d));
+            a0[2 * q + 1] = vd_add(a0[2 * q + 1], vd_hi(d));
+            a1[2 * q] = vd_add(a1[2 * q], vd_mul(vd_lo(d), vd_lo(xm)));
+            a1[2 * q + 1] = vd_add(a1[2 * q + 1], vd_mul(vd_hi(d), vd_hi(xm)));
+        }
+    double s0 = nv_acc_tree(a0), s1 = nv_acc_tree(a1);
+    for (int64_t i = n16; i < n; i++) s0 += (double)dy[i];
+    for (int64_t i = n16; i < n; i++) s1 += (double)dy[i] * (double)(x[i] - mean);
+    sums[0] = s0, sums[1] = s1;
+}
+
 void SG_NK(ln_forward)(const float *x, const float *w, const float *b, float *y, int64_t D, float mean,
                        float invstd)
 {
