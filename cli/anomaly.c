@@ -1,5 +1,7 @@
 /* cli/anomaly.c - `steelgrad anomaly train|score`: an autoencoder trained on
  * the healthy class only, and four anomaly scores (papers 000 and 003). */
+#define _XOPEN_SOURCE 700  /* realpath() is an XSI extension of POSIX.1-2008 */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,10 @@ static int train_run(int argc, char **argv)
     float *images = NULL;
     char *list = NULL, path[4096];
     int64_t n = 0;
+    /* Absolute paths: the run's list of training images (and `score`'s
+     * check against it) then works from any working directory. */
+    char abs_data[PATH_MAX];
+    if (realpath(data, abs_data)) data = abs_data;
     if ((err = sg_dataset_from_folders(data, NULL, &ds)) != SG_OK) goto fail;
     have_ds = true;
     paths = calloc((size_t)ds.n_samples + 1, sizeof *paths);
@@ -220,6 +226,10 @@ static int score_run(int argc, char **argv)
     if ((err = sg_params_load(&m.params, path, true)) != SG_OK) goto fail;
     if ((err = sg_json_parse(list, strlen(list), path, &train_list)) != SG_OK) goto fail;
     n_train = sg_json_count(train_list);
+    /* Absolute paths: the run's list of training images (and `score`'s
+     * check against it) then works from any working directory. */
+    char abs_data[PATH_MAX];
+    if (realpath(data, abs_data)) data = abs_data;
     if ((err = sg_dataset_from_folders(data, NULL, &ds)) != SG_OK) goto fail;
     have_ds = true;
     train_paths = calloc((size_t)n_train + 1, sizeof *train_paths);

@@ -8,12 +8,14 @@
 #include "train/eval.h"
 
 static const sg_cli_command eval_cmd = {
-    "eval", "steelgrad eval --weights W (--data DIR | --manifest CSV [--split test]) [--json] [--strict]",
+    "eval", "steelgrad eval --weights W (--data DIR | --manifest CSV [--split test]) [--json] [--strict]\n"
+    "                     [--tta none|flips]",
     "Evaluate a checkpoint written by `steelgrad train` (its metadata names the model, its\n"
     "options and classes) on a class-folder tree (every image) or a manifest (the rows of\n"
     "--split, or all): accuracy, per-class and macro precision / recall / F1, macro one-vs-rest\n"
     "ROC-AUC and the confusion matrix, as a table, or as JSON with --json. A corrupt image is\n"
-    "skipped with a warning (--strict: an error)."};
+    "skipped with a warning (--strict: an error). --tta overrides the run's test-time\n"
+    "augmentation (flips: the mean of the probabilities of the 4 mirror images)."};
 
 static void print_table(const sg_run_model *rm, const sg_eval_result *r)
 {
@@ -40,7 +42,7 @@ static void print_table(const sg_run_model *rm, const sg_eval_result *r)
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *weights = NULL, *data = NULL, *manifest = NULL, *split = NULL;
+    const char *weights = NULL, *data = NULL, *manifest = NULL, *split = NULL, *tta = NULL;
     bool json = false, strict = false, done;
     sg_cli_opt opts[] = {
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "checkpoint from steelgrad train (best.safetensors)"},
@@ -49,6 +51,7 @@ int cmd_eval(int argc, char **argv)
         {.name = "split", .type = SG_OPT_STRING, .dest = &split, .help = "only the manifest rows of this split (train, val, test)"},
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "print the metrics as JSON instead of a table"},
         {.name = "strict", .type = SG_OPT_FLAG, .dest = &strict, .help = "stop at a corrupt image instead of skipping it"},
+        {.name = "tta", .type = SG_OPT_STRING, .dest = &tta, .help = "test-time augmentation: none or flips (default: the run's)"},
     };
     int rc = sg_cli_parse(&eval_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
@@ -60,8 +63,13 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "steelgrad eval: --split applies to --manifest (a folder is evaluated whole)\n");
         return SG_EXIT_USAGE;
     }
+    if (tta && strcmp(tta, "none") != 0 && strcmp(tta, "flips") != 0) {
+        fprintf(stderr, "steelgrad eval: --tta: expected none or flips, got '%s'\n", tta);
+        return SG_EXIT_USAGE;
+    }
     sg_run_model rm;
     if (sg_run_model_open(weights, &rm) != SG_OK) return sg_cli_fail_err("eval", SG_ERR_FORMAT);
+    if (tta) rm.cfg.tta = tta;
     sg_eval_result r;
     if (sg_eval_run(&rm, data, manifest, split, strict, &r) != SG_OK) {
         rc = sg_cli_fail_err("eval", SG_ERR_FORMAT);

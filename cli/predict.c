@@ -1,25 +1,27 @@
 /* cli/predict.c - `steelgrad predict`: class and probabilities per image. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/json.h"
 #include "train/eval.h"
 
 static const sg_cli_command predict_cmd = {
-    "predict", "steelgrad predict --weights W IMAGE... [--json]",
+    "predict", "steelgrad predict --weights W IMAGE... [--json] [--tta none|flips]",
     "Classify images with a checkpoint written by `steelgrad train` (its metadata names the\n"
     "model, its options and the classes). Prints, per image, the predicted class and the\n"
     "probability of every class; --json prints one object per line:\n"
     "  {\"file\": ..., \"class\": ..., \"probabilities\": {class: p, ...}}\n"
     "An image that cannot be read is reported on stderr; the others are still classified and\n"
-    "the exit code is 1."};
+    "the exit code is 1. --tta overrides the run's test-time augmentation (flips: the mean of\n"
+    "the probabilities of the 4 mirror images)."};
 
 enum { MAX_IMAGES = 100000 };
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *weights = NULL;
+    const char *weights = NULL, *tta = NULL;
     bool json = false, done;
     char **images = malloc(MAX_IMAGES * sizeof *images);
     int n_images = 0;
@@ -27,6 +29,7 @@ int cmd_predict(int argc, char **argv)
     sg_cli_opt opts[] = {
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "checkpoint from steelgrad train (best.safetensors)"},
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "one JSON object per image and line"},
+        {.name = "tta", .type = SG_OPT_STRING, .dest = &tta, .help = "test-time augmentation: none or flips (default: the run's)"},
     };
     int rc = sg_cli_parse(&predict_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images,
                           MAX_IMAGES, &n_images, &done);
@@ -36,11 +39,17 @@ int cmd_predict(int argc, char **argv)
         rc = SG_EXIT_USAGE;
         goto out;
     }
+    if (tta && strcmp(tta, "none") != 0 && strcmp(tta, "flips") != 0) {
+        fprintf(stderr, "steelgrad predict: --tta: expected none or flips, got '%s'\n", tta);
+        rc = SG_EXIT_USAGE;
+        goto out;
+    }
     sg_run_model rm;
     if (sg_run_model_open(weights, &rm) != SG_OK) {
         rc = sg_cli_fail_err("predict", SG_ERR_FORMAT);
         goto out;
     }
+    if (tta) rm.cfg.tta = tta;
     float *probs = malloc((size_t)rm.classes * sizeof *probs);
     sg_graph *g = sg_graph_new();
     rc = SG_EXIT_OK;

@@ -33,7 +33,7 @@ static const sg_cli_command train_cmd = {
     "                [--phase2-epochs N] [--phase2-lr X] [--phase2-train-last N]\n"
     "                [--norm unit|symmetric|imagenet] [--hflip] [--vflip] [--rotation DEG] [--shift F]\n"
     "                [--shear DEG] [--zoom Z] [--brightness B] [--contrast C] [--workers N] [--no-cache]\n"
-    "                [--keep-depth] [--shards S]\n"
+    "                [--keep-depth] [--shards S] [--tta none|flips]\n"
     "       steelgrad train --resume RUN",
     "Train a classifier on a class-folder tree (split 70/15/15 with the seed, written to\n"
     "RUN/split.csv) or a CSV manifest (path,label,split). Writes RUN/config.json, RUN/log.jsonl\n"

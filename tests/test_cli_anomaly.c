@@ -1,4 +1,5 @@
 /* tests/test_cli_anomaly.c - `steelgrad anomaly train|score` as a user runs them. */
+#define _XOPEN_SOURCE 700  /* realpath() */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,19 @@ START_TEST(anomaly_train_then_every_score)
     ck_assert_int_eq(run(dir, "anomaly train --data %s/s/images --healthy patches -o %s/run2 --size 32 --epochs 1 "
                               "--loss ssim-l1", dir), 0);
     sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "\"final_loss\"");
+    /* A run trained from inside the folder with a relative --data is scored
+     * from another working directory: the run lists absolute paths. */
+    char bin[4096], cmd[8192];
+    ck_assert_ptr_nonnull(realpath(sg_test_bin(), bin));
+    snprintf(cmd, sizeof cmd, "cd %s && %s anomaly train --data s/images --healthy patches -o rel --size 32 "
+                              "--epochs 1 > rel.txt 2>&1", dir, bin);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cd / && %s anomaly score --run %s/rel --data %s/s/images > %s/relscore.txt 2>&1", bin,
+             dir, dir, dir);
+    int st = system(cmd);
+    ck_assert_msg(st == 0, "score from / of a run trained with a relative --data: %s",
+                  sg_test_slurp(sg_test_path(dir, "relscore.txt")));
+    sg_test_expect_file_contains(sg_test_path(dir, "relscore.txt"), "warning: 8 images of");
     /* Bad input: an unknown healthy class, an unknown score, a missing run. */
     ck_assert_int_eq(run(dir, "anomaly train --data %s/s/images --healthy good -o %s/r2 --size 32", dir), 2);
     ck_assert_int_eq(run(dir, "anomaly score --run %s/run --data %s/s/images --score mean", dir), 2);

@@ -171,6 +171,48 @@ START_TEST(prediction_from_memory_equals_prediction_from_the_file)
 }
 END_TEST
 
+/* --tta flips: the mean of the softmaxes of the image and its three mirror
+ * images, flipped here by the test itself, summed in that order, times 1/4;
+ * the same through a file (the loader path) and through memory (serve). */
+START_TEST(test_time_flips_average_the_four_mirror_images)
+{
+    make_checkpoint();
+    sg_run_model rm;
+    ck_assert_int_eq(sg_run_model_open(weights, &rm), SG_OK);
+    const int K = rm.classes, S = rm.model.opts.image_size, C = rm.model.opts.in_channels;
+    ck_assert_int_eq(S, 32);
+    ck_assert_int_eq(C, 1);
+    sg_graph *g = sg_graph_new();
+    sg_image img;
+    ck_assert_int_eq(sg_image_read(image, NULL, &img), SG_OK);
+    float x[32 * 32], view[32 * 32], p[16], sum[16], mem[16], file[16], plain[16];
+    ck_assert_int_eq(sg_run_model_input(&rm, &img, "x", x, NULL), SG_OK);
+    for (int v = 0; v < 4; v++) {
+        for (int i = 0; i < S; i++)
+            for (int j = 0; j < S; j++)
+                view[i * S + j] = x[(v & 2 ? S - 1 - i : i) * S + (v & 1 ? S - 1 - j : j)];
+        ck_assert_int_eq(sg_forward_probs(g, &rm.model, view, 1, C, S, K, 1, p), SG_OK);
+        for (int k = 0; k < K; k++) sum[k] = v == 0 ? p[k] : sum[k] + p[k];
+        if (v == 0) memcpy(plain, p, sizeof plain);
+    }
+    for (int k = 0; k < K; k++) sum[k] *= 0.25f;
+    rm.cfg.tta = "flips";
+    ck_assert_int_eq(sg_predict_image(&rm, g, &img, "x", view, mem), SG_OK);
+    ck_assert_int_eq(sg_predict_file(&rm, g, image, file), SG_OK);
+    ck_assert(memcmp(sum, mem, (size_t)K * sizeof *sum) == 0);
+    ck_assert(memcmp(sum, file, (size_t)K * sizeof *sum) == 0);
+    /* The four views are not all alike (else the test would prove nothing). */
+    ck_assert(memcmp(sum, plain, (size_t)K * sizeof *sum) != 0);
+    rm.cfg.tta = "none";
+    ck_assert_int_eq(sg_predict_file(&rm, g, image, file), SG_OK);
+    ck_assert(memcmp(plain, file, (size_t)K * sizeof *plain) == 0);
+    sg_image_free(&img);
+    sg_graph_free(g);
+    sg_run_model_close(&rm);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
 /* ---- sockets --------------------------------------------------------------------------- */
 
 static int connect_to(int port)
@@ -547,6 +589,7 @@ static Suite *serve_suite(void)
     SG_ADD_TEST(s, bad_heads_get_the_status_rfc_9112_asks_for, 10);
     SG_ADD_TEST(s, multipart_gives_the_file_part_and_base64_matches_rfc_4648, 10);
     SG_ADD_TEST(s, prediction_from_memory_equals_prediction_from_the_file, 60);
+    SG_ADD_TEST(s, test_time_flips_average_the_four_mirror_images, 60);
     SG_ADD_TEST(s, the_station_answers_the_page_the_model_and_predictions, 60);
     SG_ADD_TEST(s, bad_requests_get_a_4xx_json_error_and_the_server_lives_on, 60);
     SG_ADD_TEST(s, keep_alive_serves_many_requests_on_one_connection, 60);

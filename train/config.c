@@ -62,6 +62,7 @@ static const sg_train_opt options[] = {
     {.name = "contrast", .type = SG_TOPT_FLOAT, .offset = F(contrast), .help = "random contrast range c: factors in [1-c, 1+c]", .min = 0, .max = 0.99},
     {.name = "workers", .type = SG_TOPT_INT, .offset = F(workers), .help = "background loader threads (default 1)", .min = 0, .max = 64},
     {.name = "no-cache", .type = SG_TOPT_BOOL, .offset = F(no_cache), .help = "decode images every epoch instead of keeping them in RAM"},
+    {.name = "tta", .type = SG_TOPT_STRING, .offset = F(tta), .help = "test-time augmentation of val, test, eval and predict: none (default) or flips (the mean of the 4 mirror images' probabilities)"},
     {.name = "keep-depth", .type = SG_TOPT_BOOL, .offset = F(keep_depth), .help = "16-bit images (PNG, PNM, TIFF) keep their 16 bits: v / 65535 instead of 8-bit first"},
     {.name = "shards", .type = SG_TOPT_INT, .offset = F(shards), .help = "cut each batch into S shards with their own BatchNorm statistics, gradients summed in shard order: the same bits on any number of MPI ranks dividing S (0 = one per rank; docs/DISTRIBUTED.md)", .min = 0, .max = 4096},
 };
@@ -92,7 +93,7 @@ void sg_train_config_defaults(sg_train_config *cfg)
         .ratios = "70,15,15", .seed = 42, .split_seed = -1, .model = NULL, .dropout = -1, .head = "", .weights = "",
         .epochs = 10, .batch = 32, .optimizer = "adam", .lr = 1e-3, .momentum = 0.9,
         .schedule = "cosine", .gamma = 0.9, .step_size = 10, .class_weights = "none",
-        .freeze = "", .norm = "unit", .workers = 1};
+        .freeze = "", .norm = "unit", .workers = 1, .tta = "none"};
 }
 
 void sg_train_config_free(sg_train_config *cfg)
@@ -291,6 +292,8 @@ sg_err sg_train_config_check(const sg_train_config *c)
     if (!one_of(c->schedule, (const char *const[]){"cosine", "exponential", "step", "constant", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--schedule: expected cosine, exponential, step or constant, got '%s'",
                             c->schedule);
+    if (!one_of(c->tta, (const char *const[]){"none", "flips", NULL}))
+        return sg_error_set(SG_ERR_INVALID, "--tta: expected none or flips, got '%s'", c->tta);
     if (!one_of(c->class_weights, (const char *const[]){"none", "balanced", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--class-weights: expected none or balanced, got '%s'", c->class_weights);
     if (c->shards > c->batch)

@@ -57,6 +57,7 @@ typedef struct sg_train_config {
     int64_t workers;             /* loader threads */
     bool no_cache;               /* decode every epoch instead of keeping images in RAM */
     bool keep_depth;             /* 16-bit images reach the network as v / 65535 (loader.h) */
+    const char *tta;             /* test-time augmentation of val/test/eval/predict: none, flips */
     /* data parallelism (train/dist.h, docs/DISTRIBUTED.md) */
     int64_t shards;              /* > 1: each batch in S shards, gradients summed in shard order;
                                     0 = as many as MPI ranks (1 without MPI) */

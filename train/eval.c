@@ -1,6 +1,7 @@
 /* train/eval.c - evaluation and prediction with a trained checkpoint (see eval.h). */
 #include "train/eval.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,59 @@ void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_me
     sg_parallel_for(n, 8, check_range, &c);
 }
 
+int sg_tta_views(const char *tta) { return tta && strcmp(tta, "flips") == 0 ? 4 : 1; }
+
+/* View `view` of the images x [planes, H, W] into y: 0 = as they are,
+ * 1 = mirrored left-right, 2 = top-bottom, 3 = both. */
+static void flip_view(const float *x, float *y, int64_t planes, int64_t H, int64_t W, int view)
+{
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t i = 0; i < H; i++) {
+            const float *src = x + (p * H + (view & 2 ? H - 1 - i : i)) * W;
+            float *dst = y + (p * H + i) * W;
+            if (view & 1)
+                for (int64_t j = 0; j < W; j++) dst[j] = src[W - 1 - j];
+            else
+                memcpy(dst, src, (size_t)W * sizeof *dst);
+        }
+}
+
+sg_err sg_forward_probs(sg_graph *g, sg_model *m, float *x, int64_t n, int C, int S, int K, int views,
+                        float *probs)
+{
+    const int64_t shape[4] = {n, C, S, S};
+    bool grad = sg_graph_grad_enabled(g), training = sg_graph_training(g);
+    sg_graph_set_grad_enabled(g, false);
+    sg_graph_set_training(g, false);
+    sg_err err = SG_OK;
+    for (int v = 0; v < views && err == SG_OK; v++) {
+        sg_graph_reset(g);
+        sg_tensor *in = v == 0 ? sg_graph_view(g, x, 4, shape) : sg_graph_tensor(g, 4, shape);
+        if (v > 0 && in) flip_view(x, in->data, n * C, S, S, v);
+        sg_tensor *logits = in ? sg_model_forward(g, m, in) : NULL;
+        sg_tensor *prob = logits ? sg_softmax(g, logits, 1) : NULL;
+        if (!prob) err = sg_graph_error(g);
+        else if (v == 0) memcpy(probs, prob->data, (size_t)(n * K) * sizeof *probs);
+        else
+            for (int64_t i = 0; i < n * K; i++) probs[i] += prob->data[i];
+    }
+    if (err == SG_OK && views > 1)
+        for (int64_t i = 0; i < n * K; i++) probs[i] *= 1.0f / (float)views;
+    sg_graph_reset(g);
+    sg_graph_set_grad_enabled(g, grad);
+    sg_graph_set_training(g, training);
+    return err;
+}
+
 sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
                           float *probs, int32_t *truth, int32_t *pred, double *loss, int64_t *n)
+{
+    return sg_evaluate_loader_tta(g, m, l, K, channels, size, 1, probs, truth, pred, loss, n);
+}
+
+sg_err sg_evaluate_loader_tta(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
+                              int views, float *probs, int32_t *truth, int32_t *pred, double *loss,
+                              int64_t *n)
 {
     *n = 0;
     *loss = 0;
@@ -58,21 +110,31 @@ sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int cha
         sg_batch b;
         bool has;
         if ((err = sg_loader_next(l, &b, &has)) != SG_OK || !has) break;
-        sg_graph_reset(g);
-        int64_t shape[4] = {b.n, channels, size, size};
-        sg_tensor *x = sg_graph_view(g, b.images, 4, shape);
-        sg_tensor *logits = sg_model_forward(g, m, x);
-        sg_tensor *ce = sg_cross_entropy(g, logits, b.labels, NULL);
-        sg_tensor *prob = sg_softmax(g, logits, 1);
-        if (!ce || !prob) {
-            err = sg_graph_error(g);
-            break;
+        float *p = probs + seen * K;
+        if (views > 1) {
+            /* The loss of the averaged probabilities: -log p(true class). */
+            if ((err = sg_forward_probs(g, m, b.images, b.n, channels, size, K, views, p)) != SG_OK) break;
+            for (int i = 0; i < b.n; i++) {
+                double pt = p[(int64_t)i * K + b.labels[i]];
+                loss_sum -= log(pt > 1e-30 ? pt : 1e-30);
+            }
+        } else {
+            sg_graph_reset(g);
+            int64_t shape[4] = {b.n, channels, size, size};
+            sg_tensor *x = sg_graph_view(g, b.images, 4, shape);
+            sg_tensor *logits = sg_model_forward(g, m, x);
+            sg_tensor *ce = sg_cross_entropy(g, logits, b.labels, NULL);
+            sg_tensor *prob = sg_softmax(g, logits, 1);
+            if (!ce || !prob) {
+                err = sg_graph_error(g);
+                break;
+            }
+            loss_sum += (double)ce->data[0] * b.n;
+            memcpy(p, prob->data, (size_t)(b.n * K) * sizeof(float));
         }
-        loss_sum += (double)ce->data[0] * b.n;
-        memcpy(probs + seen * K, prob->data, (size_t)(b.n * K) * sizeof(float));
         for (int i = 0; i < b.n; i++) {
             truth[seen + i] = b.labels[i];
-            pred[seen + i] = sg_argmax(prob->data + (int64_t)i * K, K);
+            pred[seen + i] = sg_argmax(p + (int64_t)i * K, K);
         }
         seen += b.n;
     }
@@ -179,8 +241,8 @@ sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest,
     if ((err = sg_loader_new(paths, labels, kept, &lo, &l)) != SG_OK) goto done;
     double loss;
     int64_t seen;
-    if ((err = sg_evaluate_loader(g, &rm->model, l, K, lo.channels, lo.height, probs, truth, pred, &loss,
-                                  &seen)) != SG_OK ||
+    if ((err = sg_evaluate_loader_tta(g, &rm->model, l, K, lo.channels, lo.height, sg_tta_views(rm->cfg.tta),
+                                      probs, truth, pred, &loss, &seen)) != SG_OK ||
         (err = sg_confusion_add(out->confusion, K, truth, pred, seen)) != SG_OK)
         goto done;
     sg_metrics_from_confusion(out->confusion, K, out->per_class, &out->metrics);
@@ -229,8 +291,8 @@ sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *p
     int32_t truth, pred;
     double loss;
     int64_t n;
-    err = sg_evaluate_loader(g, &rm->model, l, rm->classes, lo.channels, lo.height, probs, &truth, &pred,
-                             &loss, &n);
+    err = sg_evaluate_loader_tta(g, &rm->model, l, rm->classes, lo.channels, lo.height,
+                                 sg_tta_views(rm->cfg.tta), probs, &truth, &pred, &loss, &n);
     sg_loader_free(l);
     return err;
 }
@@ -283,18 +345,6 @@ sg_err sg_predict_image(sg_run_model *rm, sg_graph *g, const sg_image *img, cons
 {
     sg_err err = sg_run_model_input(rm, img, name, x, NULL);
     if (err != SG_OK) return err;
-    const int C = rm->model.opts.in_channels, S = rm->model.opts.image_size;
-    bool grad = sg_graph_grad_enabled(g), training = sg_graph_training(g);
-    sg_graph_set_grad_enabled(g, false);
-    sg_graph_set_training(g, false);
-    sg_graph_reset(g);
-    int64_t shape[4] = {1, C, S, S};
-    sg_tensor *logits = sg_model_forward(g, &rm->model, sg_graph_view(g, x, 4, shape));
-    sg_tensor *prob = logits ? sg_softmax(g, logits, 1) : NULL;
-    if (!prob) err = sg_graph_error(g);
-    else memcpy(probs, prob->data, (size_t)rm->classes * sizeof *probs);
-    sg_graph_reset(g);
-    sg_graph_set_grad_enabled(g, grad);
-    sg_graph_set_training(g, training);
-    return err;
+    return sg_forward_probs(g, &rm->model, x, 1, rm->model.opts.in_channels, rm->model.opts.image_size,
+                            rm->classes, sg_tta_views(rm->cfg.tta), probs);
 }

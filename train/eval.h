@@ -33,6 +33,23 @@ void sg_images_check(const char *const *paths, int64_t n, bool *bad, sg_image_me
 sg_err sg_evaluate_loader(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
                           float *probs, int32_t *truth, int32_t *pred, double *loss, int64_t *n);
 
+/* The same with test-time augmentation: views = 1 is sg_evaluate_loader;
+ * 4 averages the softmax of the images as they are, mirrored left-right,
+ * top-bottom and both (in that order), and *loss is the mean of
+ * -log p(true class) of the averaged probabilities. */
+sg_err sg_evaluate_loader_tta(sg_graph *g, sg_model *m, sg_loader *l, int K, int channels, int size,
+                              int views, float *probs, int32_t *truth, int32_t *pred, double *loss,
+                              int64_t *n);
+/* probs [n, K] of the images x [n, C, S, S] (eval mode, no tape): the
+ * softmax of one forward, or with views = 4 the mean of the softmaxes of
+ * x, x mirrored left-right, top-bottom and both, added in that order and
+ * scaled by 1/4. The graph is reset before each view and left reset, in
+ * the grad and training modes it had. */
+sg_err sg_forward_probs(sg_graph *g, sg_model *m, float *x, int64_t n, int C, int S, int K, int views,
+                        float *probs);
+/* The views of a --tta value: 4 for "flips", else 1 ("none"). */
+int sg_tta_views(const char *tta);
+
 /* The loader options of inference with rm's training pipeline. */
 sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch);
 

@@ -339,8 +339,9 @@ static sg_err evaluate(run *r, int split, sg_metrics *m)
     int64_t seen = 0;
     sg_err err = SG_OK;
     if (p->n > 0 &&
-        ((err = sg_evaluate_loader(r->g, &r->model, p->loader, r->K, r->channels, r->size, r->probs,
-                                   r->truth, r->pred, &loss, &seen)) != SG_OK ||
+        ((err = sg_evaluate_loader_tta(r->g, &r->model, p->loader, r->K, r->channels, r->size,
+                                       sg_tta_views(r->cfg->tta), r->probs, r->truth, r->pred, &loss,
+                                       &seen)) != SG_OK ||
          (err = sg_confusion_add(r->confusion, r->K, r->truth, r->pred, seen)) != SG_OK))
         return err;
     sg_metrics_from_confusion(r->confusion, r->K, r->per_class, m);

@@ -24,6 +24,9 @@
 #   MUTATE_SKIP_BASELINE=1  do not first check that the clean tree passes
 #   MUTATE_KEEP=1    keep the work directory
 #   CC               compiler (default cc)
+#   CK_TIMEOUT_MULTIPLIER  scales the suites' own per-test timeouts (default 4
+#                    here, so a loaded machine does not pass for a kill; a
+#                    kill by a test timeout is still reported as such)
 # Exit status: 0 if every mutant that ran was killed and the list had no
 # errors, 1 otherwise, 2 on a usage or setup error.
 
@@ -37,6 +40,8 @@ TIMEOUT=${MUTATE_TIMEOUT:-600}
 JOBS=${MUTATE_JOBS:-2}
 CC=${CC:-cc}
 export CC
+CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4}
+export CK_TIMEOUT_MULTIPLIER
 
 [ -r "$LIST" ] || { echo "mutate: cannot read $LIST" >&2; exit 2; }
 command -v git >/dev/null 2>&1 || { echo "mutate: needs git (to export $REF)" >&2; exit 2; }
@@ -158,13 +163,20 @@ suite_list() {
 
 # Run the suites of tree $1 until one fails (those of mutated file $3
 # first); log to $2. Prints the name of
-# the failing suite ("timeout:" prefixed when it timed out), or nothing.
+# the failing suite ("timeout:" prefixed when the suite ran out of
+# MUTATE_TIMEOUT, "test-timeout:" when one of its tests ran out of its own
+# time limit), or nothing.
 run_suites() {
     for t in $(suite_list "$1" "${3:-}"); do
         name=${t##*/}
         start=$(date +%s)
-        (cd "$1" && SG_BIN=build/steelgrad $TIMEOUT_CMD "$t") >>"$2" 2>&1
+        (cd "$1" && SG_BIN=build/steelgrad $TIMEOUT_CMD "$t") >"$2.suite" 2>&1
         rc=$?
+        cat "$2.suite" >>"$2"
+        if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "Test timeout expired" "$2.suite"; then
+            rm -f "$2.suite"; echo "test-timeout:$name"; return
+        fi
+        rm -f "$2.suite"
         [ -n "${RECORD_TIMES:-}" ] && echo "$(( $(date +%s) - start )) $name" >>"$WORK/suite_times"
         if [ $rc -ne 0 ]; then
             if [ $rc -eq 124 ]; then echo "timeout:$name"; else echo "$name"; fi
