@@ -297,20 +297,23 @@ static void ln_backward_rows(void *arg, int64_t r0, int64_t r1)
 /* dL/dw[j] = sum over rows of dy * xhat, dL/db[j] = sum over rows of dy.
  * One worker owns a block of columns and walks the rows in order. */
 #define LN_COLS 64
-static void ln_backward_columns(void *arg, int64_t j0, int64_t j1)
+static void ln_backward_columns(void *arg, int64_t c0, int64_t c1)
 {
     ln_work *k = arg;
-    const int64_t D = k->s.D, n = j1 - j0;
-    double sw[LN_COLS] = {0}, sb[LN_COLS] = {0};
-    /* sw[j] += dy * xhat, sb[j] += dy in double, row after row (core/kernels/norm_scalar.c) */
+    const int64_t D = k->s.D;
+    /* sw[j] += dy * xhat, sb[j] += dy in double, row after row (core/kernels/norm_scalar.c).
+     * [c0, c1) may be wider than LN_COLS (one thread runs the whole range in one call):
+     * blocks of LN_COLS, each column's sum its own, so the blocking changes nothing. */
     const sg_ln_backward_affine_fn affine = sg_kernels()->ln_backward_affine;
-    for (int64_t r = 0; r < k->s.R; r++) {
-        const float *xr = k->x + r * D + j0, *dyr = k->dy + r * D + j0;
-        affine(xr, dyr, n, k->s.mean[r], k->s.invstd[r], sw, sb);
-    }
-    for (int64_t j = 0; j < n; j++) {
-        if (k->dw) k->dw[j0 + j] += (float)sw[j];
-        if (k->db) k->db[j0 + j] += (float)sb[j];
+    for (int64_t j0 = c0; j0 < c1; j0 += LN_COLS) {
+        const int64_t n = c1 - j0 < LN_COLS ? c1 - j0 : LN_COLS;
+        double sw[LN_COLS] = {0}, sb[LN_COLS] = {0};
+        for (int64_t r = 0; r < k->s.R; r++)
+            affine(k->x + r * D + j0, k->dy + r * D + j0, n, k->s.mean[r], k->s.invstd[r], sw, sb);
+        for (int64_t j = 0; j < n; j++) {
+            if (k->dw) k->dw[j0 + j] += (float)sw[j];
+            if (k->db) k->db[j0 + j] += (float)sb[j];
+        }
     }
 }
 
