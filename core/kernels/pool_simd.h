@@ -6,10 +6,9 @@
  *   taps deinterleaved from two rows and taken in the scalar's order (v > max
  *   or NaN: the value and its int32 index move together); the row's last
  *   OW % VL outputs and every other geometry run the scalar code;
- * - global average forward: VL planes at once, lane p adds plane p's values
- *   in double one by one in increasing index, exactly the scalar's sum
- *   (strided loads across planes; planes whose offsets overflow int32 and the
- *   last planes % VL run the scalar twin);
+ * - global average forward has no twin: its sums must run in order inside a
+ *   plane, and a gather across planes (lane p = plane p) measured 4-10x slower
+ *   than the scalar loop, whose independent per-plane chains already overlap;
  * - global average backward: dx += dy[p] / HW, VL values at a time. */
 #include <math.h>
 
@@ -45,24 +44,6 @@ void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, 
         }
         sg_pool_max_2x2_row(g, xp, yp, ip, oh, ow, OW);
     }
-}
-
-void SG_PK(pool_gap_forward)(const float *x, float *y, int64_t HW, int64_t planes)
-{
-    int64_t p = 0;
-    if (HW > 0 && HW <= INT32_MAX / VL)
-        for (; p + VL <= planes; p += VL) {
-            const float *xp = x + p * HW;
-            vd lo = vd_zero(), hi = vd_zero();
-            for (int64_t i = 0; i < HW; i++) {
-                const vf v = vf_load_strided(xp + i, HW);
-                lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
-            }
-            double s[VL];
-            vd_store(s, lo), vd_store(s + VL / 2, hi);
-            for (int k = 0; k < VL; k++) y[p + k] = (float)(s[k] / (double)HW);
-        }
-    sg_k_pool_gap_forward_scalar(x + p * HW, y + p, HW, planes - p);
 }
 
 void SG_PK(pool_gap_backward)(const float *dy, float *dx, int64_t HW, int64_t planes)
