@@ -281,6 +281,7 @@ int cmd_detect(int argc, char **argv)
         {.name = "seed", .type = SG_OPT_INT, .dest = &seed, .help = "initialisation and shuffling (default 1)",
          .min = 0, .max = 1000000000},
         {.name = "quiet", .type = SG_OPT_FLAG, .dest = &quiet, .help = "only the last epoch's line"},
+        sg_cli_threads_opt,
     };
     bool done;
     int rc = sg_cli_parse(&detect_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);

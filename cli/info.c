@@ -230,8 +230,9 @@ int cmd_info(int argc, char **argv)
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "one JSON object instead of text"},
         {.name = "compare", .type = SG_OPT_STRING, .dest = &compare, .arg = "ISA,ISA",
          .help = "run every kernel family under both ISAs; print the first element that differs"},
+        sg_cli_threads_opt,
     };
-    int rc = sg_cli_parse(&info_cmd, argc, argv, opts, 2, NULL, 0, NULL, &done);
+    int rc = sg_cli_parse(&info_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
     if (compare) return compare_isas(compare);
     const sg_cpu_features *f = sg_cpu();
