@@ -397,6 +397,8 @@ static int bench_model(int argc, char **argv, bool train)
     return SG_EXIT_OK;
 }
 
+bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool */
+int bench_norm(int argc, char **argv);
 
 int cmd_bench(int argc, char **argv)
 {
@@ -406,6 +408,7 @@ int cmd_bench(int argc, char **argv)
     for (int k = 0; k < EW_BENCH_COUNT; k++)
         if (argc >= 2 && strcmp(argv[1], bench_ew_cmds[k].name + strlen("bench ")) == 0)
             return bench_ew(k, argc - 1, argv + 1);
+    if (argc >= 2 && bench_norm_known(argv[1])) return bench_norm(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
@@ -415,7 +418,11 @@ int cmd_bench(int argc, char **argv)
             "       steelgrad bench adam [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench elementwise [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench gelu [--threads LIST] [--n N] [--seconds X]\n"
-            "(steelgrad bench sgemm|train|infer|triad|adam|elementwise|gelu --help for more)\n");
+            "       steelgrad bench bn [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench layernorm [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench softmax [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench pool [--threads LIST] [--seconds X]\n"
+            "(steelgrad bench NAME --help for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

@@ -12,6 +12,7 @@
 #include "core/cpu.h"
 #include "core/init.h"
 #include "core/kernels/kernels.h"
+#include "core/kernels/norm_compare.h"
 #include "core/pool.h"
 #include "core/rng.h"
 
@@ -172,6 +173,17 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
     }
     return differ;
 }
+
+/* Normalisation, softmax and pooling families: core/kernels/norm_compare.c runs each
+ * on lengths with every tail, unaligned, with and without affine/activation. */
+#define COMPARE_NORM_(family, fn_type)                                                  \
+    static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
+    {                                                                                 \
+        return sg_k_norm_compare(SG_KERNEL_##family, a, b, 0, stdout);              \
+    }
+SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
+SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
+#undef COMPARE_NORM_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */
 static int compare_isas(const char *spec)

@@ -39,7 +39,8 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "svm train", "svm predict", "svm eval",
                                              "anomaly train", "anomaly score",
                                              "bench sgemm", "bench train", "bench infer",
-                                             "bench triad", "bench adam", "bench elementwise", "bench gelu"};
+                                             "bench triad", "bench adam", "bench elementwise", "bench gelu",
+                                             "bench bn", "bench layernorm", "bench softmax", "bench pool"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

@@ -16,7 +16,7 @@
 #include "core/pool.h"
 
 #define GRAIN 16384   /* elements per parallel chunk */
-#define LINES 64      /* neighbouring softmax lines handled together */
+#define LINES SG_SOFTMAX_LINES   /* neighbouring softmax lines handled together */
 
 /* ---- pointwise activations ------------------------------------------------------- */
 
@@ -156,56 +156,6 @@ typedef struct softmax_job {
     float *out;                    /* forward: y; backward: dx (accumulated) */
 } softmax_job;
 
-/* Forward on w <= LINES neighbouring lines starting at x (values d*inner + k). */
-static void softmax_lines(const softmax_job *J, const float *x, float *y, int64_t w)
-{
-    const int64_t D = J->D, s = J->inner;
-    float m[LINES];
-    double sum[LINES];
-    for (int64_t k = 0; k < w; k++) {
-        m[k] = x[k];
-        sum[k] = 0;
-    }
-    for (int64_t d = 1; d < D; d++)
-        for (int64_t k = 0; k < w; k++) m[k] = x[d * s + k] > m[k] ? x[d * s + k] : m[k];
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++) {
-            const float e = sg_expf(x[d * s + k] - m[k]);
-            if (!J->log) y[d * s + k] = e;
-            sum[k] += e;
-        }
-    if (J->log) {
-        float lse[LINES];
-        for (int64_t k = 0; k < w; k++) lse[k] = sg_logf((float)sum[k]);
-        for (int64_t d = 0; d < D; d++)
-            for (int64_t k = 0; k < w; k++) y[d * s + k] = (x[d * s + k] - m[k]) - lse[k];
-    } else {
-        float inv[LINES];
-        for (int64_t k = 0; k < w; k++) inv[k] = (float)(1.0 / sum[k]);
-        for (int64_t d = 0; d < D; d++)
-            for (int64_t k = 0; k < w; k++) y[d * s + k] *= inv[k];
-    }
-}
-
-/* Backward on w neighbouring lines (see sg_softmax for the formulas). */
-static void softmax_grad_lines(const softmax_job *J, const float *y, const float *dy, float *dx,
-                               int64_t w)
-{
-    const int64_t D = J->D, s = J->inner;
-    double acc[LINES];
-    float a[LINES];
-    for (int64_t k = 0; k < w; k++) acc[k] = 0;
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++)
-            acc[k] += J->log ? dy[d * s + k] : (double)dy[d * s + k] * y[d * s + k];
-    for (int64_t k = 0; k < w; k++) a[k] = (float)acc[k];
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++) {
-            const int64_t i = d * s + k;
-            dx[i] += J->log ? dy[i] - sg_expf(y[i]) * a[k] : y[i] * (dy[i] - a[k]);
-        }
-}
-
 static void softmax_range(void *ctx, int64_t u0, int64_t u1, bool backward)
 {
     const softmax_job *J = ctx;
@@ -213,10 +163,11 @@ static void softmax_range(void *ctx, int64_t u0, int64_t u1, bool backward)
         const int64_t o = u / J->blocks, k0 = (u % J->blocks) * LINES;
         const int64_t w = J->inner - k0 < LINES ? J->inner - k0 : LINES;
         const int64_t base = o * J->D * J->inner + k0;
+        /* the lines' kernels (core/kernels/norm_scalar.c states their order) */
         if (backward)
-            softmax_grad_lines(J, J->y + base, J->dy + base, J->out + base, w);
+            sg_kernels()->softmax_backward(J->y + base, J->dy + base, J->out + base, J->D, J->inner, w, J->log);
         else
-            softmax_lines(J, J->x + base, J->out + base, w);
+            sg_kernels()->softmax_forward(J->x + base, J->out + base, J->D, J->inner, w, J->log);
     }
 }
 static void softmax_forward_range(void *ctx, int64_t u0, int64_t u1)

@@ -25,9 +25,8 @@
 #include <string.h>
 
 #include "core/gemm.h"
-#include "core/mathf.h"
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
-#include "core/sum.h"
 #include "layers/matmul.h"
 #include "layers/shape.h"
 
@@ -76,11 +75,8 @@ static void sdpa_forward_range(void *arg, int64_t begin, int64_t end)
                 for (int64_t s = 0; s < S; s++) row[s] += mask[t * mt + s * ms];
             if (c->causal)
                 for (int64_t s = t + 1; s < S; s++) row[s] = -INFINITY;
-            float mx = -INFINITY;
-            for (int64_t s = 0; s < S; s++) mx = row[s] > mx ? row[s] : mx;
-            for (int64_t s = 0; s < S; s++) row[s] = sg_expf(row[s] - mx);
-            float inv = (float)(1.0 / sg_sum_f32(row, S));   /* the canonical sum, core/sum.h */
-            for (int64_t s = 0; s < S; s++) row[s] *= inv;
+            /* exp(row - max) / its canonical sum (core/kernels/norm_scalar.c) */
+            sg_kernels()->attn_softmax_forward(row, S);
         }
         sg_gemm(false, false, T, Dv, S, 1.0f, P, S, v, Dv, 0.0f, j->O + bh * T * Dv, Dv);   /* P v */
     }
@@ -98,13 +94,9 @@ static void sdpa_backward_range(void *arg, int64_t begin, int64_t end)
         if (j->dv) sg_gemm(true, false, S, Dv, T, 1.0f, P, S, dO, Dv, 1.0f, j->dv + bh * S * Dv, Dv);
         if (!j->dq && !j->dk && !j->dS) continue;
         sg_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, v, Dv, 0.0f, dS, S);   /* dP = dO v^T */
-        for (int64_t t = 0; t < T; t++) {
-            float *d = dS + t * S;
-            const float *p = P + t * S;
-            float dot = 0.0f;
-            for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
-            for (int64_t s = 0; s < S; s++) d[s] = p[s] * (d[s] - dot);
-        }
+        /* dS = P * (dP - rowsum(dP * P)), row by row (core/kernels/norm_scalar.c) */
+        const sg_attn_softmax_backward_fn sm_bwd = sg_kernels()->attn_softmax_backward;
+        for (int64_t t = 0; t < T; t++) sm_bwd(P + t * S, dS + t * S, S);
         if (j->dq) sg_gemm(false, false, T, Dh, S, c->scale, dS, S, k, Dh, 1.0f, j->dq + bh * T * Dh, Dh);
         if (j->dk) sg_gemm(true, false, S, Dh, T, c->scale, dS, S, q, Dh, 1.0f, j->dk + bh * S * Dh, Dh);
     }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/sum.h"
 
@@ -71,11 +72,10 @@ static void bn_forward_channels(void *arg, int64_t c0, int64_t c1)
         f->s.invstd[c] = invstd;
         float w = f->w ? f->w[c] : 1.0f, b = f->b ? f->b[c] : 0.0f;
         float meanf = (float)mean;
-        for (int64_t n = 0; n < N; n++) {
-            const float *xc = f->x + (n * C + c) * S;
-            float *yc = f->y + (n * C + c) * S;
-            for (int64_t s = 0; s < S; s++) yc[s] = (xc[s] - meanf) * invstd * w + b;
-        }
+        /* y = (x - mean) * invstd * w + b per element (core/kernels/norm_scalar.c) */
+        const sg_bn_forward_fn fwd = sg_kernels()->bn_forward;
+        for (int64_t n = 0; n < N; n++)
+            fwd(f->x + (n * C + c) * S, f->y + (n * C + c) * S, S, meanf, invstd, w, b, SG_BN_ACT_NONE);
     }
 }
 
@@ -99,10 +99,13 @@ static void bn_backward_channels(void *arg, int64_t c0, int64_t c1)
     for (int64_t c = c0; c < c1; c++) {
         const float mean = k->s->mean[c], invstd = k->s->invstd[c];
         double sum_dy = 0, sum_dy_xm = 0;
+        const sg_bn_backward_sums_fn sums = sg_kernels()->bn_backward_sums;
         for (int64_t n = 0; n < N; n++) {
-            const float *xc = k->x + (n * C + c) * S, *dyc = k->dy + (n * C + c) * S;
-            sum_dy += sg_sum_f32(dyc, S);
-            sum_dy_xm += sg_dot_centered_f32(dyc, xc, mean, S);
+            /* sum(dy) and sum(dy * (x - mean)) of the plane, canonical, in one pass */
+            double s[2];
+            sums(k->x + (n * C + c) * S, k->dy + (n * C + c) * S, S, mean, s);
+            sum_dy += s[0];
+            sum_dy_xm += s[1];
         }
         const double sum_dy_xhat = sum_dy_xm * invstd;
         if (k->dw) k->dw[c] += (float)sum_dy_xhat;
@@ -111,14 +114,11 @@ static void bn_backward_channels(void *arg, int64_t c0, int64_t c1)
         const float scale = (k->w ? k->w[c] : 1.0f) * invstd;
         const float mean_dy = k->s->batch_stats ? (float)(sum_dy / M) : 0.0f;
         const float mean_dy_xhat = k->s->batch_stats ? (float)(sum_dy_xhat / M) : 0.0f;
-        for (int64_t n = 0; n < N; n++) {
-            const float *xc = k->x + (n * C + c) * S, *dyc = k->dy + (n * C + c) * S;
-            float *dxc = k->dx + (n * C + c) * S;
-            for (int64_t s = 0; s < S; s++) {
-                float xhat = (xc[s] - mean) * invstd;
-                dxc[s] += scale * (dyc[s] - mean_dy - xhat * mean_dy_xhat);
-            }
-        }
+        /* dx += scale * (dy - mean_dy - xhat * mean_dy_xhat) per element (core/kernels/norm_scalar.c) */
+        const sg_bn_backward_dx_fn bwd = sg_kernels()->bn_backward_dx;
+        for (int64_t n = 0; n < N; n++)
+            bwd(k->x + (n * C + c) * S, k->dy + (n * C + c) * S, k->dx + (n * C + c) * S, S, mean, invstd,
+                scale, mean_dy, mean_dy_xhat);
     }
 }
 
@@ -270,10 +270,7 @@ static void ln_forward_rows(void *arg, int64_t r0, int64_t r1)
         float meanf = (float)mean;
         k->s.mean[r] = meanf;
         k->s.invstd[r] = invstd;
-        for (int64_t j = 0; j < D; j++) {
-            float xhat = (xr[j] - meanf) * invstd;
-            yr[j] = xhat * (k->w ? k->w[j] : 1.0f) + (k->b ? k->b[j] : 0.0f);
-        }
+        sg_kernels()->ln_forward(xr, k->w, k->b, yr, D, meanf, invstd);   /* xhat * w + b */
     }
 }
 
@@ -288,39 +285,35 @@ static void ln_backward_rows(void *arg, int64_t r0, int64_t r1)
         const float *xr = k->x + r * D, *dyr = k->dy + r * D;
         float *dxr = k->dx + r * D;
         const float mean = k->s.mean[r], invstd = k->s.invstd[r];
-        /* Both sums in the canonical shape of core/sum.h. */
-        const float *w = k->w;
-        double sum_g, sum_g_xhat;
-        SG_CANONICAL_SUM(sum_g, D, j, (double)(dyr[j] * (w ? w[j] : 1.0f)));
-        SG_CANONICAL_SUM(sum_g_xhat, D, j, (double)(dyr[j] * (w ? w[j] : 1.0f)) * ((xr[j] - mean) * invstd));
-        const float mean_g = (float)(sum_g / (double)D), mean_g_xhat = (float)(sum_g_xhat / (double)D);
-        for (int64_t j = 0; j < D; j++) {
-            float gj = dyr[j] * (k->w ? k->w[j] : 1.0f);
-            float xhat = (xr[j] - mean) * invstd;
-            dxr[j] += invstd * (gj - mean_g - xhat * mean_g_xhat);
-        }
+        /* Both sums in the canonical shape of core/sum.h, in one pass (core/kernels/norm_scalar.c). */
+        const sg_kernel_table *t = sg_kernels();
+        double sums[2];
+        t->ln_backward_sums(xr, dyr, k->w, D, mean, invstd, sums);
+        const float mean_g = (float)(sums[0] / (double)D), mean_g_xhat = (float)(sums[1] / (double)D);
+        t->ln_backward_dx(xr, dyr, k->w, dxr, D, mean, invstd, mean_g, mean_g_xhat);
     }
 }
 
 /* dL/dw[j] = sum over rows of dy * xhat, dL/db[j] = sum over rows of dy.
  * One worker owns a block of columns and walks the rows in order. */
 #define LN_COLS 64
-static void ln_backward_columns(void *arg, int64_t j0, int64_t j1)
+static void ln_backward_columns(void *arg, int64_t c0, int64_t c1)
 {
     ln_work *k = arg;
-    const int64_t D = k->s.D, n = j1 - j0;
-    double sw[LN_COLS] = {0}, sb[LN_COLS] = {0};
-    for (int64_t r = 0; r < k->s.R; r++) {
-        const float *xr = k->x + r * D + j0, *dyr = k->dy + r * D + j0;
-        const float mean = k->s.mean[r], invstd = k->s.invstd[r];
+    const int64_t D = k->s.D;
+    /* sw[j] += dy * xhat, sb[j] += dy in double, row after row (core/kernels/norm_scalar.c).
+     * [c0, c1) may be wider than LN_COLS (one thread runs the whole range in one call):
+     * blocks of LN_COLS, each column's sum its own, so the blocking changes nothing. */
+    const sg_ln_backward_affine_fn affine = sg_kernels()->ln_backward_affine;
+    for (int64_t j0 = c0; j0 < c1; j0 += LN_COLS) {
+        const int64_t n = c1 - j0 < LN_COLS ? c1 - j0 : LN_COLS;
+        double sw[LN_COLS] = {0}, sb[LN_COLS] = {0};
+        for (int64_t r = 0; r < k->s.R; r++)
+            affine(k->x + r * D + j0, k->dy + r * D + j0, n, k->s.mean[r], k->s.invstd[r], sw, sb);
         for (int64_t j = 0; j < n; j++) {
-            sw[j] += (double)dyr[j] * ((xr[j] - mean) * invstd);
-            sb[j] += dyr[j];
+            if (k->dw) k->dw[j0 + j] += (float)sw[j];
+            if (k->db) k->db[j0 + j] += (float)sb[j];
         }
-    }
-    for (int64_t j = 0; j < n; j++) {
-        if (k->dw) k->dw[j0 + j] += (float)sw[j];
-        if (k->db) k->db[j0 + j] += (float)sb[j];
     }
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 
 enum { PARALLEL_GRAIN_WORK = 1 << 15 };
@@ -20,8 +21,6 @@ static int64_t grain_for(int64_t work_per_plane)
     return g > 0 ? g : 1;
 }
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 sg_pool2d_opts sg_pool2d_opts_make(int kernel, int stride, int padding)
 {
@@ -132,67 +131,25 @@ typedef struct {
     int32_t *argmax;         /* NULL in no-grad mode */
 } pool_job;
 
-/* The element at `at` becomes the window's maximum if it beats the current
- * one or is NaN (torch's rule: a NaN anywhere in the window wins). */
-static inline void max_take(const float *xp, int64_t at, float *maxval, int64_t *best)
+/* One plane's geometry for the pooling kernels (core/kernels/pool_scalar.c). */
+static sg_pool_geom plane_geom(const pool_geom *G)
 {
-    float v = xp[at];
-    bool take = v > *maxval || v != v;   /* written as selects: no branch to mispredict */
-    *maxval = take ? v : *maxval;
-    *best = take ? at : *best;
+    return (sg_pool_geom){G->H,  G->W,  G->OH, G->OW, G->kh, G->kw, G->sh,
+                          G->sw, G->ph, G->pw, G->dh, G->dw, G->count_include_pad};
 }
 
-/* The common 2 x 2, stride 2, unpadded case with every window inside the
- * plane: the same scan order as the general loop, without its bookkeeping. */
-static bool max_pool_is_2x2(const pool_geom *G)
-{
-    return G->kh == 2 && G->kw == 2 && G->sh == 2 && G->sw == 2 && G->ph == 0 && G->pw == 0 &&
-           G->dh == 1 && G->dw == 1 && 2 * G->OH <= G->H && 2 * G->OW <= G->W;
-}
-
-static void max_pool_2x2_plane(const pool_geom *G, const float *xp, float *yp, int32_t *ip)
-{
-    for (int64_t oh = 0; oh < G->OH; oh++)
-        for (int64_t ow = 0; ow < G->OW; ow++) {
-            int64_t at = 2 * oh * G->W + 2 * ow, best = at;
-            float maxval = -INFINITY;
-            max_take(xp, at, &maxval, &best);
-            max_take(xp, at + 1, &maxval, &best);
-            max_take(xp, at + G->W, &maxval, &best);
-            max_take(xp, at + G->W + 1, &maxval, &best);
-            yp[oh * G->OW + ow] = maxval;
-            if (ip) ip[oh * G->OW + ow] = (int32_t)best;
-        }
-}
-
+/* Each window scanned in (h, w) order; an element becomes the maximum if it
+ * beats the current one or is NaN (torch's rule: a NaN anywhere in the window
+ * wins). The kernel states it; its twins vectorise the 2 x 2 case. */
 static void max_pool_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        if (max_pool_is_2x2(G)) {
-            max_pool_2x2_plane(G, J->x + pl * G->H * G->W, J->y + pl * G->OH * G->OW,
-                               J->argmax ? J->argmax + pl * G->OH * G->OW : NULL);
-            continue;
-        }
-        const float *xp = J->x + pl * G->H * G->W;
-        float *yp = J->y + pl * G->OH * G->OW;
-        int32_t *ip = J->argmax ? J->argmax + pl * G->OH * G->OW : NULL;
-        for (int64_t oh = 0; oh < G->OH; oh++) {
-            int64_t h0 = oh * G->sh - G->ph, h1 = min64(h0 + (G->kh - 1) * G->dh + 1, G->H);
-            while (h0 < 0) h0 += G->dh;
-            for (int64_t ow = 0; ow < G->OW; ow++) {
-                int64_t w0 = ow * G->sw - G->pw, w1 = min64(w0 + (G->kw - 1) * G->dw + 1, G->W);
-                while (w0 < 0) w0 += G->dw;
-                int64_t best = h0 < h1 && w0 < w1 ? h0 * G->W + w0 : -1;
-                float maxval = -INFINITY;
-                for (int64_t h = h0; h < h1; h += G->dh)
-                    for (int64_t w = w0; w < w1; w += G->dw) max_take(xp, h * G->W + w, &maxval, &best);
-                yp[oh * G->OW + ow] = maxval;
-                if (ip) ip[oh * G->OW + ow] = (int32_t)best;
-            }
-        }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_max_forward_fn fwd = sg_kernels()->pool_max_forward;
+    for (int64_t pl = p0; pl < p1; pl++)
+        fwd(&pg, J->x + pl * G->H * G->W, J->y + pl * G->OH * G->OW,
+            J->argmax ? J->argmax + pl * G->OH * G->OW : NULL);
 }
 
 static void max_pool_backward_planes(void *arg, int64_t p0, int64_t p1)
@@ -200,13 +157,9 @@ static void max_pool_backward_planes(void *arg, int64_t p0, int64_t p1)
     const pool_job *J = arg;
     const pool_geom *G = J->G;
     const int64_t P = G->OH * G->OW;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float *dxp = J->dx + pl * G->H * G->W;
-        for (int64_t q = 0; q < P; q++) {
-            int32_t i = J->argmax[pl * P + q];
-            if (i >= 0) dxp[i] += J->dy[pl * P + q];
-        }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_max_backward_fn bwd = sg_kernels()->pool_max_backward;   /* dx[argmax] += dy */
+    for (int64_t pl = p0; pl < p1; pl++) bwd(&pg, J->dy + pl * P, J->argmax + pl * P, J->dx + pl * G->H * G->W);
 }
 
 static void max_pool2d_backward(sg_graph *g, sg_node *node)
@@ -252,59 +205,24 @@ sg_tensor *sg_max_pool2d(sg_graph *g, sg_tensor *x, const sg_pool2d_opts *opt)
  * receives dy / D.
  * ------------------------------------------------------------------------- */
 
-/* The clipped window of output (oh, ow) and its divisor; false if empty. */
-static bool avg_window(const pool_geom *G, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1,
-                       int64_t *w0, int64_t *w1, float *divisor)
-{
-    int64_t a0 = oh * G->sh - G->ph, a1 = min64(a0 + G->kh, G->H + G->ph);
-    int64_t b0 = ow * G->sw - G->pw, b1 = min64(b0 + G->kw, G->W + G->pw);
-    int64_t padded = (a1 - a0) * (b1 - b0);
-    *h0 = max64(a0, 0), *h1 = min64(a1, G->H);
-    *w0 = max64(b0, 0), *w1 = min64(b1, G->W);
-    if (*h0 >= *h1 || *w0 >= *w1) return false;
-    *divisor = (float)(G->count_include_pad ? padded : (*h1 - *h0) * (*w1 - *w0));
-    return true;
-}
-
+/* The clipped windows, their divisors and the (h, w) order of the sums are
+ * the kernels' (core/kernels/pool_scalar.c). */
 static void avg_pool_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        const float *xp = J->x + pl * G->H * G->W;
-        float *yp = J->y + pl * G->OH * G->OW;
-        for (int64_t oh = 0; oh < G->OH; oh++)
-            for (int64_t ow = 0; ow < G->OW; ow++) {
-                int64_t h0, h1, w0, w1;
-                float div, sum = 0.0f;
-                if (!avg_window(G, oh, ow, &h0, &h1, &w0, &w1, &div)) {
-                    yp[oh * G->OW + ow] = 0.0f;
-                    continue;
-                }
-                for (int64_t h = h0; h < h1; h++)
-                    for (int64_t w = w0; w < w1; w++) sum += xp[h * G->W + w];
-                yp[oh * G->OW + ow] = sum / div;
-            }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_avg_forward_fn fwd = sg_kernels()->pool_avg_forward;
+    for (int64_t pl = p0; pl < p1; pl++) fwd(&pg, J->x + pl * G->H * G->W, J->y + pl * G->OH * G->OW);
 }
 
 static void avg_pool_backward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const pool_geom *G = J->G;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float *dxp = J->dx + pl * G->H * G->W;
-        const float *dyp = J->dy + pl * G->OH * G->OW;
-        for (int64_t oh = 0; oh < G->OH; oh++)
-            for (int64_t ow = 0; ow < G->OW; ow++) {
-                int64_t h0, h1, w0, w1;
-                float div;
-                if (!avg_window(G, oh, ow, &h0, &h1, &w0, &w1, &div)) continue;
-                float d = dyp[oh * G->OW + ow] / div;
-                for (int64_t h = h0; h < h1; h++)
-                    for (int64_t w = w0; w < w1; w++) dxp[h * G->W + w] += d;
-            }
-    }
+    const sg_pool_geom pg = plane_geom(G);
+    const sg_pool_avg_backward_fn bwd = sg_kernels()->pool_avg_backward;
+    for (int64_t pl = p0; pl < p1; pl++) bwd(&pg, J->dy + pl * G->OH * G->OW, J->dx + pl * G->H * G->W);
 }
 
 static void avg_pool2d_backward(sg_graph *g, sg_node *node)
@@ -432,21 +350,14 @@ static void global_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const int64_t HW = J->G->H * J->G->W;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < HW; i++) sum += J->x[pl * HW + i];
-        J->y[pl] = (float)(sum / (double)HW);
-    }
+    sg_kernels()->pool_gap_forward(J->x + p0 * HW, J->y + p0, HW, p1 - p0);   /* core/kernels/pool_scalar.c */
 }
 
 static void global_backward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const int64_t HW = J->G->H * J->G->W;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float d = J->dy[pl] / (float)HW;
-        for (int64_t i = 0; i < HW; i++) J->dx[pl * HW + i] += d;
-    }
+    sg_kernels()->pool_gap_backward(J->dy + p0, J->dx + p0 * HW, HW, p1 - p0);   /* dx += dy / HW */
 }
 
 static void global_avg_pool2d_backward(sg_graph *g, sg_node *node)

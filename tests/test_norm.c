@@ -317,6 +317,50 @@ START_TEST(layernorm_rows_have_zero_mean_and_unit_biased_variance)
 }
 END_TEST
 
+/* dw and db of a LayerNorm wider than one column block (64) on 1 thread, where
+ * the pool hands the whole column range to one call: the same bits as on 2
+ * threads, and db = the column sums of dy (a regression: the block's stack
+ * arrays were once indexed by the whole range). */
+static void ln_wide_grads(int threads, float *dw, float *db, const float *x, const float *dy)
+{
+    enum { R = 5, D = 200 };
+    ck_assert_int_eq(sg_set_threads(threads), SG_OK);
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_training(g, true);
+    const int64_t shape[2] = {R, D}, dshape[1] = {D};
+    float w[D], b[D];
+    for (int j = 0; j < D; j++) w[j] = 1.0f + 0.01f * (float)j, b[j] = 0.0f;
+    sg_tensor *xt = sg_graph_view(g, (float *)x, 2, shape), *wt = sg_graph_view(g, w, 1, dshape),
+              *bt = sg_graph_view(g, b, 1, dshape);
+    sg_graph_retain_grad(g, wt), sg_graph_retain_grad(g, bt);
+    sg_tensor *y = sg_layernorm(g, xt, 1, wt, bt, 1e-5f);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_int_eq(sg_graph_backward_from(g, y, dy), SG_OK);
+    memcpy(dw, wt->grad, sizeof(float) * D);
+    memcpy(db, bt->grad, sizeof(float) * D);
+    sg_graph_free(g);
+}
+
+START_TEST(layernorm_weight_grads_wider_than_a_column_block_on_one_thread)
+{
+    enum { R = 5, D = 200 };
+    static float x[R * D], dy[R * D], dw1[D], db1[D], dw2[D], db2[D];
+    sg_test_fill_normal(x, R * D, 31, 1.0f);
+    sg_test_fill_normal(dy, R * D, 32, 1.0f);
+    const int saved = sg_threads();
+    ln_wide_grads(1, dw1, db1, x, dy);
+    ln_wide_grads(2, dw2, db2, x, dy);
+    sg_set_threads(saved);
+    ck_assert(memcmp(dw1, dw2, sizeof dw1) == 0);
+    ck_assert(memcmp(db1, db2, sizeof db1) == 0);
+    for (int j = 0; j < D; j++) {
+        double s = 0;
+        for (int r = 0; r < R; r++) s += dy[r * D + j];
+        ck_assert_float_eq(db1[j], (float)s);
+    }
+}
+END_TEST
+
 START_TEST(layernorm_rejects_bad_shapes)
 {
     sg_graph *g = sg_graph_new();
@@ -358,6 +402,7 @@ static Suite *norm_suite(void)
     SG_ADD_TEST(s, layernorm_backward_matches_finite_differences_over_one_and_two_dims, 30);
     SG_ADD_TEST(s, layernorm_rows_have_zero_mean_and_unit_biased_variance, 10);
     SG_ADD_TEST(s, layernorm_rejects_bad_shapes, 10);
+    SG_ADD_TEST(s, layernorm_weight_grads_wider_than_a_column_block_on_one_thread, 10);
     return s;
 }
 

@@ -163,13 +163,149 @@ SG_EW_KERNELS_DECLARE(avx512)
 SG_EW_KERNELS_DECLARE(neon)
 #endif
 /* ---- end of the elementwise families ---- */
+/* ---- normalisation and softmax (core/kernels/norm_scalar.c states every
+ * element's order of operations; norm_simd.h writes the SIMD twins once for
+ * AVX2, AVX-512 and NEON). Elementwise parts vectorise across elements with
+ * the same operations per element (no fma where the scalar has none);
+ * reductions keep the canonical 16-lane shape of core/sum.h or, for softmax,
+ * the scalar's order along the line. ---- */
+/* An activation fused into the BatchNorm forward: y = act(bn(x)), act as
+ * layers/activation.c's relu (y > 0 ? y : 0) or relu6 (hardtanh(y, 0, 6)). */
+typedef enum sg_bn_act { SG_BN_ACT_NONE, SG_BN_ACT_RELU, SG_BN_ACT_RELU6 } sg_bn_act;
+/* BatchNorm forward of n values of one channel: y = act((x - mean) * invstd * w + b). */
+typedef void sg_bn_forward_k(const float *x, float *y, int64_t n, float mean, float invstd, float w,
+                                 float b, sg_bn_act act);
+typedef sg_bn_forward_k *sg_bn_forward_fn;
+/* BatchNorm input gradient of n values of one channel, accumulated:
+ * dx += scale * (dy - mean_dy - ((x - mean) * invstd) * mean_dy_xhat). */
+typedef void sg_bn_backward_dx_k(const float *x, const float *dy, float *dx, int64_t n, float mean,
+                                     float invstd, float scale, float mean_dy, float mean_dy_xhat);
+typedef sg_bn_backward_dx_k *sg_bn_backward_dx_fn;
+/* BatchNorm backward sums of n values of one channel, both the canonical
+ * reductions of core/sum.h (sums_scalar.c's SG_SUMS_PLAIN and SG_SUMS_DOT_DEV) in one pass:
+ * sums[0] = sum (double)dy,  sums[1] = sum (double)dy * (double)(x - mean). */
+typedef void sg_bn_backward_sums_k(const float *x, const float *dy, int64_t n, float mean, double sums[2]);
+typedef sg_bn_backward_sums_k *sg_bn_backward_sums_fn;
+/* LayerNorm forward of one row of D: y = ((x - mean) * invstd) * w + b (w, b NULL: 1, 0). */
+typedef void sg_ln_forward_k(const float *x, const float *w, const float *b, float *y, int64_t D,
+                                 float mean, float invstd);
+typedef sg_ln_forward_k *sg_ln_forward_fn;
+/* LayerNorm backward sums of one row, both canonical (core/sum.h), g = dy * w in float:
+ * sums[0] = sum (double)g,  sums[1] = sum (double)g * (double)((x - mean) * invstd). */
+typedef void sg_ln_backward_sums_k(const float *x, const float *dy, const float *w, int64_t D, float mean,
+                                       float invstd, double sums[2]);
+typedef sg_ln_backward_sums_k *sg_ln_backward_sums_fn;
+/* LayerNorm input gradient of one row, accumulated:
+ * dx += invstd * (dy * w - mean_g - ((x - mean) * invstd) * mean_g_xhat). */
+typedef void sg_ln_backward_dx_k(const float *x, const float *dy, const float *w, float *dx, int64_t D,
+                                     float mean, float invstd, float mean_g, float mean_g_xhat);
+typedef sg_ln_backward_dx_k *sg_ln_backward_dx_fn;
+/* LayerNorm weight/bias gradients: one row's n columns added to per-column sums in double:
+ * sw[j] += (double)dy[j] * (double)((x[j] - mean) * invstd),  sb[j] += (double)dy[j]. */
+typedef void sg_ln_backward_affine_k(const float *x, const float *dy, int64_t n, float mean, float invstd,
+                                         double *sw, double *sb);
+typedef sg_ln_backward_affine_k *sg_ln_backward_affine_fn;
+/* softmax / log_softmax of w <= SG_SOFTMAX_LINES neighbouring lines of D values,
+ * value d of line k at x[d * stride + k] (stride >= w; w = 1 and stride = 1: a row).
+ * Per line: m = x[0], then m = x[d] > m ? x[d] : m in increasing d;
+ * e = sg_expf(x - m), sum += e in double in increasing d;
+ * softmax y = e * (float)(1.0 / sum); log_softmax y = (x - m) - sg_logf((float)sum). */
+enum { SG_SOFTMAX_LINES = 64 };
+typedef void sg_softmax_forward_k(const float *x, float *y, int64_t D, int64_t stride, int64_t w, bool log);
+typedef sg_softmax_forward_k *sg_softmax_forward_fn;
+/* Their gradient, accumulated: a = (float)(sum over d in increasing d, in double, of
+ * log ? dy : (double)dy * y); dx += log ? dy - sg_expf(y) * a : y * (dy - a). */
+typedef void sg_softmax_backward_k(const float *y, const float *dy, float *dx, int64_t D, int64_t stride,
+                                       int64_t w, bool log);
+typedef sg_softmax_backward_k *sg_softmax_backward_fn;
+/* Attention's softmax of one row of S scores, in place (layers/attention.c):
+ * mx = -inf, then mx = row[s] > mx ? row[s] : mx (NaN skipped); row = sg_expf(row - mx);
+ * row *= (float)(1.0 / the canonical sum of the row (core/sum.h)). */
+typedef void sg_attn_softmax_forward_k(float *row, int64_t S);
+typedef sg_attn_softmax_forward_k *sg_attn_softmax_forward_fn;
+/* Its gradient in place: dot = 0.0f, dot += d[s] * p[s] in float in increasing s;
+ * then d[s] = p[s] * (d[s] - dot). */
+typedef void sg_attn_softmax_backward_k(const float *p, float *d, int64_t S);
+typedef sg_attn_softmax_backward_k *sg_attn_softmax_backward_fn;
+#define SG_KERNEL_FAMILIES_NORM(X)                                                            \
+    X(bn_forward, sg_bn_forward_fn) X(bn_backward_dx, sg_bn_backward_dx_fn)                  \
+    X(bn_backward_sums, sg_bn_backward_sums_fn)                                              \
+    X(ln_forward, sg_ln_forward_fn) X(ln_backward_sums, sg_ln_backward_sums_fn)              \
+    X(ln_backward_dx, sg_ln_backward_dx_fn) X(ln_backward_affine, sg_ln_backward_affine_fn)  \
+    X(softmax_forward, sg_softmax_forward_fn) X(softmax_backward, sg_softmax_backward_fn)    \
+    X(attn_softmax_forward, sg_attn_softmax_forward_fn)                                      \
+    X(attn_softmax_backward, sg_attn_softmax_backward_fn)
+/* ---- pooling of one plane (core/kernels/pool_scalar.c states the order;
+ * pool_simd.h the twins). ---- */
+typedef struct sg_pool_geom {
+    int64_t H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw;
+    bool count_include_pad;   /* average pooling's divisor */
+} sg_pool_geom;
+/* Max pooling forward of one plane: per output, maxval = -inf, best = the
+ * window's first in-plane index (-1 if none), then over the window in (h, w)
+ * order: if (v > maxval || v != v) maxval = v, best = its index (a NaN wins,
+ * as in torch). argmax may be NULL. */
+typedef void sg_pool_max_forward_k(const sg_pool_geom *g, const float *x, float *y, int32_t *argmax);
+typedef sg_pool_max_forward_k *sg_pool_max_forward_fn;
+/* Its gradient: dx[argmax[q]] += dy[q] in increasing q (argmax -1: nothing). */
+typedef void sg_pool_max_backward_k(const sg_pool_geom *g, const float *dy, const int32_t *argmax, float *dx);
+typedef sg_pool_max_backward_k *sg_pool_max_backward_fn;
+/* Global average pooling of `planes` planes of HW values: y[p] = (float)(s / (double)HW),
+ * s = the plane's values added in double one by one in increasing index. */
+typedef void sg_pool_gap_forward_k(const float *x, float *y, int64_t HW, int64_t planes);
+typedef sg_pool_gap_forward_k *sg_pool_gap_forward_fn;
+/* Its gradient: dx[p][i] += dy[p] / (float)HW. */
+typedef void sg_pool_gap_backward_k(const float *dy, float *dx, int64_t HW, int64_t planes);
+typedef sg_pool_gap_backward_k *sg_pool_gap_backward_fn;
+/* The 2 x 2 / stride 2 / unpadded / inside case of max pooling, and its
+ * scalar row (outputs [ow0, ow1) of row oh): the twins' tails. */
+bool sg_pool_is_2x2(const sg_pool_geom *g);
+void sg_pool_max_2x2_row(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip, int64_t oh, int64_t ow0,
+                         int64_t ow1);
+/* Average pooling of one plane (dilation 1). The window of output (oh, ow) spans
+ * rows [a0, a1) = [oh*sh - ph, min(a0 + kh, H + ph)) and likewise columns, clipped
+ * to the plane as [h0, h1) x [w0, w1); divisor = (float)(count_include_pad ?
+ * (a1 - a0) * (b1 - b0) : (h1 - h0) * (w1 - w0)). Forward: an empty window gives
+ * 0, else sum = 0.0f, sum += x in (h, w) order in float, y = sum / divisor.
+ * Backward: in (oh, ow) order, d = dy / divisor, dx += d over the window in (h, w)
+ * order. sg_pool_avg_window gives the window (false: empty). */
+bool sg_pool_avg_window(const sg_pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0,
+                        int64_t *w1, float *divisor);
+void sg_pool_avg_row(const sg_pool_geom *g, const float *xp, float *yp, int64_t oh, int64_t ow0, int64_t ow1);
+typedef void sg_pool_avg_forward_k(const sg_pool_geom *g, const float *x, float *y);
+typedef sg_pool_avg_forward_k *sg_pool_avg_forward_fn;
+typedef void sg_pool_avg_backward_k(const sg_pool_geom *g, const float *dy, float *dx);
+typedef sg_pool_avg_backward_k *sg_pool_avg_backward_fn;
+#define SG_KERNEL_FAMILIES_POOL(X)                                                            \
+    X(pool_max_forward, sg_pool_max_forward_fn) X(pool_max_backward, sg_pool_max_backward_fn) \
+    X(pool_gap_forward, sg_pool_gap_forward_fn) X(pool_gap_backward, sg_pool_gap_backward_fn) \
+    X(pool_avg_forward, sg_pool_avg_forward_fn) X(pool_avg_backward, sg_pool_avg_backward_fn)
+/* Declares sg_k_<family>_<isa> for every family above. */
+#define SG_K_NORM_DECLARE(isa) SG_KERNEL_FAMILIES_NORM(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_POOL(SG_K_NORM_DECL1_##isa)
+#define SG_K_NORM_DECL1_scalar(family, fn_type) sg_##family##_k sg_k_##family##_scalar;
+#define SG_K_NORM_DECL1_avx2(family, fn_type) sg_##family##_k sg_k_##family##_avx2;
+#define SG_K_NORM_DECL1_avx512(family, fn_type) sg_##family##_k sg_k_##family##_avx512;
+#define SG_K_NORM_DECL1_neon(family, fn_type) sg_##family##_k sg_k_##family##_neon;
+/* Not in the table: the twins' vector exp (core/kernels/mathf_simd_norm.h) on
+ * n values, for tests/test_kernels_norm.c to compare with sg_expf. */
+typedef void sg_norm_expf_k(const float *x, float *y, int64_t n);
+SG_K_NORM_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_K_NORM_DECLARE(avx2)
+SG_K_NORM_DECLARE(avx512)
+sg_norm_expf_k sg_k_norm_expf_avx2, sg_k_norm_expf_avx512;
+#endif
+#if defined(__aarch64__)
+SG_K_NORM_DECLARE(neon)
+sg_norm_expf_k sg_k_norm_expf_neon;
+#endif
 
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
-    SG_KERNEL_FAMILIES_EW(X)
+    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

@@ -29,10 +29,29 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(dw_backward_data, AVX2, sg_k_dw_backward_data_avx2);
     KERNEL(dw_forward, AVX512, sg_k_dw_forward_avx512);
     KERNEL(dw_backward_data, AVX512, sg_k_dw_backward_data_avx512);
+    /* normalisation and softmax (norm_avx2.c, norm_avx512.c): every family of SG_KERNEL_FAMILIES_NORM */
+#define NORM_X86_(family, fn_type)                      \
+    KERNEL(family, AVX2, sg_k_##family##_avx2);         \
+    KERNEL(family, AVX512, sg_k_##family##_avx512);
+    SG_KERNEL_FAMILIES_NORM(NORM_X86_)
+    KERNEL(pool_max_forward, AVX2, sg_k_pool_max_forward_avx2);   /* pooling (pool_avx2.c, pool_avx512.c) */
+    KERNEL(pool_max_forward, AVX512, sg_k_pool_max_forward_avx512);
+    KERNEL(pool_gap_backward, AVX2, sg_k_pool_gap_backward_avx2);
+    KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
+    KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
+    KERNEL(pool_avg_forward, AVX512, sg_k_pool_avg_forward_avx512);
+#undef NORM_X86_
 #endif
 #if defined(__aarch64__)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
     KERNEL(sums, NEON, sg_k_sums_neon);
+    /* normalisation and softmax (norm_neon.c) */
+#define NORM_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
+    SG_KERNEL_FAMILIES_NORM(NORM_NEON_)
+    KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
+    KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
+    KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
+#undef NORM_NEON_
 #endif
     /* the elementwise families (optimiser updates, binary ops, activations) */
 #if defined(__x86_64__) || defined(__i386__)

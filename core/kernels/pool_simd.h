@@ -1,0 +1,93 @@
+/* core/kernels/pool_simd.h - the SIMD twins of the pooling families, written
+ * once over norm_vec.h and compiled per ISA by pool_avx2.c, pool_avx512.c and
+ * pool_neon.c; bit for bit the scalar twins of pool_scalar.c.
+ *
+ * - max pooling, 2 x 2 / stride 2: VL outputs of a row at once, the four
+ *   taps deinterleaved from two rows and taken in the scalar's order (v > max
+ *   or NaN: the value and its int32 index move together); the row's last
+ *   OW % VL outputs and every other geometry run the scalar code;
+ * - global average forward has no twin: its sums must run in order inside a
+ *   plane, and a gather across planes (lane p = plane p) measured 4-10x slower
+ *   than the scalar loop, whose independent per-plane chains already overlap;
+ * - global average backward: dx += dy[p] / HW, VL values at a time. */
+#include <math.h>
+
+#include "core/kernels/kernels.h"
+
+#define SG_PK_CAT2_(a, b) sg_k_##a##_##b
+#define SG_PK_CAT_(a, b) SG_PK_CAT2_(a, b)
+#define SG_PK(name) SG_PK_CAT_(name, SG_NK_ISA)
+
+void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip)
+{
+    if (!sg_pool_is_2x2(g) || g->H * g->W > INT32_MAX) {
+        sg_k_pool_max_forward_scalar(g, xp, yp, ip);
+        return;
+    }
+    const int64_t W = g->W, OW = g->OW;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t ow = 0;
+        for (; ow + VL <= OW; ow += VL) {
+            const int64_t at = 2 * oh * W + 2 * ow;
+            vf a0, a1, b0, b1;
+            vf_load_even_odd(xp + at, &a0, &a1);
+            vf_load_even_odd(xp + at + W, &b0, &b1);
+            const vi i0 = vi_iota((int32_t)at, 2);
+            vf m = vf_set1(-INFINITY);
+            vi best = i0;
+            nv_take(a0, i0, &m, &best);
+            nv_take(a1, vi_addc(i0, 1), &m, &best);
+            nv_take(b0, vi_addc(i0, (int32_t)W), &m, &best);
+            nv_take(b1, vi_addc(i0, (int32_t)W + 1), &m, &best);
+            vf_store(yp + oh * OW + ow, m);
+            if (ip) vi_store(ip + oh * OW + ow, best);
+        }
+        sg_pool_max_2x2_row(g, xp, yp, ip, oh, ow, OW);
+    }
+}
+
+void SG_PK(pool_gap_backward)(const float *dy, float *dx, int64_t HW, int64_t planes)
+{
+    for (int64_t p = 0; p < planes; p++) {
+        const float d = dy[p] / (float)HW;
+        const vf vd_ = vf_set1(d);
+        float *o = dx + p * HW;
+        int64_t i = 0;
+        for (; i + VL <= HW; i += VL) vf_store(o + i, vf_add(vf_load(o + i), vd_));
+        for (; i < HW; i++) o[i] += d;
+    }
+}
+
+/* Average pooling forward: per output row, the outputs whose window lies
+ * inside the columns ([ow_lo, ow_hi): same width kw, same divisor) VL at a
+ * time, lane j = output ow + j, the taps added in the scalar's (h, w) order;
+ * the edge outputs through the scalar row. */
+void SG_PK(pool_avg_forward)(const sg_pool_geom *g, const float *xp, float *yp)
+{
+    const int64_t W = g->W, OW = g->OW, sw = g->sw;
+    /* interior columns: b0 = ow*sw - pw >= 0 and b0 + kw <= W */
+    int64_t ow_lo = (g->pw + sw - 1) / sw, ow_hi = W - g->kw + g->pw >= 0 ? (W - g->kw + g->pw) / sw + 1 : 0;
+    if (ow_hi > OW) ow_hi = OW;
+    if (ow_lo > ow_hi || sw * VL > INT32_MAX) ow_lo = ow_hi = 0;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t h0, h1, w0, w1, v0 = 0, v1 = 0;   /* [v0, v1): the outputs done in vectors */
+        float div;
+        if (ow_lo < ow_hi && sg_pool_avg_window(g, oh, ow_lo, &h0, &h1, &w0, &w1, &div)) {
+            const vf vdiv = vf_set1(div);
+            int64_t ow = ow_lo;
+            for (; ow + VL <= ow_hi; ow += VL) {
+                const int64_t c0 = ow * sw - g->pw;
+                vf sum = vf_set1(0.0f);
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t k = 0; k < g->kw; k++) {
+                        const float *p = xp + h * W + c0 + k;
+                        sum = vf_add(sum, sw == 1 ? vf_load(p) : vf_load_strided(p, sw));
+                    }
+                vf_store(yp + oh * OW + ow, vf_div(sum, vdiv));
+            }
+            v0 = ow_lo, v1 = ow;
+        }
+        sg_pool_avg_row(g, xp, yp, oh, 0, v0);
+        sg_pool_avg_row(g, xp, yp, oh, v1, OW);
+    }
+}
