@@ -374,8 +374,8 @@ static void on_readable(sg_server *s, conn *c)
     }
     size_t limit = c->head_done ? c->total : s->o.max_head + s->o.max_body;
     if (c->used == c->cap && c->cap < limit) {
-        size_t cap = c->cap ? c->cap : 8192;
-        while (cap < limit && cap < c->used + 65536) cap *= 2;
+        /* 8 KiB holds most requests; an upload doubles it as it arrives. */
+        size_t cap = c->cap ? c->cap * 2 : 8192;
         if (cap > limit) cap = limit;
         char *p = realloc(c->buf, cap);
         if (!p) {
@@ -508,7 +508,6 @@ sg_err sg_server_run(sg_server *s)
             p[np++] = (struct pollfd){.fd = c->fd, .events = ev};
         }
         int n = poll(p, (nfds_t)np, (int)wait);
-        if (n < 0 && errno != EINTR) break;
         if (n > 0 && (p[1].revents & POLLIN)) break;
         if (n > 0) {
             for (int k = 3; k < np; k++) {
