@@ -13,9 +13,11 @@
  * client's request. There are queue + workers slots; when all are taken, the
  * connection idle longest (silent for 250 ms or more, between requests or
  * since connecting) is closed for the new one, else the new one gets 503 at
- * once. Each slot owns one request buffer (grown up to max_head + max_body,
- * then reused; returned after a request over 1 MiB), each worker one
- * response buffer: memory does not grow with the number of requests.
+ * once. Each slot owns one request buffer (from 8 KiB, doubled up to
+ * max_head + max_body as needed, then reused; returned when a connection
+ * that needed over 1 MiB closes), each worker one response buffer (returned
+ * after a response over 4 MiB): memory does not grow with the number of
+ * requests.
  *
  * sg_server_stop is async-signal-safe (one write() to a pipe the poll thread
  * waits on): accepting ends, connections being received are closed, workers

@@ -544,6 +544,37 @@ START_TEST(a_slow_client_does_not_block_another)
 }
 END_TEST
 
+/* Expect: 100-continue: the interim answer comes before the body is sent,
+ * then the prediction; over --max-body, 413 comes instead and no 100. */
+START_TEST(expect_100_continue_is_answered_before_the_body)
+{
+    running_server rs;
+    start(&rs, 2);
+    size_t n;
+    unsigned char *png = sg_test_read_bytes(image, &n);
+    char head[512];
+    size_t h = (size_t)snprintf(head, sizeof head, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+                                                    "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n", n);
+    int fd = connect_to(rs.port);
+    send_bytes(fd, head, h);
+    response r;
+    ck_assert(read_response(fd, &r));
+    ck_assert_int_eq(r.status, 100);
+    free(r.body);
+    send_bytes(fd, png, n);
+    ck_assert(read_response(fd, &r));
+    ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+    ck_assert(strstr(r.body, "\"class\":"));
+    free(r.body);
+    close(fd);
+    r = exchange_text(rs.port, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+                               "Expect: 100-continue\r\nContent-Length: 70000\r\n\r\n");
+    expect_json_error(&r, 413, "over the limit");
+    free(png);
+    stop(&rs);
+}
+END_TEST
+
 /* More trickling clients than workers (a slowloris): two workers, six
  * connections each sending its head one byte every 200 ms (inside the head
  * limit). A seventh connection's GET /healthz and then POST /api/predict are
@@ -677,6 +708,7 @@ static Suite *serve_suite(void)
     SG_ADD_TEST(s, keep_alive_serves_many_requests_on_one_connection, 60);
     SG_ADD_TEST(s, a_slow_client_does_not_block_another, 60);
     SG_ADD_TEST(s, trickling_clients_beyond_the_workers_do_not_block_a_fast_one, 60);
+    SG_ADD_TEST(s, expect_100_continue_is_answered_before_the_body, 60);
     SG_ADD_TEST(s, sigterm_ends_steelgrad_serve_cleanly, 60);
     return s;
 }
