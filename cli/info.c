@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/compare_ew.h"
 #include "core/cpu.h"
 #include "core/init.h"
 #include "core/kernels/kernels.h"
@@ -18,7 +19,9 @@ static const sg_cli_command info_cmd = {
     "info", "steelgrad info [--json] [--compare ISA,ISA]",
     "Print the version, the compiler, the CPU features, the kernel ISA in use and the threads. "
     "--compare runs every kernel family (every SGEMM transpose case with tails, alpha and beta; "
-    "each reduction) on the same fixed random inputs under two ISAs and prints, per case, "
+    "each reduction; the optimiser updates, elementwise ops and activations on every tail with "
+    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats) "
+    "on the same fixed random inputs under two ISAs and prints, per case, "
     "'identical' or the first element that differs with both values; exit 1 if any differs."};
 
 /* ---- --compare ------------------------------------------------------------------- */
