@@ -16,7 +16,8 @@ static const sg_cli_command serve_cmd = {
     "  POST /api/predict[?heatmap=1]  body: the image, or multipart/form-data\n"
     "       -> {\"class\", \"confidence\", \"probabilities\": {..}, \"latency_ms\", [\"heatmap\": data URL]}\n"
     "  GET /api/model, GET /healthz\n"
-    "--workers connections are served at once (the model itself runs one request at a time);\n"
+    "--workers requests are answered at once (the model itself runs one at a time; slow clients\n"
+    "are read by one poll thread and never hold a worker);\n"
     "bodies over --max-body get 413. Prints 'listening on http://HOST:PORT' when ready; SIGTERM\n"
     "or SIGINT (Ctrl-C) finishes the requests in hand and exits 0. See docs/SERVE.md."};
 
@@ -38,7 +39,7 @@ int cmd_serve(int argc, char **argv)
         {.name = "host", .type = SG_OPT_STRING, .dest = &host, .help = "address to listen on (default 127.0.0.1)"},
         {.name = "port", .type = SG_OPT_INT, .dest = &port, .help = "TCP port (default 8080; 0 = any free port)",
          .min = 0, .max = 65535},
-        {.name = "workers", .type = SG_OPT_INT, .dest = &workers, .help = "connections served at once (default 4)",
+        {.name = "workers", .type = SG_OPT_INT, .dest = &workers, .help = "requests answered at once (default 4)",
          .min = 1, .max = 256},
         {.name = "max-body", .type = SG_OPT_INT, .dest = &max_body, .arg = "BYTES",
          .help = "largest request body (default 16 MiB)", .min = 1024, .max = (double)(1 << 30)},

@@ -1,25 +1,27 @@
 /* serve/server.h - a small HTTP/1.1 server on POSIX sockets.
  *
- * One thread accepts; a fixed pool of `workers` threads serves connections
- * from a bounded queue, one connection at a time each (keep-alive: a worker
- * keeps its connection until the client closes it or sends "Connection:
- * close", stays idle past idle_ms, or the server stops; when connections
- * wait for a worker, a response says "Connection: close" and an idle
- * connection is closed, so a few keep-alive clients never starve the rest). Every read waits in poll() against
- * a deadline, so a client that stalls inside a request costs one worker for
- * at most head_ms / body_ms, and an idle client (keep-alive between
- * requests or after connecting, for 250 ms) costs nothing: its worker
- * leaves it for a waiting connection. Up to workers - 1 clients
- * stalling at once never delay the others; more than that (a deliberate
- * slowloris) delay new requests by up to head_ms. When the queue is full a
- * new connection gets 503 at once. Each
- * worker owns one request buffer (grown up to max_head + max_body, then
- * reused) and one response buffer: memory does not grow with the number of
+ * One poll thread owns every connection while a request is being received:
+ * it accepts, polls all of them at once, reads what has arrived into the
+ * connection's buffer, parses the head, enforces the limits and deadlines
+ * (408, 411, 413, 431, ...; 100 Continue), answers errors itself without
+ * blocking (then shuts the write side and drops what the client still sends
+ * for a moment), and hands only complete requests to a fixed pool of
+ * `workers` threads. A worker runs the handler, sends the response (against
+ * write_ms) and gives a keep-alive connection back, pipelined bytes kept. So
+ * a slow client (a byte a second, inside head_ms / body_ms) costs a
+ * connection slot, never a worker: any number of them never delay another
+ * client's request. There are queue + workers slots; when all are taken, the
+ * connection idle longest (silent for 250 ms or more, between requests or
+ * since connecting) is closed for the new one, else the new one gets 503 at
+ * once. Each slot owns one request buffer (from 8 KiB, doubled up to
+ * max_head + max_body as needed, then reused; returned when a connection
+ * that needed over 1 MiB closes), each worker one response buffer (returned
+ * after a response over 4 MiB): memory does not grow with the number of
  * requests.
  *
- * sg_server_stop is async-signal-safe (one write() to a pipe every poll()
- * also waits on): the accept loop ends, workers finish the request in hand
- * and close, sg_server_run returns. */
+ * sg_server_stop is async-signal-safe (one write() to a pipe the poll thread
+ * waits on): accepting ends, connections being received are closed, workers
+ * finish the request in hand and close, sg_server_run returns. */
 #ifndef SG_SERVE_SERVER_H
 #define SG_SERVE_SERVER_H
 
@@ -51,8 +53,8 @@ typedef void (*sg_http_handler)(void *ctx, const sg_http_request *req, const uin
 typedef struct sg_server_opts {
     const char *host;              /* numeric IPv4/IPv6 address or name; default "127.0.0.1" */
     int port;                      /* 0: any free port (see sg_server_port) */
-    int workers;                   /* default 4 */
-    int queue;                     /* accepted connections waiting for a worker; default 64 */
+    int workers;                   /* threads running the handler; default 4 */
+    int queue;                     /* connections beyond `workers` open at once; default 64 */
     size_t max_head;               /* default 16 KiB */
     size_t max_body;               /* default 16 MiB */
     int head_ms;                   /* first byte to end of head; default 10000 */

@@ -313,16 +313,23 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
-static void start(running_server *rs, int workers)
+/* A station on a free port with options o (handler and ctx are filled in). */
+static void start_with(running_server *rs, sg_server_opts o)
 {
     make_checkpoint();
     ck_assert_int_eq(sg_station_open(weights, &rs->st), SG_OK);
-    sg_server_opts o = {.port = 0, .workers = workers, .queue = 4, .max_body = 1 << 16, .head_ms = 4000,
-                        .body_ms = 1500, .idle_ms = 8000, .handler = sg_station_handle, .ctx = rs->st};
+    o.handler = sg_station_handle;
+    o.ctx = rs->st;
     ck_assert_int_eq(sg_server_open(&o, &rs->srv), SG_OK);
     rs->port = sg_server_port(rs->srv);
     ck_assert_int_gt(rs->port, 0);
     ck_assert_int_eq(pthread_create(&rs->thread, NULL, run_thread, rs->srv), 0);
+}
+
+static void start(running_server *rs, int workers)
+{
+    start_with(rs, (sg_server_opts){.port = 0, .workers = workers, .queue = 4, .max_body = 1 << 16,
+                                    .head_ms = 4000, .body_ms = 1500, .idle_ms = 8000});
 }
 
 static void stop(running_server *rs)
@@ -537,6 +544,112 @@ START_TEST(a_slow_client_does_not_block_another)
 }
 END_TEST
 
+/* Expect: 100-continue: the interim answer comes before the body is sent,
+ * then the prediction; over --max-body, 413 comes instead and no 100. */
+START_TEST(expect_100_continue_is_answered_before_the_body)
+{
+    running_server rs;
+    start(&rs, 2);
+    size_t n;
+    unsigned char *png = sg_test_read_bytes(image, &n);
+    char head[512];
+    size_t h = (size_t)snprintf(head, sizeof head, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+                                                    "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n", n);
+    int fd = connect_to(rs.port);
+    send_bytes(fd, head, h);
+    response r;
+    ck_assert(read_response(fd, &r));
+    ck_assert_int_eq(r.status, 100);
+    free(r.body);
+    send_bytes(fd, png, n);
+    ck_assert(read_response(fd, &r));
+    ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+    ck_assert(strstr(r.body, "\"class\":"));
+    free(r.body);
+    close(fd);
+    r = exchange_text(rs.port, "POST /api/predict HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+                               "Expect: 100-continue\r\nContent-Length: 70000\r\n\r\n");
+    expect_json_error(&r, 413, "over the limit");
+    free(png);
+    stop(&rs);
+}
+END_TEST
+
+/* More trickling clients than workers (a slowloris): two workers, six
+ * connections each sending its head one byte every 200 ms (inside the head
+ * limit). A seventh connection's GET /healthz and then POST /api/predict are
+ * answered while every trickling client still has bytes to send - the poll
+ * thread receives requests, so no worker waits on a slow client - and then
+ * each trickling client gets its own answer. */
+START_TEST(trickling_clients_beyond_the_workers_do_not_block_a_fast_one)
+{
+    running_server rs;
+    start_with(&rs, (sg_server_opts){.port = 0, .workers = 2, .queue = 8, .max_body = 1 << 16,
+                                     .head_ms = 60000, .body_ms = 1500, .idle_ms = 60000});
+    enum { SLOW = 6 };
+    static const char *const heads[2] = {"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+                                         "GET /api/model HTTP/1.1\r\nHost: t\r\n\r\n"};
+    int slow[SLOW];
+    size_t shortest = strlen(heads[0]) < strlen(heads[1]) ? strlen(heads[0]) : strlen(heads[1]);
+    for (int k = 0; k < SLOW; k++) slow[k] = connect_to(rs.port);
+
+    size_t n;
+    unsigned char *png = sg_test_read_bytes(image, &n);
+    char *post = malloc(n + 512);
+    size_t h = post_head(post, 512, "/api/predict", "image/png", n);
+    memcpy(post + h, png, n);
+
+    int fast = -1, answered = 0;  /* 1: /healthz answered, 2: /api/predict too */
+    size_t answered_at = 0;       /* bytes each trickling client had sent then */
+    for (size_t i = 0;; i++) {
+        bool more = false;
+        for (int k = 0; k < SLOW; k++) {
+            const char *t = heads[k % 2];
+            if (i < strlen(t)) send_bytes(slow[k], t + i, 1);
+            more |= i + 1 < strlen(t);
+        }
+        if (i == 2) {
+            fast = connect_to(rs.port);
+            const char *get = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+            send_bytes(fast, get, strlen(get));
+        }
+        struct pollfd p = {.fd = fast, .events = POLLIN};
+        if (fast >= 0 && answered < 2 && poll(&p, 1, 0) == 1) {
+            response r;
+            ck_assert(read_response(fast, &r));
+            if (answered == 0) {
+                ck_assert_int_eq(r.status, 200);
+                ck_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+                send_bytes(fast, post, h + n);
+            } else {
+                ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+                ck_assert(strstr(r.body, "\"class\":"));
+                answered_at = i + 1;
+            }
+            free(r.body);
+            answered++;
+        }
+        if (!more) break;
+        poll(NULL, 0, 200);  /* the pace of the trickle, not a measurement */
+    }
+    ck_assert_msg(answered == 2, "the fast client was not answered while %d clients trickled", SLOW);
+    ck_assert_msg(answered_at < shortest, "answered after %zu of %zu head bytes", answered_at, shortest);
+    for (int k = 0; k < SLOW; k++) {
+        response r;
+        ck_assert_msg(read_response(slow[k], &r), "trickling client %d got no answer", k);
+        ck_assert_int_eq(r.status, 200);
+        if (k % 2 == 0) ck_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+        else ck_assert(strstr(r.body, "\"classes\""));
+        free(r.body);
+        close(slow[k]);
+    }
+    close(fast);
+    free(post);
+    free(png);
+    stop(&rs);
+}
+END_TEST
+
 /* `steelgrad serve` as an operator runs it: prints where it listens, answers,
  * and exits 0 on SIGTERM. */
 START_TEST(sigterm_ends_steelgrad_serve_cleanly)
@@ -594,6 +707,8 @@ static Suite *serve_suite(void)
     SG_ADD_TEST(s, bad_requests_get_a_4xx_json_error_and_the_server_lives_on, 60);
     SG_ADD_TEST(s, keep_alive_serves_many_requests_on_one_connection, 60);
     SG_ADD_TEST(s, a_slow_client_does_not_block_another, 60);
+    SG_ADD_TEST(s, trickling_clients_beyond_the_workers_do_not_block_a_fast_one, 60);
+    SG_ADD_TEST(s, expect_100_continue_is_answered_before_the_body, 60);
     SG_ADD_TEST(s, sigterm_ends_steelgrad_serve_cleanly, 60);
     return s;
 }
