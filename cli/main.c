@@ -38,7 +38,8 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "model list", "model summary",
                                              "svm train", "svm predict", "svm eval",
                                              "anomaly train", "anomaly score",
-                                             "bench sgemm"};
+                                             "bench sgemm",
+                                             "detect predict"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

@@ -108,7 +108,9 @@ static const cli_case commands[] = {
      {"threads", "shapes", "transpose"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
      {"slots", "size", "channels", "epochs", "batch", "lr", "seed"},
-     {"data", "model", "out", "quiet"}},
+     {"data", "model", "out", "quiet", "head", "hflip"}},
+    {"detect predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/boxes"}},
+     {"threshold"}, {"weights", "out"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 

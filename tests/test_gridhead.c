@@ -2,13 +2,19 @@
  * NMS (interp/detection.h): target assignment on hand-made boxes (a centre
  * on a cell edge, two boxes in one cell), the loss against a hand
  * computation, decoding of a hand-made output, NMS keeping the higher score,
- * and the head learning fixed features to mAP 1. */
+ * the head learning fixed features to mAP 1; `steelgrad detect --head grid`
+ * and `steelgrad detect predict` (the drawn outline where the JSON says). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/checkpoint.h"
+#include "core/json.h"
+#include "data/image.h"
 #include "models/gridhead.h"
 #include "optim/optim.h"
+#include "tests/testfiles.h"
 #include "tests/testutil.h"
 
 START_TEST(a_centre_on_a_cell_edge_goes_to_the_cell_right_of_and_below_it)
@@ -239,6 +245,129 @@ START_TEST(head_learns_fixed_features_to_map_1)
 }
 END_TEST
 
+
+/* The JSON line of `detect predict` for one image out of its log (stdout and
+ * stderr together): the first line starting with '{'. */
+static sg_json *first_json_line(const char *log_path)
+{
+    char *text = sg_test_slurp(log_path);
+    char *line = text[0] == '{' ? text : strstr(text, "\n{");
+    ck_assert_msg(line, "no JSON line in:\n%s", text);
+    if (*line == '\n') line++;
+    char *end = strchr(line, '\n');
+    sg_json *j = NULL;
+    ck_assert_int_eq(sg_json_parse(line, end ? (size_t)(end - line) : strlen(line), log_path, &j), SG_OK);
+    free(text);
+    return j;
+}
+
+static int64_t int_of(const sg_json *o, const char *key)
+{
+    int64_t v = -1;
+    ck_assert_msg(sg_json_int64(sg_json_get(o, key), &v), "no integer '%s'", key);
+    return v;
+}
+
+/* Every outline pixel of box b in the PNG has colour #rrggbb. */
+static void expect_outline(const sg_image *img, const sg_json *b)
+{
+    int x0 = (int)int_of(b, "xmin"), y0 = (int)int_of(b, "ymin"), x1 = (int)int_of(b, "xmax"),
+        y1 = (int)int_of(b, "ymax");
+    unsigned r, g, bl;
+    ck_assert_int_eq(sscanf(sg_json_string(sg_json_get(b, "color"), ""), "#%02x%02x%02x", &r, &g, &bl), 3);
+    ck_assert(0 <= x0 && x0 <= x1 && x1 < img->width && 0 <= y0 && y0 <= y1 && y1 < img->height);
+    const uint8_t *p = img->pixels;
+    int n = 0;
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+            if (x != x0 && x != x1 && y != y0 && y != y1) continue;
+            const uint8_t *q = p + ((size_t)y * img->width + x) * 3;
+            ck_assert_msg(q[0] == r && q[1] == g && q[2] == bl, "pixel (%d, %d) is %d,%d,%d, the box's colour %s",
+                          x, y, q[0], q[1], q[2], sg_json_string(sg_json_get(b, "color"), ""));
+            n++;
+        }
+    printf("  box (%d, %d)-(%d, %d) %s: %d outline pixels in its colour\n", x0, y0, x1, y1,
+           sg_json_string(sg_json_get(b, "class"), ""), n);
+}
+
+START_TEST(detect_grid_trains_and_predict_draws_the_boxes_it_prints)
+{
+    const char *dir = sg_test_tmpdir();
+    char args[4096], img_path[1024], png_path[1024];
+    snprintf(args, sizeof args, "synth --out %s/synth --per-class 10 --size 32", dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "synth.log")), 0);
+    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 2 --head grid --hflip "
+             "--batch 8 --quiet -o %s/grid", dir, dir);
+    const char *log = sg_test_path(dir, "detect.log");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
+    sg_test_expect_file_contains(log, "\"test_detections\":");
+    sg_test_expect_file_contains(sg_test_path(dir, "grid/metrics.json"), "\"head\":\"grid\",\"grid\":[2,2]");
+    /* threshold 0: every cell that survives NMS is drawn */
+    snprintf(img_path, sizeof img_path, "%s/synth/images/scratches/scratches_3.png", dir);
+    snprintf(args, sizeof args, "detect predict --weights %s/grid/weights.safetensors --threshold 0 -o %s/pred %s",
+             dir, dir, img_path);
+    log = sg_test_path(dir, "predict.log");
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
+    sg_json *j = first_json_line(log);
+    snprintf(png_path, sizeof png_path, "%s/pred/0_scratches_3.png", dir);
+    ck_assert_str_eq(sg_json_string(sg_json_get(j, "png"), ""), png_path);
+    sg_image img;
+    ck_assert_int_eq(sg_image_read(png_path, NULL, &img), SG_OK);
+    ck_assert_int_eq(img.channels, 3);
+    ck_assert_int_eq(int_of(j, "width"), img.width);
+    ck_assert_int_eq(int_of(j, "height"), img.height);
+    const sg_json *boxes = sg_json_get(j, "boxes");
+    ck_assert_int_ge(sg_json_count(boxes), 1);
+    /* the best box is drawn last: its whole outline is there */
+    expect_outline(&img, sg_json_at(boxes, 0));
+    for (int k = 1; k < sg_json_count(boxes); k++)   /* highest score first */
+        ck_assert(sg_json_number(sg_json_get(sg_json_at(boxes, k), "score"), 2) <=
+                  sg_json_number(sg_json_get(sg_json_at(boxes, k - 1), "score"), -1));
+    sg_image_free(&img);
+    sg_json_free(j);
+
+    /* paper 002's slot heads predict too (their metadata rebuilds them) */
+    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 1 --slots 3 --batch 8 --quiet "
+             "-o %s/slots", dir, dir);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "slots.log")), 0);
+    snprintf(args, sizeof args, "detect predict --weights %s/slots/weights.safetensors --threshold 0 -o %s/pred2 %s",
+             dir, dir, img_path);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
+    j = first_json_line(log);
+    snprintf(png_path, sizeof png_path, "%s/pred2/0_scratches_3.png", dir);
+    ck_assert_int_eq(sg_image_read(png_path, NULL, &img), SG_OK);
+    boxes = sg_json_get(j, "boxes");
+    if (sg_json_count(boxes) > 0) expect_outline(&img, sg_json_at(boxes, 0));
+    sg_image_free(&img);
+    sg_json_free(j);
+
+    /* bad input: one line naming the file, exit 1; a missing option, exit 2 */
+    snprintf(args, sizeof args, "detect predict --weights %s/none.safetensors -o %s/p3 %s", dir, dir, img_path);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 1);
+    sg_test_expect_file_contains(log, "none.safetensors");
+    char *text = sg_test_slurp(log);
+    ck_assert_msg(strchr(text, '\n') == text + strlen(text) - 1, "more than one line:\n%s", text);
+    free(text);
+    sg_params ps = {0};
+    ck_assert_ptr_nonnull(sg_params_add(&ps, "w", 1, (int64_t[]){2}));
+    char other[1024];
+    snprintf(other, sizeof other, "%s/other.safetensors", dir);
+    ck_assert_int_eq(sg_params_save(&ps, other, NULL, 0), SG_OK);
+    sg_params_free(&ps);
+    snprintf(args, sizeof args, "detect predict --weights %s -o %s/p3 %s", other, dir, img_path);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 1);
+    sg_test_expect_file_contains(log, "other.safetensors: not a checkpoint of `steelgrad detect`");
+    snprintf(args, sizeof args, "detect predict --weights %s/grid/weights.safetensors -o %s/p4 %s/missing.png %s", dir,
+             dir, dir, img_path);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 1);   /* the readable one is still done */
+    sg_test_expect_file_contains(log, "missing.png");
+    ck_assert(sg_test_file_exists(sg_test_path(dir, "p4/1_scratches_3.png")));
+    snprintf(args, sizeof args, "detect predict -o %s/p5 %s", dir, img_path);
+    ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 2);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
 static Suite *gridhead_suite(void)
 {
     Suite *s = suite_create("gridhead");
@@ -248,6 +377,7 @@ static Suite *gridhead_suite(void)
     SG_ADD_TEST(s, decode_makes_boxes_from_cells_and_suppresses_duplicates, 10);
     SG_ADD_TEST(s, loss_is_bce_plus_ce_plus_l1_over_the_positives, 10);
     SG_ADD_TEST(s, head_learns_fixed_features_to_map_1, 60);
+    SG_ADD_TEST(s, detect_grid_trains_and_predict_draws_the_boxes_it_prints, 120);
     return s;
 }
 
