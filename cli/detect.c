@@ -99,7 +99,7 @@ typedef struct detect_ctx {
     int positives;                /* grid: positive cells of the batch */
 } detect_ctx;
 
-enum { MAX_BOXES = 64 };
+enum { MAX_BOXES = 64, SG_DETECT_MAX_CLASSES = 64 };
 
 static sg_tensor *heads_of(detect_ctx *c, sg_tensor *x, sg_tensor **boxes)
 {
@@ -177,6 +177,7 @@ static void batch_targets(detect_ctx *c, const split *s, const sg_batch *b)
 typedef struct test_metrics {
     double accuracy, mse, mae, iou, map_all, map_11;
     int detections;
+    double ap[SG_DETECT_MAX_CLASSES];   /* per class, all-point (the first 64 classes) */
 } test_metrics;
 
 static sg_err evaluate(detect_ctx *c, const split *s, sg_loader *l, sg_det_box *gt, int n_gt,
@@ -239,7 +240,8 @@ static sg_err evaluate(detect_ctx *c, const split *s, sg_loader *l, sg_det_box *
     *out = (test_metrics){.accuracy = slots ? (double)right / slots : NAN,
                           .mse = slots ? se / (4.0 * slots) : NAN, .mae = slots ? ae / (4.0 * slots) : NAN,
                           .iou = iou_n ? iou / iou_n : NAN, .detections = nd};
-    return sg_voc_map(gt, n_gt, det, nd, c->C, 0.5, false, &out->map_all, &out->map_11, NULL, NULL);
+    double *ap = c->C <= SG_DETECT_MAX_CLASSES ? out->ap : NULL;
+    return sg_voc_map(gt, n_gt, det, nd, c->C, 0.5, false, &out->map_all, &out->map_11, ap, NULL);
 }
 
 /* OUT/weights.safetensors: every parameter, and in the metadata what
@@ -356,14 +358,14 @@ static int run(detect_ctx *c, split *tr, split *te, int64_t epochs, int64_t batc
         fflush(stdout);
     }
     if (err == SG_OK) {
-        char path[4096], json[1024];
+        char path[4096], json[4096];
         snprintf(path, sizeof path, "%s/weights.safetensors", out);
         err = save_weights(c, path, seed);
         int n = c->use_grid
             ? snprintf(json, sizeof json,
                        "{\"model\":\"%s\",\"head\":\"grid\",\"grid\":[%d,%d],\"classes\":%d,\"size\":%d,"
                        "\"epochs\":%lld,\"train_images\":%d,\"test_images\":%d,\"train_loss\":%.6g,"
-                       "\"test_detections\":%d,\"test_map50\":%.6g,\"test_map50_11pt\":%.6g}\n",
+                       "\"test_detections\":%d,\"test_map50\":%.6g,\"test_map50_11pt\":%.6g,\"test_ap50\":{",
                        c->m.def->name, c->GH, c->GW, c->C, c->size, (long long)epochs, tr->n, te->n, train_loss,
                        tm.detections, tm.map_all, tm.map_11)
             : snprintf(json, sizeof json,
@@ -373,6 +375,13 @@ static int run(detect_ctx *c, split *tr, split *te, int64_t epochs, int64_t batc
                          "\"test_mean_iou\":%.6g,\"test_map50\":%.6g,\"test_map50_11pt\":%.6g}\n",
                          c->m.def->name, c->S, c->C, c->size, (long long)epochs, tr->n, te->n,
                          train_loss, tm.accuracy, tm.mse, tm.mae, tm.iou, tm.map_all, tm.map_11);
+        /* grid: the AP of each class (null: no box of it in the test set) */
+        for (int k = 0; c->use_grid && k < c->C && k < SG_DETECT_MAX_CLASSES && n < (int)sizeof json - 200; k++)
+            n += isnan(tm.ap[k]) ? snprintf(json + n, sizeof json - n, "%s\"%.64s\":null", k ? "," : "",
+                                            c->ds->class_names[k])
+                                 : snprintf(json + n, sizeof json - n, "%s\"%.64s\":%.6g", k ? "," : "",
+                                            c->ds->class_names[k], tm.ap[k]);
+        if (c->use_grid) n += snprintf(json + n, sizeof json - n, "}}\n");
         snprintf(path, sizeof path, "%s/metrics.json", out);
         if (err == SG_OK) err = sg_file_write_atomic(path, json, (size_t)n);
     }
