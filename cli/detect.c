@@ -165,7 +165,7 @@ static void batch_targets(detect_ctx *c, const split *s, const sg_batch *b)
             nb[q].ymax = o->ymax / H;
         }
         if (c->use_grid)
-            c->positives += sg_grid_head_assign(c->GH, c->GW, nb, n, c->obj + (size_t)i * HW,
+            c->positives += sg_grid_head_assign(c->GH, c->GW, nb, n, true, c->obj + (size_t)i * HW,
                                                 c->labels + (size_t)i * HW, c->box + (size_t)i * 4 * HW,
                                                 c->mask + (size_t)i * 4 * HW);
         else

@@ -9,7 +9,9 @@
  *              cells hold an object, so the first steps do not spend
  *              themselves pushing every cell down)
  *   1 .. C     class logits (softmax)
- *   C+1, C+2   centre offset in the cell, x then y: sigmoid(t) in (0, 1)
+ *   C+1, C+2   centre offset from the cell's corner, x then y, in cells:
+ *              2 sigmoid(t) - 0.5 in (-0.5, 1.5) (YOLOv5's, so that a
+ *              neighbour cell can reach a centre just across its edge)
  *   C+3, C+4   log of the box width and height over the image's (exp(t))
  *
  * Targets (sg_grid_head_assign): a box belongs to the cell holding its centre
@@ -17,8 +19,13 @@
  * j = min(floor(cx W), W - 1), row i = min(floor(cy H), H - 1); a centre on a
  * cell edge goes to the cell right of / below the edge. When two boxes share
  * a cell the larger (area) keeps it (equal areas: the first given); the
- * other is not learned. Box target: (cx W - j, cy H - i, log w, log h), w and
- * h at least 1e-3.
+ * other is not learned there. With `neighbours` (what `detect --head grid`
+ * uses, YOLOv5's rule) a box also claims, in a second pass, the nearer
+ * neighbour cell across each axis (left or right of the centre cell, as cx
+ * lies in its left or right half; above or below likewise) when that cell is
+ * inside the grid and no box's centre cell: up to 3 positives per box, so
+ * more cells learn to fire. Box target of a cell (i, j): (cx W - j,
+ * cy H - i, log w, log h), w and h at least 1e-3.
  *
  * Loss (sg_grid_head_loss), with P = max(1, positive cells of the batch):
  *   ( sum over all cells BCE(objectness, 1 if positive else 0)
@@ -34,6 +41,7 @@
 #ifndef SG_MODEL_GRIDHEAD_H
 #define SG_MODEL_GRIDHEAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/graph.h"
@@ -61,7 +69,7 @@ sg_tensor *sg_grid_head_forward(sg_graph *g, const sg_grid_head *h, sg_tensor *f
  * xmin..ymax and label read): obj [H * W] (0 / 1), cls [H * W] (class, or
  * SG_GRID_IGNORE), box [4 * H * W] and mask [4 * H * W] channel-major (box
  * values and 1 at positive cells, 0 elsewhere). Returns the positive cells. */
-int sg_grid_head_assign(int H, int W, const sg_det_box *boxes, int n_boxes, float *obj,
+int sg_grid_head_assign(int H, int W, const sg_det_box *boxes, int n_boxes, bool neighbours, float *obj,
                         int32_t *cls, float *box, float *mask);
 
 /* The loss above of out [N, 5 + C, H, W] against the batch's targets (the
