@@ -23,7 +23,7 @@
  * The checkpoint's metadata rebuilds the model for `detect predict`
  * (cli/detect_predict.c): "format" = "steelgrad-detect-1", "model" (zoo
  * name), "head" (slots | grid), "slots", "hidden" (grid), "classes" (JSON
- * array of the class names), "size", "channels", "seed". */
+ * array of the class names), "size", "channels", "seed", "width_mult". */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,7 +48,8 @@
 static const sg_cli_command detect_cmd = {
     "detect",
     "steelgrad detect --data DIR --model NAME -o|--out DIR [--head slots|grid] [--slots S] [--size S]\n"
-    "                 [--channels C] [--epochs N] [--batch B] [--lr X] [--seed N] [--hflip] [--quiet]",
+    "                 [--channels C] [--width-mult X] [--epochs N] [--batch B] [--lr X] [--seed N] [--hflip]\n"
+    "                 [--quiet]",
     "Train paper 002's localisation heads on a VOC data set (DIR/images, DIR/annotations:\n"
     "NEU-DET, or `steelgrad synth`'s) with any zoo model's features as the backbone, from\n"
     "scratch. --slots 1 (default): single-defect, a class and one box per image; --slots S:\n"
@@ -254,12 +255,13 @@ static sg_err save_weights(const detect_ctx *c, const char *path, uint64_t seed)
     for (int k = 0; k < c->C; k++) sg_json_writer_string(&w, c->ds->class_names[k]);
     sg_json_writer_end_array(&w);
     const char *classes = sg_json_writer_finish(&w, NULL);
-    char slots[32], hidden[32], size[32], channels[32], seed_text[32];
+    char slots[32], hidden[32], size[32], channels[32], seed_text[32], width[32];
     snprintf(slots, sizeof slots, "%d", c->S);
     snprintf(hidden, sizeof hidden, "%d", c->use_grid ? c->grid.hidden : 0);
     snprintf(size, sizeof size, "%d", c->size);
     snprintf(channels, sizeof channels, "%d", c->channels);
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+    snprintf(width, sizeof width, "%.17g", c->m.opts.width_mult);
     const char *meta[] = {
         "format", SG_DETECT_FORMAT,
         "model", c->m.def->name,
@@ -270,6 +272,7 @@ static sg_err save_weights(const detect_ctx *c, const char *path, uint64_t seed)
         "size", size,
         "channels", channels,
         "seed", seed_text,
+        "width_mult", width,
     };
     sg_err err = classes ? sg_params_save(&c->all, path, meta, (int)(sizeof meta / sizeof meta[0] / 2))
                          : sg_error_set(SG_ERR_NOMEM, "detect: out of memory");
@@ -419,7 +422,7 @@ int cmd_detect(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "predict") == 0) return cmd_detect_predict(argc - 1, argv + 1);
     char *data = NULL, *model = NULL, *out = NULL, *head = "slots";
     int64_t slots = 1, size = 128, channels = 1, epochs = 10, batch = 32, seed = 1;
-    double lr = 1e-3;
+    double lr = 1e-3, width_mult = 0;
     bool quiet = false, hflip = false;
     const sg_cli_opt opts[] = {
         {.name = "data", .type = SG_OPT_STRING, .dest = &data, .help = "VOC data set: DIR/images, DIR/annotations"},
@@ -443,6 +446,8 @@ int cmd_detect(int argc, char **argv)
          .help = "slots: paper 002's heads (default); grid: the dense per-cell head"},
         {.name = "hflip", .type = SG_OPT_FLAG, .dest = &hflip,
          .help = "mirror half the training images and their boxes left-right"},
+        {.name = "width-mult", .type = SG_OPT_FLOAT, .dest = &width_mult,
+         .help = "backbone width multiplier (models that have one; default 1)", .min = 0, .max = 4},
     };
     bool done;
     int rc = sg_cli_parse(&detect_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
@@ -488,6 +493,7 @@ int cmd_detect(int argc, char **argv)
     sg_model_options o = sg_model_options_defaults(ds.n_classes >= 2 ? ds.n_classes : 2);
     o.in_channels = (int)channels;
     o.image_size = (int)size;
+    o.width_mult = width_mult;
     if (err == SG_OK) err = sg_model_build(&c.m, model, &o, (uint64_t)seed);
     c.g = err == SG_OK ? sg_graph_new() : NULL;
     if (err == SG_OK && !c.g) err = sg_error_set(SG_ERR_NOMEM, "detect: out of memory");

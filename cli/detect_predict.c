@@ -128,6 +128,8 @@ static sg_err det_model_open(const char *path, sg_graph *g, det_model *d)
     sg_model_options o = sg_model_options_defaults(d->classes >= 2 ? d->classes : 2);
     o.in_channels = d->channels;
     o.image_size = d->size;
+    const char *wm = sg_safetensors_meta(&f, "width_mult");
+    o.width_mult = wm ? strtod(wm, NULL) : 0;
     if ((err = sg_model_build(&d->m, model, &o, (uint64_t)seed)) != SG_OK) {
         err = sg_error_set(err, "%s: %s", path, sg_error_message());
         goto done;

@@ -107,7 +107,7 @@ static const cli_case commands[] = {
     {"bench sgemm", "", {{"shapes", "8x8x8"}, {"threads", "1"}, {"seconds", "0.001"}}, {"seconds"},
      {"threads", "shapes", "transpose"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
-     {"slots", "size", "channels", "epochs", "batch", "lr", "seed"},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult"},
      {"data", "model", "out", "quiet", "head", "hflip"}},
     {"detect predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/boxes"}},
      {"threshold"}, {"weights", "out"}},
