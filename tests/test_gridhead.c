@@ -358,8 +358,8 @@ START_TEST(detect_grid_trains_and_predict_draws_the_boxes_it_prints)
     sg_image_free(&img);
     sg_json_free(j);
 
-    /* paper 002's slot heads predict too (their metadata rebuilds them) */
-    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 1 --slots 3 --batch 8 --quiet "
+    /* paper 002's slot heads predict too (the metadata rebuilds them, a wider backbone too) */
+    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --width-mult 2 --size 32 --epochs 1 --slots 3 --batch 8 --quiet "
              "-o %s/slots", dir, dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "slots.log")), 0);
     snprintf(args, sizeof args, "detect predict --weights %s/slots/weights.safetensors --threshold 0 -o %s/pred2 %s",
