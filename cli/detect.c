@@ -44,12 +44,13 @@
 #include "models/gridhead.h"
 #include "models/zoo.h"
 #include "optim/optim.h"
+#include "optim/schedule.h"
 
 static const sg_cli_command detect_cmd = {
     "detect",
     "steelgrad detect --data DIR --model NAME -o|--out DIR [--head slots|grid] [--slots S] [--size S]\n"
     "                 [--channels C] [--width-mult X] [--epochs N] [--batch B] [--lr X] [--seed N] [--hflip]\n"
-    "                 [--quiet]",
+    "                 [--schedule constant|cosine] [--quiet]",
     "Train paper 002's localisation heads on a VOC data set (DIR/images, DIR/annotations:\n"
     "NEU-DET, or `steelgrad synth`'s) with any zoo model's features as the backbone, from\n"
     "scratch. --slots 1 (default): single-defect, a class and one box per image; --slots S:\n"
@@ -62,7 +63,8 @@ static const sg_cli_command detect_cmd = {
     "backbone's feature map: per cell objectness, class and box (centre offset, log size),\n"
     "trained on the cell holding each box's centre (BCE + CE + L1), decoded with per-class\n"
     "NMS (IoU 0.5); its lines have the loss, the detections and the mAP. --hflip mirrors\n"
-    "half the training images (and their boxes) left-right.\n"
+    "half the training images (and their boxes) left-right. --schedule cosine anneals the\n"
+    "learning rate to 0 over the run's steps (torch CosineAnnealingLR per step).\n"
     "steelgrad detect predict --help: draw a trained model's boxes on images."};
 
 /* The last number in a file name ("crazing_25.jpg" -> 25); -1 if none. */
@@ -281,7 +283,7 @@ static sg_err save_weights(const detect_ctx *c, const char *path, uint64_t seed)
 }
 
 static int run(detect_ctx *c, split *tr, split *te, int64_t epochs, int64_t batch, double lr,
-               uint64_t seed, bool hflip, const char *out, bool quiet)
+               bool cosine, uint64_t seed, bool hflip, const char *out, bool quiet)
 {
     int rc = SG_EXIT_OK;
     sg_loader *ltr = NULL, *lte = NULL;
@@ -327,6 +329,11 @@ static int run(detect_ctx *c, split *tr, split *te, int64_t epochs, int64_t batc
             sg_graph_reset(c->g);
             sg_graph_set_seed(c->g, seed, (uint64_t)(e * 100000 + steps));
             sg_params_zero_grad(&c->all);
+            if (cosine) {
+                int64_t per_epoch = (tr->n + batch - 1) / batch;
+                sg_optimizer_set_lr(opt, sg_lr_warmup_cosine(lr, 0.0, 1.0, 0, epochs * per_epoch,
+                                                             e * per_epoch + steps));
+            }
             for (int i = 0; i < b.n; i++) c->flip[i] = hflip && coin(seed, e, steps, i);
             flip_images(c, &b);
             batch_targets(c, tr, &b);
@@ -420,7 +427,7 @@ static sg_err split_alloc(split *s, int n)
 int cmd_detect(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "predict") == 0) return cmd_detect_predict(argc - 1, argv + 1);
-    char *data = NULL, *model = NULL, *out = NULL, *head = "slots";
+    char *data = NULL, *model = NULL, *out = NULL, *head = "slots", *schedule = "constant";
     int64_t slots = 1, size = 128, channels = 1, epochs = 10, batch = 32, seed = 1;
     double lr = 1e-3, width_mult = 0;
     bool quiet = false, hflip = false;
@@ -446,6 +453,8 @@ int cmd_detect(int argc, char **argv)
          .help = "slots: paper 002's heads (default); grid: the dense per-cell head"},
         {.name = "hflip", .type = SG_OPT_FLAG, .dest = &hflip,
          .help = "mirror half the training images and their boxes left-right"},
+        {.name = "schedule", .type = SG_OPT_STRING, .dest = &schedule, .arg = "constant|cosine",
+         .help = "learning rate: constant (default) or cosine annealing to 0"},
         {.name = "width-mult", .type = SG_OPT_FLOAT, .dest = &width_mult,
          .help = "backbone width multiplier (models that have one; default 1)", .min = 0, .max = 4},
     };
@@ -459,6 +468,8 @@ int cmd_detect(int argc, char **argv)
     if (strcmp(head, "slots") != 0 && strcmp(head, "grid") != 0)
         return sg_cli_usage("detect", "--head: expected slots or grid, got '%s'", head);
     bool use_grid = strcmp(head, "grid") == 0;
+    if (strcmp(schedule, "constant") != 0 && strcmp(schedule, "cosine") != 0)
+        return sg_cli_usage("detect", "--schedule: expected constant or cosine, got '%s'", schedule);
     sg_dataset ds;
     const char *kind;
     if (sg_dataset_open(data, true, &kind, &ds) != SG_OK) return sg_cli_fail("detect", "%s", sg_error_message());
@@ -550,7 +561,8 @@ int cmd_detect(int argc, char **argv)
                         model, c.S > 1 ? "multi-defect" : "single-defect", c.S, c.S > 1 ? "s" : "", c.C,
                         tr.n, te.n);
         }
-        rc = run(&c, &tr, &te, epochs, batch, lr, (uint64_t)seed, hflip, out, quiet);
+        rc = run(&c, &tr, &te, epochs, batch, lr, strcmp(schedule, "cosine") == 0, (uint64_t)seed, hflip, out,
+                 quiet);
     } else {
         rc = sg_cli_fail("detect", "%s", sg_error_message());
     }

@@ -108,7 +108,7 @@ static const cli_case commands[] = {
      {"threads", "shapes", "transpose"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
      {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult"},
-     {"data", "model", "out", "quiet", "head", "hflip"}},
+     {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},
     {"detect predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/boxes"}},
      {"threshold"}, {"weights", "out"}},
 };

@@ -328,7 +328,7 @@ START_TEST(detect_grid_trains_and_predict_draws_the_boxes_it_prints)
     char args[4096], img_path[1024], png_path[1024];
     snprintf(args, sizeof args, "synth --out %s/synth --per-class 10 --size 32", dir);
     ck_assert_int_eq(sg_test_run_cli(NULL, args, sg_test_path(dir, "synth.log")), 0);
-    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 2 --head grid --hflip "
+    snprintf(args, sizeof args, "detect --data %s/synth --model cnn --size 32 --epochs 2 --head grid --hflip --schedule cosine "
              "--batch 8 --quiet -o %s/grid", dir, dir);
     const char *log = sg_test_path(dir, "detect.log");
     ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
