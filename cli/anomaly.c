@@ -65,6 +65,7 @@ static int train_run(int argc, char **argv)
         {.name = "clahe", .type = SG_OPT_FLAG, .dest = &clahe, .help = "CLAHE (8 x 8 tiles) before resizing"},
         {.name = "loss", .type = SG_OPT_STRING, .dest = &loss_name, .arg = "mse|ssim-l1",
          .help = "reconstruction loss (default mse)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&train_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;
@@ -188,6 +189,7 @@ static int score_run(int argc, char **argv)
          .help = "mixture covariance for pcagmm (default full)"},
         {.name = "maps", .type = SG_OPT_STRING, .dest = &maps, .arg = "DIR",
          .help = "write reconstruction-error pictures (PNG) to this folder"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&score_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;

@@ -154,13 +154,186 @@ static int bench_sgemm(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* ---- memory-bound kernels against the triad bandwidth ----------------------------- */
+
+/* `steelgrad bench triad|adam|elementwise|gelu`: GB/s of the elementwise kernel
+ * families on arrays far beyond the caches (default 32M floats each), through
+ * the thread pool in the chunks the layers use, and that rate as a fraction of
+ * the STREAM triad's (a[i] = b[i] + s * c[i]) measured in the same run at the
+ * same thread count. Bytes are what the kernel must read plus what it writes
+ * (STREAM's convention: write-allocate traffic is not counted). One line per
+ * kernel and thread count:
+ *   {"bench":"adam","op":"adamw","n":33554432,"threads":1,"isa":"avx512","ms":..,
+ *    "gbytes_s":..,"triad_fraction":..} */
+static const char bench_ew_help[] =
+    "Time the memory-bound kernels with the active kernel table (SG_ISA picks it) on\n"
+    "arrays of --n floats (default 33554432, far beyond the caches) and print one JSON\n"
+    "line per kernel and thread count: {\"bench\":..,\"op\":..,\"n\":..,\"threads\":..,\"isa\":..,\n"
+    "\"ms\":..,\"gbytes_s\":..,\"triad_fraction\":..}: bytes read + written per second, and\n"
+    "that over the triad's (a = b + s c, measured first, same threads). triad: the triad\n"
+    "alone; adam: AdamW and SGD with momentum; elementwise: add, relu forward and\n"
+    "backward; gelu: GELU forward and backward. --threads 1,2 (default: 1 and all\n"
+    "threads), --seconds: time per line, at least (default 0.5).";
+static const sg_cli_command bench_ew_cmds[] = {
+    {"bench triad", "steelgrad bench triad [--threads LIST] [--n N] [--seconds X]", bench_ew_help},
+    {"bench adam", "steelgrad bench adam [--threads LIST] [--n N] [--seconds X]", bench_ew_help},
+    {"bench elementwise", "steelgrad bench elementwise [--threads LIST] [--n N] [--seconds X]", bench_ew_help},
+    {"bench gelu", "steelgrad bench gelu [--threads LIST] [--n N] [--seconds X]", bench_ew_help},
+};
+enum { EW_BENCH_COUNT = sizeof bench_ew_cmds / sizeof bench_ew_cmds[0] };
+
+typedef enum ew_kernel {
+    EWB_TRIAD, EWB_ADAMW, EWB_SGD, EWB_ADD, EWB_RELU, EWB_RELU_BACKWARD, EWB_GELU, EWB_GELU_BACKWARD
+} ew_kernel;
+static const struct {
+    const char *bench, *op;
+    int arrays;     /* arrays of n floats it touches */
+    int moved;      /* floats read + written per element */
+} ew_kernels[] = {
+    [EWB_TRIAD] = {"triad", "triad", 3, 3},          [EWB_ADAMW] = {"adam", "adamw", 4, 7},
+    [EWB_SGD] = {"adam", "sgd_momentum", 3, 5},      [EWB_ADD] = {"elementwise", "add", 3, 3},
+    [EWB_RELU] = {"elementwise", "relu", 2, 2},      [EWB_RELU_BACKWARD] = {"elementwise", "relu_backward", 3, 4},
+    [EWB_GELU] = {"gelu", "gelu", 2, 2},             [EWB_GELU_BACKWARD] = {"gelu", "gelu_backward", 3, 4},
+};
+
+typedef struct ew_job {
+    ew_kernel k;
+    float *a[4];
+    const sg_kernel_table *t;
+} ew_job;
+
+/* Chunks of 16384 elements, as the layers and the optimiser cut them. */
+enum { EW_GRAIN = 16384 };
+
+static void ew_range(void *ctx, int64_t i0, int64_t i1)
+{
+    const ew_job *J = ctx;
+    float *const *a = J->a;
+    const int64_t n = i1 - i0;
+    static const sg_sgd_hp sgd = {-0.01f, 5e-4f, 0.9f, 1.0f, false, false};
+    static const sg_adam_hp adamw = {.decay_scale = 0.99999f, .decoupled = true, .beta1 = 0.9f,
+                                     .one_minus_beta1 = 0.1f, .beta2 = 0.999f, .one_minus_beta2 = 0.001f,
+                                     .bias2_sqrt = 0.5f, .eps = 1e-8f, .neg_step_size = -1e-3f};
+    switch (J->k) {
+    case EWB_TRIAD: {
+        float *x = a[0] + i0;
+        const float *b = a[1] + i0, *c = a[2] + i0;
+        for (int64_t i = 0; i < n; i++) x[i] = b[i] + 3.0f * c[i];
+        break;
+    }
+    case EWB_ADAMW: J->t->adam(&adamw, a[0] + i0, a[1] + i0, a[2] + i0, a[3] + i0, NULL, n); break;
+    case EWB_SGD: J->t->sgd(&sgd, a[0] + i0, a[1] + i0, a[2] + i0, n); break;
+    case EWB_ADD: J->t->ew_binary(SG_EW_ADD, a[1] + i0, 1, a[2] + i0, 1, a[0] + i0, n); break;
+    case EWB_RELU: J->t->act_forward(SG_ACT_RELU, 0, 0, a[1] + i0, a[0] + i0, n); break;
+    case EWB_RELU_BACKWARD:
+        J->t->act_backward(SG_ACT_RELU, 0, 0, a[1] + i0, a[1] + i0, a[2] + i0, a[0] + i0, n);
+        break;
+    case EWB_GELU: J->t->act_forward(SG_ACT_GELU, 0, 0, a[1] + i0, a[0] + i0, n); break;
+    case EWB_GELU_BACKWARD:
+        J->t->act_backward(SG_ACT_GELU, 0, 0, a[1] + i0, a[1] + i0, a[2] + i0, a[0] + i0, n);
+        break;
+    }
+}
+
+/* The fastest of calls repeated for at least `seconds` (after a warm-up call), in seconds. */
+static double ew_time(ew_job *J, int64_t n, double seconds)
+{
+    sg_parallel_for(n, EW_GRAIN, ew_range, J);
+    double best = 1e30, total = 0;
+    int reps = 0;
+    while (total < seconds || reps < 3) {
+        const double t0 = now();
+        sg_parallel_for(n, EW_GRAIN, ew_range, J);
+        const double dt = now() - t0;
+        total += dt, reps++;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+static void ew_print(ew_kernel k, int64_t n, int threads, const char *isa, double sec, double triad_gbs)
+{
+    const double gbs = (double)ew_kernels[k].moved * sizeof(float) * (double)n / sec * 1e-9;
+    printf("{\"bench\":\"%s\",\"op\":\"%s\",\"n\":%lld,\"threads\":%d,\"isa\":\"%s\",\"ms\":%.4f,"
+           "\"gbytes_s\":%.3f",
+           ew_kernels[k].bench, ew_kernels[k].op, (long long)n, threads, isa, sec * 1e3, gbs);
+    if (k != EWB_TRIAD) printf(",\"triad_fraction\":%.3f", gbs / triad_gbs);
+    printf("}\n");
+    fflush(stdout);
+}
+
+static int bench_ew(int which, int argc, char **argv)
+{
+    const sg_cli_command *cmd = &bench_ew_cmds[which];
+    char *threads_arg = NULL;
+    double seconds = 0.5;
+    int64_t n = 33554432;
+    bool done;
+    sg_cli_opt opts[] = {
+        {.name = "threads", .type = SG_OPT_STRING, .dest = &threads_arg, .arg = "LIST",
+         .help = "thread counts, comma-separated (default: 1 and all threads)"},
+        {.name = "n", .type = SG_OPT_INT, .dest = &n, .arg = "N", .min = 1, .max = 1073741824,
+         .help = "floats per array (default 33554432)"},
+        {.name = "seconds", .type = SG_OPT_FLOAT, .dest = &seconds, .min = 0, .max = 3600,
+         .above_min = true, .help = "time per line, at least"},
+    };
+    int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
+    if (done) return rc;
+    int threads[MAX_THREADS], n_threads;
+    if (threads_arg) {
+        if (!parse_threads(threads_arg, threads, &n_threads))
+            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
+                                threads_arg);
+    } else {
+        threads[0] = 1, n_threads = 1;
+        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
+    }
+    const char *bench = cmd->name + strlen("bench ");
+    ew_job J = {.t = sg_kernels()};
+    for (int k = 0; k < 4; k++) {
+        J.a[k] = malloc(sizeof(float) * (size_t)n);
+        if (!J.a[k]) {
+            for (int f = 0; f < k; f++) free(J.a[f]);
+            return sg_cli_fail(cmd->name, "out of memory for 4 arrays of %lld floats", (long long)n);
+        }
+    }
+    /* p, g, m, v for Adam (v >= 0); the others read a[1], a[2] and write a[0]; values
+     * normal(0, 1) so relu and gelu take every branch */
+    for (int k = 0; k < 4; k++) sg_rng_fill_normal((sg_rng_key){3, SG_RNG_TEST, (uint64_t)k}, J.a[k], n, 0, 1);
+    for (int64_t i = 0; i < n; i++) J.a[3][i] *= J.a[3][i];
+    const int saved_threads = sg_threads();
+    const char *isa = sg_isa_name(J.t->isa);
+    for (int t = 0; t < n_threads; t++) {
+        if (sg_set_threads(threads[t]) != SG_OK) continue;
+        J.k = EWB_TRIAD;
+        const double triad = ew_time(&J, n, seconds);
+        const double triad_gbs = 3.0 * sizeof(float) * (double)n / triad * 1e-9;
+        ew_print(EWB_TRIAD, n, threads[t], isa, triad, triad_gbs);
+        for (int k = EWB_TRIAD + 1; k <= EWB_GELU_BACKWARD; k++) {
+            if (strcmp(ew_kernels[k].bench, bench) != 0) continue;
+            J.k = (ew_kernel)k;
+            ew_print((ew_kernel)k, n, threads[t], isa, ew_time(&J, n, seconds), triad_gbs);
+        }
+    }
+    sg_set_threads(saved_threads);
+    for (int k = 0; k < 4; k++) free(J.a[k]);
+    return SG_EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "sgemm") == 0) return bench_sgemm(argc - 1, argv + 1);
+    for (int k = 0; k < EW_BENCH_COUNT; k++)
+        if (argc >= 2 && strcmp(argv[1], bench_ew_cmds[k].name + strlen("bench ")) == 0)
+            return bench_ew(k, argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
-            "(steelgrad bench sgemm --help for more)\n");
+            "       steelgrad bench triad [--threads LIST] [--n N] [--seconds X]\n"
+            "       steelgrad bench adam [--threads LIST] [--n N] [--seconds X]\n"
+            "       steelgrad bench elementwise [--threads LIST] [--n N] [--seconds X]\n"
+            "       steelgrad bench gelu [--threads LIST] [--n N] [--seconds X]\n"
+            "(steelgrad bench sgemm --help, steelgrad bench adam --help, ... for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

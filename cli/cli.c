@@ -140,6 +140,13 @@ static const char *owners_of(const char *self, const char *option)
     return describing.owners;
 }
 
+/* --threads N as the command line gave it (0: not given). */
+static int64_t threads_option;
+
+const sg_cli_opt sg_cli_threads_opt = {
+    .name = "threads", .type = SG_OPT_INT, .dest = &threads_option, .min = 1, .max = 256,
+    .help = "worker threads (overrides SG_THREADS; default SG_THREADS, else the online cores)"};
+
 /* ---- help ----------------------------------------------------------------------- */
 
 /* Whether a numeric option has a range (see cli.h): {.min = 0, .above_min = true} is "> 0". */
@@ -178,7 +185,10 @@ static void option_cell(const sg_cli_opt *o, char *buf, size_t cap)
 
 static void print_help(const sg_cli_command *cmd, const sg_cli_opt *opts, int n_opts)
 {
-    printf("usage: %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+    bool shared_threads = false;
+    for (int k = 0; k < n_opts; k++) shared_threads |= opts[k].dest == sg_cli_threads_opt.dest;
+    shared_threads &= !strstr(cmd->usage, "--threads");
+    printf("usage: %s%s\n\n%s\n\noptions:\n", cmd->usage, shared_threads ? " [--threads N]" : "", cmd->summary);
     const sg_cli_opt help = {.name = "help", .type = SG_OPT_FLAG, .short_name = 'h', .help = "show this help"};
     int width = 0;
     char cell[96], padded[128];
@@ -259,12 +269,18 @@ static int unknown_option(const sg_cli_command *cmd, const char *a, size_t len)
     return SG_EXIT_USAGE;
 }
 
-/* SG_THREADS and SG_ISA, once per process: a bad value is a usage error. */
+/* SG_THREADS and SG_ISA, once per process: a bad value is a usage error.
+ * --threads N wins over SG_THREADS: it is applied as SG_THREADS=N. */
 static int apply_environment(const sg_cli_command *cmd)
 {
     static bool applied;
     if (applied) return SG_EXIT_OK;
     applied = true;
+    if (threads_option > 0) {
+        char value[24];
+        snprintf(value, sizeof value, "%lld", (long long)threads_option);
+        setenv("SG_THREADS", value, 1);
+    }
     if (sg_init() == SG_OK) return SG_EXIT_OK;
     fprintf(stderr, "steelgrad %s: %s\n", cmd->name, sg_error_message());
     return SG_EXIT_USAGE;

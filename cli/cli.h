@@ -69,6 +69,14 @@ void sg_cli_set_commands(const sg_cli_entry *commands, int n, const char *const 
 /* Whether "command word" is one of the subcommands given above. */
 bool sg_cli_is_subcommand(const char *command, const char *word);
 
+/* The shared option of every command that computes: --threads N (1..256)
+ * sets the worker threads of the process, overriding SG_THREADS (it is
+ * applied as SG_THREADS=N before the environment). A command lists it as the
+ * last entry of its table (`sg_cli_threads_opt,`), so its name, range and
+ * help are the same everywhere; --help then adds " [--threads N]" to the
+ * usage when the usage does not name --threads itself. */
+extern const sg_cli_opt sg_cli_threads_opt;
+
 /* Parse argv[1..] into the options and up to max_pos positional arguments.
  * `--name value`, `--name=value`, `-o value` (short_name) and `--` (the rest
  * is positional) are understood. --help / -h anywhere prints the help and

@@ -485,8 +485,9 @@ int cmd_data(int argc, char **argv)
     bool done;
     if (strcmp(argv[1], "inspect") == 0) {
         bool all = false;
-        sg_cli_opt opts[] = {{.name = "all", .type = SG_OPT_FLAG, .dest = &all, .help = "list every skipped file, warning and duplicate"}};
-        int rc = sg_cli_parse(&inspect_cmd, argc - 1, argv + 1, opts, 1, dirs, 1, &n_dirs, &done);
+        sg_cli_opt opts[] = {{.name = "all", .type = SG_OPT_FLAG, .dest = &all, .help = "list every skipped file, warning and duplicate"},
+                             sg_cli_threads_opt};
+        int rc = sg_cli_parse(&inspect_cmd, argc - 1, argv + 1, opts, 2, dirs, 1, &n_dirs, &done);
         if (done) return rc;
         if (n_dirs != 1) return sg_cli_usage("data inspect", "expected one DIR (see steelgrad data inspect --help)");
         return inspect(dirs[0], all);
@@ -501,6 +502,7 @@ int cmd_data(int argc, char **argv)
              .max = SG_SHEET_MAX_PER_CLASS, .arg = "N", .help = "images per class (default 4)"},
             {.name = "size", .type = SG_OPT_INT, .dest = &size, .min = SG_SHEET_MIN_SIZE,
              .max = SG_SHEET_MAX_SIZE, .arg = "S", .help = "side of each image in pixels (default 64)"},
+            sg_cli_threads_opt,
         };
         int rc = sg_cli_parse(&sheet_cmd, argc - 1, argv + 1, opts, sizeof opts / sizeof opts[0], dirs, 1,
                               &n_dirs, &done);

@@ -278,6 +278,7 @@ int cmd_demo(int argc, char **argv)
          .help = "peak Adam learning rate, cosine-annealed to 0 (synth 0.008, toy 0.004)"},
         {.name = "log", .type = SG_OPT_STRING, .dest = &o.log, .arg = "FILE.jsonl",
          .help = "append one JSON object per epoch to this file"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&demo_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,
                           NULL, &done);

@@ -457,6 +457,7 @@ int cmd_detect(int argc, char **argv)
          .help = "learning rate: constant (default) or cosine annealing to 0"},
         {.name = "width-mult", .type = SG_OPT_FLOAT, .dest = &width_mult,
          .help = "backbone width multiplier (models that have one; default 1)", .min = 0, .max = 4},
+        sg_cli_threads_opt,
     };
     bool done;
     int rc = sg_cli_parse(&detect_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);

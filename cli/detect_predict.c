@@ -340,6 +340,7 @@ int cmd_detect_predict(int argc, char **argv)
          .help = "folder for the PNGs (required)"},
         {.name = "threshold", .type = SG_OPT_FLOAT, .dest = &threshold, .min = 0, .max = 1,
          .help = "smallest score drawn and printed (default 0.3)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&predict_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images, MAX_IMAGES,
                           &n_images, &done);

@@ -9,13 +9,15 @@
 
 static const sg_cli_command eval_cmd = {
     "eval", "steelgrad eval --weights W (--data DIR | --manifest CSV [--split test]) [--json] [--strict]\n"
-    "                     [--tta none|flips]",
+    "                     [--tta none|flips] [--predictions FILE.csv]",
     "Evaluate a checkpoint written by `steelgrad train` (its metadata names the model, its\n"
     "options and classes) on a class-folder tree (every image) or a manifest (the rows of\n"
     "--split, or all): accuracy, per-class and macro precision / recall / F1, macro one-vs-rest\n"
     "ROC-AUC and the confusion matrix, as a table, or as JSON with --json. A corrupt image is\n"
     "skipped with a warning (--strict: an error). --tta overrides the run's test-time\n"
-    "augmentation (flips: the mean of the probabilities of the 4 mirror images)."};
+    "augmentation (flips: the mean of the probabilities of the 4 mirror images). --predictions\n"
+    "writes every image's row file,split,true,predicted,<probability of each class> (as\n"
+    "RUN/predictions.csv of train)."};
 
 static void print_table(const sg_run_model *rm, const sg_eval_result *r)
 {
@@ -42,7 +44,7 @@ static void print_table(const sg_run_model *rm, const sg_eval_result *r)
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *weights = NULL, *data = NULL, *manifest = NULL, *split = NULL, *tta = NULL;
+    const char *weights = NULL, *data = NULL, *manifest = NULL, *split = NULL, *tta = NULL, *predictions = NULL;
     bool json = false, strict = false, done;
     sg_cli_opt opts[] = {
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "checkpoint from steelgrad train (best.safetensors)"},
@@ -52,6 +54,9 @@ int cmd_eval(int argc, char **argv)
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "print the metrics as JSON instead of a table"},
         {.name = "strict", .type = SG_OPT_FLAG, .dest = &strict, .help = "stop at a corrupt image instead of skipping it"},
         {.name = "tta", .type = SG_OPT_STRING, .dest = &tta, .help = "test-time augmentation: none or flips (default: the run's)"},
+        {.name = "predictions", .type = SG_OPT_STRING, .dest = &predictions, .arg = "FILE.csv",
+         .help = "also write every image's class probabilities as CSV"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&eval_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
@@ -71,8 +76,9 @@ int cmd_eval(int argc, char **argv)
     if (sg_run_model_open(weights, &rm) != SG_OK) return sg_cli_fail_err("eval", SG_ERR_FORMAT);
     if (tta) rm.cfg.tta = tta;
     sg_eval_result r;
-    if (sg_eval_run(&rm, data, manifest, split, strict, &r) != SG_OK) {
-        rc = sg_cli_fail_err("eval", SG_ERR_FORMAT);
+    if (sg_eval_run_predictions(&rm, data, manifest, split, strict, predictions, &r) != SG_OK) {
+        rc = strstr(sg_error_message(), "refusing to write") ? sg_cli_usage("eval", "%s", sg_error_message())
+                                                              : sg_cli_fail_err("eval", SG_ERR_FORMAT);
         sg_run_model_close(&rm);
         return rc;
     }

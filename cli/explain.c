@@ -667,6 +667,7 @@ int cmd_explain(int argc, char **argv)
          .help = "for --method recon: a run folder of steelgrad anomaly train"},
         {.name = "grid", .type = SG_OPT_STRING, .dest = &grid, .arg = "FILE.png",
          .help = "also one PNG of every image beside its overlay, 4 pairs a row"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&explain_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images,
                           MAX_IMAGES, &n_images, &done);

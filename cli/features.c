@@ -175,6 +175,7 @@ int cmd_features(int argc, char **argv)
          .help = "features of this named layer (a PyTorch module path, e.g. layer3; steelgrad "
                  "explain lists them for a bad name), average-pooled over space; default: the "
                  "backbone's last map"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&features_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images, MAX_IMAGES,
                           &n_images, &done);

@@ -93,6 +93,7 @@ int cmd_forward(int argc, char **argv)
          .help = "inceptionv3: the weights include AuxLogits (not run in eval mode)"},
         {.name = "batch", .type = SG_OPT_INT, .dest = &batch,
          .help = "images per step (default 8; memory grows with it)", .min = 1, .max = 4096},
+        sg_cli_threads_opt,
     };
     bool done;
     int rc = sg_cli_parse(&forward_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0,

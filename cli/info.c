@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/compare_ew.h"
 #include "core/cpu.h"
 #include "core/init.h"
 #include "core/kernels/kernels.h"
@@ -18,7 +19,9 @@ static const sg_cli_command info_cmd = {
     "info", "steelgrad info [--json] [--compare ISA,ISA]",
     "Print the version, the compiler, the CPU features, the kernel ISA in use and the threads. "
     "--compare runs every kernel family (every SGEMM transpose case with tails, alpha and beta; "
-    "each reduction) on the same fixed random inputs under two ISAs and prints, per case, "
+    "each reduction; the optimiser updates, elementwise ops and activations on every tail with "
+    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats) "
+    "on the same fixed random inputs under two ISAs and prints, per case, "
     "'identical' or the first element that differs with both values; exit 1 if any differs."};
 
 /* ---- --compare ------------------------------------------------------------------- */
@@ -218,8 +221,9 @@ int cmd_info(int argc, char **argv)
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "one JSON object instead of text"},
         {.name = "compare", .type = SG_OPT_STRING, .dest = &compare, .arg = "ISA,ISA",
          .help = "run every kernel family under both ISAs; print the first element that differs"},
+        sg_cli_threads_opt,
     };
-    int rc = sg_cli_parse(&info_cmd, argc, argv, opts, 2, NULL, 0, NULL, &done);
+    int rc = sg_cli_parse(&info_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
     if (compare) return compare_isas(compare);
     const sg_cpu_features *f = sg_cpu();

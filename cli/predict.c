@@ -30,6 +30,7 @@ int cmd_predict(int argc, char **argv)
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .help = "checkpoint from steelgrad train (best.safetensors)"},
         {.name = "json", .type = SG_OPT_FLAG, .dest = &json, .help = "one JSON object per image and line"},
         {.name = "tta", .type = SG_OPT_STRING, .dest = &tta, .help = "test-time augmentation: none or flips (default: the run's)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&predict_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images,
                           MAX_IMAGES, &n_images, &done);

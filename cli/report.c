@@ -21,6 +21,7 @@ int cmd_report(int argc, char **argv)
     sg_cli_opt opts[] = {
         {.name = "out", .short_name = 'o', .type = SG_OPT_STRING, .dest = &out, .arg = "FILE.html",
          .help = "where to write the page (default RUN/report.html)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&report_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], run, 1, &n_run, &done);
     if (done) return rc;

@@ -42,6 +42,7 @@ int cmd_serve(int argc, char **argv)
          .min = 1, .max = 256},
         {.name = "max-body", .type = SG_OPT_INT, .dest = &max_body, .arg = "BYTES",
          .help = "largest request body (default 16 MiB)", .min = 1024, .max = (double)(1 << 30)},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&serve_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;

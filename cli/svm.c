@@ -126,6 +126,7 @@ static int svm_train(int argc, char **argv)
          .help = "outer iterations per class at most (default 1000); reported if reached"},
         {.name = "classes", .type = SG_OPT_STRING, .dest = &classes, .arg = "LIST",
          .help = "class names in label order, comma-separated (default 0,1,...)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&train_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;
@@ -227,6 +228,7 @@ static int svm_predict(int argc, char **argv)
         {.name = "features", .type = SG_OPT_STRING, .dest = &features, .arg = "X.npy", .help = "N x D features (required)"},
         {.name = "output", .type = SG_OPT_STRING, .dest = &output, .short_name = 'o', .arg = "SCORES.npy",
          .help = "N x K decision values to write (required)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&predict_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;
@@ -258,6 +260,7 @@ static int svm_eval(int argc, char **argv)
         {.name = "svm", .type = SG_OPT_STRING, .dest = &svm, .arg = "SVM.safetensors", .help = "from svm train (required)"},
         {.name = "features", .type = SG_OPT_STRING, .dest = &features, .arg = "X.npy", .help = "N x D features (required)"},
         {.name = "labels", .type = SG_OPT_STRING, .dest = &labels, .arg = "Y.npy", .help = "N class indices (required)"},
+        sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&eval_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
     if (done) return rc;

@@ -67,6 +67,7 @@ int cmd_synth(int argc, char **argv)
          .help = "rolling direction along x instead of y"},
         {.name = "force", .type = SG_OPT_FLAG, .dest = &force,
          .help = "replace a non-empty DIR: it is moved to DIR.old (never deleted)"},
+        sg_cli_threads_opt,
     };
     bool done;
     int rc = sg_cli_parse(&synth_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);

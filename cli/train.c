@@ -158,7 +158,7 @@ int cmd_train(int argc, char **argv)
     }
 
     int n_cfg = sg_train_opt_count();
-    sg_cli_opt *opts = calloc((size_t)n_cfg + 5, sizeof *opts);
+    sg_cli_opt *opts = calloc((size_t)n_cfg + 6, sizeof *opts);
     if (!opts) {
         rc = sg_cli_fail("train", "out of memory");
         goto out;
@@ -182,16 +182,18 @@ int cmd_train(int argc, char **argv)
                                  .dest = sg_train_opt_field(&cfg, t), .help = t->help,
                                  .min = t->min, .max = t->max, .above_min = t->above_min};
     }
+    opts[n++] = sg_cli_threads_opt;
     rc = sg_cli_parse(&train_cmd, argc, argv, opts, n, NULL, 0, NULL, &done);
     free(opts);
     if (done) goto out;
     if (!writer) quiet = true;
 
     if (resume) {
-        /* The run holds its options: any other flag would change the run. */
+        /* The run holds its options: any other flag would change the run
+         * (--threads does not: the bits are the same at any thread count). */
         for (int i = 1; i < argc; i++)
             if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i], "--resume", 8) != 0 &&
-                strcmp(argv[i], "--quiet") != 0) {
+                strcmp(argv[i], "--quiet") != 0 && strncmp(argv[i], "--threads", 9) != 0) {
                 rc = SG_EXIT_USAGE;
                 fprintf(stderr, "steelgrad train: --resume takes no other options (the run's config.json "
                                 "holds them), got '%s'\n", argv[i]);

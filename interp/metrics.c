@@ -134,6 +134,42 @@ sg_err sg_roc_auc_ovr(const float *probs, const int32_t *labels, int64_t n, int 
     return SG_OK;
 }
 
+sg_err sg_roc_curve(const float *probs, const int32_t *labels, int64_t n, int K, int k, void *scratch,
+                    double *fpr, double *tpr, int64_t *points)
+{
+    *points = 0;
+    scored *s = scratch;
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= K)
+            return sg_error_set(SG_ERR_INVALID, "ROC curve: label %d of image %lld is outside 0..%d",
+                                labels[i], (long long)i, K - 1);
+        s[i] = (scored){probs[i * K + k], labels[i] == k};
+        pos += labels[i] == k;
+    }
+    const int64_t neg = n - pos;
+    if (pos == 0 || neg == 0) return SG_OK;
+    sort_scores(s, n);
+    int64_t m = 0, tp = 0, fp = 0;
+    fpr[m] = tpr[m] = 0;
+    m++;
+    /* From the top of the ascending order: each tie group is one threshold. */
+    for (int64_t j = n; j > 0;) {
+        int64_t i = j - 1;
+        while (i > 0 && by_score(&s[i - 1], &s[j - 1]) == 0) i--;
+        for (int64_t t = i; t < j; t++) {
+            tp += s[t].positive;
+            fp += !s[t].positive;
+        }
+        fpr[m] = (double)fp / (double)neg;
+        tpr[m] = (double)tp / (double)pos;
+        m++;
+        j = i;
+    }
+    *points = m;
+    return SG_OK;
+}
+
 void sg_metrics_write_json(sg_json_writer *w, const sg_metrics *m, const char *const *class_names)
 {
     const int K = m->classes;

@@ -64,6 +64,17 @@ size_t sg_roc_auc_scratch_bytes(int64_t n);
 sg_err sg_roc_auc_ovr(const float *probs, const int32_t *labels, int64_t n, int K, void *scratch,
                       double *per_class, double *macro);
 
+/* The one-vs-rest ROC curve of class k over the same scores and the same
+ * sort as sg_roc_auc_ovr: thresholds from the highest score down, one point
+ * per distinct score (a tie moves TPR and FPR together: one diagonal step),
+ * from (0, 0) to (1, 1); sklearn's roc_curve with drop_intermediate=False
+ * plus its (0, 0) start. fpr and tpr hold n + 1 entries; *points is set (0
+ * when class k has no positives or no negatives: no curve). The trapezoid
+ * area under it equals sg_roc_auc_ovr's per_class[k] up to rounding. scratch
+ * as for sg_roc_auc_ovr. SG_ERR_INVALID for a label outside [0, K). */
+sg_err sg_roc_curve(const float *probs, const int32_t *labels, int64_t n, int K, int k, void *scratch,
+                    double *fpr, double *tpr, int64_t *points);
+
 /* Write the metrics as members of the open JSON object w: "accuracy",
  * "loss", "macro_precision", "macro_recall", "macro_f1", "roc_auc", "images",
  * "per_class" (array of {"class", "precision", "recall", "f1", "roc_auc",

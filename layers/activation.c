@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "core/kernels/kernels.h"
 #include "core/mathf.h"
 #include "core/pool.h"
 
@@ -19,12 +20,8 @@
 
 /* ---- pointwise activations ------------------------------------------------------- */
 
-typedef enum act_kind {
-    ACT_RELU, ACT_HARDTANH, ACT_LEAKY_RELU, ACT_GELU, ACT_GELU_TANH, ACT_SIGMOID, ACT_TANH
-} act_kind;
-
 typedef struct act_ctx {
-    act_kind kind;
+    sg_act_kind kind;
     float p0, p1;          /* hardtanh: lo, hi; leaky_relu: negative slope */
     bool inplace;          /* y overwrote x: the backward reads its mask from y */
 } act_ctx;
@@ -35,92 +32,20 @@ typedef struct act_job {
     float *out;            /* forward: y; backward: dx (accumulated) */
 } act_job;
 
-static const float SQRT1_2 = 0.70710678118654752440f;     /* 1/sqrt(2) */
-static const float GELU_PDF = 0.39894228040143267794f;    /* 1/sqrt(2*pi) */
-static const float GELU_TANH_BETA = 0.79788456080286535588f;  /* sqrt(2/pi) */
-static const float GELU_TANH_KAPPA = 0.044715f;
-
+/* The loops are the kernel families act_forward and act_backward
+ * (core/kernels/ew_scalar.c writes each element's operations; the SIMD twins
+ * give the same bits); each chunk of elements is one kernel call. */
 static void act_forward_range(void *ctx, int64_t i0, int64_t i1)
 {
     const act_job *J = ctx;
-    const float *x = J->x, p0 = J->a.p0, p1 = J->a.p1;
-    float *y = J->out;
-    switch (J->a.kind) {
-    case ACT_RELU:
-        for (int64_t i = i0; i < i1; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
-        break;
-    case ACT_HARDTANH:
-        for (int64_t i = i0; i < i1; i++) y[i] = x[i] < p0 ? p0 : x[i] > p1 ? p1 : x[i];
-        break;
-    case ACT_LEAKY_RELU:
-        for (int64_t i = i0; i < i1; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p0;
-        break;
-    case ACT_GELU:
-        for (int64_t i = i0; i < i1; i++) y[i] = x[i] * 0.5f * (1.0f + sg_erff(x[i] * SQRT1_2));
-        break;
-    case ACT_GELU_TANH:
-        for (int64_t i = i0; i < i1; i++) {
-            const float inner = GELU_TANH_BETA * (x[i] + GELU_TANH_KAPPA * x[i] * x[i] * x[i]);
-            y[i] = 0.5f * x[i] * (1.0f + sg_tanhf(inner));
-        }
-        break;
-    case ACT_SIGMOID:
-        for (int64_t i = i0; i < i1; i++) y[i] = sg_sigmoidf(x[i]);
-        break;
-    case ACT_TANH:
-        for (int64_t i = i0; i < i1; i++) y[i] = sg_tanhf(x[i]);
-        break;
-    }
+    sg_kernels()->act_forward(J->a.kind, J->a.p0, J->a.p1, J->x + i0, J->out + i0, i1 - i0);
 }
 
 static void act_backward_range(void *ctx, int64_t i0, int64_t i1)
 {
     const act_job *J = ctx;
-    const float *x = J->x, *y = J->y, *dy = J->dy, p0 = J->a.p0, p1 = J->a.p1;
-    float *dx = J->out;
-    switch (J->a.kind) {
-    /* Branch-free selects (both sides read, `&` not `&&`) so the compiler
-     * vectorises them: a branch per element on a random sign mispredicts. */
-    case ACT_RELU:
-        for (int64_t i = i0; i < i1; i++) {
-            const float d = dy[i];
-            dx[i] += x[i] > 0 ? d : 0.0f;
-        }
-        break;
-    case ACT_HARDTANH:
-        for (int64_t i = i0; i < i1; i++) {
-            const float d = dy[i];
-            const bool in = (x[i] > p0) & (x[i] < p1);
-            dx[i] += in ? d : 0.0f;
-        }
-        break;
-    case ACT_LEAKY_RELU:
-        for (int64_t i = i0; i < i1; i++) dx[i] += x[i] > 0 ? dy[i] : dy[i] * p0;
-        break;
-    case ACT_GELU:
-        for (int64_t i = i0; i < i1; i++) {
-            const float cdf = 0.5f * (1.0f + sg_erff(x[i] * SQRT1_2));
-            const float pdf = GELU_PDF * sg_expf(-0.5f * x[i] * x[i]);
-            dx[i] += dy[i] * (cdf + x[i] * pdf);
-        }
-        break;
-    case ACT_GELU_TANH:
-        for (int64_t i = i0; i < i1; i++) {
-            const float x2 = x[i] * x[i];
-            const float t = sg_tanhf(GELU_TANH_BETA * (x[i] + GELU_TANH_KAPPA * x2 * x[i]));
-            const float left = 0.5f * (1.0f + t);
-            const float right = 0.5f * x[i] * (1.0f - t * t) * GELU_TANH_BETA *
-                                (1.0f + 3.0f * GELU_TANH_KAPPA * x2);
-            dx[i] += dy[i] * (left + right);
-        }
-        break;
-    case ACT_SIGMOID:
-        for (int64_t i = i0; i < i1; i++) dx[i] += dy[i] * (1.0f - y[i]) * y[i];
-        break;
-    case ACT_TANH:
-        for (int64_t i = i0; i < i1; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    }
+    sg_kernels()->act_backward(J->a.kind, J->a.p0, J->a.p1, J->x + i0, J->y + i0, J->dy + i0, J->out + i0,
+                               i1 - i0);
 }
 
 /* y = f(x) elementwise; dL/dx = dy * f'(x):
@@ -164,22 +89,22 @@ static sg_tensor *activation(sg_graph *g, const char *op, sg_tensor *x, act_ctx 
 
 sg_tensor *sg_relu(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu", x, (act_ctx){ACT_RELU, 0, 0, false});
+    return activation(g, "relu", x, (act_ctx){SG_ACT_RELU, 0, 0, false});
 }
 
 sg_tensor *sg_relu6(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu6", x, (act_ctx){ACT_HARDTANH, 0.0f, 6.0f, false});
+    return activation(g, "relu6", x, (act_ctx){SG_ACT_HARDTANH, 0.0f, 6.0f, false});
 }
 
 sg_tensor *sg_relu_inplace(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu_", x, (act_ctx){ACT_RELU, 0, 0, true});
+    return activation(g, "relu_", x, (act_ctx){SG_ACT_RELU, 0, 0, true});
 }
 
 sg_tensor *sg_relu6_inplace(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "relu6_", x, (act_ctx){ACT_HARDTANH, 0.0f, 6.0f, true});
+    return activation(g, "relu6_", x, (act_ctx){SG_ACT_HARDTANH, 0.0f, 6.0f, true});
 }
 
 sg_tensor *sg_hardtanh(sg_graph *g, sg_tensor *x, float lo, float hi)
@@ -189,32 +114,32 @@ sg_tensor *sg_hardtanh(sg_graph *g, sg_tensor *x, float lo, float hi)
             sg_graph_fail(g, SG_ERR_INVALID, "hardtanh: lo %g must not be above hi %g", lo, hi);
         return NULL;
     }
-    return activation(g, "hardtanh", x, (act_ctx){ACT_HARDTANH, lo, hi, false});
+    return activation(g, "hardtanh", x, (act_ctx){SG_ACT_HARDTANH, lo, hi, false});
 }
 
 sg_tensor *sg_leaky_relu(sg_graph *g, sg_tensor *x, float negative_slope)
 {
-    return activation(g, "leaky_relu", x, (act_ctx){ACT_LEAKY_RELU, negative_slope, 0, false});
+    return activation(g, "leaky_relu", x, (act_ctx){SG_ACT_LEAKY_RELU, negative_slope, 0, false});
 }
 
 sg_tensor *sg_gelu(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "gelu", x, (act_ctx){ACT_GELU, 0, 0, false});
+    return activation(g, "gelu", x, (act_ctx){SG_ACT_GELU, 0, 0, false});
 }
 
 sg_tensor *sg_gelu_tanh(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "gelu_tanh", x, (act_ctx){ACT_GELU_TANH, 0, 0, false});
+    return activation(g, "gelu_tanh", x, (act_ctx){SG_ACT_GELU_TANH, 0, 0, false});
 }
 
 sg_tensor *sg_sigmoid(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "sigmoid", x, (act_ctx){ACT_SIGMOID, 0, 0, false});
+    return activation(g, "sigmoid", x, (act_ctx){SG_ACT_SIGMOID, 0, 0, false});
 }
 
 sg_tensor *sg_tanh(sg_graph *g, sg_tensor *x)
 {
-    return activation(g, "tanh", x, (act_ctx){ACT_TANH, 0, 0, false});
+    return activation(g, "tanh", x, (act_ctx){SG_ACT_TANH, 0, 0, false});
 }
 
 /* ---- softmax and log_softmax ----------------------------------------------------- */

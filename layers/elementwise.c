@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/mathf.h"
 #include "core/pool.h"
 #include "layers/broadcast.h"
@@ -35,93 +36,42 @@ typedef struct binary_job {
     float *y;
 } binary_job;
 
-/* y[i] = EXPR(A, B) over one row, A = a[i * inner0], B = b[i * inner1];
- * the three stride patterns get their own loop so each one vectorises. */
-#define BINARY_ROW(EXPR)                                                   \
-    do {                                                                   \
-        if (ia && ib) {                                                    \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float A = a[i], B = b[i];                            \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        } else if (ia) {                                                   \
-            const float B = b[0];                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float A = a[i];                                      \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        } else {                                                           \
-            const float A = a[0];                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float B = b[ib * i];                                 \
-                y[i] = (EXPR);                                             \
-            }                                                              \
-        }                                                                  \
-    } while (0)
+/* Each row is one call of the kernel family ew_binary (core/kernels/ew_scalar.c
+ * and its SIMD twins, the same bits): y[i] = a[i * inner0] op b[i * inner1]. */
+static const sg_ew_op binary_op[] = {SG_EW_ADD, SG_EW_SUB, SG_EW_MUL, SG_EW_DIV};
 
 static void binary_rows(void *ctx, int64_t r0, int64_t r1)
 {
     const binary_job *J = ctx;
     const sg_bcast_plan *p = J->p;
     const int64_t len = p->len, ia = p->inner[0], ib = p->inner[1];
+    const sg_ew_binary_fn kernel = sg_kernels()->ew_binary;
     sg_bcast_cursor c;
     sg_bcast_seek(p, &c, r0);
-    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c)) {
-        const float *a = J->a + c.off[0], *b = J->b + c.off[1];
-        float *y = J->y + r * len;
-        switch (J->kind) {
-        case BINARY_ADD: BINARY_ROW(A + B); break;
-        case BINARY_SUB: BINARY_ROW(A - B); break;
-        case BINARY_MUL: BINARY_ROW(A * B); break;
-        case BINARY_DIV: BINARY_ROW(A / B); break;
-        }
-    }
+    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c))
+        kernel(binary_op[J->kind], J->a + c.off[0], ia, J->b + c.off[1], ib, J->y + r * len, len);
 }
 
-/* The elementwise gradient terms of mul and div (O = the operand below, y = a / b). */
-typedef enum grad_kind {
-    GRAD_TIMES_OTHER,   /* mul:     dL/da += dy * O, O = b   (and dL/db += dy * a) */
-    GRAD_OVER_DENOM,    /* div, a:  dL/da += dy / O, O = b */
-    GRAD_DIV_DENOM      /* div, b:  dL/db += -dy * (y / O), O = b: that is -dy * a / b^2 */
-} grad_kind;
-
+/* The elementwise gradient terms of mul and div (O = the operand below, y = a / b):
+ * the kernel family ew_grad (core/kernels/kernels.h states each term), one call per row. */
 typedef struct grad_job {
     const sg_bcast_plan *p;
-    grad_kind kind;
+    sg_ew_grad_op kind;
     int operand;            /* which input (0: a, 1: b) is the operand O */
     float *dst;             /* output-shaped: the gradient itself, or scratch */
     const float *dy, *y, *o;
 } grad_job;
-
-#define GRAD_ROW(EXPR)                                                     \
-    do {                                                                   \
-        if (io) {                                                          \
-            for (int64_t i = 0; i < len; i++) {                            \
-                const float O = o[i];                                      \
-                dst[i] += (EXPR);                                          \
-            }                                                              \
-        } else {                                                           \
-            const float O = o[0];                                          \
-            for (int64_t i = 0; i < len; i++) dst[i] += (EXPR);            \
-        }                                                                  \
-    } while (0)
 
 static void grad_rows(void *ctx, int64_t r0, int64_t r1)
 {
     const grad_job *J = ctx;
     const sg_bcast_plan *p = J->p;
     const int64_t len = p->len, io = p->inner[J->operand];
+    const sg_ew_grad_fn kernel = sg_kernels()->ew_grad;
     sg_bcast_cursor c;
     sg_bcast_seek(p, &c, r0);
-    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c)) {
-        float *dst = J->dst + r * len;
-        const float *dy = J->dy + r * len, *y = J->y + r * len, *o = J->o + c.off[J->operand];
-        switch (J->kind) {
-        case GRAD_TIMES_OTHER: GRAD_ROW(dy[i] * O); break;
-        case GRAD_OVER_DENOM: GRAD_ROW(dy[i] / O); break;
-        case GRAD_DIV_DENOM: GRAD_ROW(-dy[i] * (y[i] / O)); break;
-        }
-    }
+    for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c))
+        kernel(J->kind, J->dy + r * len, J->y + r * len, J->o + c.off[J->operand], io, J->dst + r * len, len);
 }
 
 /* y = a op b with broadcasting. The gradient, term by term:
@@ -157,7 +107,7 @@ static void binary_backward(sg_graph *g, sg_node *node)
         }
         grad_job J = {
             .p = &p,
-            .kind = kind == BINARY_MUL ? GRAD_TIMES_OTHER : k == 0 ? GRAD_OVER_DENOM : GRAD_DIV_DENOM,
+            .kind = kind == BINARY_MUL ? SG_EW_GRAD_TIMES : k == 0 ? SG_EW_GRAD_OVER : SG_EW_GRAD_DIV_DENOM,
             .operand = kind == BINARY_MUL ? 1 - k : 1,
             .dst = grad[k],
             .dy = out->grad,
@@ -249,7 +199,7 @@ static void unary_forward_range(void *ctx, int64_t i0, int64_t i1)
     case UNARY_MUL_SCALAR: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * s; break;
     case UNARY_SQUARE: for (int64_t i = i0; i < i1; i++) y[i] = x[i] * x[i]; break;
     case UNARY_SQRT: for (int64_t i = i0; i < i1; i++) y[i] = sqrtf(x[i]); break;
-    case UNARY_EXP: for (int64_t i = i0; i < i1; i++) y[i] = sg_expf(x[i]); break;
+    case UNARY_EXP: sg_kernels()->mathf(SG_MATHF_EXP, x + i0, y + i0, i1 - i0); break;
     case UNARY_LOG: for (int64_t i = i0; i < i1; i++) y[i] = sg_logf(x[i]); break;
     case UNARY_ABS: for (int64_t i = i0; i < i1; i++) y[i] = fabsf(x[i]); break;
     }

@@ -6,7 +6,11 @@
  * hyper-parameters that torch passes to a tensor op as a Python scalar are
  * rounded to float, those it combines in Python (bias corrections, step size)
  * stay double until that point. Elements are independent, so the loops are cut
- * across threads in any way and the result is bit-identical on 1 or N threads. */
+ * across threads in any way and the result is bit-identical on 1 or N threads.
+ * The per-element loops are the kernel families `sgd` and `adam`
+ * (core/kernels/optim_scalar.c defines the bits; its AVX2, AVX-512 and NEON
+ * twins give the same ones); this file keeps the options, the state slots and
+ * the per-step scalars (bias corrections by sg_powi, once per step). */
 #include "optim/optim.h"
 
 #include <math.h>
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/mathf.h"
 #include "core/pool.h"
 
@@ -214,23 +219,15 @@ void sg_optimizer_state_reset(sg_params *ps)
 typedef struct sgd_job {
     float *p, *buf;
     const float *g;
-    float neg_lr, weight_decay, momentum, one_minus_dampening;
-    bool nesterov, first;
+    sg_sgd_hp h;
 } sgd_job;
 
+/* The update is the kernel family `sgd` (core/kernels/optim_scalar.c and its
+ * SIMD twins, the same bits); each chunk of elements is one kernel call. */
 static void sgd_range(void *ctx, int64_t begin, int64_t end)
 {
     const sgd_job *j = ctx;
-    for (int64_t i = begin; i < end; i++) {
-        float d = j->g[i];
-        if (j->weight_decay != 0) d = d + j->weight_decay * j->p[i];
-        if (j->buf) {
-            float b = j->first ? d : j->buf[i] * j->momentum + j->one_minus_dampening * d;
-            j->buf[i] = b;
-            d = j->nesterov ? d + j->momentum * b : b;
-        }
-        j->p[i] = j->p[i] + j->neg_lr * d;
-    }
+    sg_kernels()->sgd(&j->h, j->p + begin, j->g + begin, j->buf ? j->buf + begin : NULL, end - begin);
 }
 
 static void sgd_update(const sg_optimizer *o, sg_param *p)
@@ -239,14 +236,16 @@ static void sgd_update(const sg_optimizer *o, sg_param *p)
     int64_t n = p->t.numel;
     sgd_job j = {
         .p = p->t.data, .g = p->t.grad, .buf = s->momentum != 0 ? p->state[0] : NULL,
-        .neg_lr = (float)-o->lr,
-        .weight_decay = p->no_decay ? 0.0f : (float)s->weight_decay,
-        .momentum = (float)s->momentum,
-        .one_minus_dampening = (float)(1.0 - s->dampening),
-        .nesterov = s->nesterov,
+        .h = {
+            .neg_lr = (float)-o->lr,
+            .weight_decay = p->no_decay ? 0.0f : (float)s->weight_decay,
+            .momentum = (float)s->momentum,
+            .one_minus_dampening = (float)(1.0 - s->dampening),
+            .nesterov = s->nesterov,
+        },
     };
     if (j.buf) {
-        j.first = j.buf[n] == 0;    /* momentum updates so far */
+        j.h.first = j.buf[n] == 0;    /* momentum updates so far */
         j.buf[n] += 1.0f;
     }
     sg_parallel_for(n, UPDATE_GRAIN, sgd_range, &j);
@@ -267,32 +266,15 @@ static void sgd_update(const sg_optimizer *o, sg_param *p)
 typedef struct adam_job {
     float *p, *m, *v, *vmax;
     const float *g;
-    float decay_scale;   /* AdamW's 1 - lr*wd; 1 for Adam (skipped) */
-    float l2;            /* Adam's wd; 0 for AdamW */
-    bool decoupled;
-    float beta1, one_minus_beta1, beta2, one_minus_beta2;
-    float bias2_sqrt, eps, neg_step_size;
+    sg_adam_hp h;   /* AdamW: decay_scale = 1 - lr*wd, l2 = 0; Adam: l2 = wd */
 } adam_job;
 
+/* The kernel family `adam` (core/kernels/optim_scalar.c and its twins). */
 static void adam_range(void *ctx, int64_t begin, int64_t end)
 {
     const adam_job *j = ctx;
-    for (int64_t i = begin; i < end; i++) {
-        float p = j->p[i];
-        if (j->decoupled) p = p * j->decay_scale;
-        float g = j->g[i];
-        if (j->l2 != 0) g = g + j->l2 * p;
-        float m = j->m[i] * j->beta1 + j->one_minus_beta1 * g;
-        float v = j->v[i] * j->beta2 + j->one_minus_beta2 * g * g;
-        j->m[i] = m;
-        j->v[i] = v;
-        if (j->vmax) {
-            v = j->vmax[i] > v ? j->vmax[i] : v;
-            j->vmax[i] = v;
-        }
-        float denom = sqrtf(v) / j->bias2_sqrt + j->eps;
-        j->p[i] = p + j->neg_step_size * m / denom;
-    }
+    sg_kernels()->adam(&j->h, j->p + begin, j->g + begin, j->m + begin, j->v + begin,
+                       j->vmax ? j->vmax + begin : NULL, end - begin);
 }
 
 static void adam_update(const sg_optimizer *o, sg_param *p)
@@ -310,13 +292,15 @@ static void adam_update(const sg_optimizer *o, sg_param *p)
     adam_job j = {
         .p = p->t.data, .g = p->t.grad,
         .m = p->state[0], .v = p->state[1], .vmax = a->amsgrad ? p->state[2] : NULL,
-        .decoupled = decoupled,
-        .decay_scale = (float)(1.0 - o->lr * wd),
-        .l2 = decoupled ? 0.0f : (float)wd,
-        .beta1 = (float)a->beta1, .one_minus_beta1 = (float)(1.0 - a->beta1),
-        .beta2 = (float)a->beta2, .one_minus_beta2 = (float)(1.0 - a->beta2),
-        .bias2_sqrt = (float)sqrt(bias2), .eps = (float)a->eps,
-        .neg_step_size = (float)-step_size,
+        .h = {
+            .decoupled = decoupled,
+            .decay_scale = (float)(1.0 - o->lr * wd),
+            .l2 = decoupled ? 0.0f : (float)wd,
+            .beta1 = (float)a->beta1, .one_minus_beta1 = (float)(1.0 - a->beta1),
+            .beta2 = (float)a->beta2, .one_minus_beta2 = (float)(1.0 - a->beta2),
+            .bias2_sqrt = (float)sqrt(bias2), .eps = (float)a->eps,
+            .neg_step_size = (float)-step_size,
+        },
     };
     sg_parallel_for(n, UPDATE_GRAIN, adam_range, &j);
 }

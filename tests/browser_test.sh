@@ -1,17 +1,24 @@
 #!/bin/sh
 # tests/browser_test.sh - the station's page in a real browser (Debian's
-# chromium, headless): train a tiny checkpoint, start `steelgrad serve` on a
-# free loopback port, load /?selftest=1 (the page draws a test image, posts it
-# through the same code path as a dropped file, draws the class, the bars,
-# the Grad-CAM overlay and a history row, then writes PASS or FAIL into
-# #selftest), read the DOM, and take a screenshot of the page with a result;
-# then open the run's report.html (written by train) and count its plots.
+# chromium, headless), used as a person would: train a tiny checkpoint, start
+# `steelgrad serve` on a free loopback port, open the page, choose an image
+# file from disk in its file input (a NEU-CLS image when the data set is
+# present, else one `steelgrad synth` wrote), read the class the page shows
+# (it must be the class `steelgrad predict` gives for the same file), check
+# that the Grad-CAM overlay is drawn, take a screenshot; then open the run's
+# report.html (written by train) in the same browser, check its plots, ROC
+# curves, misclassified thumbnails and Grad-CAM tiles, and screenshot it.
+# tests/browser_cdp.py drives chromium through the DevTools protocol (Python
+# standard library only).
 #
 #   sh tests/browser_test.sh [BIN]       BIN defaults to build/steelgrad
-#   SG_SCREENSHOT=path.png              where the screenshot goes (default $tmp/station.png)
+#   SG_SCREENSHOT=path.png              where the station screenshot goes (default
+#                                       $tmp/station.png); the report's is path_report.png
+#   SG_DATA_DIR=DIR                     where neu-cls/ is (default ../shared/data)
 #
 # Exits 0 on PASS, 1 on FAIL, and 0 with "browser test: SKIPPED (...)" when no
-# chromium can be found or started (.ci/run installs it first).
+# chromium (or no python3 to drive it) can be found or started (.ci/run
+# installs both first).
 set -u
 bin=${1:-build/steelgrad}
 chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
@@ -19,6 +26,11 @@ if [ -z "$chromium" ]; then
     echo "browser test: SKIPPED (no chromium on PATH; apt-get install chromium)"
     exit 0
 fi
+if ! command -v python3 > /dev/null; then
+    echo "browser test: SKIPPED (no python3 to drive chromium; apt-get install python3)"
+    exit 0
+fi
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/sg_browser_XXXXXX)
 pid=
 cleanup() {
@@ -31,6 +43,22 @@ trap cleanup EXIT INT TERM
 "$bin" train --quiet --data "$tmp/synth/images" --model cnn --size 32 --epochs 3 --batch 16 \
     --out "$tmp/run" >> "$tmp/log" 2>&1 || { cat "$tmp/log"; echo "browser test: FAIL (no checkpoint)"; exit 1; }
 
+# The image to upload: a real NEU-CLS one when the data set is here.
+neu=${SG_DATA_DIR:-$here/../../shared/data}/neu-cls
+image=
+if [ -d "$neu/scratches" ]; then
+    image=$(find "$neu/scratches" -name '*.bmp' | sort | head -n 1)
+fi
+if [ -n "$image" ]; then
+    source="NEU-CLS"
+else
+    echo "browser test: no NEU-CLS data in $neu: uploading an image steelgrad synth wrote instead"
+    image=$(find "$tmp/synth/images/scratches" -name '*.png' | sort | head -n 1)
+    source="synth"
+fi
+want=$("$bin" predict --json --weights "$tmp/run/best.safetensors" "$image" |
+       sed -n 's/.*"class":"\([^"]*\)".*/\1/p')
+
 "$bin" serve --weights "$tmp/run/best.safetensors" --port 0 > "$tmp/serve.out" 2>&1 &
 pid=$!
 port=
@@ -40,41 +68,28 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ -n "$port" ] || { cat "$tmp/serve.out"; echo "browser test: FAIL (server did not start)"; exit 1; }
-url="http://127.0.0.1:$port/?selftest=1"
 
-# --virtual-time-budget lets the page's fetches and image decodes finish
-# before the DOM is dumped. A throw-away profile keeps runs independent.
-flags="--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run
-       --user-data-dir=$tmp/profile --virtual-time-budget=20000"
-# shellcheck disable=SC2086
-if ! timeout 120 "$chromium" $flags --dump-dom "$url" > "$tmp/dom.html" 2> "$tmp/chromium.err"; then
-    if ! grep -q selftest "$tmp/dom.html" 2>/dev/null; then
-        echo "browser test: SKIPPED (chromium cannot start here: $(tail -n 1 "$tmp/chromium.err"))"
-        exit 0
-    fi
+mkdir -p "$tmp/shots"
+result=$(timeout 240 python3 "$here/browser_cdp.py" "$chromium" "http://127.0.0.1:$port/" "$image" \
+         "$tmp/run/report.html" "$tmp/shots")
+rc=$?
+if [ $rc -eq 3 ]; then
+    echo "browser test: SKIPPED ($result)"
+    exit 0
 fi
-result=$(sed -n 's|.*<div id="selftest"[^>]*>\([^<]*\)</div>.*|\1|p' "$tmp/dom.html")
 shot=${SG_SCREENSHOT:-$tmp/station.png}
-# shellcheck disable=SC2086
-timeout 120 "$chromium" $flags --hide-scrollbars --window-size=1100,760 --screenshot="$shot" "$url" \
-    > /dev/null 2>&1 || true
-# The run's report (train wrote it) in the same browser: every plot drawn.
-report_svgs=0
-# shellcheck disable=SC2086
-if timeout 120 "$chromium" $flags --dump-dom "file://$tmp/run/report.html" > "$tmp/report_dom.html" 2>/dev/null; then
-    report_svgs=$(grep -o '<svg' "$tmp/report_dom.html" | wc -l)
-    # shellcheck disable=SC2086
-    timeout 120 "$chromium" $flags --hide-scrollbars --window-size=1000,1400 \
-        --screenshot="${shot%.png}_report.png" "file://$tmp/run/report.html" > /dev/null 2>&1 || true
+[ -f "$tmp/shots/station.png" ] && cp "$tmp/shots/station.png" "$shot"
+[ -f "$tmp/shots/report.png" ] && cp "$tmp/shots/report.png" "${shot%.png}_report.png"
+shown=$(printf '%s\n' "$result" | sed -n 's/^class=\([^ ]*\) .*/\1/p')
+if [ $rc -eq 0 ] && [ -n "$want" ] && [ "$shown" != "$want" ]; then
+    result="FAIL the page shows '$shown', steelgrad predict says '$want' ($result)"
+    rc=1
 fi
-[ "$report_svgs" -ge 4 ] || result="FAIL report.html shows $report_svgs plots, expected 4 ($result)"
-case "$result" in
-PASS*)
-    echo "browser test: $result, report plots=$report_svgs (screenshots: $shot, ${shot%.png}_report.png)"
-    [ -z "${SG_SCREENSHOT:-}" ] || ls -l "$shot"
-    exit 0 ;;
-*)
-    echo "browser test: FAIL (${result:-no result in the page}); server log:"
-    cat "$tmp/serve.out"
-    exit 1 ;;
-esac
+if [ $rc -eq 0 ]; then
+    echo "browser test: PASS $source image $(basename "$image"): $result (screenshots: $shot, ${shot%.png}_report.png)"
+    [ -z "${SG_SCREENSHOT:-}" ] || ls -l "$shot" "${shot%.png}_report.png"
+    exit 0
+fi
+echo "browser test: ${result:-FAIL (no result)}; server log:"
+cat "$tmp/serve.out"
+exit 1

@@ -42,19 +42,19 @@ typedef struct cli_case {
 } cli_case;
 
 static const cli_case commands[] = {
-    {"info", "", {{0}}, {0}, {"json", "compare"}},
+    {"info", "", {{0}}, {"threads"}, {"json", "compare"}},
     {"inspect", "/nonexistent/x.npy", {{0}}, {0}, {0}},
     {"demo", "",
      {{"task", "toy"}, {"epochs", "1"}, {"train", "64"}, {"test", "32"}, {"batch", "32"}, {"out", "@/demo"}},
-     {"seed", "epochs", "train", "test", "batch", "lr"},
+     {"seed", "epochs", "train", "test", "batch", "lr", "threads"},
      {"task", "out", "log"}},
     {"synth", "",
      {{"out", "@/synth"}, {"per-class", "1"}, {"size", "32"}, {"classes", "crazing"}},
-     {"per-class", "size", "seed"},
+     {"per-class", "size", "seed", "threads"},
      {"out", "classes", "horizontal-rolling", "force"}},
-    {"data inspect", "/nonexistent/dir", {{0}}, {0}, {"all"}},
+    {"data inspect", "/nonexistent/dir", {{0}}, {"threads"}, {"all"}},
     {"data split", "/nonexistent/dir", {{"out", "@/split.csv"}}, {"seed", "folds", "fold"}, {"out", "ratios", "group"}},
-    {"data sheet", "/nonexistent/dir", {{"out", "@/sheet.png"}}, {"per-class", "size"}, {"out"}},
+    {"data sheet", "/nonexistent/dir", {{"out", "@/sheet.png"}}, {"per-class", "size", "threads"}, {"out"}},
     {"image decode", "/nonexistent/x.png", {{"output", "@/x.npy"}}, {"max-pixels"}, {"output", "keep-depth"}},
     {"model list", "", {{0}}, {0}, {0}},
     {"model summary", "cnn", {{"classes", "3"}, {"size", "32"}}, {"classes", "channels", "size", "width"},
@@ -62,7 +62,7 @@ static const cli_case commands[] = {
     {"forward", "",
      {{"model", "cnn"}, {"weights", "/nonexistent/w.safetensors"}, {"input", "/nonexistent/x.npy"},
       {"output", "@/y.npy"}, {"classes", "3"}},
-     {"classes", "channels", "size", "width", "batch"},
+     {"classes", "channels", "size", "width", "batch", "threads"},
      {"model", "weights", "input", "output", "head", "aux-logits"}},
     /* train's --split-seed and --dropout document -1 as "not given": they are
      * range-checked like the others but cannot be fed -1 here. */
@@ -72,45 +72,50 @@ static const cli_case commands[] = {
       "weight-decay", "l2", "clip-norm", "label-smoothing", "gamma", "min-lr", "step-size",
       "warmup-epochs", "patience", "min-delta", "train-last", "phase2-epochs", "phase2-lr",
       "phase2-train-last", "rotation", "shift", "shear", "zoom", "brightness", "contrast", "workers",
-      "shards"},
+      "shards", "threads"},
      {"recipe", "out", "resume", "force", "quiet", "data", "manifest", "ratios", "split-seed", "strict",
       "model", "dropout", "head", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
       "hflip", "vflip", "no-cache", "keep-depth", "tta"}},
-    {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {0},
-     {"weights", "data", "manifest", "split", "json", "strict", "tta"}},
-    {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {0}, {"weights", "json", "tta"}},
-    {"features", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"output", "@/X.npy"}}, {0},
+    {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {"threads"},
+     {"weights", "data", "manifest", "split", "json", "strict", "tta", "predictions"}},
+    {"predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}}, {"threads"}, {"weights", "json", "tta"}},
+    {"features", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"output", "@/X.npy"}}, {"threads"},
      {"weights", "data", "output", "labels", "standardize", "layer"}},
     {"svm train", "",
      {{"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}, {"out", "@/svm.safetensors"}},
-     {"C", "seed", "tol", "max-iter"},
+     {"C", "seed", "tol", "max-iter", "threads"},
      {"features", "labels", "out", "loss", "class-weight", "classes"}},
     {"svm predict", "",
-     {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"output", "@/s.npy"}}, {0},
+     {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"output", "@/s.npy"}}, {"threads"},
      {"svm", "features", "output"}},
     {"svm eval", "",
      {{"svm", "/nonexistent/s.safetensors"}, {"features", "/nonexistent/X.npy"}, {"labels", "/nonexistent/y.npy"}},
-     {0}, {"svm", "features", "labels"}},
+     {"threads"}, {"svm", "features", "labels"}},
     {"anomaly train", "",
      {{"data", "/nonexistent/dir"}, {"healthy", "patches"}, {"out", "@/run"}, {"size", "32"}},
-     {"size", "epochs", "batch", "lr", "seed"},
+     {"size", "epochs", "batch", "lr", "seed", "threads"},
      {"data", "healthy", "out", "model", "clahe", "loss"}},
     {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
-     {"spc-c", "components"},
+     {"spc-c", "components", "threads"},
      {"run", "data", "score", "clahe", "covariance", "maps"}},
     {"explain", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/explain"}},
-     {"classes", "class", "alpha"},
+     {"classes", "class", "alpha", "threads"},
      {"weights", "model", "method", "out", "layer", "input", "colormap", "evaluate", "data", "svm", "autoencoder", "grid"}},
-    {"report", "/nonexistent/run", {{0}}, {0}, {"out"}},
-    {"serve", "", {{"weights", "/nonexistent/w.safetensors"}, {"port", "0"}}, {"port", "workers", "max-body"},
+    {"report", "/nonexistent/run", {{0}}, {"threads"}, {"out"}},
+    {"serve", "", {{"weights", "/nonexistent/w.safetensors"}, {"port", "0"}}, {"port", "workers", "max-body", "threads"},
      {"weights", "host"}},
     {"bench sgemm", "", {{"shapes", "8x8x8"}, {"threads", "1"}, {"seconds", "0.001"}}, {"seconds"},
      {"threads", "shapes", "transpose"}},
+    {"bench triad", "", {{"n", "1000"}, {"threads", "1"}, {"seconds", "0.001"}}, {"n", "seconds"}, {"threads"}},
+    {"bench adam", "", {{"n", "1000"}, {"threads", "1"}, {"seconds", "0.001"}}, {"n", "seconds"}, {"threads"}},
+    {"bench elementwise", "", {{"n", "1000"}, {"threads", "1"}, {"seconds", "0.001"}}, {"n", "seconds"},
+     {"threads"}},
+    {"bench gelu", "", {{"n", "1000"}, {"threads", "1"}, {"seconds", "0.001"}}, {"n", "seconds"}, {"threads"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
-     {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult"},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult", "threads"},
      {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},
     {"detect predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/boxes"}},
-     {"threshold"}, {"weights", "out"}},
+     {"threshold", "threads"}, {"weights", "out"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
@@ -707,6 +712,32 @@ START_TEST(demo_stops_when_the_loss_diverges_and_writes_no_weights)
 }
 END_TEST
 
+/* --threads N: the same option in every computing command's table (the
+ * bad-value test feeds it nan, -1, ...), overriding SG_THREADS, even a bad one. */
+START_TEST(threads_option_overrides_sg_threads)
+{
+    char *text;
+    int rc = run("SG_THREADS=5", &text, "info --json --threads 3");
+    expect_run(rc, text, 0, "\"threads\":3,", NULL, "SG_THREADS=5 info --threads 3");
+    free(text);
+    rc = run("SG_THREADS=abc", &text, "info --json --threads 2");
+    expect_run(rc, text, 0, "\"threads\":2,", NULL, "SG_THREADS=abc info --threads 2");
+    free(text);
+    rc = run("SG_THREADS=4", &text, "info --json");
+    expect_run(rc, text, 0, "\"threads\":4,", NULL, "SG_THREADS=4 info");
+    free(text);
+    expect_usage("threads", "steelgrad predict: --threads: expected an integer in 1..256, got '0'", NULL,
+                 "predict x.png --weights w --threads 0");
+    expect_usage("threads", "steelgrad train: --threads: expected an integer in 1..256, got '257'", NULL,
+                 "train --data x --model cnn --threads 257");
+    /* Every computing command lists it; its help gives the range. */
+    ck_assert_int_eq(run(NULL, &text, "eval --help"), 0);
+    ck_assert_msg(strstr(text, "--threads N") && strstr(text, "overrides SG_THREADS") && strstr(text, "1..256"),
+                  "%s", text);
+    free(text);
+}
+END_TEST
+
 static Suite *cli_options_suite(void)
 {
     Suite *s = suite_create("cli_options");
@@ -736,6 +767,7 @@ static Suite *cli_options_suite(void)
     ADD(parser_ranges_follow_the_rules_of_cli_h, 10);
     ADD(class_tables_align_a_class_name_with_accents, 30);
     ADD(demo_stops_when_the_loss_diverges_and_writes_no_weights, 60);
+    ADD(threads_option_overrides_sg_threads, 30);
 #undef ADD
     return s;
 }

@@ -163,6 +163,71 @@ START_TEST(metrics_json_names_every_class_and_writes_nan_as_null)
 }
 END_TEST
 
+/* sklearn.metrics.roc_curve(y, s, drop_intermediate=False) on y = [0 0 1 1],
+ * s = [0.1 0.4 0.35 0.8] gives fpr [0 0 0.5 0.5 1], tpr [0 0.5 0.5 1 1]
+ * (its first point is the (0, 0) of threshold inf); a tie moves both. */
+START_TEST(roc_curve_matches_sklearn_and_a_tie_is_one_diagonal_step)
+{
+    const float p[8] = {0.9f, 0.1f, 0.6f, 0.4f, 0.65f, 0.35f, 0.2f, 0.8f};  /* [4, 2]: class 1 column 0.1 .. 0.8 */
+    const int32_t y[4] = {0, 0, 1, 1};
+    double fpr[5], tpr[5], scratch[16];
+    int64_t m;
+    ck_assert_int_eq(sg_roc_curve(p, y, 4, 2, 1, scratch, fpr, tpr, &m), SG_OK);
+    const double want_f[5] = {0, 0, 0.5, 0.5, 1}, want_t[5] = {0, 0.5, 0.5, 1, 1};
+    ck_assert_int_eq(m, 5);
+    for (int i = 0; i < 5; i++) {
+        EXPECT_NEAR("fpr", want_f[i], fpr[i]);
+        EXPECT_NEAR("tpr", want_t[i], tpr[i]);
+    }
+    /* Ties: s = [0.5 0.5 0.5 0.9], y = [1 0 0 1]: (0,0) (0,.5) (1,1). */
+    const float q[4] = {0.5f, 0.5f, 0.5f, 0.9f};
+    const int32_t z[4] = {1, 0, 0, 1};
+    ck_assert_int_eq(sg_roc_curve(q, z, 4, 1, 0, scratch, fpr, tpr, &m), SG_ERR_INVALID);  /* label 1 with K = 1 */
+    const float q2[8] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.9f, 0.1f};
+    ck_assert_int_eq(sg_roc_curve(q2, z, 4, 2, 0, scratch, fpr, tpr, &m), SG_OK);
+    /* class 0 scores 0.5 0.5 0.5 0.9, positives where z == 0: images 1, 2 (0.5 each). */
+    ck_assert_int_eq(m, 3);
+    EXPECT_NEAR("fpr", 0.5, fpr[1]);
+    EXPECT_NEAR("tpr", 0.0, tpr[1]);
+    EXPECT_NEAR("fpr", 1.0, fpr[2]);
+    EXPECT_NEAR("tpr", 1.0, tpr[2]);
+    /* No negatives: no curve. */
+    const int32_t all1[4] = {1, 1, 1, 1};
+    ck_assert_int_eq(sg_roc_curve(p, all1, 4, 2, 1, scratch, fpr, tpr, &m), SG_OK);
+    ck_assert_int_eq(m, 0);
+}
+END_TEST
+
+/* The curve's trapezoid area is the AUC sg_roc_auc_ovr gives, on random
+ * scores with many ties (scores rounded to tenths). */
+START_TEST(roc_curve_area_equals_roc_auc_ovr)
+{
+    enum { N = 300, K = 4 };
+    static float probs[N * K];
+    static int32_t y[N];
+    static double fpr[N + 1], tpr[N + 1];
+    void *scratch = malloc(sg_roc_auc_scratch_bytes(N));
+    const sg_rng_key key = {.seed = 7, .purpose = SG_RNG_TEST};
+    uint64_t at = 0;
+    for (int i = 0; i < N; i++) {
+        y[i] = (int32_t)sg_rng_below(key, at++, K);
+        for (int k = 0; k < K; k++) probs[i * K + k] = (float)sg_rng_below(key, at++, 11) / 10.0f;
+    }
+    double auc[K], macro;
+    ck_assert_int_eq(sg_roc_auc_ovr(probs, y, N, K, scratch, auc, &macro), SG_OK);
+    for (int k = 0; k < K; k++) {
+        int64_t m;
+        ck_assert_int_eq(sg_roc_curve(probs, y, N, K, k, scratch, fpr, tpr, &m), SG_OK);
+        ck_assert_int_le(m, 12);  /* (0, 0) and at most 11 distinct scores */
+        ck_assert(fpr[m - 1] == 1 && tpr[m - 1] == 1);
+        double area = 0;
+        for (int64_t i = 1; i < m; i++) area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+        ck_assert_msg(fabs(area - auc[k]) < 1e-12, "class %d: area %.17g, AUC %.17g", k, area, auc[k]);
+    }
+    free(scratch);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -172,6 +237,8 @@ static Suite *metrics_suite(void)
     SG_ADD_TEST(s, roc_auc_leaves_a_class_without_positives_out_of_the_macro_mean, 10);
     SG_ADD_TEST(s, roc_auc_by_ranks_equals_counting_every_positive_negative_pair, 10);
     SG_ADD_TEST(s, metrics_json_names_every_class_and_writes_nan_as_null, 10);
+    SG_ADD_TEST(s, roc_curve_matches_sklearn_and_a_tie_is_one_diagonal_step, 10);
+    SG_ADD_TEST(s, roc_curve_area_equals_roc_auc_ovr, 10);
     return s;
 }
 

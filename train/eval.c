@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "core/pool.h"
 #include "data/csv.h"
 #include "data/hash.h"
@@ -159,6 +160,12 @@ sg_loader_opts sg_run_model_loader_opts(const sg_run_model *rm, int batch)
 sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
                    bool strict, sg_eval_result *out)
 {
+    return sg_eval_run_predictions(rm, data_dir, manifest, split, strict, NULL, out);
+}
+
+sg_err sg_eval_run_predictions(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
+                               bool strict, const char *predictions, sg_eval_result *out)
+{
     memset(out, 0, sizeof *out);
     const int K = rm->classes;
     sg_dataset ds;
@@ -255,6 +262,12 @@ sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest,
     err = sg_roc_auc_ovr(probs, truth, seen, K, scratch, auc, &out->metrics.roc_auc);
     for (int k = 0; err == SG_OK && k < K; k++) out->per_class[k].roc_auc = auc[k];
     free(auc);
+    if (err == SG_OK && predictions) {
+        /* The inputs it must not overwrite: the images, the manifest, the weights. */
+        paths[seen] = manifest;
+        err = sg_predictions_write(predictions, paths, want_split ? split : "", truth, probs, seen, K,
+                                   (const char *const *)rm->class_names, paths, (int)seen + 1);
+    }
 done:
     if (l) sg_loader_free(l);
     if (g) sg_graph_free(g);
@@ -347,4 +360,135 @@ sg_err sg_predict_image(sg_run_model *rm, sg_graph *g, const sg_image *img, cons
     if (err != SG_OK) return err;
     return sg_forward_probs(g, &rm->model, x, 1, rm->model.opts.in_channels, rm->model.opts.image_size,
                             rm->classes, sg_tta_views(rm->cfg.tta), probs);
+}
+
+/* ---- predictions.csv -------------------------------------------------------------- */
+
+sg_err sg_predictions_write(const char *path, const char *const *files, const char *split,
+                            const int32_t *truth, const float *probs, int64_t n, int K,
+                            const char *const *class_names, const char *const *inputs, int n_inputs)
+{
+    sg_err err = sg_output_check(path, inputs, n_inputs);
+    if (err != SG_OK) return err;
+    sg_atomic_file af;
+    if ((err = sg_atomic_open(&af, path)) != SG_OK) return err;
+    static const char *const head[] = {"file", "split", "true", "predicted"};
+    for (int c = 0; err == SG_OK && c < 4; c++) err = sg_csv_write_field(&af, head[c], false);
+    for (int k = 0; err == SG_OK && k < K; k++) err = sg_csv_write_field(&af, class_names[k], k == K - 1);
+    for (int64_t i = 0; err == SG_OK && i < n; i++) {
+        const float *row = probs + i * K;
+        if (truth[i] < 0 || truth[i] >= K) {
+            err = sg_error_set(SG_ERR_INVALID, "%s: label %d of %s is outside 0..%d", path, truth[i], files[i], K - 1);
+            break;
+        }
+        err = sg_csv_write_field(&af, files[i], false);
+        if (err == SG_OK) err = sg_csv_write_field(&af, split ? split : "", false);
+        if (err == SG_OK) err = sg_csv_write_field(&af, class_names[truth[i]], false);
+        if (err == SG_OK) err = sg_csv_write_field(&af, class_names[sg_argmax(row, K)], false);
+        for (int k = 0; err == SG_OK && k < K; k++) {
+            char v[32];
+            snprintf(v, sizeof v, "%.9g", (double)row[k]);
+            err = sg_csv_write_field(&af, v, k == K - 1);
+        }
+    }
+    if (err != SG_OK) {
+        sg_atomic_abort(&af);
+        return err;
+    }
+    return sg_atomic_commit(&af);
+}
+
+void sg_predictions_free(sg_predictions *p)
+{
+    for (int k = 0; p->class_names && k < p->K; k++) free(p->class_names[k]);
+    for (int64_t i = 0; p->files && i < p->n; i++) free(p->files[i]);
+    free(p->class_names);
+    free(p->files);
+    free(p->truth);
+    free(p->pred);
+    free(p->probs);
+    free(p->split);
+    memset(p, 0, sizeof *p);
+}
+
+static char *dup_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static int class_index(const sg_predictions *p, const char *name)
+{
+    for (int k = 0; k < p->K; k++)
+        if (strcmp(p->class_names[k], name) == 0) return k;
+    return -1;
+}
+
+sg_err sg_predictions_read(const char *path, sg_predictions *out)
+{
+    memset(out, 0, sizeof *out);
+    sg_csv csv;
+    sg_err err = sg_csv_read(path, &csv);
+    if (err != SG_OK) return err;
+    int width = csv.n_rows ? sg_csv_row_length(&csv, 0) : 0;
+    if (width < 5 || strcmp(sg_csv_field(&csv, 0, 0), "file") != 0 || strcmp(sg_csv_field(&csv, 0, 3), "predicted") != 0) {
+        err = sg_error_set(SG_ERR_FORMAT, "%s: line 1: expected the header file,split,true,predicted,<classes...>", path);
+        goto fail;
+    }
+    out->K = width - 4;
+    out->n = csv.n_rows - 1;
+    const int64_t n = out->n, K = out->K;
+    out->class_names = calloc((size_t)K, sizeof *out->class_names);
+    out->files = calloc((size_t)n + 1, sizeof *out->files);
+    out->truth = malloc(((size_t)n + 1) * sizeof *out->truth);
+    out->pred = malloc(((size_t)n + 1) * sizeof *out->pred);
+    out->probs = malloc(((size_t)(n * K) + 1) * sizeof *out->probs);
+    out->split = dup_string(n ? sg_csv_field(&csv, 1, 1) ? sg_csv_field(&csv, 1, 1) : "" : "");
+    if (!out->class_names || !out->files || !out->truth || !out->pred || !out->probs || !out->split) {
+        err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (int k = 0; k < K; k++)
+        if (!(out->class_names[k] = dup_string(sg_csv_field(&csv, 0, 4 + k)))) {
+            err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+    for (int64_t i = 0; i < n; i++) {
+        int r = (int)i + 1, line = csv.row_line[r];
+        if (sg_csv_row_length(&csv, r) != width) {
+            err = sg_error_set(SG_ERR_FORMAT, "%s: line %d: %d fields, expected %d as in the header", path, line,
+                               sg_csv_row_length(&csv, r), width);
+            goto fail;
+        }
+        out->truth[i] = class_index(out, sg_csv_field(&csv, r, 2));
+        out->pred[i] = class_index(out, sg_csv_field(&csv, r, 3));
+        if (out->truth[i] < 0 || out->pred[i] < 0) {
+            err = sg_error_set(SG_ERR_FORMAT, "%s: line %d: class '%s' is not one of the header's", path, line,
+                               sg_csv_field(&csv, r, out->truth[i] < 0 ? 2 : 3));
+            goto fail;
+        }
+        for (int k = 0; k < K; k++) {
+            const char *f = sg_csv_field(&csv, r, 4 + k);
+            char *end;
+            float v = strtof(f, &end);
+            if (end == f || *end) {
+                err = sg_error_set(SG_ERR_FORMAT, "%s: line %d: probability of '%s' is '%s', not a number", path, line,
+                                   out->class_names[k], f);
+                goto fail;
+            }
+            out->probs[i * K + k] = v;
+        }
+        if (!(out->files[i] = dup_string(sg_csv_field(&csv, r, 0)))) {
+            err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+    }
+    sg_csv_free(&csv);
+    return SG_OK;
+fail:
+    sg_csv_free(&csv);
+    sg_predictions_free(out);
+    return err;
 }

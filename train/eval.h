@@ -67,7 +67,42 @@ typedef struct sg_eval_result {
  * error). A corrupt image is skipped and noted, or with `strict` an error. */
 sg_err sg_eval_run(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
                    bool strict, sg_eval_result *out);
+/* The same, also writing every image's prediction to `predictions` (see
+ * sg_predictions_write; NULL: none). */
+sg_err sg_eval_run_predictions(sg_run_model *rm, const char *data_dir, const char *manifest, const char *split,
+                               bool strict, const char *predictions, sg_eval_result *out);
 void sg_eval_result_free(sg_eval_result *r);
+
+/* Per-image predictions as CSV (RFC 4180, CRLF records), one row per image:
+ *   file,split,true,predicted,<class 0>,<class 1>,...
+ *   data/crazing/a.bmp,test,crazing,crazing,0.981234,0.00123,...
+ * file: the path as the run or eval read it; split: train/val/test or ""
+ * (a folder evaluated whole); true / predicted: class names (predicted =
+ * argmax of the row, the first on ties); then the softmax probability of
+ * every class, in the checkpoint's class order (the header names them),
+ * written with %.9g so they read back as the same float. `steelgrad train`
+ * writes RUN/predictions.csv (the test split, or val when the run has no test
+ * split); `steelgrad eval --predictions FILE` the same for what it evaluated.
+ * Written atomically; SG_ERR_INVALID when path is one of `inputs`. */
+sg_err sg_predictions_write(const char *path, const char *const *files, const char *split,
+                            const int32_t *truth, const float *probs, int64_t n, int K,
+                            const char *const *class_names, const char *const *inputs, int n_inputs);
+
+/* A predictions file read back (the report's input). */
+typedef struct sg_predictions {
+    int64_t n;
+    int K;
+    char **class_names;          /* [K], from the header */
+    char **files;                /* [n] */
+    int32_t *truth, *pred;       /* [n]: class indices */
+    float *probs;                /* [n, K] */
+    char *split;                 /* the first row's split ("" if none) */
+} sg_predictions;
+/* Errors name the file and the line: a header without class columns, a row
+ * of the wrong length, a class that is not in the header, a probability that
+ * is not a number. */
+sg_err sg_predictions_read(const char *path, sg_predictions *out);
+void sg_predictions_free(sg_predictions *p);
 
 /* `steelgrad predict`: probs [K] of one image file. */
 sg_err sg_predict_file(sg_run_model *rm, sg_graph *g, const char *path, float *probs);

@@ -1035,6 +1035,8 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         char metrics[4200];
         snprintf(metrics, sizeof metrics, "%s/metrics.json", run_dir);
         remove(metrics);
+        snprintf(metrics, sizeof metrics, "%s/predictions.csv", run_dir);
+        remove(metrics);
         if ((err = write_config(&r)) != SG_OK) return err;
     }
 
@@ -1159,6 +1161,19 @@ sg_err sg_train_run(const sg_train_config *cfg, const char *run_dir, const sg_tr
         val.per_class = val_pc;
         val.confusion = val_conf;
         err = evaluate(&r, SG_SPLIT_TEST, &test);
+    }
+    /* RUN/predictions.csv: every test image (val when there is no test
+     * split: the buffers still hold val's, as evaluate() left an empty part's
+     * alone). */
+    if (err == SG_OK && writer) {
+        int which = r.parts[SG_SPLIT_TEST].n > 0 ? SG_SPLIT_TEST : SG_SPLIT_VAL;
+        const part *p = &r.parts[which];
+        int64_t seen = which == SG_SPLIT_TEST ? test.n : val.n;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/predictions.csv", run_dir);
+        if (seen > 0)
+            err = sg_predictions_write(path, p->paths, sg_split_name(which), r.truth, r.probs, seen, r.K,
+                                       class_names, p->paths, (int)p->n);
     }
     result->seconds = elapsed_before + seconds_now() - t0;
     if (err == SG_OK && writer)

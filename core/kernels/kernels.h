@@ -57,11 +57,119 @@ typedef void (*sg_dw_backward_data_fn)(const sg_dw_geom *g, const float *dy, con
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi);
 
+/* ---- elementwise families: optimiser updates, binary ops, activations ----
+ * (core/kernels/optim_scalar.c, ew_scalar.c state each element's operations;
+ * the SIMD twins vectorise across elements, lane i doing element i's
+ * operations in the same order, and hand the last n % width elements to the
+ * scalar twin. No reduction, so no order question beyond one element's.) */
+
+/* SGD, per element (optim/optim.c has the torch reference):
+ *     d = g;  if (weight_decay != 0) d = d + weight_decay * p
+ *     with a buffer: b = first ? d : buf * momentum + one_minus_dampening * d;  buf = b
+ *                    d = nesterov ? d + momentum * b : b
+ *     p = p + neg_lr * d
+ * each product and sum rounded apart (no fma). buf NULL: no momentum. */
+typedef struct sg_sgd_hp {
+    float neg_lr, weight_decay, momentum, one_minus_dampening;
+    bool nesterov, first;
+} sg_sgd_hp;
+typedef void (*sg_sgd_fn)(const sg_sgd_hp *h, float *p, const float *g, float *buf, int64_t n);
+
+/* Adam / AdamW / AMSGrad, per element:
+ *     if (decoupled) p = p * decay_scale
+ *     if (l2 != 0) g = g + l2 * p
+ *     m = m * beta1 + one_minus_beta1 * g
+ *     v = v * beta2 + (one_minus_beta2 * g) * g;  store m, v
+ *     vmax != NULL: v = vmax > v ? vmax : v;  vmax = v
+ *     p = p + (neg_step_size * m) / (sqrtf(v) / bias2_sqrt + eps)
+ * every operation rounded apart (no fma), sqrtf and / correctly rounded. The
+ * bias corrections (bias2_sqrt, neg_step_size) are scalars of the step. */
+typedef struct sg_adam_hp {
+    float decay_scale, l2;
+    bool decoupled;
+    float beta1, one_minus_beta1, beta2, one_minus_beta2;
+    float bias2_sqrt, eps, neg_step_size;
+} sg_adam_hp;
+typedef void (*sg_adam_fn)(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,
+                           float *vmax, int64_t n);
+
+/* y[i] = a[i * sa] op b[i * sb], sa and sb 0 (a broadcast value) or 1; y may be a. */
+typedef enum sg_ew_op { SG_EW_ADD, SG_EW_SUB, SG_EW_MUL, SG_EW_DIV } sg_ew_op;
+typedef void (*sg_ew_binary_fn)(sg_ew_op op, const float *a, int64_t sa, const float *b, int64_t sb,
+                                float *y, int64_t n);
+
+/* The elementwise gradient terms of mul and div (layers/elementwise.c), added
+ * into dst, O = o[i * so] (so 0: a broadcast value, or 1):
+ *     TIMES       dst[i] += dy[i] * O                (mul: dL/da = dy * b, dL/db = dy * a)
+ *     OVER        dst[i] += dy[i] / O                (div: dL/da = dy / b)
+ *     DIV_DENOM   dst[i] += -dy[i] * (y[i] / O)      (div: dL/db = -dy * (a / b) / b), y = a / b
+ * y is read only by DIV_DENOM. */
+typedef enum sg_ew_grad_op { SG_EW_GRAD_TIMES, SG_EW_GRAD_OVER, SG_EW_GRAD_DIV_DENOM } sg_ew_grad_op;
+typedef void (*sg_ew_grad_fn)(sg_ew_grad_op op, const float *dy, const float *y, const float *o,
+                              int64_t so, float *dst, int64_t n);
+
+/* Pointwise activations (layers/activation.c has the formulas and the torch
+ * references). p0, p1: hardtanh's lo and hi; leaky_relu's slope in p0.
+ * Forward y = f(x) (y may be x); backward dx += dy * f'(x), reading x (relu,
+ * hardtanh, leaky_relu, gelu, gelu_tanh) or y (sigmoid, tanh). gelu, gelu_tanh,
+ * sigmoid and tanh call core/mathf.c's functions; the SIMD twins run the same
+ * steps lane-wise (core/kernels/vmathf.h). */
+typedef enum sg_act_kind {
+    SG_ACT_RELU, SG_ACT_HARDTANH, SG_ACT_LEAKY_RELU, SG_ACT_GELU, SG_ACT_GELU_TANH, SG_ACT_SIGMOID,
+    SG_ACT_TANH
+} sg_act_kind;
+enum { SG_ACT_KIND_COUNT = SG_ACT_TANH + 1 };
+#define SG_GELU_SQRT1_2 0.70710678118654752440f      /* 1/sqrt(2) */
+#define SG_GELU_PDF 0.39894228040143267794f          /* 1/sqrt(2 pi) */
+#define SG_GELU_TANH_BETA 0.79788456080286535588f    /* sqrt(2/pi) */
+#define SG_GELU_TANH_KAPPA 0.044715f
+typedef void (*sg_act_forward_fn)(sg_act_kind kind, float p0, float p1, const float *x, float *y,
+                                  int64_t n);
+typedef void (*sg_act_backward_fn)(sg_act_kind kind, float p0, float p1, const float *x,
+                                   const float *y, const float *dy, float *dx, int64_t n);
+
+/* y[i] = f(x[i]) for core/mathf.h's sg_expf, sg_tanhf, sg_sigmoidf, sg_erff
+ * (y may be x): the scalar twin calls them, the SIMD twins are vmathf.h's. */
+typedef enum sg_mathf_op { SG_MATHF_EXP, SG_MATHF_TANH, SG_MATHF_SIGMOID, SG_MATHF_ERF } sg_mathf_op;
+enum { SG_MATHF_OP_COUNT = SG_MATHF_ERF + 1 };
+typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n);
+
+#define SG_KERNEL_FAMILIES_EW(X)                                                    \
+    X(sgd, sg_sgd_fn) X(adam, sg_adam_fn) X(ew_binary, sg_ew_binary_fn)             \
+    X(ew_grad, sg_ew_grad_fn)                                                       \
+    X(act_forward, sg_act_forward_fn) X(act_backward, sg_act_backward_fn)           \
+    X(mathf, sg_mathf_fn)
+
+/* Declares sg_k_<family>_<isa> for the elementwise families. */
+#define SG_EW_KERNELS_DECLARE(isa)                                                              \
+    void sg_k_sgd_##isa(const sg_sgd_hp *h, float *p, const float *g, float *buf, int64_t n);   \
+    void sg_k_adam_##isa(const sg_adam_hp *h, float *p, const float *g, float *m, float *v,     \
+                         float *vmax, int64_t n);                                               \
+    void sg_k_ew_binary_##isa(sg_ew_op op, const float *a, int64_t sa, const float *b,           \
+                              int64_t sb, float *y, int64_t n);                                 \
+    void sg_k_ew_grad_##isa(sg_ew_grad_op op, const float *dy, const float *y, const float *o,   \
+                            int64_t so, float *dst, int64_t n);                                 \
+    void sg_k_act_forward_##isa(sg_act_kind kind, float p0, float p1, const float *x, float *y, \
+                                int64_t n);                                                     \
+    void sg_k_act_backward_##isa(sg_act_kind kind, float p0, float p1, const float *x,          \
+                                 const float *y, const float *dy, float *dx, int64_t n);        \
+    void sg_k_mathf_##isa(sg_mathf_op op, const float *x, float *y, int64_t n);
+SG_EW_KERNELS_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_EW_KERNELS_DECLARE(avx2)
+SG_EW_KERNELS_DECLARE(avx512)
+#endif
+#if defined(__aarch64__)
+SG_EW_KERNELS_DECLARE(neon)
+#endif
+/* ---- end of the elementwise families ---- */
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
-    X(dw_backward_data, sg_dw_backward_data_fn)
+    X(dw_backward_data, sg_dw_backward_data_fn)                               \
+    SG_KERNEL_FAMILIES_EW(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

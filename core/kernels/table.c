@@ -34,6 +34,32 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
     KERNEL(sums, NEON, sg_k_sums_neon);
 #endif
+    /* the elementwise families (optimiser updates, binary ops, activations) */
+#if defined(__x86_64__) || defined(__i386__)
+    KERNEL(sgd, AVX2, sg_k_sgd_avx2);
+    KERNEL(adam, AVX2, sg_k_adam_avx2);
+    KERNEL(sgd, AVX512, sg_k_sgd_avx512);
+    KERNEL(adam, AVX512, sg_k_adam_avx512);
+    KERNEL(ew_binary, AVX2, sg_k_ew_binary_avx2);
+    KERNEL(ew_grad, AVX2, sg_k_ew_grad_avx2);
+    KERNEL(act_forward, AVX2, sg_k_act_forward_avx2);
+    KERNEL(act_backward, AVX2, sg_k_act_backward_avx2);
+    KERNEL(mathf, AVX2, sg_k_mathf_avx2);
+    KERNEL(ew_binary, AVX512, sg_k_ew_binary_avx512);
+    KERNEL(ew_grad, AVX512, sg_k_ew_grad_avx512);
+    KERNEL(act_forward, AVX512, sg_k_act_forward_avx512);
+    KERNEL(act_backward, AVX512, sg_k_act_backward_avx512);
+    KERNEL(mathf, AVX512, sg_k_mathf_avx512);
+#endif
+#if defined(__aarch64__)
+    KERNEL(sgd, NEON, sg_k_sgd_neon);
+    KERNEL(adam, NEON, sg_k_adam_neon);
+    KERNEL(ew_binary, NEON, sg_k_ew_binary_neon);
+    KERNEL(ew_grad, NEON, sg_k_ew_grad_neon);
+    KERNEL(act_forward, NEON, sg_k_act_forward_neon);
+    KERNEL(act_backward, NEON, sg_k_act_backward_neon);
+    KERNEL(mathf, NEON, sg_k_mathf_neon);
+#endif
     (void)isa, (void)t;
 }
 
