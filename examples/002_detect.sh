@@ -5,8 +5,9 @@
 #   sh examples/002_detect.sh [grid|multi|single] [NEU-DET] [OUT]
 #
 #   grid    the dense per-cell head (objectness, class, box per cell of the
-#           backbone's 8 x 8 map; per-class NMS), the plain CNN at 128 px gray,
-#           horizontal flips; docs/RESULTS.md has its mAP (the default)
+#           backbone's 8 x 8 map; per-class NMS) on the plain CNN x2 at 128 px
+#           gray, horizontal flips, cosine lr, 16 epochs; docs/RESULTS.md has its
+#           mAP (the default)
 #   multi   paper 002's multi-defect head: 4 slots of class-or-"no defect" and
 #           box, paper 002's CNN at 64 px, 12 epochs (the RESULTS.md row)
 #   single  paper 002's single-defect head (one class and box per image)
@@ -22,7 +23,8 @@ out=${3:-runs/det_$head}
 sg=${STEELGRAD:-steelgrad}
 [ -f "$det/annotations/crazing_1.xml" ] || { echo "002_detect.sh: $det is not NEU-DET" >&2; exit 1; }
 case $head in
-grid) "$sg" detect --data "$det" --model cnn --size 128 --head grid --hflip --epochs 12 --batch 32 --lr 1e-3 -o "$out" ;;
+grid) "$sg" detect --data "$det" --model cnn --width-mult 2 --size 128 --head grid --hflip --schedule cosine \
+        --epochs 16 --batch 32 --lr 1e-3 -o "$out" ;;
 multi) "$sg" detect --data "$det" --model cnn002 --size 64 --slots 4 --epochs 12 --batch 32 --lr 1e-3 -o "$out" ;;
 single) "$sg" detect --data "$det" --model cnn002 --size 64 --slots 1 --epochs 10 --batch 32 --lr 1e-3 -o "$out" ;;
 *) echo "002_detect.sh: expected grid, multi or single, got '$head'" >&2; exit 2 ;;
