@@ -40,7 +40,8 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "anomaly train", "anomaly score",
                                              "bench sgemm", "bench train", "bench infer",
                                              "bench triad", "bench adam", "bench elementwise", "bench gelu",
-                                             "bench bn", "bench layernorm", "bench softmax", "bench pool"};
+                                             "bench bn", "bench layernorm", "bench softmax", "bench pool",
+                                             "detect predict"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 
 static void usage(FILE *out)

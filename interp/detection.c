@@ -122,3 +122,31 @@ sg_err sg_voc_map(const sg_det_box *gt, int n_gt, const sg_det_box *det, int n_d
     if (map_11) *map_11 = defined ? sum_11 / defined : NAN;
     return SG_OK;
 }
+
+int sg_det_nms(sg_det_box *det, int n_det, double iou_threshold, bool pixel_inclusive)
+{
+    if (n_det <= 0) return 0;
+    ranked *order = malloc((size_t)n_det * sizeof *order);
+    sg_det_box *copy = malloc((size_t)n_det * sizeof *copy);
+    if (!order || !copy) {
+        free(order);
+        free(copy);
+        sg_error_set(SG_ERR_NOMEM, "nms: out of memory for %d detections", n_det);
+        return -1;
+    }
+    for (int i = 0; i < n_det; i++) order[i] = (ranked){det[i].score, i};
+    qsort(order, (size_t)n_det, sizeof *order, by_score);
+    memcpy(copy, det, (size_t)n_det * sizeof *copy);
+    int kept = 0;
+    for (int r = 0; r < n_det; r++) {
+        const sg_det_box *d = &copy[order[r].index];
+        bool keep = true;
+        for (int k = 0; keep && k < kept; k++)
+            keep = !(det[k].image == d->image && det[k].label == d->label &&
+                     sg_box_iou(&det[k], d, pixel_inclusive) > iou_threshold);
+        if (keep) det[kept++] = *d;
+    }
+    free(order);
+    free(copy);
+    return kept;
+}

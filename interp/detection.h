@@ -46,4 +46,11 @@ sg_err sg_voc_map(const sg_det_box *gt, int n_gt, const sg_det_box *det, int n_d
                   int n_classes, double iou_threshold, bool pixel_inclusive, double *map_all,
                   double *map_11, double *per_class_all, double *per_class_11);
 
+/* Non-maximum suppression, per image and class: the detections sorted by
+ * score (highest first; equal scores keep their input order), then each one
+ * kept unless a kept detection of the same image and class overlaps it with
+ * IoU > iou_threshold. The kept ones are moved to the front of det in that
+ * order; returns how many. SG_ERR_NOMEM gives -1 (message set). */
+int sg_det_nms(sg_det_box *det, int n_det, double iou_threshold, bool pixel_inclusive);
+
 #endif

@@ -120,8 +120,10 @@ static const cli_case commands[] = {
     {"bench softmax", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench pool", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
-     {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "threads"},
-     {"data", "model", "out", "quiet"}},
+     {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult", "threads"},
+     {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},
+    {"detect predict", "/nonexistent/x.png", {{"weights", "/nonexistent/w.safetensors"}, {"out", "@/boxes"}},
+     {"threshold", "threads"}, {"weights", "out"}},
 };
 enum { N_CASES = sizeof commands / sizeof commands[0] };
 
