@@ -154,6 +154,43 @@ START_TEST(augmented_batches_do_not_depend_on_worker_count)
 }
 END_TEST
 
+/* Each (epoch, position) draws its augmentation from its own key,
+ * (seed, SG_RNG_AUGMENT, epoch * n + position) as loader.h documents: the
+ * sample equals sg_augment_apply with that key, recomputed here, and the
+ * image at position 1 of epoch 0 is not augmented like position 0 of epoch 1
+ * (keys that add epoch and position would make them collide). */
+START_TEST(augmentation_keys_are_unique_per_epoch_and_position)
+{
+    make_files();
+    sg_augment_opts aug = sg_augment_opts_default();
+    aug.rotation_range = 40;
+    aug.zoom_range[0] = 0.7f;
+    aug.zoom_range[1] = 1.3f;
+    aug.brightness_range[0] = 0.5f;
+    aug.brightness_range[1] = 1.5f;
+    sg_loader *l = make_loader((sg_loader_opts){.batch_size = 2, .height = SIDE, .width = SIDE, .seed = 5,
+                                                .augment = &aug});
+    float a[SIDE * SIDE], b[SIDE * SIDE], src[SIDE * SIDE], want[SIDE * SIDE];
+    for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++) src[y * SIDE + x] = pixel(4, x, y) / 255.0f;
+    const int64_t cases[][2] = {{0, 0}, {0, 1}, {1, 0}, {2, 7}, {3, 9}};
+    for (int c = 0; c < 5; c++) {
+        const int64_t e = cases[c][0], pos = cases[c][1];
+        ck_assert_int_eq(sg_loader_sample(l, e, pos, 4, a), SG_OK);
+        sg_fimage in = sg_fimage_view(1, SIDE, SIDE, src), out = sg_fimage_view(1, SIDE, SIDE, want);
+        sg_rng_key key = {5, SG_RNG_AUGMENT, (uint64_t)(e * N_FILES + pos)};
+        ck_assert_int_eq(sg_augment_apply(&aug, key, &in, &out, NULL), SG_OK);
+        ck_assert_msg(memcmp(a, want, sizeof a) == 0, "epoch %lld position %lld: not the documented key",
+                      (long long)e, (long long)pos);
+    }
+    ck_assert_int_eq(sg_loader_sample(l, 0, 1, 4, a), SG_OK);
+    ck_assert_int_eq(sg_loader_sample(l, 1, 0, 4, b), SG_OK);
+    ck_assert_msg(memcmp(a, b, sizeof a) != 0, "epoch 0 position 1 and epoch 1 position 0 share a draw");
+    sg_loader_free(l);
+    remove_files();
+}
+END_TEST
+
 START_TEST(resized_sample_equals_direct_resize)
 {
     make_files();
@@ -259,6 +296,7 @@ static Suite *loader_suite(void)
     Suite *s = suite_create("loader");
     SG_ADD_TEST(s, every_sample_once_per_epoch_with_exact_pixels, 30);
     SG_ADD_TEST(s, augmented_batches_do_not_depend_on_worker_count, 30);
+    SG_ADD_TEST(s, augmentation_keys_are_unique_per_epoch_and_position, 30);
     SG_ADD_TEST(s, resized_sample_equals_direct_resize, 30);
     SG_ADD_TEST(s, a_corrupt_file_fails_the_batch_with_its_name, 30);
     SG_ADD_TEST(s, sixteen_bit_images_keep_depth_or_scale_to_8_bits, 30);
