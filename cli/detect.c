@@ -368,32 +368,54 @@ static int run(detect_ctx *c, split *tr, split *te, int64_t epochs, int64_t batc
         fflush(stdout);
     }
     if (err == SG_OK) {
-        char path[4096], json[4096];
+        char path[4096];
         snprintf(path, sizeof path, "%s/weights.safetensors", out);
         err = save_weights(c, path, seed);
-        int n = c->use_grid
-            ? snprintf(json, sizeof json,
-                       "{\"model\":\"%s\",\"head\":\"grid\",\"grid\":[%d,%d],\"classes\":%d,\"size\":%d,"
-                       "\"epochs\":%lld,\"train_images\":%d,\"test_images\":%d,\"train_loss\":%.6g,"
-                       "\"test_detections\":%d,\"test_map50\":%.6g,\"test_map50_11pt\":%.6g,\"test_ap50\":{",
-                       c->m.def->name, c->GH, c->GW, c->C, c->size, (long long)epochs, tr->n, te->n, train_loss,
-                       tm.detections, tm.map_all, tm.map_11)
-            : snprintf(json, sizeof json,
-                         "{\"model\":\"%s\",\"slots\":%d,\"classes\":%d,\"size\":%d,\"epochs\":%lld,"
-                         "\"train_images\":%d,\"test_images\":%d,\"train_loss\":%.6g,"
-                         "\"test_slot_accuracy\":%.6g,\"test_box_mse\":%.6g,\"test_box_mae\":%.6g,"
-                         "\"test_mean_iou\":%.6g,\"test_map50\":%.6g,\"test_map50_11pt\":%.6g}\n",
-                         c->m.def->name, c->S, c->C, c->size, (long long)epochs, tr->n, te->n,
-                         train_loss, tm.accuracy, tm.mse, tm.mae, tm.iou, tm.map_all, tm.map_11);
-        /* grid: the AP of each class (null: no box of it in the test set) */
-        for (int k = 0; c->use_grid && k < c->C && k < SG_DETECT_MAX_CLASSES && n < (int)sizeof json - 200; k++)
-            n += isnan(tm.ap[k]) ? snprintf(json + n, sizeof json - n, "%s\"%.64s\":null", k ? "," : "",
-                                            c->ds->class_names[k])
-                                 : snprintf(json + n, sizeof json - n, "%s\"%.64s\":%.6g", k ? "," : "",
-                                            c->ds->class_names[k], tm.ap[k]);
-        if (c->use_grid) n += snprintf(json + n, sizeof json - n, "}}\n");
+        sg_json_writer w;
+        sg_json_writer_init(&w, false);
+        sg_json_writer_begin_object(&w);
+        sg_json_writer_kv_string(&w, "model", c->m.def->name);
+        if (c->use_grid) {
+            sg_json_writer_kv_string(&w, "head", "grid");
+            sg_json_writer_key(&w, "grid");
+            sg_json_writer_begin_array(&w);
+            sg_json_writer_int64(&w, c->GH);
+            sg_json_writer_int64(&w, c->GW);
+            sg_json_writer_end_array(&w);
+        } else {
+            sg_json_writer_kv_int64(&w, "slots", c->S);
+        }
+        sg_json_writer_kv_int64(&w, "classes", c->C);
+        sg_json_writer_kv_int64(&w, "size", c->size);
+        sg_json_writer_kv_int64(&w, "epochs", epochs);
+        sg_json_writer_kv_int64(&w, "train_images", tr->n);
+        sg_json_writer_kv_int64(&w, "test_images", te->n);
+        sg_json_writer_kv_number(&w, "train_loss", train_loss);
+        if (c->use_grid) {
+            sg_json_writer_kv_int64(&w, "test_detections", tm.detections);
+        } else {
+            sg_json_writer_kv_number(&w, "test_slot_accuracy", tm.accuracy);
+            sg_json_writer_kv_number(&w, "test_box_mse", tm.mse);
+            sg_json_writer_kv_number(&w, "test_box_mae", tm.mae);
+            sg_json_writer_kv_number(&w, "test_mean_iou", tm.iou);
+        }
+        sg_json_writer_kv_number(&w, "test_map50", tm.map_all);
+        sg_json_writer_kv_number(&w, "test_map50_11pt", tm.map_11);
+        if (c->use_grid) {
+            /* The AP of each class (null: no box of it in the test set). */
+            sg_json_writer_key(&w, "test_ap50");
+            sg_json_writer_begin_object(&w);
+            for (int k = 0; k < c->C && k < SG_DETECT_MAX_CLASSES; k++)
+                sg_json_writer_kv_number(&w, c->ds->class_names[k], tm.ap[k]);
+            sg_json_writer_end_object(&w);
+        }
+        sg_json_writer_end_object(&w);
+        size_t n;
+        const char *json = sg_json_writer_finish(&w, &n);
         snprintf(path, sizeof path, "%s/metrics.json", out);
-        if (err == SG_OK) err = sg_file_write_atomic(path, json, (size_t)n);
+        if (err == SG_OK && !json) err = SG_ERR_NOMEM;
+        if (err == SG_OK) err = sg_file_write_atomic(path, json, n);
+        sg_json_writer_free(&w);
     }
     if (err != SG_OK) rc = sg_cli_fail("detect", "%s", sg_error_message());
     sg_optimizer_free(opt);

@@ -334,6 +334,16 @@ START_TEST(detect_grid_trains_and_predict_draws_the_boxes_it_prints)
     ck_assert_int_eq(sg_test_run_cli(NULL, args, log), 0);
     sg_test_expect_file_contains(log, "\"test_detections\":");
     sg_test_expect_file_contains(sg_test_path(dir, "grid/metrics.json"), "\"head\":\"grid\",\"grid\":[2,2]");
+    /* metrics.json is JSON: its per-class APs parse, one per class, each in [0, 1] or null. */
+    char *mj = sg_test_slurp(sg_test_path(dir, "grid/metrics.json"));
+    sg_json *m = NULL;
+    ck_assert_msg(sg_json_parse(mj, strlen(mj), "metrics.json", &m) == SG_OK, "%s", sg_error_message());
+    const sg_json *ap = sg_json_get(m, "test_ap50");
+    ck_assert_int_eq(sg_json_count(ap), 7);
+    double map = sg_json_number(sg_json_get(m, "test_map50"), -1);
+    ck_assert(map >= 0 && map <= 1);
+    sg_json_free(m);
+    free(mj);
     /* threshold 0: every cell that survives NMS is drawn */
     snprintf(img_path, sizeof img_path, "%s/synth/images/scratches/scratches_3.png", dir);
     snprintf(args, sizeof args, "detect predict --weights %s/grid/weights.safetensors --threshold 0 -o %s/pred %s",
