@@ -153,6 +153,19 @@ START_TEST(stratified_split_gives_1260_270_270_independent_of_listing_order)
     for (int i = 0; i < a.n_samples && first_val < 0; i++)
         if (a.samples[i].label == 0 && a.samples[i].split == SG_SPLIT_VAL) first_val = i;
     ck_assert_str_eq(a.samples[first_val].name, "class0/P0_12.bmp");
+    /* Each class is shuffled by its own key: sample i of class k lands in the
+     * part of sample i of class 0 about 0.7^2 + 2 * 0.15^2 = 54 % of the time,
+     * not always (one key for all classes would repeat one class's split). */
+    for (int k = 1; k < 6; k++) {
+        int same = 0;
+        for (int i = 1; i <= 300; i++) {
+            char n0[64], nk[64];
+            snprintf(n0, sizeof n0, "class0/P0_%d.bmp", i);
+            snprintf(nk, sizeof nk, "class%d/P%d_%d.bmp", k, k, i);
+            same += split_of(&a, n0) == split_of(&a, nk);
+        }
+        ck_assert_msg(same < 240, "class %d repeats class 0's split for %d of 300 samples", k, same);
+    }
     sg_dataset_free(&a);
     sg_dataset_free(&b);
     sg_dataset_free(&c);
