@@ -397,7 +397,7 @@ static int bench_model(int argc, char **argv, bool train)
     return SG_EXIT_OK;
 }
 
-bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool */
+bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool, conv, depthwise */
 int bench_norm(int argc, char **argv);
 
 int cmd_bench(int argc, char **argv)
@@ -422,6 +422,8 @@ int cmd_bench(int argc, char **argv)
             "       steelgrad bench layernorm [--threads LIST] [--seconds X]\n"
             "       steelgrad bench softmax [--threads LIST] [--seconds X]\n"
             "       steelgrad bench pool [--threads LIST] [--seconds X]\n"
+            "       steelgrad bench conv [--threads LIST] [--seconds X] [--batch N]\n"
+            "       steelgrad bench depthwise [--threads LIST] [--seconds X] [--batch N]\n"
             "(steelgrad bench NAME --help for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;
