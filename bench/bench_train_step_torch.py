@@ -2,7 +2,7 @@
 
 Usage: /work/venv/bin/python bench/bench_train_step_torch.py [MODEL [BATCH [SIZE [STEPS [THREADS]]]]]
 (defaults: mobilenetv2 32 224 3 2). Same model from torchvision (mobilenet_v2,
-resnet50, ... with 1000 classes; cct000_small/medium/large from vit-pytorch), train mode, random BATCH x 3 x SIZE x SIZE
+resnet50, ... with 1000 classes; cct000_small/medium/large from vit-pytorch; cnn, the demo CNN, from fast_recipe_torch.py), train mode, random BATCH x 3 x SIZE x SIZE
 batch, forward + cross-entropy + backward + Adam step (torch.optim.Adam
 defaults), torch.set_num_threads(THREADS): one warm-up step, then STEPS timed.
 Prints one JSON line with the fields of the C bench (peak RSS = VmHWM).
@@ -45,6 +45,10 @@ def main():
     torch.manual_seed(0)
     if name.startswith("cct000_"):
         model = cct000(name, size)
+    elif name == "cnn":   # the demo's and the fast recipe's CNN (models/cnn.c), its twin in fast_recipe_torch.py
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from fast_recipe_torch import CNN
+        model = CNN(3, 1000)
     else:
         ctor = {"mobilenetv2": torchvision.models.mobilenet_v2}.get(name) or getattr(torchvision.models, name)
         model = ctor(num_classes=1000)
