@@ -15,6 +15,7 @@
 #include "core/kernels/norm_compare.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "data/kernel_compare.h"
 
 static const sg_cli_command info_cmd = {
     "info", "steelgrad info [--json] [--compare ISA,ISA]",
@@ -184,6 +185,16 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
 SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
 SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
+
+/* Data pipeline families (resize passes, PNG unfiltering, CRC-32, JPEG IDCT
+ * and colour conversion): data/kernel_compare.c's quick set. */
+#define COMPARE_DATA_(family, fn_type)                                                  \
+    static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
+    {                                                                                 \
+        return sg_data_kernel_compare(SG_KERNEL_##family, a, b, 0, stdout);         \
+    }
+SG_KERNEL_FAMILIES_DATA(COMPARE_DATA_)
+#undef COMPARE_DATA_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */
 static int compare_isas(const char *spec)

@@ -193,8 +193,9 @@ const uint8_t *sg_jpeg_upsample_row(const sg_jpeg_plane *p, int y, int out_width
 
 /* ---- Colour conversion -------------------------------------------------------- */
 
-void sg_jpeg_ycc_to_rgb_row_scalar(const sg_jpeg_color_tables *t, const uint8_t *y,
-                                   const uint8_t *cb, const uint8_t *cr, uint8_t *rgb, int width)
+/* The scalar twin of the kernel family jpeg_ycc_rgb: the reference. */
+void sg_k_jpeg_ycc_rgb_scalar(const sg_ycc_tables *t, const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
+                              uint8_t *rgb, int width)
 {
     for (int x = 0; x < width; x++) {
         int luma = y[x], b = cb[x], r = cr[x];
@@ -204,79 +205,12 @@ void sg_jpeg_ycc_to_rgb_row_scalar(const sg_jpeg_color_tables *t, const uint8_t 
     }
 }
 
-#if defined(__SSE2__)
-/* (x * k + 2^15) >> 16 for 16-bit x and k: the high half of the product
- * plus the rounding bit, bit 15 of the low half. */
-static inline __m128i mul_round16(__m128i x, __m128i k)
-{
-    return _mm_add_epi16(_mm_mulhi_epi16(x, k), _mm_srli_epi16(_mm_mullo_epi16(x, k), 15));
-}
-
-/* R, G, B of 8 pixels (16-bit lanes) by the table formulas, rewritten so
- * every constant fits in 16 bits:
- *   91881 x = 2^16 x + 26345 x        -> R = Y + xr + round(26345 xr / 2^16)
- *   116130 x = 2^17 x - 14942 x       -> B = Y + 2 xb + round(-14942 xb / 2^16)
- *   -46802 x = -2^16 x + 18734 x      -> G = Y - xr + ((-22554 xb + 18734 xr + 2^15) >> 16)
- * Since 2^16 x is a multiple of 2^16, the rounding is unchanged: the same
- * numbers as the tables. */
-static inline void ycc_to_rgb_8(__m128i y, __m128i cb, __m128i cr, __m128i *r, __m128i *g,
-                                __m128i *b)
-{
-    const __m128i centre = _mm_set1_epi16(128);
-    const __m128i k_r = _mm_set1_epi16(26345), k_b = _mm_set1_epi16(-14942);
-    const __m128i k_g = _mm_set1_epi32((int)((uint32_t)18734 << 16 | (uint16_t)-22554));
-    const __m128i half = _mm_set1_epi32(1 << 15);
-    __m128i xb = _mm_sub_epi16(cb, centre), xr = _mm_sub_epi16(cr, centre);
-    *r = _mm_add_epi16(_mm_add_epi16(y, xr), mul_round16(xr, k_r));
-    *b = _mm_add_epi16(_mm_add_epi16(y, _mm_add_epi16(xb, xb)), mul_round16(xb, k_b));
-    __m128i glo = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(_mm_unpacklo_epi16(xb, xr), k_g), half), 16);
-    __m128i ghi = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(_mm_unpackhi_epi16(xb, xr), k_g), half), 16);
-    *g = _mm_add_epi16(_mm_sub_epi16(y, xr), _mm_packs_epi32(glo, ghi));
-}
-
-/* Store 4 pixels given as 32-bit words (R | G << 8 | B << 16) as 12
- * bytes; writes 16, the last 4 of which the next store overwrites. */
-static inline void store_rgb4(uint8_t *dst, __m128i w)
-{
-    const __m128i low3 = _mm_set1_epi64x(0x0000000000FFFFFFll);
-    const __m128i next3 = _mm_set1_epi64x(0x0000FFFFFF000000ll);
-    /* each 64-bit lane: pixel a (3 bytes) then pixel b (3 bytes) */
-    __m128i t = _mm_or_si128(_mm_and_si128(w, low3), _mm_and_si128(_mm_srli_epi64(w, 8), next3));
-    /* close the 2-byte gap between the lanes */
-    __m128i packed = _mm_or_si128(_mm_move_epi64(t), _mm_slli_si128(_mm_srli_si128(t, 8), 6));
-    _mm_storeu_si128((__m128i *)dst, packed);
-}
-#endif
-
+/* The decoder's entry: whichever twin the kernel table holds (the SSE2 one
+ * is in data/jpeg_avx2.c). */
 void sg_jpeg_ycc_to_rgb_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,
                             const uint8_t *cr, uint8_t *rgb, int width)
 {
-    int x = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    /* 16 pixels a turn; the last store writes 4 bytes past 48 x + 48, so
-     * keep 2 pixels of room before the end of the row. */
-    for (; x + 18 <= width; x += 16) {
-        __m128i vy = _mm_loadu_si128((const __m128i *)(y + x));
-        __m128i vb = _mm_loadu_si128((const __m128i *)(cb + x));
-        __m128i vr = _mm_loadu_si128((const __m128i *)(cr + x));
-        __m128i r0, g0, b0, r1, g1, b1;
-        ycc_to_rgb_8(_mm_unpacklo_epi8(vy, zero), _mm_unpacklo_epi8(vb, zero),
-                     _mm_unpacklo_epi8(vr, zero), &r0, &g0, &b0);
-        ycc_to_rgb_8(_mm_unpackhi_epi8(vy, zero), _mm_unpackhi_epi8(vb, zero),
-                     _mm_unpackhi_epi8(vr, zero), &r1, &g1, &b1);
-        __m128i r = _mm_packus_epi16(r0, r1), g = _mm_packus_epi16(g0, g1);
-        __m128i b = _mm_packus_epi16(b0, b1);
-        __m128i rg_lo = _mm_unpacklo_epi8(r, g), rg_hi = _mm_unpackhi_epi8(r, g);
-        __m128i b_lo = _mm_unpacklo_epi8(b, zero), b_hi = _mm_unpackhi_epi8(b, zero);
-        uint8_t *dst = rgb + 3 * x;
-        store_rgb4(dst, _mm_unpacklo_epi16(rg_lo, b_lo));
-        store_rgb4(dst + 12, _mm_unpackhi_epi16(rg_lo, b_lo));
-        store_rgb4(dst + 24, _mm_unpacklo_epi16(rg_hi, b_hi));
-        store_rgb4(dst + 36, _mm_unpackhi_epi16(rg_hi, b_hi));
-    }
-#endif
-    sg_jpeg_ycc_to_rgb_row_scalar(t, y + x, cb + x, cr + x, rgb + 3 * x, width - x);
+    sg_kernels()->jpeg_ycc_rgb(t, y, cb, cr, rgb, width);
 }
 
 void sg_jpeg_ycck_to_cmyk_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,
