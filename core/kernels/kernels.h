@@ -357,7 +357,7 @@ typedef sg_jpeg_ycc_rgb_k *sg_jpeg_ycc_rgb_fn;
     X(crc32, sg_crc32_fn) X(jpeg_idct, sg_jpeg_idct_fn) X(jpeg_ycc_rgb, sg_jpeg_ycc_rgb_fn)
 SG_KERNEL_FAMILIES_DATA(SG_K_NORM_DECL1_scalar)
 #if defined(__x86_64__) || defined(__i386__)
-sg_resize_h_k sg_k_resize_h_avx2, sg_k_resize_h_avx512;
+sg_resize_h_k sg_k_resize_h_avx2;
 sg_resize_v_k sg_k_resize_v_avx2, sg_k_resize_v_avx512;
 sg_png_unfilter_k sg_k_png_unfilter_avx2, sg_k_png_unfilter_avx512;
 sg_jpeg_idct_k sg_k_jpeg_idct_avx2;
