@@ -1,5 +1,5 @@
 /* data/jpeg_avx2.c - the x86 twins of the JPEG kernel families jpeg_idct and
- * jpeg_ycc_rgb (core/kernels/kernels.h), compiled with ISA_FLAGS_avx2 and
+ * jpeg_ycc_rgb and of the upsampling family jpeg_upsample (core/kernels/kernels.h), compiled with ISA_FLAGS_avx2 and
  * registered for AVX2 (AVX-512 runs them too). The code itself is SSE2,
  * eight 16-bit lanes, written after libjpeg-turbo's data flow; each gives
  * the samples of its scalar twin (jpeg_idct.c, jpeg_color.c) for every
@@ -142,6 +142,12 @@ void sg_k_jpeg_idct_avx2(const int16_t coef[64], const uint16_t quant[64], int l
     else
         idct_block_sse2(coef, quant, out, stride);
 }
+
+/* ---- fancy upsampling: data/jpeg_upsample.h with its SSE2 blocks ----------------- */
+
+#define SG_JPEG_UP_SSE2 1
+#define SG_JPEG_UP_NAME sg_k_jpeg_upsample_avx2
+#include "data/jpeg_upsample.h"
 
 /* ---- YCbCr -> RGB --------------------------------------------------------- */
 

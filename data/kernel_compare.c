@@ -16,7 +16,9 @@
  *   jpeg_idct           random blocks from small (valid files) to huge
  *                       (corrupt data: 16-bit wrap and saturation), DC-only,
  *                       flat columns, rows 1-7 zero, odd output strides;
- *   jpeg_ycc_rgb        widths with every tail of 16 and 32, offsets. */
+ *   jpeg_ycc_rgb        widths with every tail of 16 and 32, offsets;
+ *   jpeg_upsample       the three fancy 2:1 filters over widths with every
+ *                       tail of 8 and 16 and across the 4096-sample chunks. */
 #include "data/kernel_compare.h"
 
 #include <math.h>
@@ -326,6 +328,49 @@ done:
     free(y), free(ra), free(rb);
 }
 
+/* Upsampling: each kind over widths with every tail of the 8- and 16-sample
+ * vector steps and across the 4096-sample chunks of the padded rows. */
+static void kc_upsample(kc_ctx *c, int level)
+{
+    enum { MAXN = 8200 };
+    uint8_t *near = malloc(MAXN + 16), *far = malloc(MAXN + 16), *ra = malloc(2 * MAXN + 64),
+            *rb = malloc(2 * MAXN + 64);
+    if (!near || !far || !ra || !rb) {
+        c->differ = -1;
+        goto done;
+    }
+    kc_fill_bytes(near, MAXN + 16, 123);
+    kc_fill_bytes(far, MAXN + 16, 456);
+    for (int i = 0; i < MAXN; i += 9) near[i] = 255, far[i + 4] = 255, near[i + 2] = 0;
+    static const int quick[] = {3, 17, 40, 1000};
+    int widths[130], nw = 0;
+    if (level == 0)
+        for (size_t i = 0; i < sizeof quick / sizeof quick[0]; i++) widths[nw++] = quick[i];
+    else {
+        for (int i = 1; i <= 99; i++) widths[nw++] = i;
+        static const int more[] = {255, 256, 1000, 4095, 4096, 4097, 4099, 8192, 8193};
+        for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) widths[nw++] = more[i];
+    }
+    static const char *const names[] = {"h2", "v2", "h2v2"};
+    for (int kind = SG_JPEG_UP_H2; kind <= SG_JPEG_UP_H2V2; kind++)
+        for (int wi = 0; wi < nw; wi++) {
+            const int n = widths[wi], off = wi % 3;
+            if (kind != SG_JPEG_UP_V2 && n <= 2) continue;   /* the decoder replicates those */
+            for (int bias = 1; bias <= (kind == SG_JPEG_UP_V2 ? 2 : 1); bias++) {
+                memset(ra, 0x3C, 2 * MAXN + 64);
+                memset(rb, 0x3C, 2 * MAXN + 64);
+                c->a->jpeg_upsample((sg_jpeg_up_kind)kind, near + off, far + (off ^ 1), n, bias, ra + off);
+                c->b->jpeg_upsample((sg_jpeg_up_kind)kind, near + off, far + (off ^ 1), n, bias, rb + off);
+                char what[64];
+                snprintf(what, sizeof what, "%s, %d samples, bias %d, offset %d", names[kind], n, bias, off);
+                const int64_t d = kc_diff_u8(ra, rb, 2 * MAXN + 64);
+                kc_report_u(c, what, d, d >= 0 ? ra[d] : 0, d >= 0 ? rb[d] : 0);
+            }
+        }
+done:
+    free(near), free(far), free(ra), free(rb);
+}
+
 int sg_data_kernel_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     kc_ctx c = {.family = family, .a = a, .b = b, .out = out, .differ = 0};
@@ -336,6 +381,7 @@ int sg_data_kernel_compare(int family, const sg_kernel_table *a, const sg_kernel
     case SG_KERNEL_crc32: kc_crc(&c, level); break;
     case SG_KERNEL_jpeg_idct: kc_idct(&c, level); break;
     case SG_KERNEL_jpeg_ycc_rgb: kc_ycc(&c, level); break;
+    case SG_KERNEL_jpeg_upsample: kc_upsample(&c, level); break;
     default: break;
     }
     return c.differ;

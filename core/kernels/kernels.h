@@ -352,9 +352,21 @@ typedef struct sg_ycc_tables {
 typedef void sg_jpeg_ycc_rgb_k(const sg_ycc_tables *t, const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
                                uint8_t *rgb, int width);
 typedef sg_jpeg_ycc_rgb_k *sg_jpeg_ycc_rgb_fn;
+/* JPEG "fancy" 2:1 chroma upsampling of one row (data/jpeg_color.c states the
+ * formulas; all integer, libjpeg-turbo's):
+ *   SG_JPEG_UP_H2    n > 2 samples of near -> 2n: (3 near + neighbour + {1, 2}) >> 2
+ *   SG_JPEG_UP_V2    n samples: out = (3 near + far + bias) >> 2, bias 1 or 2
+ *   SG_JPEG_UP_H2V2  n > 2 columns -> 2n: col = 3 near + far, then
+ *                    (3 col + neighbour col + {8, 7}) >> 4
+ * the edge samples standing in for their missing neighbours. */
+typedef enum sg_jpeg_up_kind { SG_JPEG_UP_H2, SG_JPEG_UP_V2, SG_JPEG_UP_H2V2 } sg_jpeg_up_kind;
+typedef void sg_jpeg_upsample_k(sg_jpeg_up_kind kind, const uint8_t *near, const uint8_t *far, int n, int bias,
+                                uint8_t *out);
+typedef sg_jpeg_upsample_k *sg_jpeg_upsample_fn;
 #define SG_KERNEL_FAMILIES_DATA(X)                                                            \
     X(resize_h, sg_resize_h_fn) X(resize_v, sg_resize_v_fn) X(png_unfilter, sg_png_unfilter_fn) \
-    X(crc32, sg_crc32_fn) X(jpeg_idct, sg_jpeg_idct_fn) X(jpeg_ycc_rgb, sg_jpeg_ycc_rgb_fn)
+    X(crc32, sg_crc32_fn) X(jpeg_idct, sg_jpeg_idct_fn) X(jpeg_ycc_rgb, sg_jpeg_ycc_rgb_fn)     \
+    X(jpeg_upsample, sg_jpeg_upsample_fn)
 SG_KERNEL_FAMILIES_DATA(SG_K_NORM_DECL1_scalar)
 #if defined(__x86_64__) || defined(__i386__)
 sg_resize_h_k sg_k_resize_h_avx2;
@@ -362,6 +374,7 @@ sg_resize_v_k sg_k_resize_v_avx2, sg_k_resize_v_avx512;
 sg_png_unfilter_k sg_k_png_unfilter_avx2, sg_k_png_unfilter_avx512;
 sg_jpeg_idct_k sg_k_jpeg_idct_avx2;
 sg_jpeg_ycc_rgb_k sg_k_jpeg_ycc_rgb_avx2;
+sg_jpeg_upsample_k sg_k_jpeg_upsample_avx2;
 #endif
 #if defined(__aarch64__)
 sg_resize_h_k sg_k_resize_h_neon;

@@ -87,6 +87,7 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(png_unfilter, AVX2, sg_k_png_unfilter_avx2);
     KERNEL(jpeg_idct, AVX2, sg_k_jpeg_idct_avx2);
     KERNEL(jpeg_ycc_rgb, AVX2, sg_k_jpeg_ycc_rgb_avx2);
+    KERNEL(jpeg_upsample, AVX2, sg_k_jpeg_upsample_avx2);
     KERNEL(resize_v, AVX512, sg_k_resize_v_avx512);
     KERNEL(png_unfilter, AVX512, sg_k_png_unfilter_avx512);
 #endif
