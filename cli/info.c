@@ -22,7 +22,9 @@ static const sg_cli_command info_cmd = {
     "Print the version, the compiler, the CPU features, the kernel ISA in use and the threads. "
     "--compare runs every kernel family (every SGEMM transpose case with tails, alpha and beta; "
     "each reduction; the optimiser updates, elementwise ops and activations on every tail with "
-    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats) "
+    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats; "
+    "the resize passes over real filter tables, PNG unfiltering, CRC-32 and the JPEG IDCT, colour "
+    "conversion and upsampling) "
     "on the same fixed random inputs under two ISAs and prints, per case, "
     "'identical' or the first element that differs with both values; exit 1 if any differs."};
 
