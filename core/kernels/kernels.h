@@ -301,12 +301,13 @@ SG_K_NORM_DECLARE(neon)
 sg_norm_expf_k sg_k_norm_expf_neon;
 #endif
 
-/* ---- data pipeline families (data/: the resize filter, JPEG IDCT and colour
- * conversion, PNG unfiltering, CRC-32). The scalar twins live next to the
- * reference they copy (data/resize.c, jpeg_idct.c, jpeg_color.c, png.c,
- * crc.c) and state the order of operations; the SIMD twins are
- * core/kernels/data_simd.h over data_vec.h (resize, PNG) and
- * data/jpeg_avx2.c (JPEG, SSE2 code), bit for bit the scalar. ---- */
+/* ---- data pipeline families (data/: the resize filter, JPEG IDCT, colour
+ * conversion and upsampling, PNG unfiltering, CRC-32). The scalar twins live
+ * next to the reference they copy (data/resize.c, jpeg_idct.c, jpeg_color.c
+ * with jpeg_upsample.h, png.c, crc.c) and state the order of operations; the
+ * SIMD twins are core/kernels/data_simd.h over data_vec.h (resize, PNG) and
+ * data/jpeg_avx2.c (JPEG, SSE2 code), bit for bit the scalar;
+ * data/kernel_compare.c compares them. ---- */
 /* A resize filter table (data/resize.c): output sample x reads count[x] input
  * samples from first[x] on, with weights weight[x * ksize + j]. */
 typedef struct sg_resize_taps {
