@@ -5,8 +5,7 @@
  *
  * vd_set1 broadcasts a double; vf_from_vd rounds two vd halves (VL / 2
  * doubles each) to one vf of VL floats, each lane as C's (float) cast does
- * (round to nearest even); vf_gather loads p[idx[l]] into lane l; vd_load_f
- * widens the VL / 2 floats at p (exactly); vd_load_tile reads the VD x VD
+ * (round to nearest even); vd_load_tile reads the VD x VD
  * floats of VD = VL / 2 rows `stride` apart from p and returns them by
  * column, widened: col[c] lane r = p[r * stride + c]. vb: VB bytes
  * with a lane-wise add modulo 256. */
@@ -23,24 +22,7 @@ static inline vf vf_from_vd(vd lo, vd hi)
 {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
 }
-static inline vf vf_gather(const float *p, vi idx) { return _mm512_i32gather_ps(idx, p, 4); }
-static inline vd vd_load_f(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
-static inline void vd_load_tile(const float *p, int64_t stride, vd col[8])
-{
-    __m256 r[8], t[8], u[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(p + i * stride);
-    for (int i = 0; i < 8; i += 2) t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    for (int h = 0; h < 8; h += 4) {   /* rows h..h+3: u[h + c] holds columns c and c + 4 */
-        u[h + 0] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
-        u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
-        u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
-        u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
-    }
-    for (int c = 0; c < 4; c++) {
-        col[c] = _mm512_cvtps_pd(_mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
-        col[c + 4] = _mm512_cvtps_pd(_mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
-    }
-}
+/* No vd_load_tile: AVX-512 runs the AVX2 resize_h (data_simd.h says why). */
 static inline vb vb_load(const uint8_t *p) { return _mm512_loadu_si512(p); }
 static inline void vb_store(uint8_t *p, vb v) { _mm512_storeu_si512(p, v); }
 static inline vb vb_add(vb a, vb b) { return _mm512_add_epi8(a, b); }
@@ -53,8 +35,6 @@ static inline vf vf_from_vd(vd lo, vd hi)
 {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
 }
-static inline vf vf_gather(const float *p, vi idx) { return _mm256_i32gather_ps(p, idx, 4); }
-static inline vd vd_load_f(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_load_tile(const float *p, int64_t stride, vd col[4])
 {
     __m128 r0 = _mm_loadu_ps(p), r1 = _mm_loadu_ps(p + stride), r2 = _mm_loadu_ps(p + 2 * stride),
@@ -72,13 +52,6 @@ static inline vb vb_add(vb a, vb b) { return _mm256_add_epi8(a, b); }
 typedef uint8x16_t vb;
 static inline vd vd_set1(double a) { return vdupq_n_f64(a); }
 static inline vf vf_from_vd(vd lo, vd hi) { return vcvt_high_f32_f64(vcvt_f32_f64(lo), hi); }
-static inline vf vf_gather(const float *p, vi idx)
-{
-    const float l[4] = {p[vgetq_lane_s32(idx, 0)], p[vgetq_lane_s32(idx, 1)], p[vgetq_lane_s32(idx, 2)],
-                        p[vgetq_lane_s32(idx, 3)]};
-    return vld1q_f32(l);
-}
-static inline vd vd_load_f(const float *p) { return vcvt_f64_f32(vld1_f32(p)); }
 static inline void vd_load_tile(const float *p, int64_t stride, vd col[2])
 {
     const float32x2_t a = vld1_f32(p), b = vld1_f32(p + stride);
