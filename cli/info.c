@@ -15,13 +15,16 @@
 #include "core/kernels/norm_compare.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "data/kernel_compare.h"
 
 static const sg_cli_command info_cmd = {
     "info", "steelgrad info [--json] [--compare ISA,ISA]",
     "Print the version, the compiler, the CPU features, the kernel ISA in use and the threads. "
     "--compare runs every kernel family (every SGEMM transpose case with tails, alpha and beta; "
     "each reduction; the optimiser updates, elementwise ops and activations on every tail with "
-    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats) "
+    "NaN, infinities and subnormals among the inputs; the math functions over a sweep of floats; "
+    "the resize passes over real filter tables, PNG unfiltering, CRC-32 and the JPEG IDCT, colour "
+    "conversion and upsampling) "
     "on the same fixed random inputs under two ISAs and prints, per case, "
     "'identical' or the first element that differs with both values; exit 1 if any differs."};
 
@@ -184,6 +187,16 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
 SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
 SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
+
+/* Data pipeline families (resize passes, PNG unfiltering, CRC-32, JPEG IDCT
+ * and colour conversion): data/kernel_compare.c's quick set. */
+#define COMPARE_DATA_(family, fn_type)                                                  \
+    static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
+    {                                                                                 \
+        return sg_data_kernel_compare(SG_KERNEL_##family, a, b, 0, stdout);         \
+    }
+SG_KERNEL_FAMILIES_DATA(COMPARE_DATA_)
+#undef COMPARE_DATA_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */
 static int compare_isas(const char *spec)

@@ -16,6 +16,8 @@
 
 #include <pthread.h>
 
+#include "core/kernels/kernels.h"
+
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
@@ -37,7 +39,10 @@ static inline uint32_t load_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t sg_crc32(uint32_t crc, const uint8_t *p, size_t n)
+/* The scalar twin of the kernel family crc32 (core/kernels/kernels.h); a
+ * port may register a faster one (carry-less multiply, CRC instructions)
+ * that returns the same value. */
+uint32_t sg_k_crc32_scalar(uint32_t crc, const uint8_t *p, size_t n)
 {
     pthread_once(&crc_once, crc_make_tables);
     const uint32_t(*t)[256] = (const uint32_t(*)[256])crc_table;
@@ -49,6 +54,11 @@ uint32_t sg_crc32(uint32_t crc, const uint8_t *p, size_t n)
     }
     while (n--) crc = t[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
     return ~crc;
+}
+
+uint32_t sg_crc32(uint32_t crc, const uint8_t *p, size_t n)
+{
+    return sg_kernels()->crc32(crc, p, n);
 }
 
 #define ADLER_MOD 65521u

@@ -26,9 +26,6 @@
  *    R and B terms rounded per table entry, G rounded once after the sum. */
 #include "data/jpeg_internal.h"
 
-#if defined(__SSE2__)
-#include <immintrin.h> /* SSE2 only: part of the x86-64 baseline */
-#endif
 
 enum { SCALE_BITS = 16 };
 #define ONE_HALF ((int32_t)1 << (SCALE_BITS - 1))
@@ -52,113 +49,11 @@ static inline uint8_t clamp_sample(int v)
 
 /* ---- Upsampling -------------------------------------------------------------- */
 
-/* The 2:1 horizontal filters below work on a row padded by one sample at
- * each end with a copy of the edge sample: then the first output is
- * (3a + a + bias) >> shift = a (or the same as libjpeg's special case), so
- * one loop without edge cases does every column, and it vectorises. */
-enum { MAX_PADDED_ROW = 4096 };
-
-/* out[2i] = (3 c[i] + c[i-1] + near_bias) >> shift,
- * out[2i+1] = (3 c[i] + c[i+1] + far_bias) >> shift, for padded c[-1..n]. */
-static void triangle_2x(const int16_t *c, int n, int bias_left, int bias_right, int shift,
-                        uint8_t *out)
-{
-    int i = 0;
-#if defined(__SSE2__)
-    /* 8 centres at a time; the even and odd outputs are interleaved bytes. */
-    const __m128i bl = _mm_set1_epi16((int16_t)bias_left), br = _mm_set1_epi16((int16_t)bias_right);
-    const __m128i sh = _mm_cvtsi32_si128(shift);
-    for (; i + 8 <= n; i += 8) {
-        __m128i centre = _mm_loadu_si128((const __m128i *)(c + i));
-        centre = _mm_add_epi16(centre, _mm_add_epi16(centre, centre));
-        __m128i left = _mm_loadu_si128((const __m128i *)(c + i - 1));
-        __m128i right = _mm_loadu_si128((const __m128i *)(c + i + 1));
-        __m128i even = _mm_srl_epi16(_mm_add_epi16(_mm_add_epi16(centre, left), bl), sh);
-        __m128i odd = _mm_srl_epi16(_mm_add_epi16(_mm_add_epi16(centre, right), br), sh);
-        __m128i even8 = _mm_packus_epi16(even, even), odd8 = _mm_packus_epi16(odd, odd);
-        _mm_storeu_si128((__m128i *)(out + 2 * i), _mm_unpacklo_epi8(even8, odd8));
-    }
-#endif
-    for (; i < n; i++) {
-        int centre = c[i] * 3;
-        out[2 * i] = (uint8_t)((centre + c[i - 1] + bias_left) >> shift);
-        out[2 * i + 1] = (uint8_t)((centre + c[i + 1] + bias_right) >> shift);
-    }
-}
-
-/* out[i] = ka * a[i] + kb * b[i] as int16 (the column sums of h2v2, or a
- * plain widening copy with ka = 0, kb = 1). */
-static void widen_row(const uint8_t *a, const uint8_t *b, int ka, int kb, int n, int16_t *out)
-{
-    int i = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    const __m128i va = _mm_set1_epi16((int16_t)ka), vb = _mm_set1_epi16((int16_t)kb);
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(a + i));
-        __m128i y = _mm_loadu_si128((const __m128i *)(b + i));
-        __m128i lo = _mm_add_epi16(_mm_mullo_epi16(_mm_unpacklo_epi8(x, zero), va),
-                                   _mm_mullo_epi16(_mm_unpacklo_epi8(y, zero), vb));
-        __m128i hi = _mm_add_epi16(_mm_mullo_epi16(_mm_unpackhi_epi8(x, zero), va),
-                                   _mm_mullo_epi16(_mm_unpackhi_epi8(y, zero), vb));
-        _mm_storeu_si128((__m128i *)(out + i), lo);
-        _mm_storeu_si128((__m128i *)(out + i + 8), hi);
-    }
-#endif
-    for (; i < n; i++) out[i] = (int16_t)(ka * a[i] + kb * b[i]);
-}
-
-/* Horizontal 2:1 over n > 2 input samples -> 2n outputs: (3 near + far + {1, 2}) >> 2. */
-static void upsample_h2_fancy(const uint8_t *in, int n, uint8_t *out)
-{
-    int16_t padded[MAX_PADDED_ROW + 2];
-    for (int done = 0; done < n; done += MAX_PADDED_ROW) {
-        int m = n - done < MAX_PADDED_ROW ? n - done : MAX_PADDED_ROW;
-        const uint8_t *src = in + done;
-        widen_row(src, src, 0, 1, m, padded + 1);
-        padded[0] = done > 0 ? src[-1] : src[0];
-        padded[m + 1] = done + m < n ? src[m] : src[m - 1];
-        triangle_2x(padded + 1, m, 1, 2, 2, out + 2 * done);
-    }
-}
-
-/* Vertical 1:2: `near` is the input row nearest to the output row, `far`
- * the next nearest; bias 1 for the upper, 2 for the lower output row. */
-static void upsample_v2_fancy(const uint8_t *near, const uint8_t *far, int n, int bias,
-                              uint8_t *out)
-{
-    int i = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128(), vbias = _mm_set1_epi16((int16_t)bias);
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(near + i));
-        __m128i y = _mm_loadu_si128((const __m128i *)(far + i));
-        __m128i xl = _mm_unpacklo_epi8(x, zero), xh = _mm_unpackhi_epi8(x, zero);
-        __m128i lo = _mm_add_epi16(_mm_add_epi16(xl, _mm_add_epi16(xl, xl)),
-                                   _mm_add_epi16(_mm_unpacklo_epi8(y, zero), vbias));
-        __m128i hi = _mm_add_epi16(_mm_add_epi16(xh, _mm_add_epi16(xh, xh)),
-                                   _mm_add_epi16(_mm_unpackhi_epi8(y, zero), vbias));
-        _mm_storeu_si128((__m128i *)(out + i),
-                         _mm_packus_epi16(_mm_srli_epi16(lo, 2), _mm_srli_epi16(hi, 2)));
-    }
-#endif
-    for (; i < n; i++) out[i] = (uint8_t)((near[i] * 3 + far[i] + bias) >> 2);
-}
-
-/* 2:1 both ways over n > 2 input columns -> 2n outputs: column sums
- * 3 near + far (not rounded), then (3 col + neighbour col + {8, 7}) >> 4. */
-static void upsample_h2v2_fancy(const uint8_t *near, const uint8_t *far, int n, uint8_t *out)
-{
-    int16_t padded[MAX_PADDED_ROW + 2];
-    for (int done = 0; done < n; done += MAX_PADDED_ROW) {
-        int m = n - done < MAX_PADDED_ROW ? n - done : MAX_PADDED_ROW;
-        const uint8_t *a = near + done, *b = far + done;
-        widen_row(a, b, 3, 1, m, padded + 1);
-        padded[0] = done > 0 ? (int16_t)(a[-1] * 3 + b[-1]) : padded[1];
-        padded[m + 1] = done + m < n ? (int16_t)(a[m] * 3 + b[m]) : padded[m];
-        triangle_2x(padded + 1, m, 8, 7, 4, out + 2 * done);
-    }
-}
+/* The fancy 2:1 filters: data/jpeg_upsample.h, here as the scalar twin of
+ * the kernel family jpeg_upsample (data/jpeg_avx2.c compiles its SSE2 twin). */
+#define SG_JPEG_UP_SSE2 0
+#define SG_JPEG_UP_NAME sg_k_jpeg_upsample_scalar
+#include "data/jpeg_upsample.h"
 
 const uint8_t *sg_jpeg_upsample_row(const sg_jpeg_plane *p, int y, int out_width, uint8_t *scratch)
 {
@@ -175,14 +70,12 @@ const uint8_t *sg_jpeg_upsample_row(const sg_jpeg_plane *p, int y, int out_width
         if (far_y < 0) far_y = 0;
         if (far_y > p->height - 1) far_y = p->height - 1;
         const uint8_t *far = sg_jpeg_plane_row(p, far_y);
-        if (hf == 1)
-            upsample_v2_fancy(row, far, p->width, lower ? 2 : 1, scratch);
-        else
-            upsample_h2v2_fancy(row, far, p->width, scratch);
+        sg_kernels()->jpeg_upsample(hf == 1 ? SG_JPEG_UP_V2 : SG_JPEG_UP_H2V2, row, far, p->width, lower ? 2 : 1,
+                                    scratch);
         return scratch;
     }
     if (hf == 2 && vf == 1 && p->width > 2) {
-        upsample_h2_fancy(row, p->width, scratch);
+        sg_kernels()->jpeg_upsample(SG_JPEG_UP_H2, row, row, p->width, 0, scratch);
         return scratch;
     }
     /* Replication (libjpeg's "int_upsample" and the narrow-image cases). */
@@ -193,8 +86,9 @@ const uint8_t *sg_jpeg_upsample_row(const sg_jpeg_plane *p, int y, int out_width
 
 /* ---- Colour conversion -------------------------------------------------------- */
 
-void sg_jpeg_ycc_to_rgb_row_scalar(const sg_jpeg_color_tables *t, const uint8_t *y,
-                                   const uint8_t *cb, const uint8_t *cr, uint8_t *rgb, int width)
+/* The scalar twin of the kernel family jpeg_ycc_rgb: the reference. */
+void sg_k_jpeg_ycc_rgb_scalar(const sg_ycc_tables *t, const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
+                              uint8_t *rgb, int width)
 {
     for (int x = 0; x < width; x++) {
         int luma = y[x], b = cb[x], r = cr[x];
@@ -204,79 +98,12 @@ void sg_jpeg_ycc_to_rgb_row_scalar(const sg_jpeg_color_tables *t, const uint8_t 
     }
 }
 
-#if defined(__SSE2__)
-/* (x * k + 2^15) >> 16 for 16-bit x and k: the high half of the product
- * plus the rounding bit, bit 15 of the low half. */
-static inline __m128i mul_round16(__m128i x, __m128i k)
-{
-    return _mm_add_epi16(_mm_mulhi_epi16(x, k), _mm_srli_epi16(_mm_mullo_epi16(x, k), 15));
-}
-
-/* R, G, B of 8 pixels (16-bit lanes) by the table formulas, rewritten so
- * every constant fits in 16 bits:
- *   91881 x = 2^16 x + 26345 x        -> R = Y + xr + round(26345 xr / 2^16)
- *   116130 x = 2^17 x - 14942 x       -> B = Y + 2 xb + round(-14942 xb / 2^16)
- *   -46802 x = -2^16 x + 18734 x      -> G = Y - xr + ((-22554 xb + 18734 xr + 2^15) >> 16)
- * Since 2^16 x is a multiple of 2^16, the rounding is unchanged: the same
- * numbers as the tables. */
-static inline void ycc_to_rgb_8(__m128i y, __m128i cb, __m128i cr, __m128i *r, __m128i *g,
-                                __m128i *b)
-{
-    const __m128i centre = _mm_set1_epi16(128);
-    const __m128i k_r = _mm_set1_epi16(26345), k_b = _mm_set1_epi16(-14942);
-    const __m128i k_g = _mm_set1_epi32((int)((uint32_t)18734 << 16 | (uint16_t)-22554));
-    const __m128i half = _mm_set1_epi32(1 << 15);
-    __m128i xb = _mm_sub_epi16(cb, centre), xr = _mm_sub_epi16(cr, centre);
-    *r = _mm_add_epi16(_mm_add_epi16(y, xr), mul_round16(xr, k_r));
-    *b = _mm_add_epi16(_mm_add_epi16(y, _mm_add_epi16(xb, xb)), mul_round16(xb, k_b));
-    __m128i glo = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(_mm_unpacklo_epi16(xb, xr), k_g), half), 16);
-    __m128i ghi = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(_mm_unpackhi_epi16(xb, xr), k_g), half), 16);
-    *g = _mm_add_epi16(_mm_sub_epi16(y, xr), _mm_packs_epi32(glo, ghi));
-}
-
-/* Store 4 pixels given as 32-bit words (R | G << 8 | B << 16) as 12
- * bytes; writes 16, the last 4 of which the next store overwrites. */
-static inline void store_rgb4(uint8_t *dst, __m128i w)
-{
-    const __m128i low3 = _mm_set1_epi64x(0x0000000000FFFFFFll);
-    const __m128i next3 = _mm_set1_epi64x(0x0000FFFFFF000000ll);
-    /* each 64-bit lane: pixel a (3 bytes) then pixel b (3 bytes) */
-    __m128i t = _mm_or_si128(_mm_and_si128(w, low3), _mm_and_si128(_mm_srli_epi64(w, 8), next3));
-    /* close the 2-byte gap between the lanes */
-    __m128i packed = _mm_or_si128(_mm_move_epi64(t), _mm_slli_si128(_mm_srli_si128(t, 8), 6));
-    _mm_storeu_si128((__m128i *)dst, packed);
-}
-#endif
-
+/* The decoder's entry: whichever twin the kernel table holds (the SSE2 one
+ * is in data/jpeg_avx2.c). */
 void sg_jpeg_ycc_to_rgb_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,
                             const uint8_t *cr, uint8_t *rgb, int width)
 {
-    int x = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    /* 16 pixels a turn; the last store writes 4 bytes past 48 x + 48, so
-     * keep 2 pixels of room before the end of the row. */
-    for (; x + 18 <= width; x += 16) {
-        __m128i vy = _mm_loadu_si128((const __m128i *)(y + x));
-        __m128i vb = _mm_loadu_si128((const __m128i *)(cb + x));
-        __m128i vr = _mm_loadu_si128((const __m128i *)(cr + x));
-        __m128i r0, g0, b0, r1, g1, b1;
-        ycc_to_rgb_8(_mm_unpacklo_epi8(vy, zero), _mm_unpacklo_epi8(vb, zero),
-                     _mm_unpacklo_epi8(vr, zero), &r0, &g0, &b0);
-        ycc_to_rgb_8(_mm_unpackhi_epi8(vy, zero), _mm_unpackhi_epi8(vb, zero),
-                     _mm_unpackhi_epi8(vr, zero), &r1, &g1, &b1);
-        __m128i r = _mm_packus_epi16(r0, r1), g = _mm_packus_epi16(g0, g1);
-        __m128i b = _mm_packus_epi16(b0, b1);
-        __m128i rg_lo = _mm_unpacklo_epi8(r, g), rg_hi = _mm_unpackhi_epi8(r, g);
-        __m128i b_lo = _mm_unpacklo_epi8(b, zero), b_hi = _mm_unpackhi_epi8(b, zero);
-        uint8_t *dst = rgb + 3 * x;
-        store_rgb4(dst, _mm_unpacklo_epi16(rg_lo, b_lo));
-        store_rgb4(dst + 12, _mm_unpackhi_epi16(rg_lo, b_lo));
-        store_rgb4(dst + 24, _mm_unpacklo_epi16(rg_hi, b_hi));
-        store_rgb4(dst + 36, _mm_unpackhi_epi16(rg_hi, b_hi));
-    }
-#endif
-    sg_jpeg_ycc_to_rgb_row_scalar(t, y + x, cb + x, cr + x, rgb + 3 * x, width - x);
+    sg_kernels()->jpeg_ycc_rgb(t, y, cb, cr, rgb, width);
 }
 
 void sg_jpeg_ycck_to_cmyk_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,

@@ -9,7 +9,9 @@
  *   data/jpeg_idct.c     dequantisation + the inverse DCT (A.3.3) in the integer
  *                        form libjpeg calls "islow";
  *   data/jpeg_color.c    chroma upsampling and colour conversion, in the integer
- *                        forms libjpeg(-turbo) uses, so our pixels match PIL's.
+ *                        forms libjpeg(-turbo) uses, so our pixels match PIL's;
+ *   data/jpeg_avx2.c     the x86 twins of the IDCT and colour conversion kernel
+ *                        families (SSE2 code, core/kernels/kernels.h).
  * Nothing here is public API: data/image.h declares sg_jpeg_decode. */
 #ifndef SG_JPEG_INTERNAL_H
 #define SG_JPEG_INTERNAL_H
@@ -17,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/kernels/kernels.h"
 
 /* zigzag_to_natural[k] = position (row * 8 + column) of the k-th coefficient
  * in zig-zag order (T.81 Figure A.6). 16 extra entries of 63 let a corrupt run
@@ -111,13 +115,44 @@ void sg_jpeg_decode_ac_refine(sg_jpeg_bits *bits, const sg_jpeg_huffman *ac, int
 /* Dequantise coef (natural order) with quant (natural order) and write the
  * 8 x 8 level-shifted, clamped samples at out (row stride `stride`).
  * last_zigzag: the zig-zag index of the last possibly non-zero coefficient
- * (0 = DC only, which takes a shortcut with the same result), or 63 if unknown. */
+ * (0 = DC only, which takes a shortcut with the same result), or 63 if unknown.
+ * Runs the kernel table's jpeg_idct: the scalar twin sg_k_jpeg_idct_scalar
+ * (jpeg_idct.c, the reference) or the SSE2 one of jpeg_avx2.c, which gives
+ * the same samples for every input. */
 void sg_jpeg_idct_block(const int16_t coef[64], const uint16_t quant[64], int last_zigzag,
                         uint8_t *out, ptrdiff_t stride);
-/* The portable reference of the above (sg_jpeg_idct_block uses SSE2 where
- * the target has it); both give the same samples for every input. */
-void sg_jpeg_idct_block_scalar(const int16_t coef[64], const uint16_t quant[64], int last_zigzag,
-                               uint8_t *out, ptrdiff_t stride);
+
+/* The IDCT's fixed-point constants, shared by the scalar and SSE2 twins. */
+enum { SG_JPEG_CONST_BITS = 13, SG_JPEG_PASS1_BITS = 2 };
+/* round(c * 2^13) for the cosine combinations of the LLM butterfly network. */
+#define SG_JPEG_FIX(c) ((int32_t)((c) * (1 << SG_JPEG_CONST_BITS) + 0.5))
+enum {
+    SG_JPEG_F0298 = SG_JPEG_FIX(0.298631336), SG_JPEG_F0390 = SG_JPEG_FIX(0.390180644),
+    SG_JPEG_F0541 = SG_JPEG_FIX(0.541196100), SG_JPEG_F0765 = SG_JPEG_FIX(0.765366865),
+    SG_JPEG_F0899 = SG_JPEG_FIX(0.899976223), SG_JPEG_F1175 = SG_JPEG_FIX(1.175875602),
+    SG_JPEG_F1501 = SG_JPEG_FIX(1.501321110), SG_JPEG_F1847 = SG_JPEG_FIX(1.847759065),
+    SG_JPEG_F1961 = SG_JPEG_FIX(1.961570560), SG_JPEG_F2053 = SG_JPEG_FIX(2.053119869),
+    SG_JPEG_F2562 = SG_JPEG_FIX(2.562915447), SG_JPEG_F3072 = SG_JPEG_FIX(3.072711026),
+};
+/* The folded pair constants (each fits in 16 bits): even3 = in2 a + in6 b, etc. */
+enum {
+    SG_JPEG_K_EVEN3_2 = SG_JPEG_F0541 + SG_JPEG_F0765, SG_JPEG_K_EVEN3_6 = SG_JPEG_F0541,
+    SG_JPEG_K_EVEN2_2 = SG_JPEG_F0541, SG_JPEG_K_EVEN2_6 = SG_JPEG_F0541 - SG_JPEG_F1847,
+    SG_JPEG_K_ZC_3 = SG_JPEG_F1175 - SG_JPEG_F1961, SG_JPEG_K_ZC_4 = SG_JPEG_F1175,
+    SG_JPEG_K_ZD_3 = SG_JPEG_F1175, SG_JPEG_K_ZD_4 = SG_JPEG_F1175 - SG_JPEG_F0390,
+    SG_JPEG_K_O0_7 = SG_JPEG_F0298 - SG_JPEG_F0899, SG_JPEG_K_O0_1 = -SG_JPEG_F0899,
+    SG_JPEG_K_O3_7 = -SG_JPEG_F0899, SG_JPEG_K_O3_1 = SG_JPEG_F1501 - SG_JPEG_F0899,
+    SG_JPEG_K_O1_5 = SG_JPEG_F2053 - SG_JPEG_F2562, SG_JPEG_K_O1_3 = -SG_JPEG_F2562,
+    SG_JPEG_K_O2_5 = -SG_JPEG_F2562, SG_JPEG_K_O2_3 = SG_JPEG_F3072 - SG_JPEG_F2562,
+};
+
+/* True when rows 1-7 of the block are all zero. */
+static inline bool sg_jpeg_rows_1_to_7_zero(const int16_t coef[64])
+{
+    for (int i = 8; i < 64; i++)
+        if (coef[i]) return false;
+    return true;
+}
 
 /* ---- Upsampling and colour ---------------------------------------------- */
 
@@ -139,11 +174,9 @@ static inline const uint8_t *sg_jpeg_plane_row(const sg_jpeg_plane *p, int r)
     return p->samples + ((ptrdiff_t)slot * p->band_rows + r % p->band_rows) * p->stride;
 }
 
-/* Fixed-point YCbCr -> RGB tables (JFIF / T.871 equations, 16 fraction bits). */
-typedef struct sg_jpeg_color_tables {
-    int cr_to_r[256], cb_to_b[256];
-    int32_t cr_to_g[256], cb_to_g[256];
-} sg_jpeg_color_tables;
+/* Fixed-point YCbCr -> RGB tables (JFIF / T.871 equations, 16 fraction bits):
+ * the kernel family jpeg_ycc_rgb's sg_ycc_tables. */
+typedef sg_ycc_tables sg_jpeg_color_tables;
 
 void sg_jpeg_color_tables_init(sg_jpeg_color_tables *t);
 
@@ -153,12 +186,11 @@ void sg_jpeg_color_tables_init(sg_jpeg_color_tables *t);
 const uint8_t *sg_jpeg_upsample_row(const sg_jpeg_plane *plane, int y, int out_width,
                                     uint8_t *scratch);
 
-/* Colour conversions of one row of `width` pixels. */
+/* Colour conversions of one row of `width` pixels. YCbCr -> RGB runs the
+ * kernel table's jpeg_ycc_rgb: the scalar twin sg_k_jpeg_ycc_rgb_scalar
+ * (jpeg_color.c, the reference) or the SSE2 one of jpeg_avx2.c. */
 void sg_jpeg_ycc_to_rgb_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,
                             const uint8_t *cr, uint8_t *rgb, int width);
-/* The portable reference of the above (which uses SSE2 where it can). */
-void sg_jpeg_ycc_to_rgb_row_scalar(const sg_jpeg_color_tables *t, const uint8_t *y,
-                                   const uint8_t *cb, const uint8_t *cr, uint8_t *rgb, int width);
 /* Adobe YCCK: YCbCr -> RGB, then stored as PIL shows it: (R, G, B, 255 - K). */
 void sg_jpeg_ycck_to_cmyk_row(const sg_jpeg_color_tables *t, const uint8_t *y, const uint8_t *cb,
                               const uint8_t *cr, const uint8_t *k, uint8_t *cmyk, int width);

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "data/crc.h"
 #include "data/image.h"
 #include "data/inflate.h"
@@ -228,9 +229,12 @@ static inline __attribute__((always_inline)) void unfilter_row_bpp(unsigned type
 }
 
 /* Undo filter `type` on the n bytes of cur, given the unfiltered row above
- * (zeros for the first row); cur and prev never overlap. */
-static void unfilter_row(unsigned type, uint8_t *restrict cur, const uint8_t *restrict prev, size_t n,
-                         unsigned bpp)
+ * (zeros for the first row); cur and prev never overlap. The scalar twin of
+ * the kernel family png_unfilter (core/kernels/kernels.h), which the decoder
+ * calls through the table: its SIMD twins (core/kernels/data_simd.h) give
+ * the same bytes. */
+void sg_k_png_unfilter_scalar(unsigned type, uint8_t *restrict cur, const uint8_t *restrict prev, size_t n,
+                              unsigned bpp)
 {
     switch (bpp) {
     case 1: unfilter_row_bpp(type, cur, prev, n, 1); break;
@@ -290,10 +294,11 @@ static sg_err decode_pass(const png_info *pi, uint8_t *data, uint32_t pw, uint32
     size_t pixel_bytes = (size_t)pi->out_channels * (pi->out_depth / 8);
     size_t out_row_bytes = (size_t)img->width * pixel_bytes;
     const uint8_t *prev = zero_row;
+    const sg_png_unfilter_fn unfilter = sg_kernels()->png_unfilter;
     for (uint32_t y = 0; y < ph; y++) {
         uint8_t *row = data + y * stride;
         if (row[0] > 4) return bad_filter(pi, row[0], y);
-        unfilter_row(row[0], row + 1, prev, rb, pi->bpp);
+        unfilter(row[0], row + 1, prev, rb, pi->bpp);
         prev = row + 1;
         uint8_t *out_row = (uint8_t *)img->pixels + (size_t)(y0 + y * dy) * out_row_bytes;
         if (dx == 1) {
@@ -355,6 +360,7 @@ static sg_err decode_in_place(png_info *pi, const uint8_t *zdata, size_t zlen, s
 {
     size_t rb = row_bytes(pi, pi->width), h = pi->height;
     uint8_t *buf = malloc(need), *zero_row = calloc(1, rb);
+    const sg_png_unfilter_fn unfilter = sg_kernels()->png_unfilter;
     sg_err err = SG_OK;
     if (!buf || !zero_row) {
         err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory for %zu bytes of image data", pi->name, need);
@@ -368,7 +374,7 @@ static sg_err decode_in_place(png_info *pi, const uint8_t *zdata, size_t zlen, s
             goto fail;
         }
         /* The row above already sits at its final place, before this row's bytes. */
-        unfilter_row(row[0], row + 1, y ? dst - rb : zero_row, rb, pi->bpp);
+        unfilter(row[0], row + 1, y ? dst - rb : zero_row, rb, pi->bpp);
         memmove(dst, row + 1, rb);
         if (pi->depth == 16 && y > 0) convert_row(pi, dst - rb, pi->width, dst - rb);   /* now unneeded */
     }

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "data/transform.h"
 #include "data/transform_internal.h"
 
@@ -119,23 +120,57 @@ static filter_table filter_table_make(int in, int out, sg_resize_mode mode, char
     return t;
 }
 
-/* One separable pass over `lines` lines: out[line][x] = sum_j in[line][first + j] * w_j,
- * with `in_step` / `out_step` between neighbouring samples of a line and
- * `in_line` / `out_line` between lines. */
-static void filter_pass(const filter_table *t, int out_len, int lines, const float *in,
-                        size_t in_step, size_t in_line, float *out, size_t out_step, size_t out_line)
+/* The two separable passes: the kernel families resize_h and resize_v
+ * (core/kernels/kernels.h). These are their scalar twins, which define the
+ * bits: per output sample, sum = 0.0, then sum += (double)s * w_j for j
+ * increasing, product and sum rounded apart; the result rounded to float. */
+void sg_k_resize_h_scalar(const sg_resize_taps *t, int64_t out_len, int64_t lines, const float *in,
+                          int64_t in_line, float *out, int64_t out_line)
 {
-    for (int line = 0; line < lines; line++) {
-        const float *src = in + (size_t)line * in_line;
-        float *dst = out + (size_t)line * out_line;
-        for (int x = 0; x < out_len; x++) {
-            const double *k = t->weight + (size_t)x * t->ksize;
-            const float *s = src + (size_t)t->first[x] * in_step;
+    for (int64_t line = 0; line < lines; line++) {
+        const float *src = in + line * in_line;
+        float *dst = out + line * out_line;
+        for (int64_t x = 0; x < out_len; x++) {
+            const double *k = t->weight + x * t->ksize;
+            const float *s = src + t->first[x];
             double sum = 0.0;
-            for (int j = 0; j < t->count[x]; j++) sum += s[(size_t)j * in_step] * k[j];
-            dst[(size_t)x * out_step] = (float)sum;
+            for (int j = 0; j < t->count[x]; j++) sum += s[j] * k[j];
+            dst[x] = (float)sum;
         }
     }
+}
+
+/* Output row by output row, the columns innermost (each sum is its own, so
+ * the loop order does not change a bit). */
+void sg_k_resize_v_scalar(const sg_resize_taps *t, int64_t out_len, int64_t lines, const float *in,
+                          int64_t in_step, float *out, int64_t out_step)
+{
+    for (int64_t x = 0; x < out_len; x++) {
+        const double *k = t->weight + x * t->ksize;
+        const float *s = in + (int64_t)t->first[x] * in_step;
+        float *dst = out + x * out_step;
+        for (int64_t c = 0; c < lines; c++) {
+            double sum = 0.0;
+            for (int j = 0; j < t->count[x]; j++) sum += s[j * in_step + c] * k[j];
+            dst[c] = (float)sum;
+        }
+    }
+}
+
+static sg_resize_taps taps_of(const filter_table *t)
+{
+    return (sg_resize_taps){.weight = t->weight, .first = t->first, .count = t->count, .ksize = t->ksize};
+}
+
+size_t sg_resize_taps_bytes(int in, int out, sg_resize_mode mode)
+{
+    return filter_table_bytes(in, out, mode);
+}
+
+sg_resize_taps sg_resize_taps_make(int in, int out, sg_resize_mode mode, void *mem)
+{
+    const filter_table t = filter_table_make(in, out, mode, mem);
+    return taps_of(&t);
 }
 
 /* ------------------------------------------------------------- point tables */
@@ -291,6 +326,8 @@ sg_err sg_fimage_resize(const sg_fimage *in, sg_fimage *out, sg_resize_mode mode
         filter_table tx = filter_table_make(IW, OW, mode, mem + off);
         off += filter_table_bytes(IW, OW, mode);
         float *tmp = (float *)(mem + off);
+        const sg_resize_taps kx = taps_of(&tx), ky = taps_of(&ty);
+        const sg_kernel_table *k = sg_kernels();
         bool horizontal = OW != IW, vertical = OH != IH;
         for (int ch = 0; ch < C; ch++) {
             const float *src = in->data + ch * in_plane;
@@ -300,13 +337,13 @@ sg_err sg_fimage_resize(const sg_fimage *in, sg_fimage *out, sg_resize_mode mode
                 int y_first = ty.first[0];
                 int y_last = ty.first[OH - 1] + ty.count[OH - 1];
                 float *rows = tmp + (size_t)ch * IH * OW;
-                filter_pass(&tx, OW, y_last - y_first, src + (size_t)y_first * IW, 1, IW,
-                            rows + (size_t)y_first * OW, 1, OW);
-                filter_pass(&ty, OH, OW, rows, OW, 1, dst, OW, 1);
+                k->resize_h(&kx, OW, y_last - y_first, src + (size_t)y_first * IW, IW,
+                            rows + (size_t)y_first * OW, OW);
+                k->resize_v(&ky, OH, OW, rows, OW, dst, OW);
             } else if (horizontal) {
-                filter_pass(&tx, OW, IH, src, 1, IW, dst, 1, OW);
+                k->resize_h(&kx, OW, IH, src, IW, dst, OW);
             } else if (vertical) {
-                filter_pass(&ty, OH, IW, src, IW, 1, dst, OW, 1);
+                k->resize_v(&ky, OH, IW, src, IW, dst, OW);
             } else {
                 memcpy(dst, src, in_plane * sizeof(float));
             }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "core/kernels/kernels.h"
 #include "data/transform.h"
 
 /* SG_ERR_INVALID / SG_ERR_SHAPE unless img is non-NULL with data and
@@ -28,5 +29,12 @@ static inline size_t sg_scratch_align(size_t bytes)
 {
     return (bytes + 63) & ~(size_t)63;
 }
+
+/* The filter table of the antialiased resize (BILINEAR_AA, AREA) for in ->
+ * out samples, as the kernel families resize_h / resize_v take it, carved
+ * from `mem` of sg_resize_taps_bytes(in, out, mode) bytes (64-byte aligned);
+ * for data/kernel_compare.c and the tests. */
+size_t sg_resize_taps_bytes(int in, int out, sg_resize_mode mode);
+sg_resize_taps sg_resize_taps_make(int in, int out, sg_resize_mode mode, void *mem);
 
 #endif

@@ -294,7 +294,7 @@ START_TEST(simd_idct_matches_the_scalar_reference_on_every_input)
         random_block(7, i, coef, quant);
         int last = i % 4 == 2 ? 0 : 63;
         sg_jpeg_idct_block(coef, quant, last, a, 8);
-        sg_jpeg_idct_block_scalar(coef, quant, last, b, 8);
+        sg_k_jpeg_idct_scalar(coef, quant, last, b, 8);
         for (int k = 0; k < 64; k++)
             ck_assert_msg(a[k] == b[k], "block %d sample %d: %d (dispatch) vs %d (scalar)", i, k,
                           a[k], b[k]);
@@ -311,7 +311,7 @@ START_TEST(integer_idct_is_within_one_level_of_the_cosine_formula)
     double worst = 0;
     for (int i = 0; i < 2000; i++) {
         random_block(11, i * 4, coef, quant);   /* kind 0: sparse, small */
-        sg_jpeg_idct_block_scalar(coef, quant, 63, got, 8);
+        sg_k_jpeg_idct_scalar(coef, quant, 63, got, 8);
         for (int y = 0; y < 8; y++)
             for (int x = 0; x < 8; x++) {
                 double s = 0;
@@ -346,14 +346,14 @@ START_TEST(simd_colour_conversion_matches_the_tables_for_all_16m_inputs)
             cr[i] = (uint8_t)i;
         }
         sg_jpeg_ycc_to_rgb_row(&t, y, cb, cr, a, W);
-        sg_jpeg_ycc_to_rgb_row_scalar(&t, y, cb, cr, b, W);
+        sg_k_jpeg_ycc_rgb_scalar(&t, y, cb, cr, b, W);
         ck_assert_msg(memcmp(a, b, 3 * W) == 0, "Y = %d: SIMD and table results differ", luma);
     }
     /* odd widths exercise the scalar tail after the 16-pixel steps */
     for (int w = 1; w < 40; w++) {
         memset(a, 0xAA, 3 * 64);
         sg_jpeg_ycc_to_rgb_row(&t, y + 1000, cb + 1000, cr + 1000, a, w);
-        sg_jpeg_ycc_to_rgb_row_scalar(&t, y + 1000, cb + 1000, cr + 1000, b, w);
+        sg_k_jpeg_ycc_rgb_scalar(&t, y + 1000, cb + 1000, cr + 1000, b, w);
         ck_assert_msg(memcmp(a, b, 3 * (size_t)w) == 0 && a[3 * w] == 0xAA,
                       "width %d: wrong pixels or a write past the row", w);
     }

@@ -12,6 +12,7 @@
 #define SG_KERNELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/cpu.h"
@@ -300,12 +301,96 @@ SG_K_NORM_DECLARE(neon)
 sg_norm_expf_k sg_k_norm_expf_neon;
 #endif
 
+/* ---- data pipeline families (data/: the resize filter, JPEG IDCT, colour
+ * conversion and upsampling, PNG unfiltering, CRC-32). The scalar twins live
+ * next to the reference they copy (data/resize.c, jpeg_idct.c, jpeg_color.c
+ * with jpeg_upsample.h, png.c, crc.c) and state the order of operations; the
+ * SIMD twins are core/kernels/data_simd.h over data_vec.h (resize, PNG) and
+ * data/jpeg_avx2.c (JPEG, SSE2 code), bit for bit the scalar;
+ * data/kernel_compare.c compares them. ---- */
+/* A resize filter table (data/resize.c): output sample x reads count[x] input
+ * samples from first[x] on, with weights weight[x * ksize + j]. */
+typedef struct sg_resize_taps {
+    const double *weight;
+    const int *first, *count;
+    int64_t ksize;
+} sg_resize_taps;
+/* The horizontal pass over `lines` rows: row r of in starts at in + r * in_line,
+ * of out at out + r * out_line; per output sample x:
+ *     sum = 0.0;  for j = 0 .. count[x]-1: sum += (double)in[first[x] + j] * weight[x][j]
+ *     out[x] = (float)sum
+ * the product and the sum rounded apart (no fma), j increasing. */
+typedef void sg_resize_h_k(const sg_resize_taps *t, int64_t out_len, int64_t lines, const float *in,
+                           int64_t in_line, float *out, int64_t out_line);
+typedef sg_resize_h_k *sg_resize_h_fn;
+/* The vertical pass over `lines` neighbouring columns: input sample j of
+ * column c at in[j * in_step + c], output sample x at out[x * out_step + c];
+ * per sample the same sum as the horizontal pass. */
+typedef void sg_resize_v_k(const sg_resize_taps *t, int64_t out_len, int64_t lines, const float *in,
+                           int64_t in_step, float *out, int64_t out_step);
+typedef sg_resize_v_k *sg_resize_v_fn;
+/* PNG unfiltering of one scanline of n bytes in place (PNG spec section 9.2):
+ * type 0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth, given the unfiltered row above
+ * (zeros for the first row; never overlapping cur) and bpp in {1, 2, 3, 4, 6, 8}
+ * bytes per pixel (any other value is taken as 8). Byte arithmetic modulo 256. */
+typedef void sg_png_unfilter_k(unsigned type, uint8_t *cur, const uint8_t *prev, size_t n, unsigned bpp);
+typedef sg_png_unfilter_k *sg_png_unfilter_fn;
+/* CRC-32 of p[0..n) continuing crc (0 to start): data/crc.h's sg_crc32. */
+typedef uint32_t sg_crc32_k(uint32_t crc, const uint8_t *p, size_t n);
+typedef sg_crc32_k *sg_crc32_fn;
+/* One 8 x 8 JPEG block: dequantise coef with quant (natural order), libjpeg's
+ * integer "islow" IDCT, level shift, clamp, into out (row stride `stride`);
+ * last_zigzag as data/jpeg_internal.h's sg_jpeg_idct_block. */
+typedef void sg_jpeg_idct_k(const int16_t coef[64], const uint16_t quant[64], int last_zigzag, uint8_t *out,
+                            ptrdiff_t stride);
+typedef sg_jpeg_idct_k *sg_jpeg_idct_fn;
+/* YCbCr -> RGB of one row of `width` pixels with data/jpeg_color.c's
+ * fixed-point tables (16 fraction bits, libjpeg's). */
+typedef struct sg_ycc_tables {
+    int cr_to_r[256], cb_to_b[256];
+    int32_t cr_to_g[256], cb_to_g[256];
+} sg_ycc_tables;
+typedef void sg_jpeg_ycc_rgb_k(const sg_ycc_tables *t, const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
+                               uint8_t *rgb, int width);
+typedef sg_jpeg_ycc_rgb_k *sg_jpeg_ycc_rgb_fn;
+/* JPEG "fancy" 2:1 chroma upsampling of one row (data/jpeg_color.c states the
+ * formulas; all integer, libjpeg-turbo's):
+ *   SG_JPEG_UP_H2    n > 2 samples of near -> 2n: (3 near + neighbour + {1, 2}) >> 2
+ *   SG_JPEG_UP_V2    n samples: out = (3 near + far + bias) >> 2, bias 1 or 2
+ *   SG_JPEG_UP_H2V2  n > 2 columns -> 2n: col = 3 near + far, then
+ *                    (3 col + neighbour col + {8, 7}) >> 4
+ * the edge samples standing in for their missing neighbours. */
+typedef enum sg_jpeg_up_kind { SG_JPEG_UP_H2, SG_JPEG_UP_V2, SG_JPEG_UP_H2V2 } sg_jpeg_up_kind;
+typedef void sg_jpeg_upsample_k(sg_jpeg_up_kind kind, const uint8_t *near, const uint8_t *far, int n, int bias,
+                                uint8_t *out);
+typedef sg_jpeg_upsample_k *sg_jpeg_upsample_fn;
+#define SG_KERNEL_FAMILIES_DATA(X)                                                            \
+    X(resize_h, sg_resize_h_fn) X(resize_v, sg_resize_v_fn) X(png_unfilter, sg_png_unfilter_fn) \
+    X(crc32, sg_crc32_fn) X(jpeg_idct, sg_jpeg_idct_fn) X(jpeg_ycc_rgb, sg_jpeg_ycc_rgb_fn)     \
+    X(jpeg_upsample, sg_jpeg_upsample_fn)
+SG_KERNEL_FAMILIES_DATA(SG_K_NORM_DECL1_scalar)
+#if defined(__x86_64__) || defined(__i386__)
+sg_resize_h_k sg_k_resize_h_avx2;
+sg_resize_v_k sg_k_resize_v_avx2, sg_k_resize_v_avx512;
+sg_png_unfilter_k sg_k_png_unfilter_avx2, sg_k_png_unfilter_avx512;
+sg_jpeg_idct_k sg_k_jpeg_idct_avx2;
+sg_jpeg_ycc_rgb_k sg_k_jpeg_ycc_rgb_avx2;
+sg_jpeg_upsample_k sg_k_jpeg_upsample_avx2;
+#endif
+#if defined(__aarch64__)
+sg_resize_h_k sg_k_resize_h_neon;
+sg_resize_v_k sg_k_resize_v_neon;
+sg_png_unfilter_k sg_k_png_unfilter_neon;
+#endif
+/* ---- end of the data pipeline families ---- */
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
-    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)
+    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X) \
+    SG_KERNEL_FAMILIES_DATA(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

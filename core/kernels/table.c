@@ -79,6 +79,23 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(act_backward, NEON, sg_k_act_backward_neon);
     KERNEL(mathf, NEON, sg_k_mathf_neon);
 #endif
+    /* the data pipeline families (core/kernels/data_avx2.c, _avx512.c, _neon.c;
+     * data/jpeg_avx2.c); crc32 has only its scalar twin */
+#if defined(__x86_64__) || defined(__i386__)
+    KERNEL(resize_h, AVX2, sg_k_resize_h_avx2);
+    KERNEL(resize_v, AVX2, sg_k_resize_v_avx2);
+    KERNEL(png_unfilter, AVX2, sg_k_png_unfilter_avx2);
+    KERNEL(jpeg_idct, AVX2, sg_k_jpeg_idct_avx2);
+    KERNEL(jpeg_ycc_rgb, AVX2, sg_k_jpeg_ycc_rgb_avx2);
+    KERNEL(jpeg_upsample, AVX2, sg_k_jpeg_upsample_avx2);
+    KERNEL(resize_v, AVX512, sg_k_resize_v_avx512);
+    KERNEL(png_unfilter, AVX512, sg_k_png_unfilter_avx512);
+#endif
+#if defined(__aarch64__)
+    KERNEL(resize_h, NEON, sg_k_resize_h_neon);
+    KERNEL(resize_v, NEON, sg_k_resize_v_neon);
+    KERNEL(png_unfilter, NEON, sg_k_png_unfilter_neon);
+#endif
     (void)isa, (void)t;
 }
 
