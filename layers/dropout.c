@@ -28,6 +28,9 @@ typedef struct dropout_ctx {
     float p, scale;
 } dropout_ctx;
 
+/* A word of the stream as a uniform draw in [0, 1), as sg_rng_uniform makes it. */
+static float uniform_of(uint32_t word) { return (float)(word >> 8) * (1.0f / 16777216.0f); }
+
 bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p)
 {
     sg_rng_key key = {seed, SG_RNG_DROPOUT, step};
@@ -52,11 +55,24 @@ static void dropout_apply(void *arg, int64_t i0, int64_t i1)
         uint32_t w[4];
         sg_rng_block(c->key, (base + (uint64_t)i) >> 2, w);
         for (int64_t j = 0; j < 4 && i + j < i1; j++) {
-            float u = (float)(w[j] >> 8) * (1.0f / 16777216.0f);
-            float v = u >= c->p ? k->in[i + j] * c->scale : 0.0f;
+            float v = uniform_of(w[j]) >= c->p ? k->in[i + j] * c->scale : 0.0f;
             if (k->accumulate) k->out[i + j] += v;
             else k->out[i + j] = v;
         }
+    }
+}
+
+void sg_dropout_range(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n,
+                      float p, const float *x, float *y)
+{
+    const sg_rng_key key = {seed, SG_RNG_DROPOUT, step};
+    const uint64_t first = (call << DROPOUT_CALL_SHIFT) + (uint64_t)index0;
+    const float scale = 1.0f / (1.0f - p);
+    for (int64_t i = 0; i < n;) {
+        uint32_t w[4];
+        const uint64_t e = first + (uint64_t)i;
+        sg_rng_block(key, e >> 2, w);   /* the words of elements e - e % 4 .. that + 3 */
+        for (uint64_t j = e & 3; j < 4 && i < n; j++, i++) y[i] = uniform_of(w[j]) >= p ? x[i] * scale : 0.0f;
     }
 }
 

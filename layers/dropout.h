@@ -16,4 +16,11 @@ sg_tensor *sg_dropout(sg_graph *g, sg_tensor *x, float p);
  * sg_dropout uses, exposed for tests and for ops that fuse dropout. */
 bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p);
 
+/* sg_dropout's forward over elements [index0, index0 + n) of the `call`-th
+ * dropout of a step, for ops that fuse dropout: y[i] = x[i] * (1 / (1 - p)) if
+ * element index0 + i is kept, else 0 (the same bits as sg_dropout; x may be
+ * y). index0 may be any element, not only a multiple of four. */
+void sg_dropout_range(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n,
+                      float p, const float *x, float *y);
+
 #endif
