@@ -259,13 +259,14 @@ sg_tensor *sg_scaled_dot_product_attention(sg_graph *g, sg_tensor *q, sg_tensor 
  * (the same sg_gemm calls per matrix, the same kernels, the same mask), so the
  * bits are the same (tests/test_attention.c compares). The chain keeps four
  * T x S matrices per bh (scores, scaled scores, P, Pd) and makes four more
- * gradients; this op keeps P alone and recomputes Pd from P and the mask in
- * backward. Work: the bh are cut into at most sg_threads() fixed chunks, each
- * with one T x S (+ one row) of arena scratch, given back when the op ends. */
+ * gradients; this op keeps P alone and recomputes the mask (once per bh)
+ * and Pd from it in backward. Work: the bh are cut into at most sg_threads()
+ * fixed chunks, each with arena scratch for one T x S matrix, one row and the
+ * T x S mask bytes, given back when the op ends. */
 
 typedef struct attn_drop_ctx {
     int64_t batch, T, S, Dh, Dv;
-    float scale, p;
+    float scale, p, keep_scale;    /* keep_scale = 1 / (1 - p), as sg_dropout's */
     bool dropout;                  /* training with p > 0 */
     uint64_t seed, step, call;     /* the dropout mask's key (layers/dropout.h) */
     float *P;                      /* [batch, T, S] */
@@ -275,7 +276,7 @@ typedef struct attn_drop_job {
     const attn_drop_ctx *c;
     const float *q, *k, *v, *dO;
     float *O, *dq, *dk, *dv;
-    float *scratch;                /* per chunk: T * S + S floats */
+    float *scratch;                /* per chunk: T * S + S floats, then T * S mask bytes */
     int64_t grain;                 /* bh per chunk */
 } attn_drop_job;
 
@@ -286,13 +287,26 @@ static int64_t attn_drop_grain(int64_t batch)
     return chunks > 0 ? (batch + chunks - 1) / chunks : 1;
 }
 
-/* y = dropout(x) over T x S elements of matrix bh (copied when there is no dropout). */
-static const float *attn_drop_mask(const attn_drop_ctx *c, int64_t bh, int64_t t0, int64_t n,
-                                   const float *x, float *y)
+/* Floats of scratch per chunk: a T x S work matrix, one row, T x S mask bytes. */
+static int64_t attn_drop_chunk_floats(const attn_drop_ctx *c)
 {
-    if (!c->dropout) return x;
-    sg_dropout_range(c->seed, c->step, c->call, bh * c->T * c->S + t0 * c->S, n, c->p, x, y);
-    return y;
+    return c->T * c->S + c->S + (c->T * c->S + 3) / 4;
+}
+
+/* The chunk's work matrix, row and mask. */
+static float *attn_drop_chunk(const attn_drop_job *j, int64_t begin, float **row, uint8_t **keep)
+{
+    const attn_drop_ctx *c = j->c;
+    float *buf = j->scratch + begin / j->grain * attn_drop_chunk_floats(c);
+    *row = buf + c->T * c->S;
+    *keep = (uint8_t *)(*row + c->S);
+    return buf;
+}
+
+/* The dropout mask of matrix bh (layers/dropout.h: element index = flat index). */
+static void attn_drop_mask(const attn_drop_ctx *c, int64_t bh, uint8_t *keep)
+{
+    sg_dropout_mask(c->seed, c->step, c->call, bh * c->T * c->S, c->T * c->S, c->p, keep);
 }
 
 static void attn_drop_forward_range(void *arg, int64_t begin, int64_t end)
@@ -300,7 +314,8 @@ static void attn_drop_forward_range(void *arg, int64_t begin, int64_t end)
     const attn_drop_job *j = arg;
     const attn_drop_ctx *c = j->c;
     const int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
-    float *buf = j->scratch + begin / j->grain * (T * S + S);
+    uint8_t *keep;
+    float *row, *buf = attn_drop_chunk(j, begin, &row, &keep);
     const sg_softmax_forward_fn softmax = sg_kernels()->softmax_forward;
     for (int64_t bh = begin; bh < end; bh++) {
         const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
@@ -308,7 +323,12 @@ static void attn_drop_forward_range(void *arg, int64_t begin, int64_t end)
         sg_gemm(false, true, T, S, Dh, 1.0f, q, Dh, k, Dh, 0.0f, buf, S);   /* q k^T */
         for (int64_t i = 0; i < T * S; i++) buf[i] = buf[i] * c->scale;
         for (int64_t t = 0; t < T; t++) softmax(buf + t * S, P + t * S, S, 1, 1, false);
-        const float *Pd = attn_drop_mask(c, bh, 0, T * S, P, buf);
+        const float *Pd = P;
+        if (c->dropout) {
+            attn_drop_mask(c, bh, keep);
+            for (int64_t i = 0; i < T * S; i++) buf[i] = keep[i] ? P[i] * c->keep_scale : 0.0f;
+            Pd = buf;
+        }
         sg_gemm(false, false, T, Dv, S, 1.0f, Pd, S, v, Dv, 0.0f, j->O + bh * T * Dv, Dv);   /* Pd v */
     }
 }
@@ -318,21 +338,31 @@ static void attn_drop_backward_range(void *arg, int64_t begin, int64_t end)
     const attn_drop_job *j = arg;
     const attn_drop_ctx *c = j->c;
     const int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
-    float *buf = j->scratch + begin / j->grain * (T * S + S), *row = buf + T * S;
+    uint8_t *keep;
+    float *row, *buf = attn_drop_chunk(j, begin, &row, &keep);
     const sg_softmax_backward_fn softmax_backward = sg_kernels()->softmax_backward;
     for (int64_t bh = begin; bh < end; bh++) {
         const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
         const float *P = c->P + bh * T * S, *dO = j->dO + bh * T * Dv;
+        if (c->dropout) attn_drop_mask(c, bh, keep);   /* once, for Pd and for dP */
         if (j->dv) {
-            const float *Pd = attn_drop_mask(c, bh, 0, T * S, P, buf);
+            const float *Pd = P;
+            if (c->dropout) {
+                for (int64_t i = 0; i < T * S; i++) buf[i] = keep[i] ? P[i] * c->keep_scale : 0.0f;
+                Pd = buf;
+            }
             sg_gemm(true, false, S, Dv, T, 1.0f, Pd, S, dO, Dv, 1.0f, j->dv + bh * S * Dv, Dv);
         }
         if (!j->dq && !j->dk) continue;
         sg_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, v, Dv, 0.0f, buf, S);   /* dPd = dO v^T */
         for (int64_t t = 0; t < T; t++) {
             float *d = buf + t * S;
-            attn_drop_mask(c, bh, t, S, d, d);
-            for (int64_t s = 0; s < S; s++) d[s] = 0.0f + d[s];
+            if (c->dropout) {
+                const uint8_t *kt = keep + t * S;
+                for (int64_t s = 0; s < S; s++) d[s] = 0.0f + (kt[s] ? d[s] * c->keep_scale : 0.0f);
+            } else {
+                for (int64_t s = 0; s < S; s++) d[s] = 0.0f + d[s];
+            }
             memset(row, 0, (size_t)S * sizeof *row);
             softmax_backward(P + t * S, d, row, S, 1, 1, false);   /* row += P (dP - sum dP P) */
             for (int64_t s = 0; s < S; s++) d[s] = 0.0f + row[s] * c->scale;
@@ -346,7 +376,7 @@ static void attn_drop_backward_range(void *arg, int64_t begin, int64_t end)
 static float *attn_drop_scratch(sg_graph *g, const attn_drop_ctx *c, int64_t grain)
 {
     int64_t chunks = (c->batch + grain - 1) / grain;
-    return sg_graph_alloc(g, (size_t)(chunks * (c->T * c->S + c->S)) * sizeof(float));
+    return sg_graph_alloc(g, (size_t)(chunks * attn_drop_chunk_floats(c)) * sizeof(float));
 }
 
 static void attn_drop_backward(sg_graph *g, sg_node *node)
@@ -377,7 +407,7 @@ sg_tensor *sg_attention_dropout(sg_graph *g, sg_tensor *q, sg_tensor *k, sg_tens
     sdpa_ctx shape = {0};
     if (!sdpa_shape(g, q, k, v, NULL, &shape)) return NULL;
     attn_drop_ctx c = {.batch = shape.batch, .T = shape.T, .S = shape.S, .Dh = shape.Dh,
-                       .Dv = shape.Dv, .scale = scale, .p = p,
+                       .Dv = shape.Dv, .scale = scale, .p = p, .keep_scale = 1.0f / (1.0f - p),
                        .dropout = sg_graph_training(g) && p > 0.0f};
     int64_t pshape[SG_MAX_DIMS], oshape[SG_MAX_DIMS];
     memcpy(pshape, q->shape, sizeof pshape);

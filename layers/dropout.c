@@ -21,6 +21,7 @@
 
 #define DROPOUT_CALL_SHIFT 40   /* elements per call index: 2^40 */
 #define DROPOUT_GRAIN 16384     /* elements per work chunk (a multiple of 4) */
+#define DROPOUT_BLOCKS 64       /* Philox blocks drawn at once (4 words each) */
 
 typedef struct dropout_ctx {
     sg_rng_key key;
@@ -51,28 +52,31 @@ static void dropout_apply(void *arg, int64_t i0, int64_t i1)
     dropout_work *k = arg;
     const dropout_ctx *c = k->c;
     const uint64_t base = c->call << DROPOUT_CALL_SHIFT;
-    for (int64_t i = i0; i < i1; i += 4) {
-        uint32_t w[4];
-        sg_rng_block(c->key, (base + (uint64_t)i) >> 2, w);
-        for (int64_t j = 0; j < 4 && i + j < i1; j++) {
-            float v = uniform_of(w[j]) >= c->p ? k->in[i + j] * c->scale : 0.0f;
-            if (k->accumulate) k->out[i + j] += v;
-            else k->out[i + j] = v;
+    uint32_t w[4 * DROPOUT_BLOCKS];
+    for (int64_t b0 = i0; b0 < i1; b0 += 4 * DROPOUT_BLOCKS) {
+        const int64_t blocks = (i1 - b0 + 3) / 4;
+        sg_rng_blocks(c->key, (base + (uint64_t)b0) >> 2, blocks < DROPOUT_BLOCKS ? blocks : DROPOUT_BLOCKS, w);
+        for (int64_t j = 0; j < 4 * DROPOUT_BLOCKS && b0 + j < i1; j++) {
+            const int64_t i = b0 + j;
+            float v = uniform_of(w[j]) >= c->p ? k->in[i] * c->scale : 0.0f;
+            if (k->accumulate) k->out[i] += v;
+            else k->out[i] = v;
         }
     }
 }
 
-void sg_dropout_range(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n,
-                      float p, const float *x, float *y)
+void sg_dropout_mask(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n, float p,
+                     uint8_t *keep)
 {
     const sg_rng_key key = {seed, SG_RNG_DROPOUT, step};
     const uint64_t first = (call << DROPOUT_CALL_SHIFT) + (uint64_t)index0;
-    const float scale = 1.0f / (1.0f - p);
+    uint32_t w[4 * DROPOUT_BLOCKS];
     for (int64_t i = 0; i < n;) {
-        uint32_t w[4];
-        const uint64_t e = first + (uint64_t)i;
-        sg_rng_block(key, e >> 2, w);   /* the words of elements e - e % 4 .. that + 3 */
-        for (uint64_t j = e & 3; j < 4 && i < n; j++, i++) y[i] = uniform_of(w[j]) >= p ? x[i] * scale : 0.0f;
+        const uint64_t e = first + (uint64_t)i;   /* block e / 4 holds the words of e - e % 4 .. that + 3 */
+        const int64_t words = (int64_t)(e & 3) + (n - i), blocks = (words + 3) / 4;
+        sg_rng_blocks(key, e >> 2, blocks < DROPOUT_BLOCKS ? blocks : DROPOUT_BLOCKS, w);
+        for (int64_t j = (int64_t)(e & 3); j < 4 * DROPOUT_BLOCKS && i < n; j++, i++)
+            keep[i] = uniform_of(w[j]) >= p;
     }
 }
 

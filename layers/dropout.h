@@ -2,6 +2,8 @@
 #ifndef SG_DROPOUT_H
 #define SG_DROPOUT_H
 
+#include <stdint.h>
+
 #include "core/graph.h"
 
 /* Dropout (torch.nn.functional.dropout): in training mode each element is
@@ -16,11 +18,10 @@ sg_tensor *sg_dropout(sg_graph *g, sg_tensor *x, float p);
  * sg_dropout uses, exposed for tests and for ops that fuse dropout. */
 bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p);
 
-/* sg_dropout's forward over elements [index0, index0 + n) of the `call`-th
- * dropout of a step, for ops that fuse dropout: y[i] = x[i] * (1 / (1 - p)) if
- * element index0 + i is kept, else 0 (the same bits as sg_dropout; x may be
- * y). index0 may be any element, not only a multiple of four. */
-void sg_dropout_range(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n,
-                      float p, const float *x, float *y);
+/* keep[i] = whether element index0 + i of the `call`-th dropout of a step is
+ * kept (sg_dropout_keep for i in [0, n), drawn in blocks), for ops that fuse
+ * dropout: they then compute x * (1 / (1 - p)) or 0 as sg_dropout does. */
+void sg_dropout_mask(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n, float p,
+                     uint8_t *keep);
 
 #endif

@@ -351,7 +351,8 @@ START_TEST(cct_block_training_keeps_one_t_by_t_matrix_per_head)
         const int64_t chunks = threads < B * H ? threads : B * H;
         const size_t f = sizeof(float);
         const size_t tt = (size_t)(B * H * T * T) * f;              /* one T x T per head */
-        const size_t scratch = (size_t)(chunks * (T * T + T)) * f;  /* the op's work matrices */
+        /* the op's work: a T x T matrix, a row and T x T mask bytes per chunk */
+        const size_t scratch = (size_t)(chunks * (T * T + T)) * f + (size_t)(chunks * T * T);
         const size_t linear = (size_t)(32 * B * T * hidden) * f;    /* 32 [B, T, hidden] tensors */
         const size_t bound = tt + scratch + linear;
         /* the bound leaves no room for a second T x T per head */
