@@ -176,6 +176,16 @@ START_TEST(dropout_mask_from_any_start_matches_sg_dropout)
         }
     }
     ck_assert(kept > 0);
+    /* the mask's integer threshold against sg_dropout_keep's float compare,
+     * for p on and off multiples of 2^-24 */
+    const float ps[] = {0.0f, 1e-9f, 0.1f, 0.5f, 0.75f, 0.999f, 1.0f - 0x1p-24f, 0x1p-24f * 3};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        uint8_t keep[4096];
+        sg_dropout_mask(3, 1, 5, 17, 4096, ps[k], keep);
+        for (int64_t i = 0; i < 4096; i++)
+            ck_assert_msg(keep[i] == sg_dropout_keep(3, 1, 5, 17 + i, ps[k]), "p %a element %lld: mask %d",
+                          (double)ps[k], (long long)i, keep[i]);
+    }
     sg_graph_free(g);
 }
 END_TEST
