@@ -397,6 +397,7 @@ static int bench_model(int argc, char **argv, bool train)
     return SG_EXIT_OK;
 }
 
+int bench_attention(int argc, char **argv);   /* cli/bench_attn.c */
 bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool, conv, depthwise */
 int bench_norm(int argc, char **argv);
 
@@ -409,6 +410,7 @@ int cmd_bench(int argc, char **argv)
         if (argc >= 2 && strcmp(argv[1], bench_ew_cmds[k].name + strlen("bench ")) == 0)
             return bench_ew(k, argc - 1, argv + 1);
     if (argc >= 2 && bench_norm_known(argv[1])) return bench_norm(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "attention") == 0) return bench_attention(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
@@ -424,6 +426,7 @@ int cmd_bench(int argc, char **argv)
             "       steelgrad bench pool [--threads LIST] [--seconds X]\n"
             "       steelgrad bench conv [--threads LIST] [--seconds X] [--batch N]\n"
             "       steelgrad bench depthwise [--threads LIST] [--seconds X] [--batch N]\n"
+            "       steelgrad bench attention [--threads LIST] [--seconds X] [--batch B] [--heads H] [--tokens T] [--dim E] [--dropout P]\n"
             "(steelgrad bench NAME --help for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;

@@ -29,6 +29,8 @@ typedef struct sg_rng_key {
 
 /* Four independent 32-bit words for block `counter` of the stream `key`. */
 void sg_rng_block(sg_rng_key key, uint64_t counter, uint32_t out[4]);
+/* Blocks counter .. counter + n - 1 into out[4 n] (faster than n calls). */
+void sg_rng_blocks(sg_rng_key key, uint64_t counter, int64_t n, uint32_t *out);
 /* The index-th 32-bit word of the stream. */
 uint32_t sg_rng_u32(sg_rng_key key, uint64_t index);
 /* Uniform in [0, 1) with 24 random bits. */

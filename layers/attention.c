@@ -27,6 +27,7 @@
 #include "core/gemm.h"
 #include "core/kernels/kernels.h"
 #include "core/pool.h"
+#include "layers/dropout.h"
 #include "layers/matmul.h"
 #include "layers/shape.h"
 
@@ -236,6 +237,221 @@ sg_tensor *sg_scaled_dot_product_attention(sg_graph *g, sg_tensor *q, sg_tensor 
                                            sg_tensor *mask, bool causal, float scale)
 {
     return sg_scaled_dot_product_attention_probs(g, q, k, v, mask, causal, scale, NULL);
+}
+
+/* ------------------------------------------- training attention with dropout --
+ * The self-attention of layers/transformer.c in training mode, with dropout p
+ * on the probabilities, for q [..., T, Dh], k [..., S, Dh], v [..., S, Dv]
+ * (one "bh" = one matrix of the leading dims):
+ *     S  = (q k^T) * scale       the product rounded, then scaled (two roundings)
+ *     P  = softmax(S) per row    the generic softmax kernel (sums in double, in order)
+ *     Pd = dropout(P)            the mask of this step's call-th dropout, element
+ *                                index = its flat index in [..., T, S] (layers/dropout.h)
+ *     O  = Pd v
+ * Backward from dO (the gradients the chain of ops would accumulate into
+ * zeroed buffers, hence the "0 +", which turns -0 into +0 as they do):
+ *     dv += Pd^T dO
+ *     dP  = 0 + dropout(dO v^T)                    (the same mask and scale)
+ *     dS  = 0 + (0 + P * (dP - rowsum(dP * P))) * scale
+ *     dq += dS k,  dk += dS^T q
+ * This is, per element and in the same order, what the unfused chain
+ * sg_matmul_t -> sg_mul_scalar -> sg_softmax -> sg_dropout -> sg_bmm computes
+ * (the same sg_gemm calls per matrix, the same kernels, the same mask), so the
+ * bits are the same (tests/test_attention.c compares). The chain keeps four
+ * T x S matrices per bh (scores, scaled scores, P, Pd) and makes four more
+ * gradients; this op keeps P alone and recomputes the mask (once per bh)
+ * and Pd from it in backward. Work: the bh are cut into at most sg_threads()
+ * fixed chunks, each with arena scratch for one T x S matrix, one row and the
+ * T x S mask bytes, given back when the op ends. */
+
+typedef struct attn_drop_ctx {
+    int64_t batch, T, S, Dh, Dv;
+    float scale, p, keep_scale;    /* keep_scale = 1 / (1 - p), as sg_dropout's */
+    bool dropout;                  /* training with p > 0 */
+    uint64_t seed, step, call;     /* the dropout mask's key (layers/dropout.h) */
+    float *P;                      /* [batch, T, S] */
+} attn_drop_ctx;
+
+typedef struct attn_drop_job {
+    const attn_drop_ctx *c;
+    const float *q, *k, *v, *dO;
+    float *O, *dq, *dk, *dv;
+    float *scratch;                /* per chunk: T * S + S floats, then T * S mask bytes */
+    int64_t grain;                 /* bh per chunk */
+} attn_drop_job;
+
+/* Chunks and bh per chunk for `batch` matrices: at most one chunk per thread. */
+static int64_t attn_drop_grain(int64_t batch)
+{
+    int64_t chunks = sg_threads() < batch ? sg_threads() : batch;
+    return chunks > 0 ? (batch + chunks - 1) / chunks : 1;
+}
+
+/* Floats of scratch per chunk: a T x S work matrix, one row, T x S mask bytes. */
+static int64_t attn_drop_chunk_floats(const attn_drop_ctx *c)
+{
+    return c->T * c->S + c->S + (c->T * c->S + 3) / 4;
+}
+
+/* The chunk's work matrix, row and mask. */
+static float *attn_drop_chunk(const attn_drop_job *j, int64_t begin, float **row, uint8_t **keep)
+{
+    const attn_drop_ctx *c = j->c;
+    float *buf = j->scratch + begin / j->grain * attn_drop_chunk_floats(c);
+    *row = buf + c->T * c->S;
+    *keep = (uint8_t *)(*row + c->S);
+    return buf;
+}
+
+/* The dropout mask of matrix bh (layers/dropout.h: element index = flat index). */
+static void attn_drop_mask(const attn_drop_ctx *c, int64_t bh, uint8_t *keep)
+{
+    sg_dropout_mask(c->seed, c->step, c->call, bh * c->T * c->S, c->T * c->S, c->p, keep);
+}
+
+static void attn_drop_forward_range(void *arg, int64_t begin, int64_t end)
+{
+    const attn_drop_job *j = arg;
+    const attn_drop_ctx *c = j->c;
+    const int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
+    uint8_t *keep;
+    float *row, *buf = attn_drop_chunk(j, begin, &row, &keep);
+    const sg_softmax_forward_fn softmax = sg_kernels()->softmax_forward;
+    for (int64_t bh = begin; bh < end; bh++) {
+        const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
+        float *P = c->P + bh * T * S;
+        sg_gemm(false, true, T, S, Dh, 1.0f, q, Dh, k, Dh, 0.0f, buf, S);   /* q k^T */
+        for (int64_t i = 0; i < T * S; i++) buf[i] = buf[i] * c->scale;
+        for (int64_t t = 0; t < T; t++) softmax(buf + t * S, P + t * S, S, 1, 1, false);
+        const float *Pd = P;
+        if (c->dropout) {
+            attn_drop_mask(c, bh, keep);
+            for (int64_t i = 0; i < T * S; i++) buf[i] = keep[i] ? P[i] * c->keep_scale : 0.0f;
+            Pd = buf;
+        }
+        sg_gemm(false, false, T, Dv, S, 1.0f, Pd, S, v, Dv, 0.0f, j->O + bh * T * Dv, Dv);   /* Pd v */
+    }
+}
+
+static void attn_drop_backward_range(void *arg, int64_t begin, int64_t end)
+{
+    const attn_drop_job *j = arg;
+    const attn_drop_ctx *c = j->c;
+    const int64_t T = c->T, S = c->S, Dh = c->Dh, Dv = c->Dv;
+    uint8_t *keep;
+    float *row, *buf = attn_drop_chunk(j, begin, &row, &keep);
+    const sg_softmax_backward_fn softmax_backward = sg_kernels()->softmax_backward;
+    for (int64_t bh = begin; bh < end; bh++) {
+        const float *q = j->q + bh * T * Dh, *k = j->k + bh * S * Dh, *v = j->v + bh * S * Dv;
+        const float *P = c->P + bh * T * S, *dO = j->dO + bh * T * Dv;
+        if (c->dropout) attn_drop_mask(c, bh, keep);   /* once, for Pd and for dP */
+        if (j->dv) {
+            const float *Pd = P;
+            if (c->dropout) {
+                for (int64_t i = 0; i < T * S; i++) buf[i] = keep[i] ? P[i] * c->keep_scale : 0.0f;
+                Pd = buf;
+            }
+            sg_gemm(true, false, S, Dv, T, 1.0f, Pd, S, dO, Dv, 1.0f, j->dv + bh * S * Dv, Dv);
+        }
+        if (!j->dq && !j->dk) continue;
+        sg_gemm(false, true, T, S, Dv, 1.0f, dO, Dv, v, Dv, 0.0f, buf, S);   /* dPd = dO v^T */
+        for (int64_t t = 0; t < T; t++) {
+            float *d = buf + t * S;
+            if (c->dropout) {
+                const uint8_t *kt = keep + t * S;
+                for (int64_t s = 0; s < S; s++) d[s] = 0.0f + (kt[s] ? d[s] * c->keep_scale : 0.0f);
+            } else {
+                for (int64_t s = 0; s < S; s++) d[s] = 0.0f + d[s];
+            }
+            memset(row, 0, (size_t)S * sizeof *row);
+            softmax_backward(P + t * S, d, row, S, 1, 1, false);   /* row += P (dP - sum dP P) */
+            for (int64_t s = 0; s < S; s++) d[s] = 0.0f + row[s] * c->scale;
+        }
+        if (j->dq) sg_gemm(false, false, T, Dh, S, 1.0f, buf, S, k, Dh, 1.0f, j->dq + bh * T * Dh, Dh);
+        if (j->dk) sg_gemm(true, false, S, Dh, T, 1.0f, buf, S, q, Dh, 1.0f, j->dk + bh * S * Dh, Dh);
+    }
+}
+
+/* The chunks' scratch (zeroed arena memory), or NULL + graph error. */
+static float *attn_drop_scratch(sg_graph *g, const attn_drop_ctx *c, int64_t grain)
+{
+    int64_t chunks = (c->batch + grain - 1) / grain;
+    return sg_graph_alloc(g, (size_t)(chunks * attn_drop_chunk_floats(c)) * sizeof(float));
+}
+
+static void attn_drop_backward(sg_graph *g, sg_node *node)
+{
+    const attn_drop_ctx *c = node->ctx;
+    float *dq = sg_node_grad(g, node, 0), *dk = sg_node_grad(g, node, 1), *dv = sg_node_grad(g, node, 2);
+    if (sg_graph_error(g) || (!dq && !dk && !dv)) return;
+    sg_arena_mark mark = sg_graph_scratch_mark(g);
+    attn_drop_job j = {c, node->in[0]->data, node->in[1]->data, node->in[2]->data, node->out->grad,
+                       NULL, dq, dk, dv, NULL, attn_drop_grain(c->batch)};
+    j.scratch = attn_drop_scratch(g, c, j.grain);
+    if (j.scratch) sg_parallel_for(c->batch, j.grain, attn_drop_backward_range, &j);
+    sg_graph_scratch_release(g, mark);
+}
+
+sg_tensor *sg_attention_dropout(sg_graph *g, sg_tensor *q, sg_tensor *k, sg_tensor *v, float scale,
+                                float p, sg_tensor **probs)
+{
+    const char *op = "attention_dropout";
+    sg_tensor *in[3] = {q, k, v};
+    if (probs) *probs = NULL;
+    if (!sg_graph_inputs_ok(g, op, 3, in)) return NULL;
+    if (!(p >= 0.0f && p < 1.0f)) {
+        sg_graph_fail(g, SG_ERR_INVALID, "%s: dropout probability p = %g, expected 0 <= p < 1", op,
+                      (double)p);
+        return NULL;
+    }
+    sdpa_ctx shape = {0};
+    if (!sdpa_shape(g, q, k, v, NULL, &shape)) return NULL;
+    attn_drop_ctx c = {.batch = shape.batch, .T = shape.T, .S = shape.S, .Dh = shape.Dh,
+                       .Dv = shape.Dv, .scale = scale, .p = p, .keep_scale = 1.0f / (1.0f - p),
+                       .dropout = sg_graph_training(g) && p > 0.0f};
+    int64_t pshape[SG_MAX_DIMS], oshape[SG_MAX_DIMS];
+    memcpy(pshape, q->shape, sizeof pshape);
+    memcpy(oshape, q->shape, sizeof oshape);
+    pshape[q->ndim - 1] = c.S;
+    oshape[q->ndim - 1] = c.Dv;
+    if (c.dropout) {
+        if (sg_shape_numel(q->ndim, pshape) >= ((int64_t)1 << 40)) {
+            char sp[96];
+            sg_tensor t;
+            sg_tensor_view(&t, NULL, q->ndim, pshape);
+            sg_graph_fail(g, SG_ERR_LIMIT, "%s: probabilities %s have more than 2^40 elements", op,
+                          sg_shape_str(&t, sp, sizeof sp));
+            return NULL;
+        }
+        c.seed = sg_graph_seed(g);
+        c.step = sg_graph_step(g);
+        c.call = sg_graph_next_random_id(g);   /* where the chain's sg_dropout takes its id */
+    }
+    sg_tensor *out = sg_graph_tensor(g, q->ndim, oshape);
+    if (!out) return NULL;
+    bool keep = probs != NULL;
+    for (int i = 0; i < 3 && sg_graph_grad_enabled(g); i++) keep |= in[i]->requires_grad;
+    sg_arena_mark mark = sg_graph_scratch_mark(g);
+    sg_tensor *P = sg_graph_tensor(g, q->ndim, pshape);
+    if (!P) return NULL;
+    c.P = P->data;
+    if (!sg_graph_dry(g) && out->numel > 0) {
+        sg_arena_mark scratch = sg_graph_scratch_mark(g);
+        attn_drop_job j = {&c, q->data, k->data, v->data, NULL, out->data, NULL, NULL, NULL, NULL,
+                           attn_drop_grain(c.batch)};
+        j.scratch = attn_drop_scratch(g, &c, j.grain);
+        if (!j.scratch) return NULL;
+        sg_parallel_for(c.batch, j.grain, attn_drop_forward_range, &j);
+        sg_graph_scratch_release(g, scratch);
+    }
+    if (!keep) {
+        sg_graph_scratch_release(g, mark);
+        return sg_graph_error(g) ? NULL : out;
+    }
+    if (probs) *probs = P;
+    sg_node *node = sg_graph_record(g, op, out, 3, in, attn_drop_backward, sizeof c);
+    if (node) *(attn_drop_ctx *)node->ctx = c;
+    return sg_graph_error(g) ? NULL : out;
 }
 
 /* ---------------------------------------------------- multi-head attention --

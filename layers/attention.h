@@ -23,6 +23,19 @@ sg_tensor *sg_scaled_dot_product_attention_probs(sg_graph *g, sg_tensor *q, sg_t
                                                  sg_tensor *v, sg_tensor *mask, bool causal,
                                                  float scale, sg_tensor **probs);
 
+/* Training attention with dropout p on the probabilities, for q [..., T, Dh],
+ * k [..., S, Dh], v [..., S, Dv] (same leading dims), returns [..., T, Dv]:
+ *     dropout(softmax((q k^T) * scale), p) v
+ * bit for bit as the chain sg_matmul_t(q, k, false, true) -> sg_mul_scalar(scale)
+ * -> sg_softmax(-1) -> sg_dropout(p) -> sg_bmm(., v) computes it, gradients
+ * included, but keeping one [..., T, S] matrix (the probabilities) instead of
+ * four: the dropout mask is recomputed in backward. Dropout acts in training
+ * mode only and takes one random id (layers/dropout.h) when it does. *probs
+ * (if probs is not NULL) receives the probabilities before dropout, without
+ * gradient. NULL + graph error on a shape mismatch or p outside [0, 1). */
+sg_tensor *sg_attention_dropout(sg_graph *g, sg_tensor *q, sg_tensor *k, sg_tensor *v, float scale,
+                                float p, sg_tensor **probs);
+
 /* torch.nn.MultiheadAttention(E, n_heads, batch_first=True)(x_q, x_kv, x_kv):
  * x_q [B, T, E], x_kv [B, S, E]; in_proj_weight [3E, E] (q, k, v rows), in_proj_bias
  * [3E] or NULL, out_proj_weight [E, E], out_proj_bias [E] or NULL. mask: NULL, an

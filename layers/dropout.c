@@ -14,6 +14,7 @@
  * backward recomputes it instead of storing it: no memory per element. */
 #include "layers/dropout.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "core/pool.h"
@@ -21,12 +22,19 @@
 
 #define DROPOUT_CALL_SHIFT 40   /* elements per call index: 2^40 */
 #define DROPOUT_GRAIN 16384     /* elements per work chunk (a multiple of 4) */
+#define DROPOUT_BLOCKS 64       /* Philox blocks drawn at once (4 words each) */
 
 typedef struct dropout_ctx {
     sg_rng_key key;
     uint64_t call;
     float p, scale;
 } dropout_ctx;
+
+/* A word's uniform draw (sg_rng_uniform: (float)(word >> 8) * 2^-24) is >= p
+ * exactly when (word >> 8) >= keep_threshold(p): the draw is m * 2^-24 exactly
+ * for the integer m = word >> 8, and p * 2^24 is exact, so the comparison is
+ * m >= ceil(p * 2^24) (an integer compare that vectorises). */
+static uint32_t keep_threshold(float p) { return (uint32_t)ceilf(p * 16777216.0f); }
 
 bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p)
 {
@@ -41,22 +49,44 @@ typedef struct dropout_work {
     bool accumulate;
 } dropout_work;
 
-/* out[i] (+)= in[i] * mask[i] * scale over [i0, i1). One Philox block gives
- * the four words of elements 4b .. 4b+3, exactly as sg_rng_uniform would. */
+/* out[i] (+)= in[i] * mask[i] * scale over [i0, i1) (i0 a multiple of 4).
+ * Philox block b gives the words of elements 4b .. 4b+3, exactly as
+ * sg_rng_uniform would; DROPOUT_BLOCKS of them are drawn at once. */
 static void dropout_apply(void *arg, int64_t i0, int64_t i1)
 {
     dropout_work *k = arg;
     const dropout_ctx *c = k->c;
     const uint64_t base = c->call << DROPOUT_CALL_SHIFT;
-    for (int64_t i = i0; i < i1; i += 4) {
-        uint32_t w[4];
-        sg_rng_block(c->key, (base + (uint64_t)i) >> 2, w);
-        for (int64_t j = 0; j < 4 && i + j < i1; j++) {
-            float u = (float)(w[j] >> 8) * (1.0f / 16777216.0f);
-            float v = u >= c->p ? k->in[i + j] * c->scale : 0.0f;
-            if (k->accumulate) k->out[i + j] += v;
-            else k->out[i + j] = v;
-        }
+    const uint32_t threshold = keep_threshold(c->p);
+    uint32_t w[4 * DROPOUT_BLOCKS];
+    for (int64_t b0 = i0; b0 < i1; b0 += 4 * DROPOUT_BLOCKS) {
+        const int64_t blocks = (i1 - b0 + 3) / 4, nb = blocks < DROPOUT_BLOCKS ? blocks : DROPOUT_BLOCKS;
+        const int64_t n = i1 - b0 < 4 * nb ? i1 - b0 : 4 * nb;
+        sg_rng_blocks(c->key, (base + (uint64_t)b0) >> 2, nb, w);
+        const float *in = k->in + b0;
+        float *out = k->out + b0;
+        if (k->accumulate)
+            for (int64_t j = 0; j < n; j++) out[j] += (w[j] >> 8) >= threshold ? in[j] * c->scale : 0.0f;
+        else
+            for (int64_t j = 0; j < n; j++) out[j] = (w[j] >> 8) >= threshold ? in[j] * c->scale : 0.0f;
+    }
+}
+
+void sg_dropout_mask(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n, float p,
+                     uint8_t *keep)
+{
+    const sg_rng_key key = {seed, SG_RNG_DROPOUT, step};
+    const uint64_t first = (call << DROPOUT_CALL_SHIFT) + (uint64_t)index0;
+    const uint32_t threshold = keep_threshold(p);
+    uint32_t w[4 * DROPOUT_BLOCKS];
+    for (int64_t i = 0; i < n;) {
+        const uint64_t e = first + (uint64_t)i;   /* block e / 4 holds the words of e - e % 4 .. that + 3 */
+        const int64_t skip = (int64_t)(e & 3), blocks = (skip + (n - i) + 3) / 4;
+        const int64_t nb = blocks < DROPOUT_BLOCKS ? blocks : DROPOUT_BLOCKS;
+        const int64_t m = 4 * nb - skip < n - i ? 4 * nb - skip : n - i;
+        sg_rng_blocks(key, e >> 2, nb, w);
+        for (int64_t j = 0; j < m; j++) keep[i + j] = (w[skip + j] >> 8) >= threshold;
+        i += m;
     }
 }
 

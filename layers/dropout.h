@@ -2,6 +2,8 @@
 #ifndef SG_DROPOUT_H
 #define SG_DROPOUT_H
 
+#include <stdint.h>
+
 #include "core/graph.h"
 
 /* Dropout (torch.nn.functional.dropout): in training mode each element is
@@ -15,5 +17,11 @@ sg_tensor *sg_dropout(sg_graph *g, sg_tensor *x, float p);
 /* Whether element `index` of the `call`-th dropout of a step is kept: the mask
  * sg_dropout uses, exposed for tests and for ops that fuse dropout. */
 bool sg_dropout_keep(uint64_t seed, uint64_t step, uint64_t call, int64_t index, float p);
+
+/* keep[i] = whether element index0 + i of the `call`-th dropout of a step is
+ * kept (sg_dropout_keep for i in [0, n), drawn in blocks), for ops that fuse
+ * dropout: they then compute x * (1 / (1 - p)) or 0 as sg_dropout does. */
+void sg_dropout_mask(uint64_t seed, uint64_t step, uint64_t call, int64_t index0, int64_t n, float p,
+                     uint8_t *keep);
 
 #endif

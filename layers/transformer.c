@@ -114,14 +114,16 @@ sg_tensor *sg_mhsa_forward(sg_graph *g, const sg_mhsa_layer *l, sg_tensor *x, sg
                       sg_shape_str(x, s, sizeof s), (long long)l->qkv_weight->t.shape[1]);
         return NULL;
     }
-    /* Unfused, so dropout can act on the probabilities (training only). */
+    /* Dropout acts on the probabilities (training only): sg_attention_dropout
+     * gives the bits of the unfused chain matmul, scale, softmax, dropout,
+     * matmul, keeping one T x T matrix per head instead of four. */
     int64_t B = x->shape[0], T = x->shape[1], E = x->shape[2];
     sg_tensor *q = heads_of(g, l, x, 0), *k = heads_of(g, l, x, 1), *v = heads_of(g, l, x, 2);
     if (!q || !k || !v) return NULL;
-    sg_tensor *s = sg_mul_scalar(g, sg_matmul_t(g, q, k, false, true), 1.0f / sqrtf((float)(E / l->heads)));
-    sg_tensor *P = sg_softmax(g, s, -1);
+    sg_tensor *P = NULL;
+    sg_tensor *o = sg_attention_dropout(g, q, k, v, 1.0f / sqrtf((float)(E / l->heads)),
+                                        l->attn_dropout, attn ? &P : NULL);
     if (P && attn) *attn = mean_over_heads(g, P);
-    sg_tensor *o = sg_bmm(g, sg_dropout(g, P, l->attn_dropout), v);
     static const int perm[4] = {0, 2, 1, 3};
     o = sg_reshape(g, sg_permute(g, o, perm), 3, (int64_t[]){B, T, E});
     return sg_linear(g, o, &l->proj_weight->t, l->proj_bias ? &l->proj_bias->t : NULL);

@@ -54,9 +54,10 @@ sg_err sg_mhsa_layer_init(sg_mhsa_layer *l, sg_params *ps, const char *qkv_weigh
                           int E, int heads, float attn_dropout, uint64_t seed);
 /* y [B, T, E]. attn: NULL, or receives the probabilities averaged over the
  * heads [B, T, T] (no gradient), for attention maps. In training mode with
- * attn_dropout > 0 the attention runs unfused (matmul, softmax, dropout,
- * matmul) so dropout can act on the probabilities; otherwise it is the fused
- * scaled dot-product attention. */
+ * attn_dropout > 0 the attention is sg_attention_dropout (layers/attention.h:
+ * the bits of the unfused matmul, scale, softmax, dropout, matmul, keeping one
+ * T x T matrix per head); otherwise it is the fused scaled dot-product
+ * attention. */
 sg_tensor *sg_mhsa_forward(sg_graph *g, const sg_mhsa_layer *l, sg_tensor *x, sg_tensor **attn);
 
 /* Where the block normalises:

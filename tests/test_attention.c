@@ -8,7 +8,12 @@
 #include <string.h>
 
 #include "core/pool.h"
+#include "layers/activation.h"
 #include "layers/attention.h"
+#include "layers/dropout.h"
+#include "layers/elementwise.h"
+#include "layers/matmul.h"
+#include "layers/transformer.h"
 #include "tests/testutil.h"
 
 typedef struct attn_case {
@@ -202,6 +207,165 @@ START_TEST(attention_shape_errors_name_the_op_and_shapes)
 }
 END_TEST
 
+/* ---- sg_attention_dropout: the unfused chain's bits, one T x S kept ---- */
+
+typedef struct drop_case {
+    int64_t B, H, T, S, Dh, Dv;
+    float p;
+    bool training;
+} drop_case;
+
+/* dropout(x0) first (so the attention's dropout is not call 0), then the
+ * attention - fused (sg_attention_dropout) or the chain of ops - then a
+ * dropout of its output; backward from a fixed seed. Returns malloc'd copies of
+ * the output, P and the gradients of q, k, v, x0. */
+static void run_drop(const drop_case *c, bool fused, float *out[6], int64_t n[6])
+{
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_training(g, c->training);
+    sg_graph_set_seed(g, 77, 5);
+    int64_t qs[4] = {c->B, c->H, c->T, c->Dh}, ks[4] = {c->B, c->H, c->S, c->Dh},
+            vs[4] = {c->B, c->H, c->S, c->Dv};
+    sg_tensor *x0 = sg_graph_tensor(g, 4, qs), *q = sg_graph_tensor(g, 4, qs);
+    sg_tensor *k = sg_graph_tensor(g, 4, ks), *v = sg_graph_tensor(g, 4, vs);
+    sg_tensor *leaf[4] = {q, k, v, x0};
+    for (int i = 0; i < 4; i++) {
+        sg_test_fill_normal(leaf[i]->data, leaf[i]->numel, 40 + (uint64_t)i, 1.5f);
+        leaf[i]->requires_grad = true;
+    }
+    q = sg_add(g, q, sg_dropout(g, x0, 0.5f));
+    const float scale = 1.0f / sqrtf((float)c->Dh);
+    sg_tensor *o, *P = NULL;
+    if (fused) {
+        o = sg_attention_dropout(g, q, k, v, scale, c->p, &P);
+    } else {
+        P = sg_softmax(g, sg_mul_scalar(g, sg_matmul_t(g, q, k, false, true), scale), -1);
+        o = sg_bmm(g, sg_dropout(g, P, c->p), v);
+    }
+    o = sg_dropout(g, o, 0.25f);
+    ck_assert_msg(o && P, "%s", sg_graph_error_message(g));
+    float *seed = malloc((size_t)o->numel * sizeof(float));
+    sg_test_fill_normal(seed, o->numel, 3, 1.0f);
+    ck_assert_int_eq(sg_graph_backward_from(g, o, seed), SG_OK);
+    free(seed);
+    const sg_tensor *src[6] = {o, P, leaf[0], leaf[1], leaf[2], leaf[3]};
+    for (int i = 0; i < 6; i++) {
+        n[i] = src[i]->numel;
+        out[i] = malloc((size_t)n[i] * sizeof(float));
+        memcpy(out[i], i < 2 ? src[i]->data : src[i]->grad, (size_t)n[i] * sizeof(float));
+    }
+    sg_graph_free(g);
+}
+
+START_TEST(attention_dropout_equals_the_unfused_chain_bit_for_bit)
+{
+    /* T and S multiples of no register tile (6, 8, 12 rows; 16, 32 columns) */
+    const drop_case cases[] = {
+        {1, 1, 37, 37, 8, 8, 0.1f, true},     /* one head */
+        {2, 3, 37, 29, 12, 7, 0.3f, true},    /* several heads, S != T, Dv != Dh */
+        {1, 4, 67, 67, 16, 16, 0.1f, true},
+        {2, 2, 19, 19, 5, 5, 0.0f, true},     /* without dropout */
+        {2, 2, 19, 19, 5, 5, 0.4f, false},    /* eval: dropout is the identity */
+        {1, 1, 1, 3, 2, 2, 0.5f, true},
+    };
+    static const char *what[6] = {"output", "probabilities", "dq", "dk", "dv", "dx0"};
+    for (int t = 1; t <= 2; t++) {
+        sg_set_threads(t);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            float *a[6], *b[6];
+            int64_t na[6], nb[6];
+            run_drop(&cases[i], true, a, na);
+            run_drop(&cases[i], false, b, nb);
+            for (int j = 0; j < 6; j++) {
+                ck_assert_int_eq(na[j], nb[j]);
+                int64_t bad = -1;
+                for (int64_t e = 0; e < na[j] && bad < 0; e++)
+                    if (memcmp(&a[j][e], &b[j][e], sizeof(float))) bad = e;
+                ck_assert_msg(bad < 0, "case %zu, %d threads: %s element %lld: fused %a, chain %a",
+                              i, t, what[j], (long long)bad, bad < 0 ? 0.0 : (double)a[j][bad],
+                              bad < 0 ? 0.0 : (double)b[j][bad]);
+                free(a[j]);
+                free(b[j]);
+            }
+        }
+    }
+    sg_set_threads(2);
+}
+END_TEST
+
+static sg_tensor *build_attn_dropout(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    const float *p = ctx;
+    sg_graph_set_seed(g, 9, 1);
+    return sg_attention_dropout(g, in[0], in[1], in[2], 0.4f, *p, NULL);
+}
+
+START_TEST(attention_dropout_backward_matches_finite_differences)
+{
+    const float ps[2] = {0.0f, 0.3f};   /* the mask is a function of (seed, step, call): fixed */
+    for (int i = 0; i < 2; i++) {
+        sg_test_input in[3] = {input(4, (int64_t[]){2, 2, 3, 4}, 1, 1.0f),
+                               input(4, (int64_t[]){2, 2, 5, 4}, 2, 1.0f),
+                               input(4, (int64_t[]){2, 2, 5, 3}, 3, 1.0f)};
+        sg_test_gradcheck(i ? "attention_dropout p 0.3" : "attention_dropout p 0", build_attn_dropout,
+                          (void *)&ps[i], 3, in, NULL);
+        for (int j = 0; j < 3; j++) free(in[j].data);
+    }
+}
+END_TEST
+
+/* Bytes the arena peaks at over one CCT encoder block's forward + backward in
+ * training mode (attention dropout on), x [B, T, E]. */
+static size_t cct_block_peak(int64_t B, int64_t T, int E, int H, int hidden)
+{
+    sg_params ps = {0};
+    sg_encoder_block blk;
+    const sg_encoder_names names = {"n1.%d", "n2.%d", "qkv.%d", NULL, "proj.%d", "projb.%d", "fc1.%d", "fc2.%d"};
+    const sg_encoder_config cfg = {.kind = SG_BLOCK_CCT, .dim = E, .heads = H, .hidden = hidden,
+                                   .eps = 1e-5f, .dropout = 0.1f, .attn_dropout = 0.1f, .drop_path = 0.1f};
+    ck_assert_int_eq(sg_encoder_block_init(&blk, &ps, &names, 0, &cfg, 1), SG_OK);
+    sg_graph *g = sg_graph_new();
+    sg_tensor *x = sg_graph_tensor(g, 3, (int64_t[]){B, T, E});
+    sg_test_fill_normal(x->data, x->numel, 5, 1.0f);
+    x->requires_grad = true;
+    sg_tensor *y = sg_encoder_block_forward(g, &blk, x, NULL);
+    ck_assert_msg(y != NULL, "%s", sg_graph_error_message(g));
+    float *seed = malloc((size_t)y->numel * sizeof(float));
+    sg_test_fill_normal(seed, y->numel, 6, 1.0f);
+    ck_assert_int_eq(sg_graph_backward_from(g, y, seed), SG_OK);
+    free(seed);
+    size_t peak = sg_graph_peak_bytes(g);
+    sg_graph_free(g);
+    sg_params_free(&ps);
+    return peak;
+}
+
+START_TEST(cct_block_training_keeps_one_t_by_t_matrix_per_head)
+{
+    /* T x T terms dominate: one T x T per head is B H T^2 = 2 * 4 * 320^2
+     * floats (3.3 MB), every [B, T, hidden] tensor 10240 floats (41 KB). */
+    const int64_t B = 2, T = 320;
+    const int E = 8, H = 4, hidden = 16;
+    for (int threads = 1; threads <= 2; threads++) {
+        sg_set_threads(threads);
+        const int64_t chunks = threads < B * H ? threads : B * H;
+        const size_t f = sizeof(float);
+        const size_t tt = (size_t)(B * H * T * T) * f;              /* one T x T per head */
+        /* the op's work: a T x T matrix, a row and T x T mask bytes per chunk */
+        const size_t scratch = (size_t)(chunks * (T * T + T)) * f + (size_t)(chunks * T * T);
+        const size_t linear = (size_t)(32 * B * T * hidden) * f;    /* 32 [B, T, hidden] tensors */
+        const size_t bound = tt + scratch + linear;
+        /* the bound leaves no room for a second T x T per head */
+        ck_assert(bound < 2 * tt);
+        size_t peak = cct_block_peak(B, T, E, H, hidden);
+        printf("cct block B %lld T %lld E %d H %d, %d threads: arena peak %zu bytes, bound %zu "
+               "(one T x T per head %zu)\n", (long long)B, (long long)T, E, H, threads, peak, bound, tt);
+        ck_assert_msg(peak <= bound, "%d threads: arena peak %zu bytes > bound %zu", threads, peak, bound);
+    }
+    sg_set_threads(2);
+}
+END_TEST
+
 static Suite *attention_suite(void)
 {
     Suite *s = suite_create("attention");
@@ -211,6 +375,9 @@ static Suite *attention_suite(void)
     SG_ADD_TEST(s, sdpa_probabilities_sum_to_one_and_causal_rows_ignore_the_future, 10);
     SG_ADD_TEST(s, multihead_attention_is_bit_identical_on_1_and_2_threads, 30);
     SG_ADD_TEST(s, attention_shape_errors_name_the_op_and_shapes, 10);
+    SG_ADD_TEST(s, attention_dropout_equals_the_unfused_chain_bit_for_bit, 60);
+    SG_ADD_TEST(s, attention_dropout_backward_matches_finite_differences, 30);
+    SG_ADD_TEST(s, cct_block_training_keeps_one_t_by_t_matrix_per_head, 60);
     return s;
 }
 

@@ -119,6 +119,8 @@ static const cli_case commands[] = {
     {"bench layernorm", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench softmax", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench pool", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
+    {"bench attention", "", {{"threads", "1"}, {"seconds", "0.001"}, {"batch", "1"}, {"tokens", "8"}},
+     {"seconds", "batch", "heads", "tokens", "dim", "dropout"}, {"threads"}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
      {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult", "threads"},
      {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},

@@ -149,6 +149,47 @@ START_TEST(dropout_is_identity_in_eval_mode_and_for_p_zero)
 }
 END_TEST
 
+START_TEST(dropout_mask_from_any_start_matches_sg_dropout)
+{
+    /* sg_dropout of 1000 values at call 2 of step 7, then sg_dropout_mask over
+     * windows starting at offsets 0..9 (not only multiples of four) and longer
+     * than one batch of Philox blocks */
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_seed(g, 11, 7);
+    sg_tensor *x = sg_graph_tensor(g, 1, (int64_t[]){1000});
+    sg_test_fill_normal(x->data, x->numel, 4, 1.0f);
+    sg_dropout(g, x, 0.5f);
+    sg_dropout(g, x, 0.5f);
+    sg_tensor *y = sg_dropout(g, x, 0.3f);
+    ck_assert_ptr_nonnull(y);
+    int kept = 0;
+    for (int64_t start = 0; start < 10; start++) {
+        uint8_t keep[1000];
+        const int64_t n = 1000 - start - 7 * (start % 3);
+        sg_dropout_mask(11, 7, 2, start, n, 0.3f, keep);
+        for (int64_t i = 0; i < n; i++) {
+            const float want = y->data[start + i], got = keep[i] ? x->data[start + i] * (1.0f / (1.0f - 0.3f)) : 0.0f;
+            ck_assert_msg(memcmp(&got, &want, sizeof got) == 0 && keep[i] == sg_dropout_keep(11, 7, 2, start + i, 0.3f),
+                          "start %lld element %lld: mask %d gives %a, sg_dropout %a", (long long)start,
+                          (long long)i, keep[i], (double)got, (double)want);
+            kept += keep[i];
+        }
+    }
+    ck_assert(kept > 0);
+    /* the mask's integer threshold against sg_dropout_keep's float compare,
+     * for p on and off multiples of 2^-24 */
+    const float ps[] = {0.0f, 1e-9f, 0.1f, 0.5f, 0.75f, 0.999f, 1.0f - 0x1p-24f, 0x1p-24f * 3};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        uint8_t keep[4096];
+        sg_dropout_mask(3, 1, 5, 17, 4096, ps[k], keep);
+        for (int64_t i = 0; i < 4096; i++)
+            ck_assert_msg(keep[i] == sg_dropout_keep(3, 1, 5, 17 + i, ps[k]), "p %a element %lld: mask %d",
+                          (double)ps[k], (long long)i, keep[i]);
+    }
+    sg_graph_free(g);
+}
+END_TEST
+
 START_TEST(dropout_rejects_p_outside_zero_one)
 {
     const float bad[4] = {1.0f, -0.1f, 1.5f, NAN};
@@ -175,6 +216,7 @@ static Suite *dropout_suite(void)
     SG_ADD_TEST(s, dropout_backward_matches_finite_differences, 10);
     SG_ADD_TEST(s, dropout_is_identity_in_eval_mode_and_for_p_zero, 10);
     SG_ADD_TEST(s, dropout_rejects_p_outside_zero_one, 10);
+    SG_ADD_TEST(s, dropout_mask_from_any_start_matches_sg_dropout, 10);
     return s;
 }
 

@@ -110,6 +110,28 @@ static void permutation_table(int64_t count[PERM_N][PERM_N], double *mean_fixed_
  * over 20000 keys the mean has a standard deviation of 0.007; the bound 0.05
  * is 7 of those. A derangement-only shuffle (Sattolo's: j < i instead of
  * j <= i) has mean 0. */
+START_TEST(blocks_in_bulk_equal_one_block_at_a_time)
+{
+    /* sg_rng_blocks (16 counters side by side, then one at a time) against
+     * sg_rng_block, for counts around the lane width and counters that carry
+     * into the high word */
+    const sg_rng_key keys[2] = {{0x123456789abcdefULL, 2, 7}, {~0ULL, 99, 1ULL << 40}};
+    const uint64_t starts[3] = {0, 13, 0xfffffffaULL};
+    uint32_t bulk[4 * 40], one[4];
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < 3; c++)
+            for (int64_t n = 0; n <= 40; n++) {
+                sg_rng_blocks(keys[k], starts[c], n, bulk);
+                for (int64_t b = 0; b < n; b++) {
+                    sg_rng_block(keys[k], starts[c] + (uint64_t)b, one);
+                    ck_assert_msg(memcmp(one, bulk + 4 * b, sizeof one) == 0,
+                                  "key %d, counter %llu, n %lld: block %lld differs", k,
+                                  (unsigned long long)starts[c], (long long)n, (long long)b);
+                }
+            }
+}
+END_TEST
+
 START_TEST(permutation_has_one_fixed_point_on_average)
 {
     int64_t count[PERM_N][PERM_N];
@@ -308,6 +330,7 @@ static Suite *rng_suite(void)
     Suite *s = suite_create("rng");
     SG_ADD_TEST(s, philox4x32_10_matches_the_random123_known_answers, 10);
     SG_ADD_TEST(s, keys_and_indices_map_onto_philox_as_documented, 10);
+    SG_ADD_TEST(s, blocks_in_bulk_equal_one_block_at_a_time, 10);
     SG_ADD_TEST(s, permutation_has_one_fixed_point_on_average, 30);
     SG_ADD_TEST(s, permutation_positions_are_uniform_by_chi_square, 30);
     SG_ADD_TEST(s, permutation_small_sizes_and_distinct_keys, 10);

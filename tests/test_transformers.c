@@ -252,7 +252,7 @@ END_TEST
 
 START_TEST(training_step_runs_with_dropout_and_stochastic_depth)
 {
-    /* The unfused attention (dropout on the probabilities) and drop path in
+    /* The training attention (dropout on the probabilities) and drop path in
      * training mode: finite loss and gradients on every trained parameter. */
     sg_cct_config c = {.in_channels = 1, .image_size = 16, .classes = 3, .dim = 16, .n_conv = 1,
                        .kernel = 3, .stride = 1, .padding = 1, .layers = 2, .heads = 2,
