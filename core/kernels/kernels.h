@@ -300,12 +300,44 @@ SG_K_NORM_DECLARE(neon)
 sg_norm_expf_k sg_k_norm_expf_neon;
 #endif
 
+/* ---- data movement of convolution and resizing (core/kernels/conv_scalar.c
+ * and resize_scalar.c state the order; conv_simd.h, resize_simd.h write the
+ * twins once over norm_vec.h). ---- */
+/* im2col of a chunk of the column matrix of one convolution group. The plane
+ * geometry is sg_dw_geom's; the matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW
+ * + kw) and one column per output position j = n*OH*OW + oh*OW + ow; the chunk
+ * holds columns [j0, j0 + ncols) (ld = ncols), x points at the group's first
+ * channel of image 0 and images are img_stride floats apart. Rows [r0, r1):
+ *     col[r][j - j0] = x[n, c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]   (+0.0f outside)
+ * Pure copies: every twin gives the same bits (NaN payloads too). */
+typedef void sg_im2col_k(const sg_dw_geom *g, const float *x, int64_t img_stride, int64_t j0, int64_t ncols,
+                         int64_t r0, int64_t r1, float *col);
+typedef sg_im2col_k *sg_im2col_fn;
+/* col2im, the adjoint, for input channels [c0, c1) of the group: per channel,
+ * its KH*KW rows in increasing r, each row's columns in increasing j:
+ *     dx[n, c, ih, iw] += col[r][j - j0]   (one rounding per addition)
+ * for the same index pairs as im2col (pairs outside x add nothing). */
+typedef void sg_col2im_k(const sg_dw_geom *g, const float *col, int64_t j0, int64_t ncols, int64_t c0,
+                         int64_t c1, float *dx, int64_t img_stride);
+typedef sg_col2im_k *sg_col2im_fn;
+#define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn)
+#define SG_K_GRID_DECLARE(isa) SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa)
+SG_K_GRID_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_K_GRID_DECLARE(avx2)
+SG_K_GRID_DECLARE(avx512)
+#endif
+#if defined(__aarch64__)
+SG_K_GRID_DECLARE(neon)
+#endif
+
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
-    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)
+    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)        \
+    SG_KERNEL_FAMILIES_CONV(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

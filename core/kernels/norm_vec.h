@@ -72,6 +72,14 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
     *odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
 }
+/* The inverse: the 2 VL floats at p = even[0], odd[0], even[1], odd[1], ... */
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    _mm512_storeu_ps(p, _mm512_permutex2var_ps(even, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+                                                                        22, 7, 23), odd));
+    _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(even, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13,
+                                                                             29, 14, 30, 15, 31), odd));
+}
 /* Indices base + step * lane. */
 static inline vi vi_iota(int32_t base, int32_t step)
 {
@@ -131,6 +139,12 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
 }
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    const vf lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);   /* [e0 o0 e1 o1 | e4 o4 e5 o5], [e2 .. | e6 ..] */
+    _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
 static inline vi vi_iota(int32_t base, int32_t step)
 {
     return _mm256_add_epi32(_mm256_set1_epi32(base),
@@ -184,6 +198,11 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
 {
     const float32x4x2_t v = vld2q_f32(p);
     *even = v.val[0], *odd = v.val[1];
+}
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    const float32x4x2_t v = {{even, odd}};
+    vst2q_f32(p, v);
 }
 typedef int32x4_t vi;
 static inline vi vi_iota(int32_t base, int32_t step)

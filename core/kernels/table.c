@@ -41,6 +41,12 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
     KERNEL(pool_avg_forward, AVX512, sg_k_pool_avg_forward_avx512);
 #undef NORM_X86_
+    /* im2col, col2im (conv_avx2.c, conv_avx512.c): every family of SG_KERNEL_FAMILIES_CONV */
+#define GRID_X86_(family, fn_type)                      \
+    KERNEL(family, AVX2, sg_k_##family##_avx2);         \
+    KERNEL(family, AVX512, sg_k_##family##_avx512);
+    SG_KERNEL_FAMILIES_CONV(GRID_X86_)
+#undef GRID_X86_
 #endif
 #if defined(__aarch64__)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
@@ -52,6 +58,10 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
     KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
 #undef NORM_NEON_
+    /* im2col, col2im (conv_neon.c) */
+#define GRID_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
+    SG_KERNEL_FAMILIES_CONV(GRID_NEON_)
+#undef GRID_NEON_
 #endif
     /* the elementwise families (optimiser updates, binary ops, activations) */
 #if defined(__x86_64__) || defined(__i386__)

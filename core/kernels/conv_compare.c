@@ -1,0 +1,138 @@
+/* core/kernels/conv_compare.c - runs im2col or col2im under two kernel tables
+ * on the same inputs and compares the outputs bit for bit (any NaN equals any
+ * NaN where an addition made it). `steelgrad info --compare` (level 0) and
+ * tests/test_kernels_conv.c (level 1) share it.
+ *
+ * Cases: input widths 1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 64,
+ * 65 (every tail of 4, 8 and 16 lanes and primes) crossed with kernels 1x1,
+ * 3x3, 5x5, 7x7, 1x3, 3x1, 2x2; strides 1, 2 and 3; padding 0 to 3 (top and
+ * left apart); dilation 1 and 2; two images; chunks of columns that start and
+ * end inside an output row; ranges of rows (channels) that start past 0; the
+ * pointers 1..3 floats past an aligned start; NaN and infinities among the
+ * values. */
+#include "core/kernels/conv_compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+typedef struct cc_shape { int64_t KH, KW, sh, sw, dh, dw, pt, pl; } cc_shape;
+
+static const cc_shape SHAPES[] = {
+    {1, 1, 1, 1, 1, 1, 0, 0}, {3, 3, 1, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1, 1, 1}, {3, 3, 1, 1, 2, 2, 2, 2},
+    {5, 5, 2, 2, 1, 1, 2, 2}, {7, 7, 2, 2, 1, 1, 3, 3}, {1, 3, 1, 1, 1, 1, 0, 1}, {3, 1, 1, 2, 1, 1, 1, 0},
+    {2, 2, 2, 2, 1, 1, 0, 0}, {3, 3, 3, 3, 1, 1, 0, 2}, {1, 1, 2, 2, 1, 1, 0, 0}, {3, 3, 2, 1, 1, 2, 0, 3},
+};
+static const int64_t WIDTHS[] = {1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 64, 65};
+static const int64_t WIDTHS_QUICK[] = {1, 7, 16, 17, 33};
+
+static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad)
+{
+    const int64_t span = d * (k - 1) + 1;
+    return in + 2 * pad < span ? 0 : (in + 2 * pad - span) / s + 1;
+}
+
+static int64_t diff_f(const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(float)) != 0 && !(isnan(a[i]) && isnan(b[i]))) return i;
+    return -1;
+}
+
+static int report(FILE *out, int family, const char *what, const sg_kernel_table *a, const sg_kernel_table *b,
+                  int64_t d, const float *fa, const float *fb)
+{
+    const int differ = d >= 0;
+    if (!out || (!differ && out != stdout)) return differ;
+    fprintf(out, "%-18s %s: ", sg_kernel_family_name(family), what);
+    if (!differ)
+        fprintf(out, "identical\n");
+    else
+        fprintf(out, "first difference at [%ld]: %s %a (%.9g), %s %a (%.9g)\n", (long)d,
+                sg_isa_name(sg_kernel_family_isa(a, family)), fa[d], fa[d],
+                sg_isa_name(sg_kernel_family_isa(b, family)), fb[d], fb[d]);
+    return differ;
+}
+
+/* The buffers: x (input or col2im's column matrix), and the outputs under a and b. */
+enum { CC_N = 2, CC_C = 2, CC_H = 6, CC_MAXW = 65, CC_PAD = 8 };
+#define CC_PLANE_MAX ((int64_t)CC_N * CC_C * 9 * CC_MAXW)     /* H up to 9 */
+#define CC_COL_MAX ((int64_t)CC_C * 49 * CC_N * 9 * CC_MAXW)  /* K x all columns, 7 x 7 */
+
+static int compare_geom(int family, const sg_kernel_table *ta, const sg_kernel_table *tb, const sg_dw_geom *g,
+                        int64_t C, int64_t N, int o, float *src, float *oa, float *ob, int64_t cap, FILE *out)
+{
+    const int64_t K = C * g->KH * g->KW, P = g->OH * g->OW, total = N * P, img = C * g->H * g->W;
+    if (K * total + o > cap || N * img + o > cap) {
+        if (out) fprintf(out, "%s: case too large for the buffers\n", sg_kernel_family_name(family));
+        return 1;
+    }
+    /* chunks: all the columns; then one starting inside a row and ending inside another */
+    const int64_t chunks[2][2] = {{0, total}, {total > 3 ? g->OW / 2 + 1 : 0, total > 3 ? total - g->OW / 2 - 2 : total}};
+    int differ = 0;
+    char what[128];
+    for (int ch = 0; ch < 2; ch++) {
+        const int64_t j0 = chunks[ch][0], nc = chunks[ch][1];
+        if (nc <= 0 || (ch == 1 && j0 == 0 && nc == total)) continue;
+        for (int part = 0; part < 2; part++) {
+            int64_t d;
+            if (family == SG_KERNEL_im2col) {
+                /* rows [r0, K): all, or from the middle of the first channel */
+                const int64_t r0 = part ? K / 2 - 1 > 0 ? K / 2 - 1 : 0 : 0;
+                const int64_t n = K * nc;
+                for (int64_t i = 0; i < n; i++) oa[o + i] = ob[o + i] = -7.0f;   /* rows below r0 stay -7 */
+                ta->im2col(g, src + o, img, j0, nc, r0, K, oa + o);
+                tb->im2col(g, src + o, img, j0, nc, r0, K, ob + o);
+                d = diff_f(oa + o, ob + o, n);
+            } else {
+                const int64_t c0 = part ? 1 : 0;
+                const int64_t n = N * img;
+                for (int64_t i = 0; i < n; i++) oa[o + i] = ob[o + i] = (float)(i % 13) * 0.25f - 1.5f;
+                ta->col2im(g, src + o, j0, nc, c0, C, oa + o, img);
+                tb->col2im(g, src + o, j0, nc, c0, C, ob + o, img);
+                d = diff_f(oa + o, ob + o, n);
+            }
+            snprintf(what, sizeof what, "%ldx%ld k%ldx%ld s%ld,%ld d%ld,%ld p%ld,%ld cols %ld+%ld %s%ld +%d",
+                     (long)g->H, (long)g->W, (long)g->KH, (long)g->KW, (long)g->stride_h, (long)g->stride_w,
+                     (long)g->dil_h, (long)g->dil_w, (long)g->pad_top, (long)g->pad_left, (long)j0, (long)nc,
+                     family == SG_KERNEL_im2col ? "rows from " : "channels from ",
+                     (long)(part ? (family == SG_KERNEL_im2col ? (K / 2 - 1 > 0 ? K / 2 - 1 : 0) : 1) : 0), o);
+            differ += report(out, family, what, ta, tb, d >= 0 ? d + o : -1, oa, ob);
+        }
+    }
+    return differ;
+}
+
+int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
+{
+    const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
+    float *buf = malloc(sizeof(float) * (size_t)cap * 3);
+    if (!buf) {
+        if (out) fprintf(out, "%s: out of memory\n", sg_kernel_family_name(family));
+        return 1;
+    }
+    float *src = buf, *oa = buf + cap, *ob = buf + 2 * cap;
+    sg_rng_fill_normal((sg_rng_key){17, SG_RNG_TEST, (uint64_t)family}, src, cap, 0.1f, 2.0f);
+    static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-40f};
+    for (int64_t i = 11; i < cap; i += 101) src[i] = specials[(i / 101) % 5];
+    const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
+    const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
+    const int offsets = level ? 3 : 1;
+    int differ = 0;
+    for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++)
+        for (size_t wi = 0; wi < nw; wi++)
+            for (int hh = 0; hh < (level ? 2 : 1); hh++) {
+                const cc_shape *S = &SHAPES[s];
+                const int64_t H = hh ? 9 : 1 + (int64_t)(s % 5), W = widths[wi];
+                /* bottom and right padding as top and left */
+                const int64_t OH = out_size(H, S->KH, S->sh, S->dh, S->pt), OW = out_size(W, S->KW, S->sw, S->dw, S->pl);
+                if (OH < 1 || OW < 1) continue;
+                const sg_dw_geom g = {H, W, OH, OW, S->KH, S->KW, S->sh, S->sw, S->dh, S->dw, S->pt, S->pl};
+                for (int o = 1; o <= offsets; o++)
+                    differ += compare_geom(family, a, b, &g, CC_C, CC_N, o, src, oa, ob, cap, out);
+            }
+    free(buf);
+    return differ;
+}
