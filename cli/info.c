@@ -185,14 +185,16 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
 SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
 SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
-/* im2col and col2im: core/kernels/conv_compare.c over kernel shapes, strides,
- * padding, dilation, widths with every tail and chunks cut inside rows. */
+/* im2col, col2im and resizing: core/kernels/conv_compare.c over kernel shapes,
+ * strides, padding, dilation, widths with every tail and chunks cut inside
+ * rows; resize sizes 1:1, 2x, fractional up and down. */
 #define COMPARE_CONV_(family, fn_type)                                              \
     static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
     {                                                                               \
         return sg_k_conv_compare(SG_KERNEL_##family, a, b, 0, stdout);            \
     }
 SG_KERNEL_FAMILIES_CONV(COMPARE_CONV_)
+SG_KERNEL_FAMILIES_RESIZE(COMPARE_CONV_)
 #undef COMPARE_CONV_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */

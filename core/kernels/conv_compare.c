@@ -1,9 +1,12 @@
-/* core/kernels/conv_compare.c - runs im2col or col2im under two kernel tables
- * on the same inputs and compares the outputs bit for bit (any NaN equals any
- * NaN where an addition made it). `steelgrad info --compare` (level 0) and
- * tests/test_kernels_conv.c (level 1) share it.
+/* core/kernels/conv_compare.c - runs im2col, col2im or a resize family under
+ * two kernel tables on the same inputs and compares the outputs bit for bit
+ * (any NaN equals any NaN where an addition made it). `steelgrad info
+ * --compare` (level 0) and tests/test_kernels_conv.c (level 1) share it.
  *
- * Cases: input widths 1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 64,
+ * Resizing: 12 size pairs (1:1, exact 2x, fractional up and down, widths with
+ * every tail of the lanes, up to 130 outputs a row), bilinear with and
+ * without corner alignment, 3 planes, pointers 1..3 floats past an aligned
+ * start. im2col and col2im: input widths 1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 64,
  * 65 (every tail of 4, 8 and 16 lanes and primes) crossed with kernels 1x1,
  * 3x3, 5x5, 7x7, 1x3, 3x1, 2x2; strides 1, 2 and 3; padding 0 to 3 (top and
  * left apart); dilation 1 and 2; two images; chunks of columns that start and
@@ -105,6 +108,74 @@ static int compare_geom(int family, const sg_kernel_table *ta, const sg_kernel_t
     return differ;
 }
 
+/* ---- resizing: tables built here (the layer's PyTorch arithmetic is not
+ * needed to compare twins; these have its shapes: 1:1, 1:2, fractional,
+ * shrinking, align_corners-like). ---- */
+
+typedef struct rc_case { int64_t H, W, OH, OW; } rc_case;
+static const rc_case RESIZE_CASES[] = {
+    {1, 1, 1, 1},  {1, 1, 3, 5},  {4, 7, 8, 14},  {5, 17, 5, 17}, {3, 16, 6, 32}, {7, 33, 14, 66},
+    {8, 40, 3, 13}, {5, 9, 11, 23}, {6, 8, 15, 20}, {2, 3, 7, 47},  {9, 31, 9, 31}, {3, 65, 6, 130},
+};
+
+enum { RC_MAXO = 130, RC_PLANES = 3 };
+
+/* The tables of one axis: nearest src = d * in / out; bilinear from real = max((d + 0.5) * in / out - 0.5, 0)
+ * or, with corners, d * (in - 1) / (out - 1). */
+static void rc_table(int64_t in, int64_t outn, bool corners, int64_t *i0, int64_t *i1, float *l0, float *l1,
+                     int64_t *nearest)
+{
+    for (int64_t d = 0; d < outn; d++) {
+        nearest[d] = d * in / outn < in - 1 ? d * in / outn : in - 1;
+        float real = corners ? (outn > 1 ? (float)d * (float)(in - 1) / (float)(outn - 1) : 0.0f)
+                             : ((float)d + 0.5f) * (float)in / (float)outn - 0.5f;
+        if (real < 0.0f) real = 0.0f;
+        int64_t a = (int64_t)real;
+        if (a > in - 1) a = in - 1;
+        i0[d] = a, i1[d] = a + (a < in - 1);
+        l1[d] = real - (float)a, l0[d] = 1.0f - l1[d];
+    }
+}
+
+static int resize_compare(int family, const sg_kernel_table *ta, const sg_kernel_table *tb, int level,
+                          const float *src, float *oa, float *ob, FILE *out)
+{
+    int64_t h0[RC_MAXO], h1[RC_MAXO], w0[RC_MAXO], w1[RC_MAXO], hn[RC_MAXO], wn[RC_MAXO];
+    float lh0[RC_MAXO], lh1[RC_MAXO], lw0[RC_MAXO], lw1[RC_MAXO];
+    const bool nearest = family == SG_KERNEL_up_nearest_forward || family == SG_KERNEL_up_nearest_backward;
+    const bool forward = family == SG_KERNEL_up_nearest_forward || family == SG_KERNEL_up_bilinear_forward;
+    const size_t ncases = level ? sizeof RESIZE_CASES / sizeof RESIZE_CASES[0] : 6;
+    int differ = 0;
+    char what[96];
+    for (size_t c = 0; c < ncases; c++)
+        for (int corners = 0; corners < (nearest ? 1 : 2); corners++)
+            for (int o = 1; o <= (level ? 3 : 1); o++) {
+                const rc_case *R = &RESIZE_CASES[c];
+                rc_table(R->H, R->OH, corners, h0, h1, lh0, lh1, hn);
+                rc_table(R->W, R->OW, corners, w0, w1, lw0, lw1, wn);
+                const sg_resize_geom g = nearest ? (sg_resize_geom){R->H, R->W, R->OH, R->OW, hn, hn, wn, wn,
+                                                                    NULL, NULL, NULL, NULL}
+                                                 : (sg_resize_geom){R->H, R->W, R->OH, R->OW, h0, h1, w0, w1,
+                                                                    lh0, lh1, lw0, lw1};
+                const int64_t n = RC_PLANES * (forward ? R->OH * R->OW : R->H * R->W);
+                for (int64_t i = 0; i < n; i++) oa[o + i] = ob[o + i] = (float)(i % 13) * 0.25f - 1.5f;
+                if (forward) {
+                    (family == SG_KERNEL_up_nearest_forward ? ta->up_nearest_forward : ta->up_bilinear_forward)(
+                        &g, src + o, oa + o, RC_PLANES);
+                    (family == SG_KERNEL_up_nearest_forward ? tb->up_nearest_forward : tb->up_bilinear_forward)(
+                        &g, src + o, ob + o, RC_PLANES);
+                } else {
+                    (nearest ? ta->up_nearest_backward : ta->up_bilinear_backward)(&g, src + o, oa + o, RC_PLANES);
+                    (nearest ? tb->up_nearest_backward : tb->up_bilinear_backward)(&g, src + o, ob + o, RC_PLANES);
+                }
+                const int64_t d = diff_f(oa + o, ob + o, n);
+                snprintf(what, sizeof what, "%ldx%ld -> %ldx%ld%s planes %d +%d", (long)R->H, (long)R->W,
+                         (long)R->OH, (long)R->OW, corners ? " corners" : "", RC_PLANES, o);
+                differ += report(out, family, what, ta, tb, d >= 0 ? d + o : -1, oa, ob);
+            }
+    return differ;
+}
+
 int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
@@ -117,6 +188,11 @@ int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
     sg_rng_fill_normal((sg_rng_key){17, SG_RNG_TEST, (uint64_t)family}, src, cap, 0.1f, 2.0f);
     static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-40f};
     for (int64_t i = 11; i < cap; i += 101) src[i] = specials[(i / 101) % 5];
+    if (family != SG_KERNEL_im2col && family != SG_KERNEL_col2im) {
+        const int differ = resize_compare(family, a, b, level, src, oa, ob, out);
+        free(buf);
+        return differ;
+    }
     const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
     const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
     const int offsets = level ? 3 : 1;

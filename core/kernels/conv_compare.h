@@ -1,6 +1,6 @@
 /* core/kernels/conv_compare.h - compare one data-movement kernel family
- * (im2col, col2im, ...: SG_KERNEL_FAMILIES_CONV) under two tables, bit for
- * bit (conv_compare.c). */
+ * (im2col, col2im, resizing: SG_KERNEL_FAMILIES_CONV and _RESIZE) under two
+ * tables, bit for bit (conv_compare.c). */
 #ifndef SG_KERNELS_CONV_COMPARE_H
 #define SG_KERNELS_CONV_COMPARE_H
 

@@ -302,7 +302,7 @@ sg_norm_expf_k sg_k_norm_expf_neon;
 
 /* ---- data movement of convolution and resizing (core/kernels/conv_scalar.c
  * and resize_scalar.c state the order; conv_simd.h, resize_simd.h write the
- * twins once over norm_vec.h). ---- */
+ * twins once over norm_vec.h; conv_compare.c compares them). ---- */
 /* im2col of a chunk of the column matrix of one convolution group. The plane
  * geometry is sg_dw_geom's; the matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW
  * + kw) and one column per output position j = n*OH*OW + oh*OW + ow; the chunk
@@ -321,7 +321,34 @@ typedef void sg_col2im_k(const sg_dw_geom *g, const float *col, int64_t j0, int6
                          int64_t c1, float *dx, int64_t img_stride);
 typedef sg_col2im_k *sg_col2im_fn;
 #define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn)
-#define SG_K_GRID_DECLARE(isa) SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa)
+/* Nearest and bilinear resizing of `planes` planes [H, W] -> [OH, OW]
+ * (layers/upsample.c builds the tables with PyTorch's index arithmetic):
+ * output row i reads source rows h0[i] and h1[i] with weights lh0[i], lh1[i],
+ * output column j source columns w0[j], w1[j] with lw0[j], lw1[j]; nearest
+ * reads h0 and w0 only (the weights may be NULL). Per output element:
+ *     nearest forward   y[i][j] = x[h0[i]][w0[j]]
+ *     bilinear forward  y[i][j] = lh0[i] * (lw0[j] * x[h0][w0] + lw1[j] * x[h0][w1])
+ *                               + lh1[i] * (lw0[j] * x[h1][w0] + lw1[j] * x[h1][w1])
+ *                       (each product and sum rounded apart, in this order)
+ * Backward, dx += in (i, j) increasing order per plane:
+ *     nearest           dx[h0[i]][w0[j]] += dy[i][j]
+ *     bilinear          dx[h0][w0] += (lh0[i] * lw0[j]) * dy[i][j], then [h0][w1] with lh0 * lw1,
+ *                       [h1][w0] with lh1 * lw0, [h1][w1] with lh1 * lw1 */
+typedef struct sg_resize_geom {
+    int64_t H, W, OH, OW;
+    const int64_t *h0, *h1, *w0, *w1;
+    const float *lh0, *lh1, *lw0, *lw1;
+} sg_resize_geom;
+typedef void sg_resize_forward_k(const sg_resize_geom *g, const float *x, float *y, int64_t planes);
+typedef void sg_resize_backward_k(const sg_resize_geom *g, const float *dy, float *dx, int64_t planes);
+typedef sg_resize_forward_k sg_up_nearest_forward_k, sg_up_bilinear_forward_k;
+typedef sg_resize_backward_k sg_up_nearest_backward_k, sg_up_bilinear_backward_k;
+typedef sg_resize_forward_k *sg_resize_forward_fn;
+typedef sg_resize_backward_k *sg_resize_backward_fn;
+#define SG_KERNEL_FAMILIES_RESIZE(X)                                                              \
+    X(up_nearest_forward, sg_resize_forward_fn) X(up_nearest_backward, sg_resize_backward_fn)    \
+    X(up_bilinear_forward, sg_resize_forward_fn) X(up_bilinear_backward, sg_resize_backward_fn)
+#define SG_K_GRID_DECLARE(isa) SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_RESIZE(SG_K_NORM_DECL1_##isa)
 SG_K_GRID_DECLARE(scalar)
 #if defined(__x86_64__) || defined(__i386__)
 SG_K_GRID_DECLARE(avx2)
@@ -337,7 +364,7 @@ SG_K_GRID_DECLARE(neon)
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
     SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)        \
-    SG_KERNEL_FAMILIES_CONV(X)
+    SG_KERNEL_FAMILIES_CONV(X) SG_KERNEL_FAMILIES_RESIZE(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

@@ -72,6 +72,13 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
     *odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
 }
+/* Resizing: the VL floats base[idx[0]], ..., base[idx[VL-1]] (64-bit indices). */
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const __m256 lo = _mm512_i64gather_ps(_mm512_loadu_si512(idx), base, 4);
+    const __m256 hi = _mm512_i64gather_ps(_mm512_loadu_si512(idx + 8), base, 4);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
 /* The inverse: the 2 VL floats at p = even[0], odd[0], even[1], odd[1], ... */
 static inline void vf_store_even_odd(float *p, vf even, vf odd)
 {
@@ -139,6 +146,12 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
 }
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const __m128 lo = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4);
+    const __m128 hi = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)(idx + 4)), 4);
+    return _mm256_set_m128(hi, lo);
+}
 static inline void vf_store_even_odd(float *p, vf even, vf odd)
 {
     const vf lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);   /* [e0 o0 e1 o1 | e4 o4 e5 o5], [e2 .. | e6 ..] */
@@ -198,6 +211,11 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
 {
     const float32x4x2_t v = vld2q_f32(p);
     *even = v.val[0], *odd = v.val[1];
+}
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const float l[4] = {base[idx[0]], base[idx[1]], base[idx[2]], base[idx[3]]};
+    return vld1q_f32(l);
 }
 static inline void vf_store_even_odd(float *p, vf even, vf odd)
 {

@@ -46,6 +46,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(family, AVX2, sg_k_##family##_avx2);         \
     KERNEL(family, AVX512, sg_k_##family##_avx512);
     SG_KERNEL_FAMILIES_CONV(GRID_X86_)
+    /* resizing (resize_avx2.c, resize_avx512.c); bilinear backward is scalar only */
+    GRID_X86_(up_nearest_forward, _) GRID_X86_(up_nearest_backward, _) GRID_X86_(up_bilinear_forward, _)
 #undef GRID_X86_
 #endif
 #if defined(__aarch64__)
@@ -61,6 +63,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     /* im2col, col2im (conv_neon.c) */
 #define GRID_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
     SG_KERNEL_FAMILIES_CONV(GRID_NEON_)
+    /* resizing (resize_neon.c) */
+    GRID_NEON_(up_nearest_forward, _) GRID_NEON_(up_nearest_backward, _) GRID_NEON_(up_bilinear_forward, _)
 #undef GRID_NEON_
 #endif
     /* the elementwise families (optimiser updates, binary ops, activations) */
