@@ -187,7 +187,8 @@ SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
 /* im2col, col2im and resizing: core/kernels/conv_compare.c over kernel shapes,
  * strides, padding, dilation, widths with every tail and chunks cut inside
- * rows; resize sizes 1:1, 2x, fractional up and down. */
+ * rows; resize sizes 1:1, 2x, fractional up and down; reductions over walks
+ * of 0..2 dims, run lengths with every tail, NaN and ties. */
 #define COMPARE_CONV_(family, fn_type)                                              \
     static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
     {                                                                               \
@@ -195,6 +196,7 @@ SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
     }
 SG_KERNEL_FAMILIES_CONV(COMPARE_CONV_)
 SG_KERNEL_FAMILIES_RESIZE(COMPARE_CONV_)
+SG_KERNEL_FAMILIES_REDUCE(COMPARE_CONV_)
 #undef COMPARE_CONV_
 
 /* "avx2,scalar": parse, check the machine runs both, compare every family. */

@@ -1,6 +1,7 @@
 /* tests/test_kernels_conv.c - the data-movement kernel families of
  * convolution and resizing (im2col, col2im: core/kernels/conv_*.c; nearest
- * and bilinear upsampling: resize_*.c): every SIMD twin the machine can run
+ * and bilinear upsampling: resize_*.c) and the reductions along axes
+ * (reduce_*.c): every SIMD twin the machine can run
  * against the scalar twin, bit for bit, and every table against
  * hand-computed columns and values and im2col/col2im's adjoint property.
  *
@@ -10,8 +11,10 @@
  * lanes, primes), kernels 1x1 to 7x7 and 1x3, 3x1, strides 1, 2, 3, padding
  * 0..3, dilation 1 and 2, chunks of columns cut inside output rows, row and
  * channel ranges starting past 0, pointers 1..3 floats past an aligned start,
- * NaN and infinities in the values. ISAs the machine cannot run are skipped
- * with a message. */
+ * NaN and infinities in the values; resizing 1:1, 2x, fractional up and
+ * down, with and without corner alignment; reductions over walks of 0..2
+ * dims, widths and run lengths 1..1000 with every tail, NaN and tied maxima
+ * (-0 beside +0). ISAs the machine cannot run are skipped with a message. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +42,7 @@ START_TEST(every_isa_conv_family_is_bit_identical_to_scalar)
         }
         SG_KERNEL_FAMILIES_CONV(CHECK_)
         SG_KERNEL_FAMILIES_RESIZE(CHECK_)
+        SG_KERNEL_FAMILIES_REDUCE(CHECK_)
 #undef CHECK_
     }
     printf("conv families: %d (isa, family) pairs bit-identical to scalar\n", tested);
@@ -59,6 +63,26 @@ START_TEST(conv_compare_reports_a_one_ulp_difference)
     sg_kernel_table bad = *sg_kernels_for(SG_ISA_SCALAR);
     bad.col2im = col2im_off_by_one_ulp;
     const int differ = sg_k_conv_compare(SG_KERNEL_col2im, &bad, sg_kernels_for(SG_ISA_SCALAR), 1, NULL);
+    ck_assert_int_gt(differ, 0);
+}
+END_TEST
+
+/* ...and a maximum that keeps the last of equal maxima (>= for >): the
+ * cases have ties, so the index differs somewhere. */
+static void max_cols_last_tie(const sg_reduce_walk *red, const float *base, int64_t w, float *best, int64_t *at)
+{
+    sg_k_reduce_max_cols_scalar(red, base, w, best, at);
+    int64_t off = 0;
+    for (int d = 0; d < red->n; d++) off += (red->size[d] - 1) * red->stride[d];
+    for (int64_t i = 0; i < w; i++)   /* the last position wins a tie */
+        if (base[off + i] == best[i] && !isnan(best[i])) at[i] = off + i;
+}
+
+START_TEST(conv_compare_reports_a_maximum_that_takes_the_last_tie)
+{
+    sg_kernel_table bad = *sg_kernels_for(SG_ISA_SCALAR);
+    bad.reduce_max_cols = max_cols_last_tie;
+    const int differ = sg_k_conv_compare(SG_KERNEL_reduce_max_cols, &bad, sg_kernels_for(SG_ISA_SCALAR), 1, NULL);
     ck_assert_int_gt(differ, 0);
 }
 END_TEST
@@ -169,6 +193,7 @@ static Suite *kernels_conv_suite(void)
     Suite *s = suite_create("kernels_conv");
     SG_ADD_TEST(s, every_isa_conv_family_is_bit_identical_to_scalar, 120);
     SG_ADD_TEST(s, conv_compare_reports_a_one_ulp_difference, 30);
+    SG_ADD_TEST(s, conv_compare_reports_a_maximum_that_takes_the_last_tie, 30);
     SG_ADD_TEST(s, im2col_gives_the_hand_computed_columns, 30);
     SG_ADD_TEST(s, col2im_is_the_adjoint_of_im2col, 30);
     SG_ADD_TEST(s, resize_kernels_give_hand_computed_values, 30);

@@ -176,6 +176,111 @@ static int resize_compare(int family, const sg_kernel_table *ta, const sg_kernel
     return differ;
 }
 
+/* ---- reductions: walks of 0..2 dims over a block of rows, widths and run
+ * lengths with every tail, values with NaN, infinities and (second variant)
+ * few distinct values so that maxima tie, -0 beside +0. ---- */
+
+typedef struct rd_walk { int n; int64_t s0, s1; } rd_walk;
+static const rd_walk WALKS[] = {{0, 1, 1}, {1, 5, 1}, {2, 3, 4}, {1, 1, 1}};
+static const int64_t RD_LENS[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 256, 1000};
+
+static int64_t diff_d(const double *a, const double *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(double)) != 0 && !(isnan(a[i]) && isnan(b[i]))) return i;
+    return -1;
+}
+
+static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel_table *tb, int level,
+                          const float *src0, float *oa, float *ob, int64_t cap, FILE *out)
+{
+    enum { RD_MAXLEN = 1000, RD_ROWS = 12 };
+    double *da = malloc(sizeof(double) * 2 * (RD_MAXLEN + 4));
+    int64_t *ia = malloc(sizeof(int64_t) * 2 * (RD_MAXLEN + 4));
+    float *q = malloc(sizeof(float) * (size_t)cap);
+    if (!da || !ia || !q) {
+        free(da), free(ia), free(q);
+        if (out) fprintf(out, "%s: out of memory\n", sg_kernel_family_name(family));
+        return 1;
+    }
+    double *db = da + RD_MAXLEN + 4;
+    int64_t *ib = ia + RD_MAXLEN + 4;
+    /* variant 1: values on a grid of 0.5 (ties), zeros of both signs, the specials kept */
+    for (int64_t i = 0; i < cap; i++) {
+        const float v = src0[i];
+        q[i] = isfinite(v) ? floorf(v * 2.0f) * 0.5f : v;
+        if (q[i] == 0.0f) q[i] = i % 2 ? -0.0f : 0.0f;
+    }
+    const size_t nl = level ? sizeof RD_LENS / sizeof RD_LENS[0] : 8;
+    const bool is_max = family == SG_KERNEL_reduce_max_runs || family == SG_KERNEL_reduce_max_cols;
+    int differ = 0;
+    char what[96];
+    for (int v = 0; v < 2; v++)
+        for (size_t wk = 0; wk < sizeof WALKS / sizeof WALKS[0]; wk++)
+            for (size_t l = 0; l < nl; l++)
+                for (int o = 1; o <= (level ? 2 : 1); o++) {
+                    const float *src = (v ? q : src0) + o;
+                    const int64_t len = RD_LENS[l];
+                    /* rows of `len` values (plus a gap of 3), the walk over rows */
+                    const int64_t row = len + 3;
+                    sg_reduce_walk walk = {.n = WALKS[wk].n};
+                    if (walk.n >= 1) walk.size[0] = WALKS[wk].s0, walk.stride[0] = row * (walk.n == 2 ? WALKS[wk].s1 : 1);
+                    if (walk.n == 2) walk.size[1] = WALKS[wk].s1, walk.stride[1] = row;
+                    if (row * RD_ROWS + o > cap) continue;
+                    int64_t d = -1, dd = -1;
+                    switch (family) {
+                    case SG_KERNEL_reduce_sum_cols:
+                        for (int64_t i = 0; i < len; i++) da[i] = db[i] = (double)(i % 7) * 0.125;
+                        ta->reduce_sum_cols(&walk, src, len, da);
+                        tb->reduce_sum_cols(&walk, src, len, db);
+                        dd = diff_d(da, db, len);
+                        break;
+                    case SG_KERNEL_reduce_max_runs:
+                        ta->reduce_max_runs(&walk, src, len, oa, ia);
+                        tb->reduce_max_runs(&walk, src, len, ob, ib);
+                        d = diff_f(oa, ob, 1) >= 0 || ia[0] != ib[0] ? 0 : -1;
+                        break;
+                    case SG_KERNEL_reduce_max_cols:
+                        ta->reduce_max_cols(&walk, src, len, oa, ia);
+                        tb->reduce_max_cols(&walk, src, len, ob, ib);
+                        d = diff_f(oa, ob, len);
+                        for (int64_t i = 0; i < len && d < 0; i++)
+                            if (ia[i] != ib[i]) d = i;
+                        break;
+                    case SG_KERNEL_reduce_sum_backward:
+                        for (int64_t i = 0; i < len; i++) oa[i] = ob[i] = (float)(i % 13) * 0.25f - 1.5f;
+                        ta->reduce_sum_backward(oa, src, (int64_t)(wk % 2), 0.37f, len);
+                        tb->reduce_sum_backward(ob, src, (int64_t)(wk % 2), 0.37f, len);
+                        d = diff_f(oa, ob, len);
+                        break;
+                    default:   /* reduce_max_backward: each output's index a distinct element */
+                        for (int64_t i = 0; i < len; i++) oa[i] = ob[i] = (float)(i % 13) * 0.25f - 1.5f;
+                        for (int64_t j = 0; j < len; j++) ia[j] = wk % 2 ? len - 1 - j : j;
+                        ta->reduce_max_backward(oa, src, ia, len);
+                        tb->reduce_max_backward(ob, src, ia, len);
+                        d = diff_f(oa, ob, len);
+                        break;
+                    }
+                    snprintf(what, sizeof what, "len %ld walk %d dims (%ld, %ld)%s +%d", (long)len, walk.n,
+                             (long)WALKS[wk].s0, (long)WALKS[wk].s1, v ? " ties" : "", o);
+                    if (dd >= 0) {   /* the column sums differ (doubles) */
+                        if (out)
+                            fprintf(out, "%-18s %s: first difference at [%ld]: %s %a, %s %a\n",
+                                    sg_kernel_family_name(family), what, (long)dd,
+                                    sg_isa_name(sg_kernel_family_isa(ta, family)), da[dd],
+                                    sg_isa_name(sg_kernel_family_isa(tb, family)), db[dd]);
+                        differ++;
+                        continue;
+                    }
+                    if (d >= 0 && is_max && out && memcmp(oa + d, ob + d, sizeof(float)) == 0)
+                        fprintf(out, "%-18s %s: the index of [%ld] differs: %ld, %ld\n",
+                                sg_kernel_family_name(family), what, (long)d, (long)ia[d], (long)ib[d]);
+                    differ += report(out, family, what, ta, tb, d, oa, ob);
+                }
+    free(da), free(ia), free(q);
+    return differ;
+}
+
 int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
@@ -188,6 +293,13 @@ int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
     sg_rng_fill_normal((sg_rng_key){17, SG_RNG_TEST, (uint64_t)family}, src, cap, 0.1f, 2.0f);
     static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-40f};
     for (int64_t i = 11; i < cap; i += 101) src[i] = specials[(i / 101) % 5];
+    if (family == SG_KERNEL_reduce_sum_cols || family == SG_KERNEL_reduce_max_runs ||
+        family == SG_KERNEL_reduce_max_cols || family == SG_KERNEL_reduce_sum_backward ||
+        family == SG_KERNEL_reduce_max_backward) {
+        const int differ = reduce_compare(family, a, b, level, src, oa, ob, cap, out);
+        free(buf);
+        return differ;
+    }
     if (family != SG_KERNEL_im2col && family != SG_KERNEL_col2im) {
         const int differ = resize_compare(family, a, b, level, src, oa, ob, out);
         free(buf);

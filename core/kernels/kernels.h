@@ -300,9 +300,10 @@ SG_K_NORM_DECLARE(neon)
 sg_norm_expf_k sg_k_norm_expf_neon;
 #endif
 
-/* ---- data movement of convolution and resizing (core/kernels/conv_scalar.c
- * and resize_scalar.c state the order; conv_simd.h, resize_simd.h write the
- * twins once over norm_vec.h; conv_compare.c compares them). ---- */
+/* ---- data movement of convolution and resizing, and the reductions along
+ * axes (core/kernels/conv_scalar.c, resize_scalar.c and reduce_scalar.c state
+ * the order; conv_simd.h, resize_simd.h, reduce_simd.h write the twins once
+ * over norm_vec.h; conv_compare.c compares them). ---- */
 /* im2col of a chunk of the column matrix of one convolution group. The plane
  * geometry is sg_dw_geom's; the matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW
  * + kw) and one column per output position j = n*OH*OW + oh*OW + ow; the chunk
@@ -348,7 +349,44 @@ typedef sg_resize_backward_k *sg_resize_backward_fn;
 #define SG_KERNEL_FAMILIES_RESIZE(X)                                                              \
     X(up_nearest_forward, sg_resize_forward_fn) X(up_nearest_backward, sg_resize_backward_fn)    \
     X(up_bilinear_forward, sg_resize_forward_fn) X(up_bilinear_backward, sg_resize_backward_fn)
-#define SG_K_GRID_DECLARE(isa) SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_RESIZE(SG_K_NORM_DECL1_##isa)
+/* Reductions along axes (layers/reduce.c collapses the axes and walks them;
+ * core/kernels/reduce_scalar.c states the order). A walk is the positions of
+ * an odometer over n dims (row-major: the last dim fastest; n = 0: one
+ * position, offset 0); each position is an offset sum idx[d] * stride[d]. */
+enum { SG_REDUCE_WALK_DIMS = 8 };
+typedef struct sg_reduce_walk {
+    int n;
+    int64_t size[SG_REDUCE_WALK_DIMS], stride[SG_REDUCE_WALK_DIMS];
+} sg_reduce_walk;
+/* Column sums: acc[i] += (double)base[off + i] for i < w, the walk's positions in order. */
+typedef void sg_reduce_sum_cols_k(const sg_reduce_walk *red, const float *base, int64_t w, double *acc);
+typedef sg_reduce_sum_cols_k *sg_reduce_sum_cols_fn;
+/* The maximum of runs of len contiguous values, one run at each walk position
+ * (len >= 1, at least one position): scanning runs in walk order and each run
+ * in increasing index, v beats the best when v > best or v is NaN and the best
+ * is not, so *best is the first maximum (or the first NaN) and *at its offset
+ * from base (off + i). */
+typedef void sg_reduce_max_runs_k(const sg_reduce_walk *red, const float *base, int64_t len, float *best,
+                                  int64_t *at);
+typedef sg_reduce_max_runs_k *sg_reduce_max_runs_fn;
+/* The same per column i < w over the walk: best[i], at[i] (offset from base, off + i). */
+typedef void sg_reduce_max_cols_k(const sg_reduce_walk *red, const float *base, int64_t w, float *best,
+                                  int64_t *at);
+typedef sg_reduce_max_cols_k *sg_reduce_max_cols_fn;
+/* The sum's gradient, a broadcast: dx[i] += scale * dy[i * sdy], sdy 0 or 1
+ * (the product rounded, then the sum). */
+typedef void sg_reduce_sum_backward_k(float *dx, const float *dy, int64_t sdy, float scale, int64_t n);
+typedef sg_reduce_sum_backward_k *sg_reduce_sum_backward_fn;
+/* The maximum's gradient: dx[at[j]] += dy[j] in increasing j. */
+typedef void sg_reduce_max_backward_k(float *dx, const float *dy, const int64_t *at, int64_t n);
+typedef sg_reduce_max_backward_k *sg_reduce_max_backward_fn;
+#define SG_KERNEL_FAMILIES_REDUCE(X)                                                                    \
+    X(reduce_sum_cols, sg_reduce_sum_cols_fn) X(reduce_max_runs, sg_reduce_max_runs_fn)                \
+    X(reduce_max_cols, sg_reduce_max_cols_fn) X(reduce_sum_backward, sg_reduce_sum_backward_fn)        \
+    X(reduce_max_backward, sg_reduce_max_backward_fn)
+#define SG_K_GRID_DECLARE(isa)                                                                         \
+    SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_RESIZE(SG_K_NORM_DECL1_##isa)    \
+    SG_KERNEL_FAMILIES_REDUCE(SG_K_NORM_DECL1_##isa)
 SG_K_GRID_DECLARE(scalar)
 #if defined(__x86_64__) || defined(__i386__)
 SG_K_GRID_DECLARE(avx2)
@@ -364,7 +402,7 @@ SG_K_GRID_DECLARE(neon)
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
     SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)        \
-    SG_KERNEL_FAMILIES_CONV(X) SG_KERNEL_FAMILIES_RESIZE(X)
+    SG_KERNEL_FAMILIES_CONV(X) SG_KERNEL_FAMILIES_RESIZE(X) SG_KERNEL_FAMILIES_REDUCE(X)
 
 enum {
 #define SG_KERNEL_ENUM_(family, fn_type) SG_KERNEL_##family,

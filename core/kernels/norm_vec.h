@@ -102,6 +102,14 @@ static inline void nv_take(vf v, vi idx, vf *m, vi *best)
     *m = _mm512_mask_blend_ps(t, *m, v);
     *best = _mm512_mask_blend_epi32(t, *best, idx);
 }
+/* Reductions' take: where v > *m, or v is NaN and *m is not (the first NaN stays), *m = v and *best = idx. */
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) |
+                        (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(*m, *m, _CMP_ORD_Q));
+    *m = _mm512_mask_blend_ps(t, *m, v);
+    *best = _mm512_mask_blend_epi32(t, *best, idx);
+}
 
 #elif defined(SG_NV_AVX2)
 #include <immintrin.h>
@@ -171,6 +179,13 @@ static inline void nv_take(vf v, vi idx, vf *m, vi *best)
     *m = _mm256_blendv_ps(*m, v, t);
     *best = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*best), _mm256_castsi256_ps(idx), t));
 }
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ),
+                              _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(*m, *m, _CMP_ORD_Q)));
+    *m = _mm256_blendv_ps(*m, v, t);
+    *best = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*best), _mm256_castsi256_ps(idx), t));
+}
 
 #elif defined(SG_NV_NEON)
 #include <arm_neon.h>
@@ -233,6 +248,12 @@ static inline void vi_store(int32_t *p, vi v) { vst1q_s32(p, v); }
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vmvnq_u32(vceqq_f32(v, v)));
+    *m = vbslq_f32(t, v, *m);
+    *best = vbslq_s32(t, idx, *best);
+}
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vandq_u32(vmvnq_u32(vceqq_f32(v, v)), vceqq_f32(*m, *m)));
     *m = vbslq_f32(t, v, *m);
     *best = vbslq_s32(t, idx, *best);
 }

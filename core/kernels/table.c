@@ -48,6 +48,9 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     SG_KERNEL_FAMILIES_CONV(GRID_X86_)
     /* resizing (resize_avx2.c, resize_avx512.c); bilinear backward is scalar only */
     GRID_X86_(up_nearest_forward, _) GRID_X86_(up_nearest_backward, _) GRID_X86_(up_bilinear_forward, _)
+    /* reductions (reduce_avx2.c, reduce_avx512.c); the maximum's gradient is scalar only */
+    GRID_X86_(reduce_sum_cols, _) GRID_X86_(reduce_max_runs, _) GRID_X86_(reduce_max_cols, _)
+    GRID_X86_(reduce_sum_backward, _)
 #undef GRID_X86_
 #endif
 #if defined(__aarch64__)
@@ -65,6 +68,9 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     SG_KERNEL_FAMILIES_CONV(GRID_NEON_)
     /* resizing (resize_neon.c) */
     GRID_NEON_(up_nearest_forward, _) GRID_NEON_(up_nearest_backward, _) GRID_NEON_(up_bilinear_forward, _)
+    /* reductions (reduce_neon.c) */
+    GRID_NEON_(reduce_sum_cols, _) GRID_NEON_(reduce_max_runs, _) GRID_NEON_(reduce_max_cols, _)
+    GRID_NEON_(reduce_sum_backward, _)
 #undef GRID_NEON_
 #endif
     /* the elementwise families (optimiser updates, binary ops, activations) */
