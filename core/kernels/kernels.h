@@ -272,6 +272,9 @@ void sg_pool_max_2x2_row(const sg_pool_geom *g, const float *xp, float *yp, int3
 bool sg_pool_avg_window(const sg_pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0,
                         int64_t *w1, float *divisor);
 void sg_pool_avg_row(const sg_pool_geom *g, const float *xp, float *yp, int64_t oh, int64_t ow0, int64_t ow1);
+/* The backward of outputs [ow0, ow1) of row oh, in increasing ow (the twins' edges). */
+void sg_pool_avg_backward_row(const sg_pool_geom *g, const float *dyp, float *dxp, int64_t oh, int64_t ow0,
+                              int64_t ow1);
 typedef void sg_pool_avg_forward_k(const sg_pool_geom *g, const float *x, float *y);
 typedef sg_pool_avg_forward_k *sg_pool_avg_forward_fn;
 typedef void sg_pool_avg_backward_k(const sg_pool_geom *g, const float *dy, float *dx);

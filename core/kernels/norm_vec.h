@@ -95,6 +95,9 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return _mm512_add_epi32(a, _mm512_set1_epi32(c)); }
 static inline void vi_store(int32_t *p, vi v) { _mm512_storeu_si512(p, v); }
+static inline vi vi_load(const int32_t *p) { return _mm512_loadu_si512(p); }
+/* x == y ? a + d : a per lane (the addition only where the indices match). */
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return _mm512_mask_add_ps(a, _mm512_cmpeq_epi32_mask(x, y), a, d); }
 /* Max pooling's take: where v > *m or v is NaN, *m = v and *best = idx. */
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
@@ -173,6 +176,11 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return _mm256_add_epi32(a, _mm256_set1_epi32(c)); }
 static inline void vi_store(int32_t *p, vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+static inline vi vi_load(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y)
+{
+    return _mm256_blendv_ps(a, _mm256_add_ps(a, d), _mm256_castsi256_ps(_mm256_cmpeq_epi32(x, y)));
+}
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
@@ -245,6 +253,8 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return vaddq_s32(a, vdupq_n_s32(c)); }
 static inline void vi_store(int32_t *p, vi v) { vst1q_s32(p, v); }
+static inline vi vi_load(const int32_t *p) { return vld1q_s32(p); }
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return vbslq_f32(vceqq_s32(x, y), vaddq_f32(a, d), a); }
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vmvnq_u32(vceqq_f32(v, v)));

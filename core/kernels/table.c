@@ -40,6 +40,10 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
     KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
     KERNEL(pool_avg_forward, AVX512, sg_k_pool_avg_forward_avx512);
+    KERNEL(pool_max_backward, AVX2, sg_k_pool_max_backward_avx2);
+    KERNEL(pool_max_backward, AVX512, sg_k_pool_max_backward_avx512);
+    KERNEL(pool_avg_backward, AVX2, sg_k_pool_avg_backward_avx2);
+    KERNEL(pool_avg_backward, AVX512, sg_k_pool_avg_backward_avx512);
 #undef NORM_X86_
     /* im2col, col2im (conv_avx2.c, conv_avx512.c): every family of SG_KERNEL_FAMILIES_CONV */
 #define GRID_X86_(family, fn_type)                      \
@@ -62,6 +66,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
     KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
     KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
+    KERNEL(pool_max_backward, NEON, sg_k_pool_max_backward_neon);
+    KERNEL(pool_avg_backward, NEON, sg_k_pool_avg_backward_neon);
 #undef NORM_NEON_
     /* im2col, col2im (conv_neon.c) */
 #define GRID_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
