@@ -3,8 +3,8 @@
  * (any NaN equals any NaN where an addition made it). `steelgrad info
  * --compare` (level 0) and tests/test_kernels_conv.c (level 1) share it.
  *
- * Resizing: 12 size pairs (1:1, exact 2x, fractional up and down, widths with
- * every tail of the lanes, up to 130 outputs a row), bilinear with and
+ * Resizing: 13 size pairs (1:1, exact 2x, fractional up and down, widths with
+ * every tail of the lanes, up to 601 outputs a row), bilinear with and
  * without corner alignment, 3 planes, pointers 1..3 floats past an aligned
  * start. im2col and col2im: input widths 1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 64,
  * 65 (every tail of 4, 8 and 16 lanes and primes) crossed with kernels 1x1,
@@ -116,9 +116,10 @@ typedef struct rc_case { int64_t H, W, OH, OW; } rc_case;
 static const rc_case RESIZE_CASES[] = {
     {1, 1, 1, 1},  {1, 1, 3, 5},  {4, 7, 8, 14},  {5, 17, 5, 17}, {3, 16, 6, 32}, {7, 33, 14, 66},
     {8, 40, 3, 13}, {5, 9, 11, 23}, {6, 8, 15, 20}, {2, 3, 7, 47},  {9, 31, 9, 31}, {3, 65, 6, 130},
+    {2, 300, 5, 601},   /* more than one block of 512 columns in the bilinear twin */
 };
 
-enum { RC_MAXO = 130, RC_PLANES = 3 };
+enum { RC_MAXO = 601, RC_PLANES = 3 };
 
 /* The tables of one axis: nearest src = d * in / out; bilinear from real = max((d + 0.5) * in / out - 0.5, 0)
  * or, with corners, d * (in - 1) / (out - 1). */

@@ -12,8 +12,12 @@
  *   scalar's increasing i, and in the 1:2 case the even column's term before
  *   the odd one's, as the scalar's increasing j; other tables run the scalar
  *   twin (outputs of one vector could land on one input);
- * - bilinear forward: VL outputs at once, the four source values gathered by
- *   the column tables, the products and sums in the scalar's order;
+ * - bilinear forward: the scalar's inner sums t = lw0 * r[w0] + lw1 * r[w1]
+ *   of a source row are computed once per block of 512 columns and kept while
+ *   the output rows that read that source row go by (two rows cached on the
+ *   stack), then y = lh0 * t0 + lh1 * t1 VL at a time: the same roundings in
+ *   the same order. (Gathering the four source values per output instead was
+ *   slower than the scalar loop, loaded.)
  * - bilinear backward has no twin: neighbouring outputs add into the same
  *   inputs (w1[j] == w0[j + 1]), so the additions are a chain in j.
  * The last OW % VL outputs of a row run the scalar expression. */
@@ -98,27 +102,46 @@ void SG_RK(up_nearest_backward)(const sg_resize_geom *g, const float *dy, float 
     }
 }
 
+/* One source row's horizontal interpolation over the columns [j0, j0 + n):
+ * t[j - j0] = lw0[j] * r[w0[j]] + lw1[j] * r[w1[j]], the scalar's inner sum. */
+static void bilinear_row(const sg_resize_geom *g, const float *r, int64_t j0, int64_t n, float *t)
+{
+    for (int64_t j = 0; j < n; j++)
+        t[j] = g->lw0[j0 + j] * r[g->w0[j0 + j]] + g->lw1[j0 + j] * r[g->w1[j0 + j]];
+}
+
+enum { BILINEAR_COLS = 512 };   /* columns per block: two cached rows on the stack */
+
 void SG_RK(up_bilinear_forward)(const sg_resize_geom *g, const float *x, float *y, int64_t planes)
 {
     const int64_t W = g->W, OW = g->OW;
+    float t[2][BILINEAR_COLS];
     for (int64_t p = 0; p < planes; p++) {
         const float *xp = x + p * g->H * W;
         float *yp = y + p * g->OH * OW;
-        for (int64_t i = 0; i < g->OH; i++) {
-            const float *r0 = xp + g->h0[i] * W, *r1 = xp + g->h1[i] * W;
-            const float lh0 = g->lh0[i], lh1 = g->lh1[i];
-            const vf vh0 = vf_set1(lh0), vh1 = vf_set1(lh1);
-            float *out = yp + i * OW;
-            int64_t j = 0;
-            for (; j + VL <= OW; j += VL) {
-                const vf l0 = vf_load(g->lw0 + j), l1 = vf_load(g->lw1 + j);
-                const vf t0 = vf_add(vf_mul(l0, vf_gather64(r0, g->w0 + j)), vf_mul(l1, vf_gather64(r0, g->w1 + j)));
-                const vf t1 = vf_add(vf_mul(l0, vf_gather64(r1, g->w0 + j)), vf_mul(l1, vf_gather64(r1, g->w1 + j)));
-                vf_store(out + j, vf_add(vf_mul(vh0, t0), vf_mul(vh1, t1)));
-            }
-            for (; j < OW; j++) {
-                const int64_t a = g->w0[j], b = g->w1[j];
-                out[j] = lh0 * (g->lw0[j] * r0[a] + g->lw1[j] * r0[b]) + lh1 * (g->lw0[j] * r1[a] + g->lw1[j] * r1[b]);
+        for (int64_t j0 = 0; j0 < OW; j0 += BILINEAR_COLS) {
+            const int64_t n = OW - j0 < BILINEAR_COLS ? OW - j0 : BILINEAR_COLS;
+            int64_t row[2] = {-1, -1};   /* the source row each cache holds */
+            for (int64_t i = 0; i < g->OH; i++) {
+                const int64_t want[2] = {g->h0[i], g->h1[i]};
+                int slot[2];
+                for (int k = 0; k < 2; k++) {
+                    slot[k] = row[0] == want[k] ? 0 : row[1] == want[k] ? 1 : -1;
+                    if (slot[k] < 0) {   /* fill the cache the other row does not use */
+                        const int other = k == 1 ? slot[0] : (row[0] == want[1] ? 0 : row[1] == want[1] ? 1 : -1);
+                        slot[k] = other == 0 ? 1 : 0;
+                        bilinear_row(g, xp + want[k] * W, j0, n, t[slot[k]]);
+                        row[slot[k]] = want[k];
+                    }
+                }
+                const float *t0 = t[slot[0]], *t1 = t[slot[1]];
+                const float lh0 = g->lh0[i], lh1 = g->lh1[i];
+                const vf vh0 = vf_set1(lh0), vh1 = vf_set1(lh1);
+                float *out = yp + i * OW + j0;
+                int64_t j = 0;
+                for (; j + VL <= n; j += VL)
+                    vf_store(out + j, vf_add(vf_mul(vh0, vf_load(t0 + j)), vf_mul(vh1, vf_load(t1 + j))));
+                for (; j < n; j++) out[j] = lh0 * t0[j] + lh1 * t1[j];
             }
         }
     }
