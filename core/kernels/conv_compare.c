@@ -198,7 +198,7 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
     enum { RD_MAXLEN = 1000, RD_ROWS = 12 };
     double *da = malloc(sizeof(double) * 2 * (RD_MAXLEN + 4));
     int64_t *ia = malloc(sizeof(int64_t) * 2 * (RD_MAXLEN + 4));
-    float *q = malloc(sizeof(float) * (size_t)cap);
+    float *q = malloc(sizeof(float) * (size_t)cap * 2);
     if (!da || !ia || !q) {
         free(da), free(ia), free(q);
         if (out) fprintf(out, "%s: out of memory\n", sg_kernel_family_name(family));
@@ -206,21 +206,25 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
     }
     double *db = da + RD_MAXLEN + 4;
     int64_t *ib = ia + RD_MAXLEN + 4;
-    /* variant 1: values on a grid of 0.5 (ties), zeros of both signs, the specials kept */
+    /* variant 1: values on a grid of 0.5 (ties), zeros of both signs, the specials kept;
+     * variant 2: only -1, 0 and 1, no NaN: the maximum ties in many lanes, so the lanes'
+     * candidates must be picked by element index, not by lane */
+    float *q2 = q + cap;
     for (int64_t i = 0; i < cap; i++) {
         const float v = src0[i];
         q[i] = isfinite(v) ? floorf(v * 2.0f) * 0.5f : v;
         if (q[i] == 0.0f) q[i] = i % 2 ? -0.0f : 0.0f;
+        q2[i] = isfinite(v) ? (v > 2.5f ? 1.0f : v < -2.5f ? -1.0f : 0.0f) : 0.0f;
     }
     const size_t nl = level ? sizeof RD_LENS / sizeof RD_LENS[0] : 8;
     const bool is_max = family == SG_KERNEL_reduce_max_runs || family == SG_KERNEL_reduce_max_cols;
     int differ = 0;
     char what[96];
-    for (int v = 0; v < 2; v++)
+    for (int v = 0; v < 3; v++)
         for (size_t wk = 0; wk < sizeof WALKS / sizeof WALKS[0]; wk++)
             for (size_t l = 0; l < nl; l++)
                 for (int o = 1; o <= (level ? 2 : 1); o++) {
-                    const float *src = (v ? q : src0) + o;
+                    const float *src = (v == 2 ? q2 : v ? q : src0) + o;
                     const int64_t len = RD_LENS[l];
                     /* rows of `len` values (plus a gap of 3), the walk over rows */
                     const int64_t row = len + 3;
@@ -263,7 +267,7 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
                         break;
                     }
                     snprintf(what, sizeof what, "len %ld walk %d dims (%ld, %ld)%s +%d", (long)len, walk.n,
-                             (long)WALKS[wk].s0, (long)WALKS[wk].s1, v ? " ties" : "", o);
+                             (long)WALKS[wk].s0, (long)WALKS[wk].s1, v == 2 ? " -1/0/1" : v ? " ties" : "", o);
                     if (dd >= 0) {   /* the column sums differ (doubles) */
                         if (out)
                             fprintf(out, "%-18s %s: first difference at [%ld]: %s %a, %s %a\n",
