@@ -12,6 +12,7 @@
 #include "core/cpu.h"
 #include "core/init.h"
 #include "core/kernels/kernels.h"
+#include "core/kernels/conv_compare.h"
 #include "core/kernels/norm_compare.h"
 #include "core/pool.h"
 #include "core/rng.h"
@@ -187,6 +188,19 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
 SG_KERNEL_FAMILIES_NORM(COMPARE_NORM_)
 SG_KERNEL_FAMILIES_POOL(COMPARE_NORM_)
 #undef COMPARE_NORM_
+/* im2col, col2im and resizing: core/kernels/conv_compare.c over kernel shapes,
+ * strides, padding, dilation, widths with every tail and chunks cut inside
+ * rows; resize sizes 1:1, 2x, fractional up and down; reductions over walks
+ * of 0..2 dims, run lengths with every tail, NaN and ties. */
+#define COMPARE_CONV_(family, fn_type)                                              \
+    static int compare_##family(const sg_kernel_table *a, const sg_kernel_table *b) \
+    {                                                                               \
+        return sg_k_conv_compare(SG_KERNEL_##family, a, b, 0, stdout);            \
+    }
+SG_KERNEL_FAMILIES_CONV(COMPARE_CONV_)
+SG_KERNEL_FAMILIES_RESIZE(COMPARE_CONV_)
+SG_KERNEL_FAMILIES_REDUCE(COMPARE_CONV_)
+#undef COMPARE_CONV_
 
 /* Data pipeline families (resize passes, PNG unfiltering, CRC-32, JPEG IDCT
  * and colour conversion): data/kernel_compare.c's quick set. */

@@ -2,6 +2,7 @@
  * walk shared by the binary elementwise ops and the reductions' backward. */
 #include "layers/broadcast.h"
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 
 bool sg_broadcast_shape(int na, const int64_t *a, int nb, const int64_t *b, int *nout,
@@ -112,17 +113,12 @@ static void broadcast_add_rows(void *ctx, int64_t r0, int64_t r1)
     const broadcast_add_job *J = ctx;
     const sg_bcast_plan *p = J->plan;
     const int64_t len = p->len;
+    const sg_reduce_sum_backward_fn add = sg_kernels()->reduce_sum_backward;
     sg_bcast_cursor c;
     sg_bcast_seek(p, &c, r0);
     for (int64_t r = r0; r < r1; r++, sg_bcast_next(p, &c)) {
-        float *d = J->dst + r * len;
-        const float *s = J->src + c.off[1];
-        if (p->inner[1]) {
-            for (int64_t i = 0; i < len; i++) d[i] += J->scale * s[i];
-        } else {
-            const float v = J->scale * s[0];
-            for (int64_t i = 0; i < len; i++) d[i] += v;
-        }
+        /* d[i] += scale * s[i] (or s[0] broadcast): the table's reduce_sum_backward */
+        add(J->dst + r * len, J->src + c.off[1], p->inner[1] ? 1 : 0, J->scale, len);
     }
 }
 

@@ -1,6 +1,6 @@
-/* layers/conv_kernels.c - im2col, col2im, the depthwise row loops and the
- * three convolution products built on them, on sg_gemm and on the depthwise
- * plane kernels of the dispatch table.
+/* layers/conv_kernels.c - the three convolution products, on sg_gemm and on
+ * the kernel families im2col, col2im and the depthwise planes of the dispatch
+ * table: here the strategies, the chunking and the threads.
  * See layers/conv_kernels.h for the map they compute and the strategies. */
 #include "layers/conv_kernels.h"
 
@@ -24,6 +24,13 @@ static int64_t grain_for(int64_t work_per_item)
     return max64(1, PARALLEL_GRAIN_WORK / max64(1, work_per_item));
 }
 
+/* The kernels' view of one plane (core/kernels/kernels.h: sg_dw_geom). */
+static sg_dw_geom plane_geom(const sg_conv_geom *G)
+{
+    return (sg_dw_geom){G->H, G->W, G->OH, G->OW, G->KH, G->KW, G->stride_h, G->stride_w,
+                        G->dil_h, G->dil_w, G->pad_top, G->pad_left};
+}
+
 static bool is_depthwise(const sg_conv_geom *G) { return G->C == G->groups; }
 
 static bool is_pointwise(const sg_conv_geom *G)
@@ -33,18 +40,17 @@ static bool is_pointwise(const sg_conv_geom *G)
 }
 
 /* ---------------------------------------------------------------------------
- * im2col / col2im over a range of output columns.
- *
- * For one group, the column matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW + kw)
- * and one column per output position j = n*OH*OW + oh*OW + ow:
- *     col[r][j] = x[n, c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]   (0 outside).
- * A chunk holds columns [j0, j0 + ncols) of it (ld = ncols). `x` points at the
- * group's first channel of image 0; images are `img_stride` floats apart.
- * col2im is the adjoint: dx[...] += col[r][j] for the same index pairs.
+ * im2col / col2im over a range of output columns: the table's kernel families
+ * im2col and col2im (core/kernels/kernels.h states the map, conv_scalar.c the
+ * order). For one group, the column matrix has K = Cg*KH*KW rows and one
+ * column per output position j = n*OH*OW + oh*OW + ow; a chunk holds columns
+ * [j0, j0 + ncols). Here: the threads (rows of the matrix for im2col, whole
+ * input channels for col2im, so each dx element is added by one thread in the
+ * kernel's order).
  * ------------------------------------------------------------------------- */
 
 typedef struct {
-    const sg_conv_geom *G;
+    sg_dw_geom g;           /* the plane geometry the kernels take */
     const float *x;         /* im2col source */
     float *dx;              /* col2im destination */
     int64_t img_stride;
@@ -53,10 +59,22 @@ typedef struct {
     const float *dcol;      /* col2im source */
 } col_job;
 
+static void im2col_rows(void *arg, int64_t r0, int64_t r1)
+{
+    const col_job *J = arg;
+    sg_kernels()->im2col(&J->g, J->x, J->img_stride, J->j0, J->ncols, r0, r1, J->col);
+}
+
+static void col2im_channels(void *arg, int64_t c0, int64_t c1)
+{
+    const col_job *J = arg;
+    sg_kernels()->col2im(&J->g, J->dcol, J->j0, J->ncols, c0, c1, J->dx, J->img_stride);
+}
+
 /* Walks the columns [j0, j0 + ncols) in segments that stay inside one output
  * row: image n, output row oh, columns ow0 .. ow0 + len - 1, which sit at
- * offset `done` of the chunk. im2col, col2im and the packers all use it, so
- * they visit the same index pairs. */
+ * offset `done` of the chunk (the packers below; the kernels walk the same way,
+ * core/kernels/conv_walk.h). */
 typedef struct {
     int64_t OH, OW, ncols;
     int64_t n, oh, ow0, len, done;
@@ -83,55 +101,6 @@ static bool segments_next(row_segments *s)
     if (s->done >= s->ncols) return false;
     s->len = min64(s->OW - s->ow0, s->ncols - s->done);
     return true;
-}
-
-static void im2col_rows(void *arg, int64_t r0, int64_t r1)
-{
-    const col_job *J = arg;
-    const sg_conv_geom *G = J->G;
-    const int64_t KK = G->KH * G->KW, HW = G->H * G->W;
-    for (int64_t r = r0; r < r1; r++) {
-        int64_t c = r / KK, kh = (r % KK) / G->KW, kw = r % G->KW;
-        int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
-        sg_dw_tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
-        row_segments s;
-        for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
-            float *out = J->col + r * J->ncols + s.done;   /* out[ow - ow0], ow in the segment */
-            int64_t ih = s.oh * G->stride_h - G->pad_top + kh * G->dil_h;
-            int64_t a = max64(s.ow0, lo), b = min64(s.ow0 + s.len, hi), end = s.ow0 + s.len;
-            if (ih < 0 || ih >= G->H) a = b = end;     /* the whole segment is padding */
-            if (a > b) a = b;
-            const float *xrow = J->x + s.n * J->img_stride + c * HW + (a < b ? ih * G->W : 0);
-            for (int64_t ow = s.ow0; ow < a; ow++) out[ow - s.ow0] = 0.0f;
-            for (int64_t ow = a; ow < b; ow++) out[ow - s.ow0] = xrow[ow * G->stride_w + off_w];
-            for (int64_t ow = b; ow < end; ow++) out[ow - s.ow0] = 0.0f;
-        }
-    }
-}
-
-/* Chunked over input channels: each channel's KH*KW rows are added by one
- * thread in a fixed order, so the sums do not depend on scheduling. */
-static void col2im_channels(void *arg, int64_t c0, int64_t c1)
-{
-    const col_job *J = arg;
-    const sg_conv_geom *G = J->G;
-    const int64_t KK = G->KH * G->KW, HW = G->H * G->W;
-    for (int64_t c = c0; c < c1; c++)
-        for (int64_t t = 0; t < KK; t++) {
-            int64_t kh = t / G->KW, kw = t % G->KW;
-            int64_t off_w = kw * G->dil_w - G->pad_left, lo, hi;
-            sg_dw_tap_range(off_w, G->stride_w, G->W, G->OW, &lo, &hi);
-            row_segments s;
-            for (segments_begin(&s, G, J->j0, J->ncols); segments_next(&s);) {
-                int64_t ih = s.oh * G->stride_h - G->pad_top + kh * G->dil_h;
-                if (ih < 0 || ih >= G->H) continue;
-                const float *in = J->dcol + (c * KK + t) * J->ncols + s.done;
-                float *drow = J->dx + s.n * J->img_stride + c * HW + ih * G->W;
-                int64_t a = max64(s.ow0, lo), b = min64(s.ow0 + s.len, hi);
-                for (int64_t ow = a; ow < b; ow++)
-                    drow[ow * G->stride_w + off_w] += in[ow - s.ow0];
-            }
-        }
 }
 
 /* ---------------------------------------------------------------------------
@@ -188,7 +157,7 @@ static void pack_rows(void *arg, int64_t o0, int64_t o1)
 static void run_im2col(const sg_conv_geom *G, const float *x_group, int64_t j0, int64_t ncols,
                        float *col)
 {
-    col_job J = {G, x_group, NULL, G->C * G->H * G->W, j0, ncols, col, NULL};
+    col_job J = {plane_geom(G), x_group, NULL, G->C * G->H * G->W, j0, ncols, col, NULL};
     int64_t K = G->C / G->groups * G->KH * G->KW;
     sg_parallel_for(K, grain_for(ncols), im2col_rows, &J);
 }
@@ -196,7 +165,7 @@ static void run_im2col(const sg_conv_geom *G, const float *x_group, int64_t j0, 
 static void run_col2im(const sg_conv_geom *G, const float *dcol, int64_t j0, int64_t ncols,
                        float *dx_group)
 {
-    col_job J = {G, NULL, dx_group, G->C * G->H * G->W, j0, ncols, NULL, dcol};
+    col_job J = {plane_geom(G), NULL, dx_group, G->C * G->H * G->W, j0, ncols, NULL, dcol};
     sg_parallel_for(G->C / G->groups, grain_for(G->KH * G->KW * ncols), col2im_channels, &J);
 }
 
@@ -239,13 +208,6 @@ typedef struct {
     float *y, *dx, *dw;
     bool accumulate;
 } dw_job;
-
-/* The kernels' view of one plane (core/kernels/kernels.h: sg_dw_geom). */
-static sg_dw_geom plane_geom(const sg_conv_geom *G)
-{
-    return (sg_dw_geom){G->H, G->W, G->OH, G->OW, G->KH, G->KW, G->stride_h, G->stride_w,
-                        G->dil_h, G->dil_w, G->pad_top, G->pad_left};
-}
 
 /* Planes (n, o) of y: the table's depthwise forward kernel, one plane each. */
 static void depthwise_forward_planes(void *arg, int64_t p0, int64_t p1)

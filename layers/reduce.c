@@ -13,12 +13,16 @@
  * a fixed order: contiguous runs in the canonical order of core/sum.h (16
  * lanes and a pairwise tree, the shape a SIMD twin reproduces), the runs and
  * the reduced positions of kept columns in the row-major order of the input.
- * So the result depends neither on the threads nor on the vector width. */
+ * So the result depends neither on the threads nor on the vector width.
+ * The loops over a unit are the table's reduction kernels
+ * (core/kernels/reduce_scalar.c states their order): reduce_max_runs,
+ * reduce_sum_cols, reduce_max_cols, and for the gradients reduce_sum_backward
+ * (through sg_broadcast_add) and reduce_max_backward. */
 #include "layers/reduce.h"
 
-#include <math.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/sum.h"
 #include "layers/broadcast.h"
@@ -122,8 +126,14 @@ typedef struct reduce_job {
     int64_t piece;
 } reduce_job;
 
-/* "v is a new maximum": larger, or the first NaN (max propagates NaN like torch). */
-static inline bool beats(float v, float best) { return v > best || (isnan(v) && !isnan(best)); }
+/* The kernels' view of an odometer's groups (core/kernels/kernels.h: sg_reduce_walk). */
+static sg_reduce_walk walk_of(const odometer *o)
+{
+    sg_reduce_walk w = {.n = o->n};
+    for (int d = 0; d < o->n; d++) w.size[d] = o->size[d], w.stride[d] = o->stride[d];
+    return w;
+}
+_Static_assert(SG_MAX_DIMS <= SG_REDUCE_WALK_DIMS, "a walk holds every group");
 
 /* Units are output elements; the last group is reduced and contiguous. */
 static void reduce_last_reduced(void *ctx, int64_t j0, int64_t j1)
@@ -133,24 +143,20 @@ static void reduce_last_reduced(void *ctx, int64_t j0, int64_t j1)
     const int64_t len = p->size[p->m - 1], outer = p->n_red / len;
     odometer kept, red;
     odometer_init(&kept, p, p->m, false);
+    odometer_init(&red, p, p->m - 1, true);
+    const sg_reduce_walk walk = walk_of(&red);
     for (int64_t j = j0; j < j1; j++) {
         const float *base = J->src + odometer_offset_of(&kept, j);
-        odometer_init(&red, p, p->m - 1, true);
         if (J->kind == REDUCE_SUM) {
+            odometer_init(&red, p, p->m - 1, true);
             double acc = 0;
             /* each contiguous run in the canonical order of core/sum.h */
             for (int64_t q = 0; q < outer; q++, odometer_next(&red)) acc += sg_sum_f32(base + red.off, len);
             J->dst[j] += (float)(acc * J->scale);
         } else {
-            float best = base[0];
-            int64_t at = 0;
-            for (int64_t q = 0; q < outer; q++, odometer_next(&red))
-                for (int64_t i = 0; i < len; i++)
-                    if (beats(base[red.off + i], best)) {
-                        best = base[red.off + i];
-                        at = red.off + i;
-                    }
-            J->dst[j] = best;
+            /* the first maximum over the runs in order: the table's reduce_max_runs */
+            int64_t at;
+            sg_kernels()->reduce_max_runs(&walk, base, len, &J->dst[j], &at);
             if (J->argmax) J->argmax[j] = (base - J->src) + at;
         }
     }
@@ -164,34 +170,24 @@ static void reduce_last_kept(void *ctx, int64_t u0, int64_t u1)
     const int64_t len = p->size[p->m - 1];
     odometer kept, red;
     odometer_init(&kept, p, p->m - 1, false);
+    odometer_init(&red, p, p->m, true);
+    const sg_reduce_walk walk = walk_of(&red);
+    const sg_kernel_table *k = sg_kernels();
     for (int64_t u = u0; u < u1; u++) {
         const int64_t row = u / J->blocks, i0 = (u % J->blocks) * BLOCK;
         const int64_t w = len - i0 < BLOCK ? len - i0 : BLOCK;
         const float *base = J->src + odometer_offset_of(&kept, row) + i0;
         float *dst = J->dst + row * len + i0;
-        odometer_init(&red, p, p->m, true);
         if (J->kind == REDUCE_SUM) {
+            /* per column, the reduced positions in order, in double: the table's reduce_sum_cols */
             double acc[BLOCK] = {0};
-            for (int64_t q = 0; q < p->n_red; q++, odometer_next(&red))
-                for (int64_t i = 0; i < w; i++) acc[i] += base[red.off + i];
+            k->reduce_sum_cols(&walk, base, w, acc);
             for (int64_t i = 0; i < w; i++) dst[i] += (float)(acc[i] * J->scale);
         } else {
-            float best[BLOCK];
             int64_t at[BLOCK];
-            for (int64_t i = 0; i < w; i++) {
-                best[i] = base[i];
-                at[i] = i;
-            }
-            for (int64_t q = 0; q < p->n_red; q++, odometer_next(&red))
-                for (int64_t i = 0; i < w; i++)
-                    if (beats(base[red.off + i], best[i])) {
-                        best[i] = base[red.off + i];
-                        at[i] = red.off + i;
-                    }
-            for (int64_t i = 0; i < w; i++) {
-                dst[i] = best[i];
-                if (J->argmax) J->argmax[row * len + i0 + i] = (base - J->src) + at[i];
-            }
+            k->reduce_max_cols(&walk, base, w, dst, at);
+            if (J->argmax)
+                for (int64_t i = 0; i < w; i++) J->argmax[row * len + i0 + i] = (base - J->src) + at[i];
         }
     }
 }
@@ -373,8 +369,7 @@ static void max_backward(sg_graph *g, sg_node *node)
     float *dx = sg_node_grad(g, node, 0);
     if (!dx) return;
     const reduce_ctx *c = node->ctx;
-    const float *dy = node->out->grad;
-    for (int64_t j = 0; j < c->n; j++) dx[c->argmax[j]] += dy[j];
+    sg_kernels()->reduce_max_backward(dx, node->out->grad, c->argmax, c->n);
 }
 
 sg_tensor *sg_max(sg_graph *g, sg_tensor *x, int n_axes, const int *axes, bool keepdim)

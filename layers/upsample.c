@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
 #include "core/pool.h"
 
 enum { PARALLEL_GRAIN_WORK = 1 << 15 };
@@ -61,30 +62,6 @@ static int64_t nearest_src(int64_t d, int64_t in, int64_t out, double scale_fact
     return s < in - 1 ? s : in - 1;
 }
 
-static void nearest_forward_planes(void *arg, int64_t p0, int64_t p1)
-{
-    const resize_job *J = arg;
-    const resize_plan *R = J->R;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        const float *xp = J->x + pl * R->H * R->W;
-        float *yp = J->y + pl * R->OH * R->OW;
-        for (int64_t i = 0; i < R->OH; i++)
-            for (int64_t j = 0; j < R->OW; j++) yp[i * R->OW + j] = xp[R->h0[i] * R->W + R->w0[j]];
-    }
-}
-
-static void nearest_backward_planes(void *arg, int64_t p0, int64_t p1)
-{
-    const resize_job *J = arg;
-    const resize_plan *R = J->R;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float *dxp = J->dx + pl * R->H * R->W;
-        const float *dyp = J->dy + pl * R->OH * R->OW;
-        for (int64_t i = 0; i < R->OH; i++)
-            for (int64_t j = 0; j < R->OW; j++) dxp[R->h0[i] * R->W + R->w0[j]] += dyp[i * R->OW + j];
-    }
-}
-
 /* ---------------------------------------------------------------------------
  * Bilinear (PyTorch mode='bilinear'):
  *   real(d) = align_corners ? d * (in-1)/(out-1)              (0 if out == 1)
@@ -121,43 +98,36 @@ static void linear_table(int64_t in, int64_t out, bool align_corners, double sca
     }
 }
 
-static void bilinear_forward_planes(void *arg, int64_t p0, int64_t p1)
+/* ---------------------------------------------------------------------------
+ * The planes through the table's resize kernels (core/kernels/resize_scalar.c
+ * states the order; a range of planes per thread, each gradient plane added
+ * by one thread).
+ * ------------------------------------------------------------------------- */
+
+static sg_resize_geom plan_geom(const resize_plan *R)
 {
-    const resize_job *J = arg;
-    const resize_plan *R = J->R;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        const float *xp = J->x + pl * R->H * R->W;
-        float *yp = J->y + pl * R->OH * R->OW;
-        for (int64_t i = 0; i < R->OH; i++) {
-            const float *r0 = xp + R->h0[i] * R->W, *r1 = xp + R->h1[i] * R->W;
-            for (int64_t j = 0; j < R->OW; j++) {
-                int64_t a = R->w0[j], b = R->w1[j];
-                yp[i * R->OW + j] = R->lh0[i] * (R->lw0[j] * r0[a] + R->lw1[j] * r0[b]) +
-                                    R->lh1[i] * (R->lw0[j] * r1[a] + R->lw1[j] * r1[b]);
-            }
-        }
-    }
+    return (sg_resize_geom){R->H, R->W, R->OH, R->OW, R->h0, R->h1, R->w0, R->w1,
+                            R->lh0, R->lh1, R->lw0, R->lw1};
 }
 
-static void bilinear_backward_planes(void *arg, int64_t p0, int64_t p1)
+static void forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const resize_job *J = arg;
     const resize_plan *R = J->R;
-    for (int64_t pl = p0; pl < p1; pl++) {
-        float *dxp = J->dx + pl * R->H * R->W;
-        const float *dyp = J->dy + pl * R->OH * R->OW;
-        for (int64_t i = 0; i < R->OH; i++) {
-            float *r0 = dxp + R->h0[i] * R->W, *r1 = dxp + R->h1[i] * R->W;
-            for (int64_t j = 0; j < R->OW; j++) {
-                float d = dyp[i * R->OW + j];
-                int64_t a = R->w0[j], b = R->w1[j];
-                r0[a] += R->lh0[i] * R->lw0[j] * d;
-                r0[b] += R->lh0[i] * R->lw1[j] * d;
-                r1[a] += R->lh1[i] * R->lw0[j] * d;
-                r1[b] += R->lh1[i] * R->lw1[j] * d;
-            }
-        }
-    }
+    const sg_resize_geom g = plan_geom(R);
+    const sg_kernel_table *k = sg_kernels();
+    (R->lh0 ? k->up_bilinear_forward : k->up_nearest_forward)(&g, J->x + p0 * R->H * R->W,
+                                                                J->y + p0 * R->OH * R->OW, p1 - p0);
+}
+
+static void backward_planes(void *arg, int64_t p0, int64_t p1)
+{
+    const resize_job *J = arg;
+    const resize_plan *R = J->R;
+    const sg_resize_geom g = plan_geom(R);
+    const sg_kernel_table *k = sg_kernels();
+    (R->lh0 ? k->up_bilinear_backward : k->up_nearest_backward)(&g, J->dy + p0 * R->OH * R->OW,
+                                                                  J->dx + p0 * R->H * R->W, p1 - p0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -170,8 +140,7 @@ static void upsample_backward(sg_graph *g, sg_node *node)
     if (!dx) return;
     const resize_plan *R = node->ctx;
     resize_job J = {.R = R, .dy = node->out->grad, .dx = dx};
-    sg_parallel_for(R->N * R->C, plane_grain(R),
-                    R->lh0 ? bilinear_backward_planes : nearest_backward_planes, &J);
+    sg_parallel_for(R->N * R->C, plane_grain(R), backward_planes, &J);
 }
 
 /* Check x and the size, build the tables, run the forward, record. */
@@ -210,8 +179,7 @@ static sg_tensor *resize(sg_graph *g, const char *op, sg_tensor *x, int64_t out_
     if (!y) return NULL;
     resize_job J = {.R = &R, .x = x->data, .y = y->data};
     if (!sg_graph_dry(g))
-        sg_parallel_for(R.N * R.C, plane_grain(&R),
-                        bilinear ? bilinear_forward_planes : nearest_forward_planes, &J);
+        sg_parallel_for(R.N * R.C, plane_grain(&R), forward_planes, &J);
     sg_node *node = sg_graph_record(g, op, y, 1, &x, upsample_backward, sizeof R);
     if (node) memcpy(node->ctx, &R, sizeof R);
     return sg_graph_error(g) ? NULL : y;

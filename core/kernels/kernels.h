@@ -273,6 +273,9 @@ void sg_pool_max_2x2_row(const sg_pool_geom *g, const float *xp, float *yp, int3
 bool sg_pool_avg_window(const sg_pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0,
                         int64_t *w1, float *divisor);
 void sg_pool_avg_row(const sg_pool_geom *g, const float *xp, float *yp, int64_t oh, int64_t ow0, int64_t ow1);
+/* The backward of outputs [ow0, ow1) of row oh, in increasing ow (the twins' edges). */
+void sg_pool_avg_backward_row(const sg_pool_geom *g, const float *dyp, float *dxp, int64_t oh, int64_t ow0,
+                              int64_t ow1);
 typedef void sg_pool_avg_forward_k(const sg_pool_geom *g, const float *x, float *y);
 typedef sg_pool_avg_forward_k *sg_pool_avg_forward_fn;
 typedef void sg_pool_avg_backward_k(const sg_pool_geom *g, const float *dy, float *dx);
@@ -383,13 +386,109 @@ sg_resize_v_k sg_k_resize_v_neon;
 sg_png_unfilter_k sg_k_png_unfilter_neon;
 #endif
 /* ---- end of the data pipeline families ---- */
+/* ---- data movement of convolution and resizing, and the reductions along
+ * axes (core/kernels/conv_scalar.c, resize_scalar.c and reduce_scalar.c state
+ * the order; conv_simd.h, resize_simd.h, reduce_simd.h write the twins once
+ * over norm_vec.h; conv_compare.c compares them). ---- */
+/* im2col of a chunk of the column matrix of one convolution group. The plane
+ * geometry is sg_dw_geom's; the matrix has K = Cg*KH*KW rows (r = (c*KH + kh)*KW
+ * + kw) and one column per output position j = n*OH*OW + oh*OW + ow; the chunk
+ * holds columns [j0, j0 + ncols) (ld = ncols), x points at the group's first
+ * channel of image 0 and images are img_stride floats apart. Rows [r0, r1):
+ *     col[r][j - j0] = x[n, c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]   (+0.0f outside)
+ * Pure copies: every twin gives the same bits (NaN payloads too). */
+typedef void sg_im2col_k(const sg_dw_geom *g, const float *x, int64_t img_stride, int64_t j0, int64_t ncols,
+                         int64_t r0, int64_t r1, float *col);
+typedef sg_im2col_k *sg_im2col_fn;
+/* col2im, the adjoint, for input channels [c0, c1) of the group: per channel,
+ * its KH*KW rows in increasing r, each row's columns in increasing j:
+ *     dx[n, c, ih, iw] += col[r][j - j0]   (one rounding per addition)
+ * for the same index pairs as im2col (pairs outside x add nothing). */
+typedef void sg_col2im_k(const sg_dw_geom *g, const float *col, int64_t j0, int64_t ncols, int64_t c0,
+                         int64_t c1, float *dx, int64_t img_stride);
+typedef sg_col2im_k *sg_col2im_fn;
+#define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn)
+/* Nearest and bilinear resizing of `planes` planes [H, W] -> [OH, OW]
+ * (layers/upsample.c builds the tables with PyTorch's index arithmetic):
+ * output row i reads source rows h0[i] and h1[i] with weights lh0[i], lh1[i],
+ * output column j source columns w0[j], w1[j] with lw0[j], lw1[j]; nearest
+ * reads h0 and w0 only (the weights may be NULL). Per output element:
+ *     nearest forward   y[i][j] = x[h0[i]][w0[j]]
+ *     bilinear forward  y[i][j] = lh0[i] * (lw0[j] * x[h0][w0] + lw1[j] * x[h0][w1])
+ *                               + lh1[i] * (lw0[j] * x[h1][w0] + lw1[j] * x[h1][w1])
+ *                       (each product and sum rounded apart, in this order)
+ * Backward, dx += in (i, j) increasing order per plane:
+ *     nearest           dx[h0[i]][w0[j]] += dy[i][j]
+ *     bilinear          dx[h0][w0] += (lh0[i] * lw0[j]) * dy[i][j], then [h0][w1] with lh0 * lw1,
+ *                       [h1][w0] with lh1 * lw0, [h1][w1] with lh1 * lw1 */
+typedef struct sg_resize_geom {
+    int64_t H, W, OH, OW;
+    const int64_t *h0, *h1, *w0, *w1;
+    const float *lh0, *lh1, *lw0, *lw1;
+} sg_resize_geom;
+typedef void sg_resize_forward_k(const sg_resize_geom *g, const float *x, float *y, int64_t planes);
+typedef void sg_resize_backward_k(const sg_resize_geom *g, const float *dy, float *dx, int64_t planes);
+typedef sg_resize_forward_k sg_up_nearest_forward_k, sg_up_bilinear_forward_k;
+typedef sg_resize_backward_k sg_up_nearest_backward_k, sg_up_bilinear_backward_k;
+typedef sg_resize_forward_k *sg_resize_forward_fn;
+typedef sg_resize_backward_k *sg_resize_backward_fn;
+#define SG_KERNEL_FAMILIES_RESIZE(X)                                                              \
+    X(up_nearest_forward, sg_resize_forward_fn) X(up_nearest_backward, sg_resize_backward_fn)    \
+    X(up_bilinear_forward, sg_resize_forward_fn) X(up_bilinear_backward, sg_resize_backward_fn)
+/* Reductions along axes (layers/reduce.c collapses the axes and walks them;
+ * core/kernels/reduce_scalar.c states the order). A walk is the positions of
+ * an odometer over n dims (row-major: the last dim fastest; n = 0: one
+ * position, offset 0); each position is an offset sum idx[d] * stride[d]. */
+enum { SG_REDUCE_WALK_DIMS = 8 };
+typedef struct sg_reduce_walk {
+    int n;
+    int64_t size[SG_REDUCE_WALK_DIMS], stride[SG_REDUCE_WALK_DIMS];
+} sg_reduce_walk;
+/* Column sums: acc[i] += (double)base[off + i] for i < w, the walk's positions in order. */
+typedef void sg_reduce_sum_cols_k(const sg_reduce_walk *red, const float *base, int64_t w, double *acc);
+typedef sg_reduce_sum_cols_k *sg_reduce_sum_cols_fn;
+/* The maximum of runs of len contiguous values, one run at each walk position
+ * (len >= 1, at least one position): scanning runs in walk order and each run
+ * in increasing index, v beats the best when v > best or v is NaN and the best
+ * is not, so *best is the first maximum (or the first NaN) and *at its offset
+ * from base (off + i). */
+typedef void sg_reduce_max_runs_k(const sg_reduce_walk *red, const float *base, int64_t len, float *best,
+                                  int64_t *at);
+typedef sg_reduce_max_runs_k *sg_reduce_max_runs_fn;
+/* The same per column i < w over the walk: best[i], at[i] (offset from base, off + i). */
+typedef void sg_reduce_max_cols_k(const sg_reduce_walk *red, const float *base, int64_t w, float *best,
+                                  int64_t *at);
+typedef sg_reduce_max_cols_k *sg_reduce_max_cols_fn;
+/* The sum's gradient, a broadcast: dx[i] += scale * dy[i * sdy], sdy 0 or 1
+ * (the product rounded, then the sum). */
+typedef void sg_reduce_sum_backward_k(float *dx, const float *dy, int64_t sdy, float scale, int64_t n);
+typedef sg_reduce_sum_backward_k *sg_reduce_sum_backward_fn;
+/* The maximum's gradient: dx[at[j]] += dy[j] in increasing j. */
+typedef void sg_reduce_max_backward_k(float *dx, const float *dy, const int64_t *at, int64_t n);
+typedef sg_reduce_max_backward_k *sg_reduce_max_backward_fn;
+#define SG_KERNEL_FAMILIES_REDUCE(X)                                                                    \
+    X(reduce_sum_cols, sg_reduce_sum_cols_fn) X(reduce_max_runs, sg_reduce_max_runs_fn)                \
+    X(reduce_max_cols, sg_reduce_max_cols_fn) X(reduce_sum_backward, sg_reduce_sum_backward_fn)        \
+    X(reduce_max_backward, sg_reduce_max_backward_fn)
+#define SG_K_GRID_DECLARE(isa)                                                                         \
+    SG_KERNEL_FAMILIES_CONV(SG_K_NORM_DECL1_##isa) SG_KERNEL_FAMILIES_RESIZE(SG_K_NORM_DECL1_##isa)    \
+    SG_KERNEL_FAMILIES_REDUCE(SG_K_NORM_DECL1_##isa)
+SG_K_GRID_DECLARE(scalar)
+#if defined(__x86_64__) || defined(__i386__)
+SG_K_GRID_DECLARE(avx2)
+SG_K_GRID_DECLARE(avx512)
+#endif
+#if defined(__aarch64__)
+SG_K_GRID_DECLARE(neon)
+#endif
 
 /* The kernel families behind the table: X(family, function type). Each has a
  * scalar twin sg_k_<family>_scalar; table.c lists the SIMD ones. */
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
-    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X) \
+    SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)        \
+    SG_KERNEL_FAMILIES_CONV(X) SG_KERNEL_FAMILIES_RESIZE(X) SG_KERNEL_FAMILIES_REDUCE(X)  \
     SG_KERNEL_FAMILIES_DATA(X)
 
 enum {

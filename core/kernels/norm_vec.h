@@ -72,6 +72,21 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
     *odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
 }
+/* Resizing: the VL floats base[idx[0]], ..., base[idx[VL-1]] (64-bit indices). */
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const __m256 lo = _mm512_i64gather_ps(_mm512_loadu_si512(idx), base, 4);
+    const __m256 hi = _mm512_i64gather_ps(_mm512_loadu_si512(idx + 8), base, 4);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+/* The inverse: the 2 VL floats at p = even[0], odd[0], even[1], odd[1], ... */
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    _mm512_storeu_ps(p, _mm512_permutex2var_ps(even, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+                                                                        22, 7, 23), odd));
+    _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(even, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13,
+                                                                             29, 14, 30, 15, 31), odd));
+}
 /* Indices base + step * lane. */
 static inline vi vi_iota(int32_t base, int32_t step)
 {
@@ -80,10 +95,21 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return _mm512_add_epi32(a, _mm512_set1_epi32(c)); }
 static inline void vi_store(int32_t *p, vi v) { _mm512_storeu_si512(p, v); }
+static inline vi vi_load(const int32_t *p) { return _mm512_loadu_si512(p); }
+/* x == y ? a + d : a per lane (the addition only where the indices match). */
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return _mm512_mask_add_ps(a, _mm512_cmpeq_epi32_mask(x, y), a, d); }
 /* Max pooling's take: where v > *m or v is NaN, *m = v and *best = idx. */
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    *m = _mm512_mask_blend_ps(t, *m, v);
+    *best = _mm512_mask_blend_epi32(t, *best, idx);
+}
+/* Reductions' take: where v > *m, or v is NaN and *m is not (the first NaN stays), *m = v and *best = idx. */
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) |
+                        (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(*m, *m, _CMP_ORD_Q));
     *m = _mm512_mask_blend_ps(t, *m, v);
     *best = _mm512_mask_blend_epi32(t, *best, idx);
 }
@@ -131,6 +157,18 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
 }
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const __m128 lo = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4);
+    const __m128 hi = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)(idx + 4)), 4);
+    return _mm256_set_m128(hi, lo);
+}
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    const vf lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);   /* [e0 o0 e1 o1 | e4 o4 e5 o5], [e2 .. | e6 ..] */
+    _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
 static inline vi vi_iota(int32_t base, int32_t step)
 {
     return _mm256_add_epi32(_mm256_set1_epi32(base),
@@ -138,9 +176,21 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return _mm256_add_epi32(a, _mm256_set1_epi32(c)); }
 static inline void vi_store(int32_t *p, vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+static inline vi vi_load(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y)
+{
+    return _mm256_blendv_ps(a, _mm256_add_ps(a, d), _mm256_castsi256_ps(_mm256_cmpeq_epi32(x, y)));
+}
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    *m = _mm256_blendv_ps(*m, v, t);
+    *best = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*best), _mm256_castsi256_ps(idx), t));
+}
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ),
+                              _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(*m, *m, _CMP_ORD_Q)));
     *m = _mm256_blendv_ps(*m, v, t);
     *best = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*best), _mm256_castsi256_ps(idx), t));
 }
@@ -185,6 +235,16 @@ static inline void vf_load_even_odd(const float *p, vf *even, vf *odd)
     const float32x4x2_t v = vld2q_f32(p);
     *even = v.val[0], *odd = v.val[1];
 }
+static inline vf vf_gather64(const float *base, const int64_t *idx)
+{
+    const float l[4] = {base[idx[0]], base[idx[1]], base[idx[2]], base[idx[3]]};
+    return vld1q_f32(l);
+}
+static inline void vf_store_even_odd(float *p, vf even, vf odd)
+{
+    const float32x4x2_t v = {{even, odd}};
+    vst2q_f32(p, v);
+}
 typedef int32x4_t vi;
 static inline vi vi_iota(int32_t base, int32_t step)
 {
@@ -193,9 +253,17 @@ static inline vi vi_iota(int32_t base, int32_t step)
 }
 static inline vi vi_addc(vi a, int32_t c) { return vaddq_s32(a, vdupq_n_s32(c)); }
 static inline void vi_store(int32_t *p, vi v) { vst1q_s32(p, v); }
+static inline vi vi_load(const int32_t *p) { return vld1q_s32(p); }
+static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return vbslq_f32(vceqq_s32(x, y), vaddq_f32(a, d), a); }
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vmvnq_u32(vceqq_f32(v, v)));
+    *m = vbslq_f32(t, v, *m);
+    *best = vbslq_s32(t, idx, *best);
+}
+static inline void nv_take_first(vf v, vi idx, vf *m, vi *best)
+{
+    const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vandq_u32(vmvnq_u32(vceqq_f32(v, v)), vceqq_f32(*m, *m)));
     *m = vbslq_f32(t, v, *m);
     *best = vbslq_s32(t, idx, *best);
 }

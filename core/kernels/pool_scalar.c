@@ -9,7 +9,11 @@
  * 2, unpadded case with every window inside the plane has its own loop (the
  * same scan, without the bookkeeping). Global average pooling adds a plane in
  * double one value after the other (its historical order, which the digests
- * pin): a twin vectorises across planes, never inside one. */
+ * pin): a twin vectorises across planes, never inside one.
+ * The backward kernels add into dx: max pooling's dx[argmax] += dy in
+ * increasing output index, average pooling's d = dy / divisor over each
+ * window in increasing (oh, ow) - overlapping windows make that the order of
+ * the additions into one dx element, which a twin keeps (pool_simd.h). */
 #include <math.h>
 
 #include "core/kernels/kernels.h"
@@ -129,15 +133,21 @@ void sg_k_pool_avg_forward_scalar(const sg_pool_geom *g, const float *xp, float 
     for (int64_t oh = 0; oh < g->OH; oh++) sg_pool_avg_row(g, xp, yp, oh, 0, g->OW);
 }
 
+/* Outputs [ow0, ow1) of row oh (the SIMD twins' edges). */
+void sg_pool_avg_backward_row(const sg_pool_geom *g, const float *dyp, float *dxp, int64_t oh, int64_t ow0,
+                              int64_t ow1)
+{
+    for (int64_t ow = ow0; ow < ow1; ow++) {
+        int64_t h0, h1, w0, w1;
+        float div;
+        if (!sg_pool_avg_window(g, oh, ow, &h0, &h1, &w0, &w1, &div)) continue;
+        float d = dyp[oh * g->OW + ow] / div;
+        for (int64_t h = h0; h < h1; h++)
+            for (int64_t w = w0; w < w1; w++) dxp[h * g->W + w] += d;
+    }
+}
+
 void sg_k_pool_avg_backward_scalar(const sg_pool_geom *g, const float *dyp, float *dxp)
 {
-    for (int64_t oh = 0; oh < g->OH; oh++)
-        for (int64_t ow = 0; ow < g->OW; ow++) {
-            int64_t h0, h1, w0, w1;
-            float div;
-            if (!sg_pool_avg_window(g, oh, ow, &h0, &h1, &w0, &w1, &div)) continue;
-            float d = dyp[oh * g->OW + ow] / div;
-            for (int64_t h = h0; h < h1; h++)
-                for (int64_t w = w0; w < w1; w++) dxp[h * g->W + w] += d;
-        }
+    for (int64_t oh = 0; oh < g->OH; oh++) sg_pool_avg_backward_row(g, dyp, dxp, oh, 0, g->OW);
 }

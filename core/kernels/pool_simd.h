@@ -9,7 +9,20 @@
  * - global average forward has no twin: its sums must run in order inside a
  *   plane, and a gather across planes (lane p = plane p) measured 4-10x slower
  *   than the scalar loop, whose independent per-plane chains already overlap;
- * - global average backward: dx += dy[p] / HW, VL values at a time. */
+ * - global average backward: dx += dy[p] / HW, VL values at a time;
+ * - max pooling backward, 2 x 2 / stride 2 / inside (disjoint windows: each
+ *   dx element gets at most one addition, so the order cannot matter): VL
+ *   outputs at once, each of the four taps of a window takes dy where the
+ *   argmax is its index (an addition only there, so -0 stays -0); other
+ *   geometries run the scalar twin (overlapping windows: a scatter whose
+ *   additions into one element must stay in output order);
+ * - average pooling backward, stride 1: per output row, the interior outputs
+ *   VL at a time. Windows overlap, so an element gets several additions,
+ *   which must come in increasing (oh, ow): for one row of the window, the
+ *   kw taps are added last tap first, because tap k of output ow lands where
+ *   tap k - 1 of output ow + 1 does (so a lower tap means a later output);
+ *   vector blocks and the scalar edges run in increasing ow. Other strides
+ *   run the scalar twin. */
 #include <math.h>
 
 #include "core/kernels/kernels.h"
@@ -89,5 +102,64 @@ void SG_PK(pool_avg_forward)(const sg_pool_geom *g, const float *xp, float *yp)
         }
         sg_pool_avg_row(g, xp, yp, oh, 0, v0);
         sg_pool_avg_row(g, xp, yp, oh, v1, OW);
+    }
+}
+
+void SG_PK(pool_max_backward)(const sg_pool_geom *g, const float *dy, const int32_t *argmax, float *dxp)
+{
+    if (!sg_pool_is_2x2(g) || g->H * g->W > INT32_MAX) {
+        sg_k_pool_max_backward_scalar(g, dy, argmax, dxp);
+        return;
+    }
+    const int64_t W = g->W, OW = g->OW;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t ow = 0;
+        for (; ow + VL <= OW; ow += VL) {
+            const int64_t q = oh * OW + ow, at = 2 * oh * W + 2 * ow;
+            const vi am = vi_load(argmax + q), i0 = vi_iota((int32_t)at, 2);
+            const vf d = vf_load(dy + q);
+            for (int r = 0; r < 2; r++) {   /* the window's two rows */
+                float *p = dxp + at + r * W;
+                vf even, odd;
+                vf_load_even_odd(p, &even, &odd);
+                even = vf_add_where_eq(even, d, am, vi_addc(i0, (int32_t)(r * W)));
+                odd = vf_add_where_eq(odd, d, am, vi_addc(i0, (int32_t)(r * W + 1)));
+                vf_store_even_odd(p, even, odd);
+            }
+        }
+        for (; ow < OW; ow++) {
+            const int32_t i = argmax[oh * OW + ow];
+            if (i >= 0) dxp[i] += dy[oh * OW + ow];
+        }
+    }
+}
+
+void SG_PK(pool_avg_backward)(const sg_pool_geom *g, const float *dyp, float *dxp)
+{
+    if (g->sw != 1) {
+        sg_k_pool_avg_backward_scalar(g, dyp, dxp);
+        return;
+    }
+    const int64_t W = g->W, OW = g->OW, kw = g->kw;
+    /* interior columns: b0 = ow - pw >= 0 and b0 + kw <= W (same width kw, same divisor) */
+    int64_t ow_lo = g->pw, ow_hi = W - kw + g->pw >= 0 ? W - kw + g->pw + 1 : 0;
+    if (ow_hi > OW) ow_hi = OW;
+    if (ow_lo > ow_hi) ow_lo = ow_hi = 0;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        int64_t h0, h1, w0, w1, ow = 0;   /* outputs before ow are done */
+        float div;
+        if (ow_lo < ow_hi && sg_pool_avg_window(g, oh, ow_lo, &h0, &h1, &w0, &w1, &div)) {
+            sg_pool_avg_backward_row(g, dyp, dxp, oh, 0, ow_lo);
+            const vf vdiv = vf_set1(div);
+            for (ow = ow_lo; ow + VL <= ow_hi; ow += VL) {
+                const vf d = vf_div(vf_load(dyp + oh * OW + ow), vdiv);
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t k = kw - 1; k >= 0; k--) {   /* last tap first: increasing outputs per element */
+                        float *p = dxp + h * W + ow - g->pw + k;
+                        vf_store(p, vf_add(vf_load(p), d));
+                    }
+            }
+        }
+        sg_pool_avg_backward_row(g, dyp, dxp, oh, ow, OW);
     }
 }

@@ -40,7 +40,22 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
     KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
     KERNEL(pool_avg_forward, AVX512, sg_k_pool_avg_forward_avx512);
+    KERNEL(pool_max_backward, AVX2, sg_k_pool_max_backward_avx2);
+    KERNEL(pool_max_backward, AVX512, sg_k_pool_max_backward_avx512);
+    KERNEL(pool_avg_backward, AVX2, sg_k_pool_avg_backward_avx2);
+    KERNEL(pool_avg_backward, AVX512, sg_k_pool_avg_backward_avx512);
 #undef NORM_X86_
+    /* im2col, col2im (conv_avx2.c, conv_avx512.c): every family of SG_KERNEL_FAMILIES_CONV */
+#define GRID_X86_(family, fn_type)                      \
+    KERNEL(family, AVX2, sg_k_##family##_avx2);         \
+    KERNEL(family, AVX512, sg_k_##family##_avx512);
+    SG_KERNEL_FAMILIES_CONV(GRID_X86_)
+    /* resizing (resize_avx2.c, resize_avx512.c); bilinear backward is scalar only */
+    GRID_X86_(up_nearest_forward, _) GRID_X86_(up_nearest_backward, _) GRID_X86_(up_bilinear_forward, _)
+    /* reductions (reduce_avx2.c, reduce_avx512.c); the maximum's gradient is scalar only */
+    GRID_X86_(reduce_sum_cols, _) GRID_X86_(reduce_max_runs, _) GRID_X86_(reduce_max_cols, _)
+    GRID_X86_(reduce_sum_backward, _)
+#undef GRID_X86_
 #endif
 #if defined(__aarch64__)
     KERNEL(sgemm, NEON, sg_k_sgemm_neon);
@@ -51,7 +66,18 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
     KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
     KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
+    KERNEL(pool_max_backward, NEON, sg_k_pool_max_backward_neon);
+    KERNEL(pool_avg_backward, NEON, sg_k_pool_avg_backward_neon);
 #undef NORM_NEON_
+    /* im2col, col2im (conv_neon.c) */
+#define GRID_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
+    SG_KERNEL_FAMILIES_CONV(GRID_NEON_)
+    /* resizing (resize_neon.c) */
+    GRID_NEON_(up_nearest_forward, _) GRID_NEON_(up_nearest_backward, _) GRID_NEON_(up_bilinear_forward, _)
+    /* reductions (reduce_neon.c) */
+    GRID_NEON_(reduce_sum_cols, _) GRID_NEON_(reduce_max_runs, _) GRID_NEON_(reduce_max_cols, _)
+    GRID_NEON_(reduce_sum_backward, _)
+#undef GRID_NEON_
 #endif
     /* the elementwise families (optimiser updates, binary ops, activations) */
 #if defined(__x86_64__) || defined(__i386__)

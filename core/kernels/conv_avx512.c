@@ -1,0 +1,6 @@
+/* core/kernels/conv_avx512.c - im2col and col2im for avx512 (compiled with ISA_FLAGS_avx512):
+ * conv_simd.h over norm_vec.h's avx512 operations, bit for bit the scalar twins of conv_scalar.c. */
+#define SG_NV_AVX512 1
+#define SG_NK_ISA avx512
+#include "core/kernels/norm_vec.h"
+#include "core/kernels/conv_simd.h"

@@ -1,0 +1,39 @@
+/* core/kernels/conv_scalar.c - the scalar twins of im2col and col2im
+ * (kernels.h states the contract; conv_walk.h has the loops every twin
+ * shares). layers/conv_kernels.c calls them per chunk of rows or channels
+ * from its threads.
+ *
+ * Order of operations: im2col only copies (and writes +0.0f for padding), so
+ * its bits cannot depend on the order. col2im adds: for each input channel c
+ * in increasing c, its taps t = kh*KW + kw in increasing t, the chunk's
+ * columns j in increasing j (segment by segment, output row by output row),
+ *     dx[n, c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw] += col[c*KH*KW + t][j - j0]
+ * one rounding each. Within one segment (one tap, one output row) the
+ * elements added are distinct (stride >= 1), so a twin may add a segment's
+ * elements in any grouping, VL at a time, and give the same bits; what it must
+ * keep is the order of segments and taps. */
+#include "core/kernels/conv_walk.h"
+
+static void copy_row(float *out, const float *xrow, int64_t base, int64_t sw, int64_t a, int64_t b, int64_t end)
+{
+    for (int64_t q = 0; q < a; q++) out[q] = 0.0f;
+    for (int64_t q = a; q < b; q++) out[q] = xrow[base + q * sw];
+    for (int64_t q = b; q < end; q++) out[q] = 0.0f;
+}
+
+static void add_row(float *xrow, int64_t base, const float *in, int64_t sw, int64_t a, int64_t b)
+{
+    for (int64_t q = a; q < b; q++) xrow[base + q * sw] += in[q];
+}
+
+void sg_k_im2col_scalar(const sg_dw_geom *g, const float *x, int64_t img_stride, int64_t j0, int64_t ncols,
+                        int64_t r0, int64_t r1, float *col)
+{
+    sg_cw_im2col(g, x, img_stride, j0, ncols, r0, r1, col, copy_row);
+}
+
+void sg_k_col2im_scalar(const sg_dw_geom *g, const float *col, int64_t j0, int64_t ncols, int64_t c0, int64_t c1,
+                        float *dx, int64_t img_stride)
+{
+    sg_cw_col2im(g, col, j0, ncols, c0, c1, dx, img_stride, add_row);
+}

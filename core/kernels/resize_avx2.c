@@ -1,0 +1,7 @@
+/* core/kernels/resize_avx2.c - nearest and bilinear resizing for avx2 (compiled with
+ * ISA_FLAGS_avx2): resize_simd.h over norm_vec.h's avx2 operations, bit for bit the
+ * scalar twins of resize_scalar.c. */
+#define SG_NV_AVX2 1
+#define SG_NK_ISA avx2
+#include "core/kernels/norm_vec.h"
+#include "core/kernels/resize_simd.h"

@@ -1,0 +1,7 @@
+/* core/kernels/resize_avx512.c - nearest and bilinear resizing for avx512 (compiled with
+ * ISA_FLAGS_avx512): resize_simd.h over norm_vec.h's avx512 operations, bit for bit the
+ * scalar twins of resize_scalar.c. */
+#define SG_NV_AVX512 1
+#define SG_NK_ISA avx512
+#include "core/kernels/norm_vec.h"
+#include "core/kernels/resize_simd.h"
