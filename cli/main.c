@@ -41,6 +41,7 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "bench sgemm", "bench train", "bench infer",
                                              "bench triad", "bench adam", "bench elementwise", "bench gelu",
                                              "bench bn", "bench layernorm", "bench softmax", "bench pool",
+                                             "bench ulp", "bench order",
                                              "detect predict"};
 enum { N_SUBCOMMANDS = sizeof subcommands / sizeof subcommands[0] };
 

@@ -119,6 +119,8 @@ static const cli_case commands[] = {
     {"bench layernorm", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench softmax", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench pool", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
+    {"bench ulp", "", {{"fn", "exp"}, {"stride", "1000000"}, {"threads", "1"}}, {"stride", "threads"}, {"fn"}},
+    {"bench order", "", {{"seconds", "0.001"}}, {"seconds"}, {0}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
      {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult", "threads"},
      {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},
