@@ -400,6 +400,8 @@ static int bench_model(int argc, char **argv, bool train)
 int bench_attention(int argc, char **argv);   /* cli/bench_attn.c */
 bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool, conv, depthwise */
 int bench_norm(int argc, char **argv);
+int bench_ulp(int argc, char **argv);       /* cli/bench_ulp.c */
+int bench_order(int argc, char **argv);     /* cli/bench_order.c */
 
 int cmd_bench(int argc, char **argv)
 {
@@ -411,6 +413,8 @@ int cmd_bench(int argc, char **argv)
             return bench_ew(k, argc - 1, argv + 1);
     if (argc >= 2 && bench_norm_known(argv[1])) return bench_norm(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "attention") == 0) return bench_attention(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "ulp") == 0) return bench_ulp(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "order") == 0) return bench_order(argc - 1, argv + 1);
     bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
     fprintf(help ? stdout : stderr,
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
@@ -427,6 +431,8 @@ int cmd_bench(int argc, char **argv)
             "       steelgrad bench conv [--threads LIST] [--seconds X] [--batch N]\n"
             "       steelgrad bench depthwise [--threads LIST] [--seconds X] [--batch N]\n"
             "       steelgrad bench attention [--threads LIST] [--seconds X] [--batch B] [--heads H] [--tokens T] [--dim E] [--dropout P]\n"
+            "       steelgrad bench ulp [--fn LIST] [--stride K] [--threads N]\n"
+            "       steelgrad bench order [--seconds X]\n"
             "(steelgrad bench NAME --help for more)\n");
     if (!help && argc >= 2) fprintf(stderr, "steelgrad bench: unknown benchmark '%s'\n", argv[1]);
     return help ? SG_EXIT_OK : SG_EXIT_USAGE;

@@ -121,6 +121,8 @@ static const cli_case commands[] = {
     {"bench pool", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench attention", "", {{"threads", "1"}, {"seconds", "0.001"}, {"batch", "1"}, {"tokens", "8"}},
      {"seconds", "batch", "heads", "tokens", "dim", "dropout"}, {"threads"}},
+    {"bench ulp", "", {{"fn", "exp"}, {"stride", "1000000"}, {"threads", "1"}}, {"stride", "threads"}, {"fn"}},
+    {"bench order", "", {{"seconds", "0.001"}}, {"seconds"}, {0}},
     {"detect", "", {{"data", "/nonexistent/dir"}, {"model", "cnn"}, {"out", "@/detect"}},
      {"slots", "size", "channels", "epochs", "batch", "lr", "seed", "width-mult", "threads"},
      {"data", "model", "out", "quiet", "head", "hflip", "schedule"}},

@@ -303,8 +303,10 @@ END_TEST
 
 /* ---- the vector math functions ------------------------------------------------------ */
 
-/* Every stride-th bit pattern with |x| < limit, both signs, then the specials
- * (through a whole vector each): each op's SIMD results against core/mathf.c's. */
+/* Every stride-th bit pattern with |x| < limit, both signs, then every 4097th
+ * bit pattern of all 2^32 (huge magnitudes, NaN payloads), then the specials
+ * (through a whole vector each): each op's SIMD results against core/mathf.c's.
+ * `steelgrad bench ulp` runs every finite float through them. */
 START_TEST(every_isa_vector_math_is_bit_identical_to_mathf_over_a_sweep)
 {
     enum { CHUNK = 1 << 16 };
@@ -314,30 +316,34 @@ START_TEST(every_isa_vector_math_is_bit_identical_to_mathf_over_a_sweep)
     float *x = malloc(sizeof(float) * CHUNK), *yr = malloc(sizeof(float) * CHUNK),
           *yg = malloc(sizeof(float) * CHUNK);
     ck_assert(x && yr && yg);
-    /* |x| < 2^7 = 128 (past every function's saturation and range edge, down
-     * through the subnormals): every 97th bit pattern, both signs (23 million floats) */
-    const uint32_t limit = 0x43000000u, stride = 97;
+    /* Pass 0: |x| < 2^7 = 128 (past every function's saturation and range edge, down
+     * through the subnormals): every 97th bit pattern, each with its negation (23
+     * million floats). Pass 1: every 4097th bit pattern of all 2^32 (1 million: huge
+     * magnitudes, infinities, NaNs). */
+    const uint32_t limit = 0x43000000u, stride = 97, wide = 4097;
     int64_t tested = 0;
-    for (uint32_t u0 = 0; u0 < limit; u0 += stride * (CHUNK / 2)) {
-        int64_t n = 0;
-        for (uint32_t u = u0; u < limit && n < CHUNK; u += stride) {
-            float f;
-            memcpy(&f, &u, sizeof f);
-            x[n++] = f, x[n++] = -f;
-        }
-        for (int op = 0; op < SG_MATHF_OP_COUNT; op++) {
-            ref->mathf((sg_mathf_op)op, x, yr, n);
-            for (int i = 0; i < nt; i++) {
-                t[i]->mathf((sg_mathf_op)op, x, yg, n);
-                if (memcmp(yr, yg, sizeof(float) * (size_t)n) == 0) continue;
-                int64_t j = 0;
-                while (same_bits(yr[j], yg[j]) && j < n - 1) j++;
-                if (same_bits(yr[j], yg[j])) continue;
-                ck_abort_msg("%s: %s differs from core/mathf.c at x = %a (%.9g): scalar %a, %s %a", names[op],
-                             sg_isa_name(t[i]->mathf_isa), x[j], x[j], yr[j], sg_isa_name(t[i]->mathf_isa), yg[j]);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t u = 0, end = pass ? 0x100000000ull : limit; u < end;) {
+            int64_t n = 0;
+            for (; u < end && n < CHUNK - 1; u += pass ? wide : stride) {
+                const uint32_t b = (uint32_t)u;
+                memcpy(x + n++, &b, sizeof b);
+                if (pass == 0) x[n] = -x[n - 1], n++;
             }
+            for (int op = 0; op < SG_MATHF_OP_COUNT; op++) {
+                ref->mathf((sg_mathf_op)op, x, yr, n);
+                for (int i = 0; i < nt; i++) {
+                    t[i]->mathf((sg_mathf_op)op, x, yg, n);
+                    if (memcmp(yr, yg, sizeof(float) * (size_t)n) == 0) continue;
+                    int64_t j = 0;
+                    while (same_bits(yr[j], yg[j]) && j < n - 1) j++;
+                    if (same_bits(yr[j], yg[j])) continue;
+                    ck_abort_msg("%s: %s differs from core/mathf.c at x = %a (%.9g): scalar %a, %s %a", names[op],
+                                 sg_isa_name(t[i]->mathf_isa), x[j], x[j], yr[j], sg_isa_name(t[i]->mathf_isa), yg[j]);
+                }
+            }
+            tested += n;
         }
-        tested += n;
     }
     /* the specials and the edges of every range */
     static const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 0x1.62e42ep+6f, 0x1.62e430p+6f,
@@ -358,9 +364,9 @@ START_TEST(every_isa_vector_math_is_bit_identical_to_mathf_over_a_sweep)
             }
         }
     }
-    printf("vector math: exp, tanh, sigmoid, erf on %ld floats (every %u-th pattern of |x| < 128, both signs) "
-           "and %ld specials: bit-identical to core/mathf.c on %d SIMD tables\n",
-           (long)tested, stride, (long)ns, nt);
+    printf("vector math: exp, tanh, sigmoid, erf on %ld floats (every %u-th pattern of |x| < 128, both signs; "
+           "every %u-th of all 2^32) and %ld specials: bit-identical to core/mathf.c on %d SIMD tables\n",
+           (long)tested, stride, wide, (long)ns, nt);
     free(x), free(yr), free(yg);
 }
 END_TEST

@@ -69,62 +69,11 @@ START_TEST(norm_compare_reports_a_one_ulp_difference)
 }
 END_TEST
 
-typedef struct expf_isa { sg_isa isa; sg_norm_expf_k *fn; } expf_isa;
-
-START_TEST(vector_expf_is_sg_expf_bit_for_bit)
-{
-    const expf_isa isas[] = {
-#if defined(__x86_64__) || defined(__i386__)
-        {SG_ISA_AVX2, sg_k_norm_expf_avx2}, {SG_ISA_AVX512, sg_k_norm_expf_avx512},
-#endif
-#if defined(__aarch64__)
-        {SG_ISA_NEON, sg_k_norm_expf_neon},
-#endif
-        {SG_ISA_SCALAR, NULL},
-    };
-    enum { N = 4096 };
-    float *x = malloc(sizeof(float) * N), *ya = malloc(sizeof(float) * N), *yb = malloc(sizeof(float) * N);
-    ck_assert(x && ya && yb);
-    int64_t checked = 0;
-    for (size_t k = 0; isas[k].fn; k++) {
-        if (!sg_kernels_for(isas[k].isa)) {
-            printf("isa %s: not available on this machine, skipped\n", sg_isa_name(isas[k].isa));
-            continue;
-        }
-        /* a sweep of bit patterns (both signs, every exponent, NaNs, infinities), then the thresholds */
-        uint64_t u = 0;
-        for (int round = 0; u <= 0xffffffffull; round++) {
-            int n = 0;
-            for (; n < N && u <= 0xffffffffull; n++, u += 1021) {
-                uint32_t b = (uint32_t)u;
-                memcpy(x + n, &b, sizeof b);
-            }
-            if (round == 0) {
-                static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 0x1.62e42ep+6f,
-                                                0x1.62e430p+6f, -0x1.9fe368p+6f, -0x1.9fe36ap+6f,
-                                                -0x1.9fe366p+6f, -87.0f, -87.5f, -100.0f, 88.0f, 1e-30f};
-                for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[i] = special[i];
-            }
-            for (int i = 0; i < n; i++) ya[i] = sg_expf(x[i]);
-            isas[k].fn(x, yb, n);
-            for (int i = 0; i < n; i++)
-                if (memcmp(ya + i, yb + i, sizeof(float)) != 0)
-                    ck_abort_msg("%s exp(%a) = %a, sg_expf gives %a", sg_isa_name(isas[k].isa), (double)x[i],
-                                 (double)yb[i], (double)ya[i]);
-            checked += n;
-        }
-    }
-    printf("vector exp: %lld values bit-identical to sg_expf\n", (long long)checked);
-    free(x), free(ya), free(yb);
-}
-END_TEST
-
 static Suite *kernels_norm_suite(void)
 {
     Suite *s = suite_create("kernels_norm");
     SG_ADD_TEST(s, every_isa_norm_family_is_bit_identical_to_scalar, 120);
     SG_ADD_TEST(s, norm_compare_reports_a_one_ulp_difference, 30);
-    SG_ADD_TEST(s, vector_expf_is_sg_expf_bit_for_bit, 60);
     return s;
 }
 

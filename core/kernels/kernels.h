@@ -290,18 +290,13 @@ typedef sg_pool_avg_backward_k *sg_pool_avg_backward_fn;
 #define SG_K_NORM_DECL1_avx2(family, fn_type) sg_##family##_k sg_k_##family##_avx2;
 #define SG_K_NORM_DECL1_avx512(family, fn_type) sg_##family##_k sg_k_##family##_avx512;
 #define SG_K_NORM_DECL1_neon(family, fn_type) sg_##family##_k sg_k_##family##_neon;
-/* Not in the table: the twins' vector exp (core/kernels/mathf_simd_norm.h) on
- * n values, for tests/test_kernels_norm.c to compare with sg_expf. */
-typedef void sg_norm_expf_k(const float *x, float *y, int64_t n);
 SG_K_NORM_DECLARE(scalar)
 #if defined(__x86_64__) || defined(__i386__)
 SG_K_NORM_DECLARE(avx2)
 SG_K_NORM_DECLARE(avx512)
-sg_norm_expf_k sg_k_norm_expf_avx2, sg_k_norm_expf_avx512;
 #endif
 #if defined(__aarch64__)
 SG_K_NORM_DECLARE(neon)
-sg_norm_expf_k sg_k_norm_expf_neon;
 #endif
 
 /* ---- data pipeline families (data/: the resize filter, JPEG IDCT, colour

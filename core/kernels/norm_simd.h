@@ -15,11 +15,12 @@
  *   max and sums in the scalar's order), or, on a single contiguous row, the
  *   max (order-free: see norm_scalar.c), the exps and the final scaling,
  *   while the sum of the exps is still added one by one in increasing d;
- *   exp is nv_expf (mathf_simd_norm.h), the bits of sg_expf. Line blocks
- *   narrower than VL run the scalar twin. */
+ *   exp is sgv_expf (vmathf.h, over the simd_<isa>.h primitives the
+ *   including file brings in; sgv is the same vector type as vf), the bits of
+ *   sg_expf. Line blocks narrower than VL run the scalar twin. */
 #include <math.h>
 
-#include "core/kernels/mathf_simd_norm.h"
+#include "core/kernels/vmathf.h"
 #include "core/kernels/norm_elem.h"
 #include "core/mathf.h"
 
@@ -167,13 +168,6 @@ static float nv_row_max(const float *x, int64_t D)
     return m;
 }
 
-void SG_NK(norm_expf)(const float *x, float *y, int64_t n)
-{
-    int64_t i = 0;
-    for (; i + VL <= n; i += VL) vf_store(y + i, nv_expf(vf_load(x + i)));
-    for (; i < n; i++) y[i] = sg_expf(x[i]);
-}
-
 enum { NV_CHUNK = 256 };
 
 void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int64_t w, bool log)
@@ -186,7 +180,7 @@ void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int6
         for (int64_t c = 0; c < D; c += NV_CHUNK) {
             const int64_t n = D - c < NV_CHUNK ? D - c : NV_CHUNK;
             int64_t i = 0;
-            for (; i + VL <= n; i += VL) vf_store(e + i, nv_expf(vf_sub(vf_load(x + c + i), vm)));
+            for (; i + VL <= n; i += VL) vf_store(e + i, sgv_expf(vf_sub(vf_load(x + c + i), vm)));
             for (; i < n; i++) e[i] = sg_expf(x[c + i] - m);
             for (i = 0; i < n; i++) sum += e[i];
             if (!log)
@@ -217,7 +211,7 @@ void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int6
         }
         vd lo = vd_zero(), hi = vd_zero();
         for (int64_t d = 0; d < D; d++) {
-            const vf e = nv_expf(vf_sub(vf_load(xb + d * s), vm));
+            const vf e = sgv_expf(vf_sub(vf_load(xb + d * s), vm));
             if (!log) vf_store(yb + d * s, e);
             lo = vd_add(lo, vd_lo(e)), hi = vd_add(hi, vd_hi(e));
         }
@@ -249,7 +243,7 @@ void SG_NK(softmax_backward)(const float *y, const float *dy, float *dx, int64_t
         if (log) {
             for (; d + VL <= D; d += VL)
                 vf_store(dx + d, vf_add(vf_load(dx + d),
-                                        vf_sub(vf_load(dy + d), vf_mul(nv_expf(vf_load(y + d)), va))));
+                                        vf_sub(vf_load(dy + d), vf_mul(sgv_expf(vf_load(y + d)), va))));
             for (; d < D; d++) dx[d] += dy[d] - sg_expf(y[d]) * a;
         } else {
             for (; d + VL <= D; d += VL)
@@ -279,7 +273,7 @@ void SG_NK(softmax_backward)(const float *y, const float *dy, float *dx, int64_t
         const vf va = vf_load(f);
         for (int64_t d = 0; d < D; d++) {
             const vf g = vf_load(db + d * s), v = vf_load(yb + d * s);
-            const vf t = log ? vf_sub(g, vf_mul(nv_expf(v), va)) : vf_mul(v, vf_sub(g, va));
+            const vf t = log ? vf_sub(g, vf_mul(sgv_expf(v), va)) : vf_mul(v, vf_sub(g, va));
             vf_store(xb + d * s, vf_add(vf_load(xb + d * s), t));
         }
     }
@@ -306,7 +300,7 @@ void SG_NK(attn_softmax_forward)(float *row, int64_t S)
     for (s = 0; s < n16; s += 16) {
         vf t[16 / VL];
         for (int q = 0; q < 16 / VL; q++) {
-            t[q] = nv_expf(vf_sub(vf_load(row + s + q * VL), m));
+            t[q] = sgv_expf(vf_sub(vf_load(row + s + q * VL), m));
             vf_store(row + s + q * VL, t[q]);
         }
         nv_acc_block(acc, t);

@@ -5,8 +5,9 @@
  * first and are compiled with that ISA's flags.
  *
  * vf: VL floats; vd: VL / 2 doubles (the widened halves of a vf). Every
- * operation is one IEEE operation per lane with one rounding; vf_fma is a
- * fused multiply-add (used only where the scalar writes fmaf). The selects
+ * operation is one IEEE operation per lane with one rounding (no fma: the
+ * scalar twins have none; exp comes from vmathf.h over simd_<isa>.h, which
+ * norm_<isa>.c includes too, vf being the same type as sgv). The selects
  * are exact: vf_sel_gt(a, b, t, f) = a > b ? t : f per lane (false when
  * either is NaN), as the scalar ternaries. */
 #ifndef SG_KERNELS_NORM_VEC_H
@@ -27,8 +28,6 @@ static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-static inline vf vf_neg(vf a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN))); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f)
 {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), f, t);
@@ -36,16 +35,6 @@ static inline vf vf_sel_gt(vf a, vf b, vf t, vf f)
 static inline vf vf_sel_lt(vf a, vf b, vf t, vf f)
 {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), f, t);
-}
-static inline vf vf_sel_nan(vf a, vf t, vf f)
-{
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), f, t);
-}
-/* (int)k for integer-valued k, then 2^k (k in [-126, 127]) into the exponent field. */
-static inline vf vf_pow2i(vf k)
-{
-    const vi e = _mm512_add_epi32(_mm512_cvttps_epi32(k), _mm512_set1_epi32(127));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
 }
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
@@ -127,16 +116,8 @@ static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-static inline vf vf_neg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 static inline vf vf_sel_lt(vf a, vf b, vf t, vf f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
-static inline vf vf_sel_nan(vf a, vf t, vf f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
-static inline vf vf_pow2i(vf k)
-{
-    const vi e = _mm256_add_epi32(_mm256_cvttps_epi32(k), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
-}
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_load(const double *p) { return _mm256_loadu_pd(p); }
 static inline void vd_store(double *p, vd v) { _mm256_storeu_pd(p, v); }
@@ -207,16 +188,8 @@ static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
 static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
-static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
-static inline vf vf_neg(vf a) { return vnegq_f32(a); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f) { return vbslq_f32(vcgtq_f32(a, b), t, f); }
 static inline vf vf_sel_lt(vf a, vf b, vf t, vf f) { return vbslq_f32(vcltq_f32(a, b), t, f); }
-static inline vf vf_sel_nan(vf a, vf t, vf f) { return vbslq_f32(vceqq_f32(a, a), f, t); }
-static inline vf vf_pow2i(vf k)
-{
-    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(k), vdupq_n_s32(127));
-    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
-}
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
 static inline vd vd_load(const double *p) { return vld1q_f64(p); }
 static inline void vd_store(double *p, vd v) { vst1q_f64(p, v); }
