@@ -19,6 +19,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "interp/gradcam.h"
+#include "models/zoo.h"
 #include "train/bench.h"
 
 static const sg_cli_command sgemm_cmd = {
@@ -462,7 +463,8 @@ static int bench_gradcam(int argc, char **argv)
         printf("{\"bench\":\"gradcam\",\"model\":\"%s\",\"size\":%d,\"layer\":\"%s\",\"method\":\"%s\","
                "\"threads\":%d,\"isa\":\"%s\",\"gradcam_ms\":%.3f,\"forward_backward_ms\":%.3f,"
                "\"ratio\":%.3f,\"target\":2}\n",
-               model, o.size, layer && *layer ? layer : "default", sg_cam_method_name((sg_cam_method)cam),
+               model, o.size, layer && *layer ? layer : sg_model_find(model)->default_layer,
+               sg_cam_method_name((sg_cam_method)cam),
                threads[t], isa, r.gradcam_ms, r.forward_backward_ms, r.ratio);
         fflush(stdout);
     }
