@@ -18,6 +18,8 @@
 #include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/rng.h"
+#include "interp/gradcam.h"
+#include "models/zoo.h"
 #include "train/bench.h"
 
 static const sg_cli_command sgemm_cmd = {
@@ -397,6 +399,80 @@ static int bench_model(int argc, char **argv, bool train)
     return SG_EXIT_OK;
 }
 
+/* `bench gradcam`: one Grad-CAM against one forward + backward (train/bench.h). */
+static const sg_cli_command gradcam_cmd = {
+    "bench gradcam",
+    "steelgrad bench gradcam --model NAME [--size S] [--classes K] [--layer NAME] [--method M] [--threads LIST] [--repeats N]",
+    "Time one Grad-CAM (steelgrad explain's map: a forward with a tap on the layer, the\n"
+    "backward of the predicted class's logit from that layer on, the weighted sum,\n"
+    "resize) of one random 3 x S x S image (default 224; K = 1000 classes) against one\n"
+    "eval-mode forward + full backward (every weight gradient) of the same image: one\n"
+    "warm-up, then the best of N repeats of each (default 3), for each thread count\n"
+    "(default: 1 and all threads). --layer: default the model's last block (layer4,\n"
+    "features.18, ...); --method gradcam (default) or gradcam++. One JSON line each:\n"
+    "{\"bench\":\"gradcam\",\"model\":..,\"size\":..,\"layer\":..,\"method\":..,\"threads\":..,\n"
+    "\"isa\":..,\"gradcam_ms\":..,\"forward_backward_ms\":..,\"ratio\":..,\"target\":2}\n"
+    "(ratio = gradcam_ms / forward_backward_ms; the issue's target is <= 2 for resnet50)."};
+
+static int bench_gradcam(int argc, char **argv)
+{
+    const sg_cli_command *cmd = &gradcam_cmd;
+    char *model = NULL, *threads_arg = NULL, *layer = NULL, *method = NULL;
+    int64_t size = 224, classes = 1000, repeats = 3;
+    bool done;
+    sg_cli_opt opts[] = {
+        {.name = "model", .type = SG_OPT_STRING, .dest = &model, .arg = "NAME",
+         .help = "a model of `steelgrad model list` (required)"},
+        {.name = "size", .type = SG_OPT_INT, .dest = &size, .min = 8, .max = 4096, .arg = "S",
+         .help = "input side in pixels (default 224)"},
+        {.name = "classes", .type = SG_OPT_INT, .dest = &classes, .min = 2, .max = 1000000, .arg = "K",
+         .help = "outputs of the classifier (default 1000)"},
+        {.name = "layer", .type = SG_OPT_STRING, .dest = &layer, .arg = "NAME",
+         .help = "the layer explained (default: the model's last block)"},
+        {.name = "method", .type = SG_OPT_STRING, .dest = &method, .arg = "M",
+         .help = "gradcam (default) or gradcam++"},
+        {.name = "threads", .type = SG_OPT_STRING, .dest = &threads_arg, .arg = "LIST",
+         .help = "thread counts, comma-separated (default: 1 and all threads)"},
+        {.name = "repeats", .type = SG_OPT_INT, .dest = &repeats, .min = 1, .max = 100000, .arg = "N",
+         .help = "timed repeats after the warm-up; the best counts (default 3)"},
+    };
+    int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
+    if (done) return rc;
+    if (!model) return sg_cli_usage(cmd->name, "--model NAME is required (steelgrad model list)");
+    int cam = method ? sg_cam_method_from_name(method) : SG_CAM_GRADCAM;
+    if (cam < 0) return sg_cli_usage(cmd->name, "--method '%s': expected gradcam or gradcam++", method);
+    int threads[MAX_THREADS], n_threads;
+    if (threads_arg) {
+        if (!parse_threads(threads_arg, threads, &n_threads))
+            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
+                                threads_arg);
+    } else {
+        threads[0] = 1, n_threads = 1;
+        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
+    }
+    const int saved_threads = sg_threads();
+    const char *isa = sg_isa_name(sg_kernels()->isa);
+    sg_bench_gradcam_opts o = {model, layer, cam, (int)size, (int)classes, (int)repeats};
+    for (int t = 0; t < n_threads; t++) {
+        if (sg_set_threads(threads[t]) != SG_OK) continue;
+        sg_bench_gradcam_result r;
+        if (sg_bench_gradcam(&o, &r) != SG_OK) {
+            sg_set_threads(saved_threads);
+            return sg_cli_fail(cmd->name, "%s", sg_error_message());
+        }
+        printf("{\"bench\":\"gradcam\",\"model\":\"%s\",\"size\":%d,\"layer\":\"%s\",\"method\":\"%s\","
+               "\"threads\":%d,\"isa\":\"%s\",\"gradcam_ms\":%.3f,\"forward_backward_ms\":%.3f,"
+               "\"ratio\":%.3f,\"target\":2}\n",
+               model, o.size, layer && *layer ? layer : sg_model_find(model)->default_layer,
+               sg_cam_method_name((sg_cam_method)cam),
+               threads[t], isa, r.gradcam_ms, r.forward_backward_ms, r.ratio);
+        fflush(stdout);
+    }
+    sg_set_threads(saved_threads);
+    return SG_EXIT_OK;
+}
+
+
 int bench_attention(int argc, char **argv);   /* cli/bench_attn.c */
 bool bench_norm_known(const char *name);   /* cli/bench_norm.c: bn, layernorm, softmax, pool, conv, depthwise */
 int bench_norm(int argc, char **argv);
@@ -408,6 +484,7 @@ int cmd_bench(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "sgemm") == 0) return bench_sgemm(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "train") == 0) return bench_model(argc - 1, argv + 1, true);
     if (argc >= 2 && strcmp(argv[1], "infer") == 0) return bench_model(argc - 1, argv + 1, false);
+    if (argc >= 2 && strcmp(argv[1], "gradcam") == 0) return bench_gradcam(argc - 1, argv + 1);
     for (int k = 0; k < EW_BENCH_COUNT; k++)
         if (argc >= 2 && strcmp(argv[1], bench_ew_cmds[k].name + strlen("bench ")) == 0)
             return bench_ew(k, argc - 1, argv + 1);
@@ -420,6 +497,7 @@ int cmd_bench(int argc, char **argv)
             "usage: steelgrad bench sgemm [--threads LIST] [--shapes LIST] [--transpose NN|NT|TN|TT] [--seconds X]\n"
             "       steelgrad bench train --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]\n"
             "       steelgrad bench infer --model NAME [--batch B] [--size S] [--classes K] [--threads LIST] [--steps N]\n"
+            "       steelgrad bench gradcam --model NAME [--size S] [--classes K] [--layer NAME] [--method M] [--threads LIST] [--repeats N]\n"
             "       steelgrad bench triad [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench adam [--threads LIST] [--n N] [--seconds X]\n"
             "       steelgrad bench elementwise [--threads LIST] [--n N] [--seconds X]\n"

@@ -47,7 +47,9 @@ static const sg_cli_command explain_cmd = {
     "transformers (cct*, vit_*) also attention (attention rollout) and attention-pool (CCT's\n"
     "sequence-pool weights), which ignore --layer. --layer: a\n"
     "module path of the reference implementation (layer4, features.18, Mixed_7c; default the\n"
-    "backbone's last block); an unknown one lists the model's layers. --class: the class index\n"
+    "backbone's last block); an unknown one lists the model's layers. Up to 4 layers separated\n"
+    "by commas (features.11,features.14) give the mean of their normalised maps, as\n"
+    "pytorch-grad-cam's list of target layers. --class: the class index\n"
     "to explain (default: the predicted one).\n"
     "--method svm: the SVM-weight map of paper 000: with --svm S (from `svm train` on the pooled\n"
     "features of `steelgrad features --weights W`, not standardised), each position of the\n"
@@ -216,6 +218,23 @@ static bool always(const explain_ctx *c) { (void)c; return true; }
 static bool have_svm(const explain_ctx *c) { return c->svm != NULL; }
 static bool have_cae(const explain_ctx *c) { return c->cae != NULL; }
 /* The attention maps exist for the transformers only, attention-pool for CCT only. */
+/* Every name of a comma-separated --layer is a layer of m (the error names
+ * the first unknown one and lists the layers). */
+static bool layers_known(sg_model *m, sg_graph *g, const char *layers)
+{
+    char name[SG_CAM_LAYER_NAME];
+    for (const char *p = layers;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len >= sizeof name) len = sizeof name - 1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (sg_model_check_layer(m, g, name) != SG_OK) return false;
+        if (!end) return true;
+        p = end + 1;
+    }
+}
+
 static bool have_attention(const explain_ctx *c) { return c->m->attention_layers > 0; }
 static bool have_attention_pool(const explain_ctx *c)
 {
@@ -794,7 +813,7 @@ int cmd_explain(int argc, char **argv)
                          (long long)xs.shape[1], (long long)xs.shape[2], (long long)xs.shape[3], c.C, c.S, c.S);
     else if (!c.g)
         rc = sg_cli_fail("explain", "out of memory");
-    else if (layer && *layer && sg_model_check_layer(m, c.g, layer) != SG_OK)
+    else if (layer && *layer && !layers_known(m, c.g, layer))
         rc = sg_cli_usage("explain", "--layer: %s", sg_error_message());
     else if (evaluate_flag)
         rc = evaluate(&c, &e, data, method);

@@ -28,7 +28,7 @@ static const sg_cli_entry commands[] = {
     {"anomaly", cmd_anomaly, "autoencoder anomaly detection: train on a healthy class, score images"},
     {"report", cmd_report, "a training run as one self-contained HTML page with plots (RUN/report.html)"},
     {"serve", cmd_serve, "the inspection station: a web page and JSON API around a checkpoint"},
-    {"bench", cmd_bench, "benchmarks as JSON lines: bench sgemm|conv|depthwise|attention (GFLOP/s), triad|adam|elementwise|gelu|bn|layernorm|softmax|pool (GB/s), train and infer (ms, images/s, peak memory), ulp (our math functions' error), order (the canonical order's cost)"},
+    {"bench", cmd_bench, "benchmarks as JSON lines: bench sgemm|conv|depthwise|attention (GFLOP/s), triad|adam|elementwise|gelu|bn|layernorm|softmax|pool (GB/s), train and infer (ms, images/s, peak memory), ulp (our math functions' error), order (the canonical order's cost), gradcam (ms against forward + backward)"},
     {"detect", cmd_detect, "paper 002's box heads on a VOC set (NEU-DET) on any backbone, scored by VOC mAP"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
@@ -38,7 +38,7 @@ static const char *const subcommands[] = {"data inspect", "data split", "data sh
                                              "model list", "model summary",
                                              "svm train", "svm predict", "svm eval",
                                              "anomaly train", "anomaly score",
-                                             "bench sgemm", "bench train", "bench infer",
+                                             "bench sgemm", "bench train", "bench infer", "bench gradcam",
                                              "bench triad", "bench adam", "bench elementwise", "bench gelu",
                                              "bench bn", "bench layernorm", "bench softmax", "bench pool",
                                              "bench conv", "bench depthwise",

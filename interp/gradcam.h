@@ -32,6 +32,10 @@
 
 typedef enum sg_cam_method { SG_CAM_GRADCAM = 0, SG_CAM_GRADCAM_PP = 1 } sg_cam_method;
 
+/* Several layers at once ("features.11,features.14"): at most this many, each
+ * name shorter than SG_CAM_LAYER_NAME. */
+enum { SG_CAM_MAX_LAYERS = 4, SG_CAM_LAYER_NAME = 64 };
+
 /* "gradcam" / "gradcam++" -> method; -1 for another name. */
 int sg_cam_method_from_name(const char *name);
 const char *sg_cam_method_name(sg_cam_method method);
@@ -46,7 +50,11 @@ typedef struct sg_cam_result {
 
 /* The map [H * W] of x [1, C, H, W] (C, H, W: the model's input) for class
  * `target` (< 0: the predicted class) on `layer` (NULL or "": the model's
- * default_layer). g is reset before and after (its taps cleared). Errors:
+ * default_layer). `layer` may name several layers separated by commas, as
+ * pytorch-grad-cam's target_layers list: one forward and one backward, each
+ * layer's cam normalised and resized to H x W, their mean normalised
+ * (aggregate_multi_layers); res->layer_h/w are then the first layer's.
+ * g is reset before and after (its taps cleared). Errors:
  * SG_ERR_INVALID "<model>: no layer 'x'; layers: ..." for an unknown layer,
  * a target outside [0, classes), a layer that is not a [1, K, h, w] map;
  * the forward's error for a bad input shape. res may be NULL. */

@@ -54,9 +54,25 @@ sg_err sg_conv2d_layer_init_rect(sg_conv2d_layer *l, sg_params *ps, const char *
     return SG_OK;
 }
 
+/* padding_mode as torch.nn.Conv2d._conv_forward: zeros pad inside the
+ * convolution; any other mode is F.pad(x, (left, right, top, bottom), mode)
+ * followed by the same convolution with padding 0. The gradient of the pad
+ * (layers/shape.c) sums what a mirrored or repeated pixel receives back into
+ * the pixel it copies. */
 sg_tensor *sg_conv2d_layer_forward(sg_graph *g, const sg_conv2d_layer *l, sg_tensor *x)
 {
-    return sg_conv2d(g, x, &l->weight->t, l->bias ? &l->bias->t : NULL, &l->opt);
+    sg_tensor *w = &l->weight->t, *b = l->bias ? &l->bias->t : NULL;
+    if (l->padding_mode == SG_PAD_CONSTANT) return sg_conv2d(g, x, w, b, &l->opt);
+    if (l->opt.padding != SG_CONV_PAD_EXPLICIT) {
+        sg_graph_fail(g, SG_ERR_INVALID, "conv2d layer: padding mode %d needs explicit pads, not SAME",
+                      (int)l->padding_mode);
+        return NULL;
+    }
+    const int64_t pads[4] = {l->opt.pad_left, l->opt.pad_right, l->opt.pad_top, l->opt.pad_bottom};
+    sg_conv2d_opts unpadded = l->opt;
+    unpadded.pad_left = unpadded.pad_right = unpadded.pad_top = unpadded.pad_bottom = 0;
+    sg_tensor *xp = sg_pad(g, x, 4, pads, l->padding_mode, 0.0f);
+    return xp ? sg_conv2d(g, xp, w, b, &unpadded) : NULL;
 }
 
 sg_err sg_linear_layer_init(sg_linear_layer *l, sg_params *ps, const char *prefix, int in,

@@ -15,11 +15,17 @@
 #include "core/graph.h"
 #include "core/param.h"
 #include "layers/conv.h"
+#include "layers/shape.h"
 
 typedef struct sg_conv2d_layer {
     sg_param *weight;            /* [out, in / groups, kh, kw] */
     sg_param *bias;              /* [out] or NULL */
     sg_conv2d_opts opt;
+    /* torch.nn.Conv2d's padding_mode: SG_PAD_CONSTANT (0, the init's) is
+     * 'zeros'; SG_PAD_REFLECT / SG_PAD_REPLICATE / SG_PAD_CIRCULAR pad x with
+     * opt's explicit pads in that mode (sg_pad) and convolve unpadded. Set it
+     * after init; SAME padding takes only zeros. */
+    sg_pad_mode padding_mode;
 } sg_conv2d_layer;
 
 /* PyTorch-style Conv2d(in, out, k, stride, padding, dilation 1, groups, bias). */
@@ -30,6 +36,7 @@ sg_err sg_conv2d_layer_init(sg_conv2d_layer *l, sg_params *ps, const char *prefi
 sg_err sg_conv2d_layer_init_rect(sg_conv2d_layer *l, sg_params *ps, const char *prefix, int in,
                                  int out, int kh, int kw, const sg_conv2d_opts *opt, bool bias,
                                  uint64_t seed);
+/* conv2d(x) with the layer's padding mode; NULL + graph error on a bad shape. */
 sg_tensor *sg_conv2d_layer_forward(sg_graph *g, const sg_conv2d_layer *l, sg_tensor *x);
 
 typedef struct sg_linear_layer {

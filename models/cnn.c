@@ -12,12 +12,14 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
     *m = (sg_cnn){.cfg = *cfg};
     if (cfg->n_blocks < 1 || cfg->n_blocks > SG_CNN_MAX_BLOCKS || cfg->in_channels < 1 ||
         (cfg->classes < 2 && cfg->classes != 0) || cfg->image_size < 1 || cfg->image_size % (1 << cfg->n_blocks) ||
-        cfg->head < SG_CNN_FLATTEN || cfg->head > SG_CNN_GLOBAL_MAX)
+        cfg->head < SG_CNN_FLATTEN || cfg->head > SG_CNN_GLOBAL_MAX ||
+        cfg->padding < SG_PAD_CONSTANT || cfg->padding > SG_PAD_CIRCULAR)
         return sg_error_set(SG_ERR_INVALID,
-                            "cnn: %d blocks, %d input channels, %d classes, size %d, head %d: the "
-                            "size must divide by 2^blocks, blocks in 1..%d, classes 0 or >= 2, a "
-                            "known head", cfg->n_blocks, cfg->in_channels, cfg->classes,
-                            cfg->image_size, (int)cfg->head, SG_CNN_MAX_BLOCKS);
+                            "cnn: %d blocks, %d input channels, %d classes, size %d, head %d, "
+                            "padding %d: the size must divide by 2^blocks, blocks in 1..%d, classes "
+                            "0 or >= 2, a known head and padding mode", cfg->n_blocks,
+                            cfg->in_channels, cfg->classes, cfg->image_size, (int)cfg->head,
+                            (int)cfg->padding, SG_CNN_MAX_BLOCKS);
     int in = cfg->in_channels;
     sg_conv2d_opts same = sg_conv2d_opts_make(1, 1, 1, 1);
     for (int i = 0; i < cfg->n_blocks; i++) {
@@ -26,6 +28,7 @@ sg_err sg_cnn_init(sg_cnn *m, const sg_cnn_config *cfg, uint64_t seed)
         sg_err err = sg_conv2d_layer_init(&m->conv[i], &m->params, name, in, cfg->widths[i], 3,
                                           &same, true, seed);
         if (err != SG_OK) return err;
+        m->conv[i].padding_mode = cfg->padding;
         snprintf(name, sizeof name, "features.%d", 4 * i + 1);
         err = sg_batchnorm_layer_init(&m->bn[i], &m->params, name, cfg->widths[i]);
         if (err != SG_OK) return err;

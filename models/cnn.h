@@ -1,6 +1,6 @@
 /* models/cnn.h - a plain convolutional classifier.
  *
- * n_blocks x [conv3x3(pad 1) -> BatchNorm -> ReLU -> maxpool 2x2], then
+ * n_blocks x [conv3x3(pad 1, zeros or reflect) -> BatchNorm -> ReLU -> maxpool 2x2], then
  * flatten (or a global average or max pool) -> linear(classes). It is the demo's model and the "custom CNN" of
  * paper 002 in its smallest form. Parameter names follow an nn.Sequential:
  * "features.<4 i>" conv, "features.<4 i + 1>" batchnorm, "classifier" linear,
@@ -30,6 +30,10 @@ typedef struct sg_cnn_config {
     int n_blocks;                 /* 1 .. SG_CNN_MAX_BLOCKS */
     int widths[SG_CNN_MAX_BLOCKS];/* output channels of each block */
     sg_cnn_head head;             /* default SG_CNN_FLATTEN */
+    /* The convolutions' padding_mode (layers/layers.h): SG_PAD_CONSTANT
+     * (default) is torch's 'zeros'; SG_PAD_REFLECT mirrors the image into its
+     * 1-pixel border, so the border is no edge (docs/EXPLAIN.md). */
+    sg_pad_mode padding;
 } sg_cnn_config;
 
 typedef struct sg_cnn {

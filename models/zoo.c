@@ -27,6 +27,19 @@ sg_model_options sg_model_options_defaults(int classes)
  * without it. */
 static bool has_head(const sg_model_options *o) { return o->head && *o->head; }
 
+/* opts.padding as a pad mode: false for a name that is not zeros, reflect or
+ * replicate. */
+static bool padding_mode(const sg_model_options *o, sg_pad_mode *mode)
+{
+    const char *p = o->padding;
+    *mode = SG_PAD_CONSTANT;
+    if (!p || !*p || strcmp(p, "zeros") == 0) return true;
+    if (strcmp(p, "reflect") == 0) *mode = SG_PAD_REFLECT;
+    else if (strcmp(p, "replicate") == 0) *mode = SG_PAD_REPLICATE;
+    else return false;
+    return true;
+}
+
 /* Allocate the architecture's struct: one helper so every builder frees the
  * same way on failure. */
 static void *impl_new(sg_model *m, size_t bytes)
@@ -133,6 +146,7 @@ static sg_err cnn_build(sg_model *m, const sg_model_options *o, uint64_t seed)
     sg_cnn_config cfg = {.in_channels = o->in_channels, .image_size = o->image_size,
                          .classes = has_head(o) ? 0 : o->classes, .n_blocks = 4,
                          .widths = {8, 16, 32, 64}, .head = SG_CNN_GLOBAL_MAX};
+    padding_mode(o, &cfg.padding);   /* checked by sg_model_build */
     const double wm = o->width_mult > 0 ? o->width_mult : 1.0;
     for (int i = 0; i < cfg.n_blocks; i++) {
         const double w = floor(cfg.widths[i] * wm + 0.5);
@@ -376,6 +390,13 @@ sg_err sg_model_build(sg_model *m, const char *name, const sg_model_options *o, 
     if (o->in_channels < 0 || o->image_size < 0)
         return sg_error_set(SG_ERR_INVALID, "%s: in_channels %d, image_size %d must be >= 0 "
                             "(0 = the model's default)", def->name, o->in_channels, o->image_size);
+    sg_pad_mode pad;
+    if (!padding_mode(o, &pad))
+        return sg_error_set(SG_ERR_INVALID, "%s: padding '%s', expected zeros, reflect or replicate",
+                            def->name, o->padding);
+    if (pad != SG_PAD_CONSTANT && def->build != cnn_build)
+        return sg_error_set(SG_ERR_INVALID, "%s: padding '%s' is only for cnn (the others pad "
+                            "with zeros)", def->name, o->padding);
     m->def = def;
     m->opts = *o;
     if (m->opts.in_channels <= 0) m->opts.in_channels = def->default_channels;

@@ -35,6 +35,9 @@ typedef struct sg_model_options {
     float dropout;                /* classifier dropout p; < 0 = the reference's */
     const char *head;             /* NULL or "" = the reference classifier; else a
                                      head name of sg_model_head_names() */
+    const char *padding;          /* the convolutions' padding_mode as torch names it:
+                                     NULL, "" or "zeros" (every model), "reflect" or
+                                     "replicate" (cnn only) */
     bool aux_logits;              /* InceptionV3's auxiliary classifier (torchvision
                                      builds it by default; here only when asked: its
                                      parameters exist, forward never runs it) */

@@ -31,7 +31,7 @@
  * value is the test's scratch folder): the bad-value test drops the option
  * under test from it and adds the bad one, so an accepted bad value would
  * show as an exit code other than 2. */
-enum { SET_MAX = 128, MAX_NUMERIC = 40, MAX_OTHER = 24 };
+enum { SET_MAX = 128, MAX_NUMERIC = 40, MAX_OTHER = 28 };
 
 typedef struct cli_case {
     const char *command;         /* "data split" */
@@ -74,7 +74,7 @@ static const cli_case commands[] = {
       "phase2-train-last", "rotation", "shift", "shear", "zoom", "brightness", "contrast", "workers",
       "shards", "threads"},
      {"recipe", "out", "resume", "force", "quiet", "data", "manifest", "ratios", "split-seed", "strict",
-      "model", "dropout", "head", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
+      "model", "dropout", "head", "padding", "weights", "optimizer", "schedule", "class-weights", "freeze", "norm",
       "hflip", "vflip", "no-cache", "keep-depth", "tta"}},
     {"eval", "", {{"weights", "/nonexistent/w.safetensors"}, {"data", "/nonexistent/dir"}}, {"threads"},
      {"weights", "data", "manifest", "split", "json", "strict", "tta", "predictions"}},
@@ -115,6 +115,8 @@ static const cli_case commands[] = {
      {"batch", "size", "classes", "steps"}, {"model", "threads"}},
     {"bench infer", "", {{"model", "cnn"}, {"size", "16"}, {"steps", "1"}, {"threads", "1"}},
      {"batch", "size", "classes", "steps"}, {"model", "threads"}},
+    {"bench gradcam", "", {{"model", "cnn"}, {"size", "16"}, {"classes", "3"}, {"repeats", "1"}, {"threads", "1"}},
+     {"size", "classes", "repeats"}, {"model", "layer", "method", "threads"}},
     {"bench bn", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench layernorm", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},
     {"bench softmax", "", {{"threads", "1"}, {"seconds", "0.001"}}, {"seconds"}, {"threads"}},

@@ -13,6 +13,7 @@
 #include "core/pool.h"
 #include "layers/conv.h"
 #include "layers/conv_kernels.h"
+#include "layers/layers.h"
 #include "tests/testutil.h"
 
 typedef struct {
@@ -542,6 +543,145 @@ START_TEST(conv_transpose2d_rejects_bad_shapes_and_options)
 }
 END_TEST
 
+/* ------------------------------------------------ conv layer padding modes --
+ * torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode=M) on x[r][c] = 4r + c
+ * (4 x 4), by hand. Along one axis, output i reads padded rows i-1, i, i+1:
+ *   reflect   row -1 -> 1, row 4 -> 2: rows {1,0,1} {0,1,2} {1,2,3} {2,3,2}
+ *   replicate row -1 -> 0, row 4 -> 3: rows {0,0,1} {0,1,2} {1,2,3} {2,3,3}
+ * With the all-ones kernel y[i][j] = sum_{r,c} (4r + c) = 12 R[i] + 3 R[j],
+ * R = the row-index sums: reflect 2, 3, 6, 7; replicate 1, 3, 6, 8. With the
+ * kernel that is 1 at (0, 0) only, y[i][j] = x[m(i-1)][m(j-1)], m the mode's
+ * map (reflect m(-1) = 1): rows 1, 0, 1, 2 give 4 m[i] + m[j]. */
+static void conv_layer_4x4(sg_pad_mode mode, const float *w9, float bias, float *y, float *dx,
+                           float *dw, float *db)
+{
+    sg_params ps = {0};
+    sg_conv2d_layer l;
+    sg_conv2d_opts o = sg_conv2d_opts_make(1, 1, 1, 1);
+    ck_assert_int_eq(sg_conv2d_layer_init(&l, &ps, "conv", 1, 1, 3, &o, true, 1), SG_OK);
+    l.padding_mode = mode;
+    memcpy(l.weight->t.data, w9, 9 * sizeof *w9);
+    l.bias->t.data[0] = bias;
+    float x[16];
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    sg_graph *g = sg_graph_new();
+    sg_tensor *tx = sg_graph_tensor_from(g, 4, (const int64_t[]){1, 1, 4, 4}, x);
+    tx->requires_grad = true;
+    sg_tensor *ty = sg_conv2d_layer_forward(g, &l, tx);
+    ck_assert_ptr_nonnull(ty);
+    ck_assert_int_eq(ty->shape[2], 4);
+    ck_assert_int_eq(ty->shape[3], 4);
+    memcpy(y, ty->data, 16 * sizeof *y);
+    float ones[16];
+    for (int i = 0; i < 16; i++) ones[i] = 1.0f;
+    ck_assert_int_eq(sg_graph_backward_from(g, ty, ones), SG_OK);   /* L = sum(y) */
+    memcpy(dx, tx->grad, 16 * sizeof *dx);
+    memcpy(dw, l.weight->t.grad, 9 * sizeof *dw);
+    *db = l.bias->t.grad[0];
+    sg_graph_free(g);
+    sg_params_free(&ps);
+}
+
+static void expect_floats(const char *what, const float *got, const float *want, int n)
+{
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "%s[%d]: expected %g, found %g (exact)", what, i,
+                      (double)want[i], (double)got[i]);
+}
+
+START_TEST(conv2d_layer_reflect_and_replicate_padding_match_hand_computation)
+{
+    const float box[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, corner[9] = {1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const float reflect_box[16] = {30, 33, 42, 45, 42, 45, 54, 57, 78, 81, 90, 93, 90, 93, 102, 105};
+    const float replicate_box[16] = {15, 21, 30, 36, 39, 45, 54, 60, 75, 81, 90, 96, 99, 105, 114, 120};
+    const float reflect_corner[16] = {5, 4, 5, 6, 1, 0, 1, 2, 5, 4, 5, 6, 9, 8, 9, 10};
+    /* zeros (the default): the corner sums x[0..1][0..1] = 0 + 1 + 4 + 5 */
+    float y[16], dx[16], dw[9], db, want[16];
+    conv_layer_4x4(SG_PAD_CONSTANT, box, 0.0f, y, dx, dw, &db);
+    ck_assert_float_eq(y[0], 10.0f);
+    ck_assert_float_eq(y[5], 45.0f);   /* an interior pixel: the same in every mode */
+    conv_layer_4x4(SG_PAD_REFLECT, box, 0.5f, y, dx, dw, &db);
+    for (int i = 0; i < 16; i++) want[i] = reflect_box[i] + 0.5f;
+    expect_floats("reflect, box kernel, y", y, want, 16);
+    /* dL/dx[r][c] = how many outputs read row r times how many read column c:
+     * padded rows -1..4 are read 1, 2, 3, 3, 2, 1 times, so x's rows 0..3 get
+     * 2 (row 0), 1 + 3 (row 1, also read as row -1), 3 + 1 (row 2, also row 4), 2. */
+    const float reads[4] = {2, 4, 4, 2};
+    for (int i = 0; i < 16; i++) want[i] = reads[i / 4] * reads[i % 4];
+    expect_floats("reflect, box kernel, dx", dx, want, 16);
+    /* dL/dw[a][b] = the sum of the padded image shifted by (a, b): w[0][0]'s
+     * is the sum of reflect_corner, w[1][1]'s the sum of x (120). */
+    ck_assert_float_eq(dw[0], 80.0f);
+    ck_assert_float_eq(dw[4], 120.0f);
+    ck_assert_float_eq(db, 16.0f);
+    conv_layer_4x4(SG_PAD_REPLICATE, box, 0.0f, y, dx, dw, &db);
+    expect_floats("replicate, box kernel, y", y, replicate_box, 16);
+    conv_layer_4x4(SG_PAD_REFLECT, corner, 0.0f, y, dx, dw, &db);
+    expect_floats("reflect, corner kernel, y", y, reflect_corner, 16);
+}
+END_TEST
+
+typedef struct {
+    sg_conv2d_layer layer;
+} layer_case;
+
+static sg_tensor *build_conv_layer(sg_graph *g, sg_tensor **in, void *ctx)
+{
+    return sg_conv2d_layer_forward(g, &((layer_case *)ctx)->layer, in[0]);
+}
+
+/* dL/dx through the pad and the convolution against finite differences, for
+ * reflect and replicate, stride 1 and 2, pads 1 and 2, two channels in, three out. */
+START_TEST(conv2d_layer_padding_modes_backward_match_finite_differences)
+{
+    const sg_pad_mode modes[2] = {SG_PAD_REFLECT, SG_PAD_REPLICATE};
+    for (int m = 0; m < 2; m++)
+        for (int stride = 1; stride <= 2; stride++)
+            for (int pad = 1; pad <= 2; pad++) {
+                sg_params ps = {0};
+                layer_case c;
+                sg_conv2d_opts o = sg_conv2d_opts_make(stride, pad, 1, 1);
+                ck_assert_int_eq(sg_conv2d_layer_init(&c.layer, &ps, "conv", 2, 3, 3, &o, true, 7), SG_OK);
+                c.layer.padding_mode = modes[m];
+                float x[2 * 5 * 6];
+                sg_test_fill_normal(x, 60, 31 + (uint64_t)(4 * m + 2 * stride + pad), 1.0f);
+                sg_test_input in[1] = {{4, {1, 2, 5, 6}, x, true}};
+                sg_test_gradcheck_opts go = {.eps = 1e-2f, .atol = 2e-3, .rtol = 2e-3, .max_checks = 60,
+                                             .training = true};
+                char name[64];
+                snprintf(name, sizeof name, "%s stride %d pad %d", m ? "replicate" : "reflect", stride, pad);
+                sg_test_gradcheck(name, build_conv_layer, &c, 1, in, &go);
+                sg_params_free(&ps);
+            }
+}
+END_TEST
+
+/* Reflect needs pads smaller than the input and explicit pads: both refused. */
+START_TEST(conv2d_layer_reflect_padding_rejects_same_and_too_large_pads)
+{
+    sg_params ps = {0};
+    sg_conv2d_layer l;
+    sg_conv2d_opts same = sg_conv2d_opts_same(1, 1, 1);
+    ck_assert_int_eq(sg_conv2d_layer_init(&l, &ps, "conv", 1, 1, 3, &same, false, 1), SG_OK);
+    l.padding_mode = SG_PAD_REFLECT;
+    sg_graph *g = sg_graph_new();
+    sg_tensor *x = sg_graph_tensor(g, 4, (const int64_t[]){1, 1, 4, 4});
+    ck_assert_ptr_null(sg_conv2d_layer_forward(g, &l, x));
+    sg_test_expect_error(g, SG_ERR_INVALID, "not SAME");
+    sg_graph_free(g);
+    sg_params_free(&ps);
+    sg_conv2d_opts wide = sg_conv2d_opts_make(1, 2, 1, 1);
+    ck_assert_int_eq(sg_conv2d_layer_init(&l, &ps, "conv", 1, 1, 3, &wide, false, 1), SG_OK);
+    l.padding_mode = SG_PAD_REFLECT;
+    g = sg_graph_new();
+    x = sg_graph_tensor(g, 4, (const int64_t[]){1, 1, 2, 2});
+    ck_assert_ptr_null(sg_conv2d_layer_forward(g, &l, x));
+    sg_test_expect_error(g, SG_ERR_SHAPE, "must be smaller than the size");
+    sg_graph_free(g);
+    sg_params_free(&ps);
+}
+END_TEST
+
 static Suite *conv_suite(void)
 {
     Suite *s = suite_create("conv");
@@ -556,6 +696,9 @@ static Suite *conv_suite(void)
     SG_ADD_TEST(s, conv_transpose2d_matches_scatter_reference, 30);
     SG_ADD_TEST(s, conv_transpose2d_backward_matches_finite_differences, 60);
     SG_ADD_TEST(s, conv_transpose2d_rejects_bad_shapes_and_options, 10);
+    SG_ADD_TEST(s, conv2d_layer_reflect_and_replicate_padding_match_hand_computation, 10);
+    SG_ADD_TEST(s, conv2d_layer_padding_modes_backward_match_finite_differences, 30);
+    SG_ADD_TEST(s, conv2d_layer_reflect_padding_rejects_same_and_too_large_pads, 10);
     return s;
 }
 

@@ -162,6 +162,73 @@ START_TEST(gradcam_refuses_an_unknown_layer_listing_the_layers)
 }
 END_TEST
 
+/* Several target layers: the map is norm(mean over layers of
+ * resize(norm(relu(sum_k w_k A_k)))), as pytorch-grad-cam's
+ * aggregate_multi_layers, rebuilt here from the tapped activations and
+ * gradients of one forward and one backward (the resize and norm steps are
+ * checked against cv2 and pytorch-grad-cam above). */
+START_TEST(gradcam_of_several_layers_is_the_mean_of_their_scaled_maps)
+{
+    sg_model m = build("cnn", 1, SIZE);
+    sg_test_model_rule(m.params);
+    float x[SIZE * SIZE], map[SIZE * SIZE], single[SIZE * SIZE], want[SIZE * SIZE] = {0};
+    sg_test_model_rule_input(x, SIZE * SIZE);
+    const char *names[2] = {"features.10", "features.14"};
+    const int target = 3;
+    sg_graph *g = sg_graph_new();
+    sg_graph_set_training(g, false);
+    sg_tensor *A[2] = {NULL, NULL};
+    for (int l = 0; l < 2; l++) ck_assert_int_eq(sg_graph_set_tap(g, names[l], &A[l], true), SG_OK);
+    sg_tensor *in = sg_graph_tensor_from(g, 4, (int64_t[]){1, 1, SIZE, SIZE}, x);
+    sg_tensor *logits = sg_model_forward(g, &m, in);
+    ck_assert_ptr_nonnull(logits);
+    float seed[CLASSES] = {0};
+    seed[target] = 1.0f;
+    ck_assert_int_eq(sg_graph_backward_from(g, logits, seed), SG_OK);
+    for (int l = 0; l < 2; l++) {
+        int64_t K = A[l]->shape[1], h = A[l]->shape[2], w = A[l]->shape[3], n = h * w;
+        float *cam = calloc((size_t)n, sizeof *cam), up[SIZE * SIZE];
+        for (int64_t i = 0; i < n; i++) {
+            double s = 0;
+            for (int64_t k = 0; k < K; k++) {
+                double wk = 0;
+                for (int64_t j = 0; j < n; j++) wk += A[l]->grad[k * n + j];
+                s += wk / (double)n * A[l]->data[k * n + i];
+            }
+            cam[i] = s > 0 ? (float)s : 0.0f;
+        }
+        sg_cam_normalize(cam, n);
+        sg_cam_resize_bilinear(cam, (int)h, (int)w, up, SIZE, SIZE);
+        for (int i = 0; i < SIZE * SIZE; i++) want[i] += up[i] / 2.0f;
+        free(cam);
+    }
+    sg_cam_normalize(want, SIZE * SIZE);
+    sg_graph_clear_taps(g);
+    sg_graph_reset(g);
+    sg_cam_result r;
+    ck_assert_msg(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, target, "features.10,features.14",
+                             map, &r) == SG_OK, "%s", sg_error_message());
+    ck_assert_int_eq(r.layer_h, SIZE / 4);   /* the first layer's grid (block 2 ReLU) */
+    SG_ASSERT_CLOSE("features.10,features.14", want, map, SIZE * SIZE, 1e-6, 0);
+    /* one layer named twice is that layer alone, to the bit */
+    ck_assert_int_eq(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, target, "features.14", single, NULL), SG_OK);
+    ck_assert_int_eq(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, target, "features.14,features.14", map,
+                                NULL), SG_OK);
+    ck_assert_msg(memcmp(single, map, sizeof map) == 0, "features.14 twice differs from features.14");
+    /* and the two-layer map is neither single map */
+    ck_assert_msg(memcmp(single, want, sizeof want) != 0, "the second layer changed nothing");
+    sg_test_expect_code(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, -1, "features.14,layer4", map, NULL),
+                        SG_ERR_INVALID, "no layer 'layer4'", NULL);
+    sg_test_expect_code(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, -1, "features.14,", map, NULL),
+                        SG_ERR_INVALID, "1 to 4 names", NULL);
+    sg_test_expect_code(sg_gradcam(g, &m, x, 1, SIZE, SIZE, SG_CAM_GRADCAM, -1,
+                                   "features.2,features.6,features.10,features.14,features.15", map, NULL),
+                        SG_ERR_INVALID, "1 to 4 names", NULL);
+    sg_graph_free(g);
+    sg_model_free(&m);
+}
+END_TEST
+
 START_TEST(resize_matches_cv2_linear_on_a_known_grid)
 {
     /* cv2.resize(np.float32([[0, 1], [2, 3]]), (4, 4)) */
@@ -182,6 +249,7 @@ static Suite *gradcam_suite(void)
     SG_ADD_TEST(s, resnet18_gradcam_matches_pytorch_grad_cam, 60);
     SG_ADD_TEST(s, cnn_gradcam_matches_pytorch_grad_cam, 30);
     SG_ADD_TEST(s, gradcam_refuses_an_unknown_layer_listing_the_layers, 30);
+    SG_ADD_TEST(s, gradcam_of_several_layers_is_the_mean_of_their_scaled_maps, 30);
     SG_ADD_TEST(s, resize_matches_cv2_linear_on_a_known_grid, 10);
     return s;
 }

@@ -399,6 +399,60 @@ START_TEST(cnn_width_multiplier_scales_every_block)
 }
 END_TEST
 
+START_TEST(cnn_reflect_padding_keeps_a_constant_image_constant_at_the_border)
+{
+    /* Zero padding makes the border of a flat image an edge; reflect padding
+     * (torch's padding_mode='reflect') does not: the first conv's map of a
+     * constant image is constant, and in the interior both modes agree. The
+     * two models share their weights (same seed). */
+    enum { S = 32 };
+    sg_model_options o = opts_k(3);
+    o.in_channels = 1;
+    o.image_size = S;
+    sg_model zeros = build("cnn", o);
+    o.padding = "reflect";
+    sg_model reflect = build("cnn", o);
+    float maps[2][8 * S * S];
+    sg_model *ms[2] = {&zeros, &reflect};
+    for (int k = 0; k < 2; k++) {
+        sg_graph *g = sg_graph_new();
+        sg_graph_set_training(g, false);
+        sg_tensor *a = NULL;
+        sg_graph_set_tap(g, "features.0", &a, false);
+        sg_tensor *x = sg_graph_tensor(g, 4, (int64_t[]){1, 1, S, S});
+        for (int i = 0; i < S * S; i++) x->data[i] = 0.75f;
+        ck_assert_ptr_nonnull(sg_model_forward(g, ms[k], x));
+        ck_assert_ptr_nonnull(a);
+        ck_assert_int_eq(a->numel, 8 * S * S);
+        memcpy(maps[k], a->data, sizeof maps[k]);
+        sg_graph_free(g);
+    }
+    int border_differs = 0;
+    for (int c = 0; c < 8; c++)
+        for (int i = 0; i < S; i++)
+            for (int j = 0; j < S; j++) {
+                float z = maps[0][(c * S + i) * S + j], r = maps[1][(c * S + i) * S + j];
+                float r00 = maps[1][c * S * S];
+                ck_assert_msg(r == r00, "reflect, channel %d (%d, %d): %g, expected %g as at (0, 0)", c,
+                              i, j, (double)r, (double)r00);
+                bool border = i == 0 || j == 0 || i == S - 1 || j == S - 1;
+                if (!border)
+                    ck_assert_msg(z == r, "channel %d (%d, %d): zeros %g, reflect %g", c, i, j, (double)z,
+                                  (double)r);
+                else border_differs += z != r;
+            }
+    ck_assert_int_gt(border_differs, 8 * (4 * S - 4) / 2);   /* the zero border is an edge */
+    sg_model_free(&zeros);
+    sg_model_free(&reflect);
+    /* Other models pad with zeros only; an unknown mode names the choices. */
+    sg_model m;
+    o.padding = "reflect";
+    sg_test_expect_code(sg_model_build(&m, "resnet18", &o, 1), SG_ERR_INVALID, "only for cnn", NULL);
+    o.padding = "mirror";
+    sg_test_expect_code(sg_model_build(&m, "cnn", &o, 1), SG_ERR_INVALID, "zeros, reflect or replicate", NULL);
+}
+END_TEST
+
 START_TEST(rgb_checkpoint_loads_into_a_gray_model_by_summing_the_stem)
 {
     const char *dir = sg_test_tmpdir();
@@ -624,6 +678,7 @@ static Suite *models_suite(void)
     SG_ADD_TEST(s, cnn002_logits_match_pytorch, 60);
     SG_ADD_TEST(s, heads_replace_the_classifier_on_every_backbone, 120);
     SG_ADD_TEST(s, cnn_width_multiplier_scales_every_block, 30);
+    SG_ADD_TEST(s, cnn_reflect_padding_keeps_a_constant_image_constant_at_the_border, 30);
     SG_ADD_TEST(s, rgb_checkpoint_loads_into_a_gray_model_by_summing_the_stem, 60);
     SG_ADD_TEST(s, bad_options_are_errors_naming_the_field, 30);
     SG_ADD_TEST(s, every_model_runs_a_small_gray_batch_forward_and_backward, 120);

@@ -1,4 +1,4 @@
-/* train/bench.c - training-step and inference timing of a zoo model (see bench.h). */
+/* train/bench.c - training-step, inference and Grad-CAM timing of a zoo model (see bench.h). */
 #include "train/bench.h"
 
 #include <stdint.h>
@@ -8,6 +8,8 @@
 
 #include "core/graph.h"
 #include "core/param.h"
+#include "interp/gradcam.h"
+#include "layers/reduce.h"
 #include "layers/loss.h"
 #include "models/zoo.h"
 #include "optim/optim.h"
@@ -94,5 +96,69 @@ done:
     sg_model_free(&m);
     free(images);
     free(labels);
+    return err;
+}
+
+/* One eval-mode forward with gradients and the backward of sum(logits). */
+static sg_err forward_backward(sg_graph *g, sg_model *m, float *image, int size)
+{
+    sg_graph_reset(g);
+    sg_graph_set_training(g, false);
+    sg_params_zero_grad(m->params);
+    sg_tensor *x = sg_graph_view(g, image, 4, (int64_t[]){1, 3, size, size});
+    sg_tensor *y = x ? sg_model_forward(g, m, x) : NULL;
+    sg_err err = y ? sg_graph_backward(g, sg_sum_all(g, y)) : sg_graph_error(g);
+    if (err != SG_OK) sg_error_set(err, "bench gradcam: %s", sg_graph_error_message(g));
+    sg_graph_reset(g);
+    return err;
+}
+
+sg_err sg_bench_gradcam(const sg_bench_gradcam_opts *o, sg_bench_gradcam_result *r)
+{
+    *r = (sg_bench_gradcam_result){0};
+    if (o->size < 1 || o->repeats < 1 || o->classes < 2 ||
+        (o->method != SG_CAM_GRADCAM && o->method != SG_CAM_GRADCAM_PP))
+        return sg_error_set(SG_ERR_INVALID, "bench gradcam: size %d, repeats %d, classes %d, method "
+                            "%d: expected size, repeats >= 1, classes >= 2, gradcam or gradcam++",
+                            o->size, o->repeats, o->classes, o->method);
+    sg_model_options mo = sg_model_options_defaults(o->classes);
+    mo.in_channels = 3;
+    mo.image_size = o->size;
+    sg_model m;
+    sg_err err = sg_model_build(&m, o->model, &mo, 1);
+    if (err != SG_OK) return err;
+    size_t n = 3 * (size_t)o->size * (size_t)o->size;
+    float *image = malloc(n * sizeof(float)), *map = malloc(n / 3 * sizeof(float));
+    sg_graph *g = sg_graph_new();
+    if (!image || !map || !g) {
+        err = sg_error_set(SG_ERR_NOMEM, "bench gradcam: out of memory for a %d px image", o->size);
+        goto done;
+    }
+    uint64_t s = 88172645463325252ull;   /* xorshift: a fixed random image */
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        image[i] = (float)((double)(s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+    }
+    double best_fb = 1e300, best_cam = 1e300;
+    for (int rep = 0; rep <= o->repeats && err == SG_OK; rep++) {   /* rep 0: warm-up */
+        double t0 = now();
+        err = forward_backward(g, &m, image, o->size);
+        double t1 = now();
+        if (err == SG_OK)
+            err = sg_gradcam(g, &m, image, 3, o->size, o->size, (sg_cam_method)o->method, -1,
+                             o->layer, map, NULL);
+        double t2 = now();
+        if (rep > 0 && t1 - t0 < best_fb) best_fb = t1 - t0;
+        if (rep > 0 && t2 - t1 < best_cam) best_cam = t2 - t1;
+    }
+    if (err != SG_OK) goto done;
+    r->forward_backward_ms = best_fb * 1e3;
+    r->gradcam_ms = best_cam * 1e3;
+    r->ratio = best_cam / best_fb;
+done:
+    sg_graph_free(g);
+    sg_model_free(&m);
+    free(image);
+    free(map);
     return err;
 }

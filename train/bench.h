@@ -1,4 +1,4 @@
-/* train/bench.h - time whole training steps or eval forwards of a zoo model.
+/* train/bench.h - time whole training steps, eval forwards or Grad-CAMs of a zoo model.
  *
  * The one implementation behind `steelgrad bench train`, `steelgrad bench
  * infer` and bench/bench_train_step: build the model (3 channels, `classes`
@@ -36,5 +36,26 @@ typedef struct sg_bench_model_result {
 /* SG_ERR_INVALID naming the model or a bad size; a forward's error otherwise
  * (message in sg_error_message()). Uses the current thread count. */
 sg_err sg_bench_model(const sg_bench_model_opts *o, sg_bench_model_result *r);
+
+/* The cost of one Grad-CAM (interp/gradcam.h) of one image against one
+ * eval-mode forward + full backward (the sum of the logits; every weight
+ * gradient) of the same image, on the same model (3 channels): one warm-up
+ * of each, then the best of `repeats` of each. The issue's target is
+ * gradcam_ms <= 2 forward_backward_ms. Behind `steelgrad bench gradcam` and
+ * bench/bench_gradcam. */
+typedef struct sg_bench_gradcam_opts {
+    const char *model;       /* a zoo name */
+    const char *layer;       /* NULL or "": the model's default_layer */
+    int method;              /* an sg_cam_method */
+    int size, classes, repeats;
+} sg_bench_gradcam_opts;
+
+typedef struct sg_bench_gradcam_result {
+    double gradcam_ms, forward_backward_ms;   /* best of the repeats */
+    double ratio;                             /* gradcam_ms / forward_backward_ms */
+} sg_bench_gradcam_result;
+
+/* SG_ERR_INVALID for a bad model, layer, size or count; a forward's error otherwise. */
+sg_err sg_bench_gradcam(const sg_bench_gradcam_opts *o, sg_bench_gradcam_result *r);
 
 #endif

@@ -52,6 +52,7 @@ static void fill_model_options(sg_json_writer *w, const void *ctx)
     sg_json_writer_kv_number(w, "width_mult", o->width_mult);
     sg_json_writer_kv_number(w, "dropout", o->dropout);
     sg_json_writer_kv_string(w, "head", o->head ? o->head : "");
+    sg_json_writer_kv_string(w, "padding", o->padding && *o->padding ? o->padding : "zeros");
     sg_json_writer_end_object(w);
 }
 

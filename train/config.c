@@ -28,6 +28,7 @@ static const sg_train_opt options[] = {
     {.name = "width-mult", .type = SG_TOPT_FLOAT, .offset = F(width_mult), .help = "width multiplier (models that have one)", .min = 0, .max = 4},
     {.name = "dropout", .type = SG_TOPT_FLOAT, .offset = F(dropout), .help = "classifier dropout p (default: the model's)", .min = -1, .max = 0.99},
     {.name = "head", .type = SG_TOPT_STRING, .offset = F(head), .help = "classifier head name (default: the reference's)"},
+    {.name = "padding", .type = SG_TOPT_STRING, .offset = F(padding), .help = "the convolutions' padding: zeros (default), reflect or replicate (cnn only; torch's padding_mode)"},
     {.name = "weights", .type = SG_TOPT_STRING, .offset = F(weights), .help = "initial weights (.safetensors), loaded by name"},
     {.name = "epochs", .type = SG_TOPT_INT, .offset = F(epochs), .help = "passes over the training images (default 10)", .min = 1, .max = 100000},
     {.name = "batch", .type = SG_TOPT_INT, .offset = F(batch), .help = "batch size (default 32)", .min = 1, .max = 4096},
@@ -90,7 +91,7 @@ void *sg_train_opt_field(sg_train_config *cfg, const sg_train_opt *o) { return (
 void sg_train_config_defaults(sg_train_config *cfg)
 {
     *cfg = (sg_train_config){
-        .ratios = "70,15,15", .seed = 42, .split_seed = -1, .model = NULL, .dropout = -1, .head = "", .weights = "",
+        .ratios = "70,15,15", .seed = 42, .split_seed = -1, .model = NULL, .dropout = -1, .head = "", .padding = "zeros", .weights = "",
         .epochs = 10, .batch = 32, .optimizer = "adam", .lr = 1e-3, .momentum = 0.9,
         .schedule = "cosine", .gamma = 0.9, .step_size = 10, .class_weights = "none",
         .freeze = "", .norm = "unit", .workers = 1, .tta = "none"};
@@ -299,6 +300,8 @@ sg_err sg_train_config_check(const sg_train_config *c)
     if (c->shards > c->batch)
         return sg_error_set(SG_ERR_INVALID, "--shards %lld: more shards than the %lld images of a batch (--batch)",
                             (long long)c->shards, (long long)c->batch);
+    if (!one_of(c->padding, (const char *const[]){"zeros", "reflect", "replicate", NULL}))
+        return sg_error_set(SG_ERR_INVALID, "--padding: expected zeros, reflect or replicate, got '%s'", c->padding);
     if (!one_of(c->norm, (const char *const[]){"unit", "symmetric", "imagenet", NULL}))
         return sg_error_set(SG_ERR_INVALID, "--norm: expected unit, symmetric or imagenet, got '%s'", c->norm);
     sg_split_ratios ratios;
@@ -321,5 +324,6 @@ sg_model_options sg_train_model_options(const sg_train_config *cfg, int classes)
     o.width_mult = cfg->width_mult;
     o.dropout = cfg->dropout < 0 ? -1.0f : (float)cfg->dropout;
     o.head = cfg->head && *cfg->head ? cfg->head : NULL;
+    o.padding = cfg->padding;
     return o;
 }

@@ -34,6 +34,7 @@ typedef struct sg_train_config {
     double width_mult;           /* 0 = the reference's */
     double dropout;              /* < 0 = the reference's */
     const char *head;            /* "" = the reference classifier */
+    const char *padding;         /* the convolutions' padding mode: zeros, reflect, replicate */
     const char *weights;         /* initial weights (safetensors), loaded by name; "" = none */
     /* optimisation */
     int64_t epochs, batch;
@@ -108,11 +109,11 @@ void sg_train_config_write_json(const sg_train_config *cfg, sg_json_writer *w);
 sg_err sg_train_config_from_json(sg_train_config *cfg, const sg_json *j, const char *source);
 
 /* Whole-config checks (one of data/manifest, a model, known names of the
- * optimizer, schedule, class weights, norm). SG_ERR_INVALID naming the option. */
+ * optimizer, schedule, class weights, norm, padding). SG_ERR_INVALID naming the option. */
 sg_err sg_train_config_check(const sg_train_config *cfg);
 
 /* The zoo options of cfg's model for `classes` classes (channels, size,
- * width multiplier, dropout, head; zeros are the model's defaults). */
+ * width multiplier, dropout, head, padding; zeros are the model's defaults). */
 sg_model_options sg_train_model_options(const sg_train_config *cfg, int classes);
 
 #endif
