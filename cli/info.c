@@ -178,6 +178,26 @@ static int compare_dw_backward_data(const sg_kernel_table *a, const sg_kernel_ta
     return differ;
 }
 
+/* The weight gradient over 3 images; dw starts from random values (it accumulates). */
+static int compare_dw_backward_weight(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    enum { IMAGES = 3 };
+    static float x[IMAGES * DW_MAX], dy[IMAGES * DW_MAX], da[25], db[25];
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 12}, x, IMAGES * DW_MAX, 0, 1);
+    sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 13}, dy, IMAGES * DW_MAX, 0, 1);
+    int differ = 0;
+    for (size_t c = 0; c < sizeof DW_CASES / sizeof DW_CASES[0]; c++) {
+        const sg_dw_geom g = dw_geom(c);
+        sg_rng_fill_normal((sg_rng_key){1, SG_RNG_TEST, 14}, da, 25, 0, 1);
+        memcpy(db, da, sizeof da);
+        a->dw_backward_weight(&g, IMAGES, x, DW_MAX, dy, DW_MAX, da);
+        b->dw_backward_weight(&g, IMAGES, x, DW_MAX, dy, DW_MAX, db);
+        differ += report_plane("dw_backward_wt", &g, g.KH, g.KW, da, db, a->dw_backward_weight_isa,
+                               b->dw_backward_weight_isa);
+    }
+    return differ;
+}
+
 /* Normalisation, softmax and pooling families: core/kernels/norm_compare.c runs each
  * on lengths with every tail, unaligned, with and without affine/activation. */
 #define COMPARE_NORM_(family, fn_type)                                                  \

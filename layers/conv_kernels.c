@@ -239,34 +239,18 @@ static void depthwise_backward_data_planes(void *arg, int64_t p0, int64_t p1)
     }
 }
 
-/* Output channels o of dw: each tap sums over images 0, 1, 2, ... in double. */
+/* Output channels o of dw: the table's depthwise weight-gradient kernel, one
+ * channel each (each tap sums over images 0, 1, 2, ... in double). */
 static void depthwise_backward_weight_channels(void *arg, int64_t o0, int64_t o1)
 {
     const dw_job *J = arg;
     const sg_conv_geom *G = J->G;
-    const int64_t mult = G->O / G->C, HW = G->H * G->W;
+    const int64_t mult = G->O / G->C, HW = G->H * G->W, P = G->OH * G->OW;
+    const sg_dw_geom g = plane_geom(G);
+    const sg_dw_backward_weight_fn weight = sg_kernels()->dw_backward_weight;
     for (int64_t o = o0; o < o1; o++)
-        for (int64_t kh = 0; kh < G->KH; kh++)
-            for (int64_t kw = 0; kw < G->KW; kw++) {
-                int64_t off = kw * G->dil_w - G->pad_left, lo, hi;
-                sg_dw_tap_range(off, G->stride_w, G->W, G->OW, &lo, &hi);
-                double acc = 0.0;
-                for (int64_t n = 0; n < G->N; n++) {
-                    const float *xp = J->x + (n * G->C + o / mult) * HW;
-                    const float *dyp = J->dy + (n * G->O + o) * G->OH * G->OW;
-                    for (int64_t oh = 0; oh < G->OH; oh++) {
-                        int64_t ih = oh * G->stride_h - G->pad_top + kh * G->dil_h;
-                        if (ih < 0 || ih >= G->H) continue;
-                        const float *xrow = xp + ih * G->W, *dyrow = dyp + oh * G->OW;
-                        if (G->stride_w == 1)
-                            acc += sg_dot_f32(dyrow + lo, xrow + lo + off, hi - lo);
-                        else
-                            for (int64_t ow = lo; ow < hi; ow++)
-                                acc += (double)dyrow[ow] * xrow[ow * G->stride_w + off];
-                    }
-                }
-                J->dw[(o * G->KH + kh) * G->KW + kw] += (float)acc;
-            }
+        weight(&g, G->N, J->x + (o / mult) * HW, G->C * HW, J->dy + o * P, G->O * P,
+               J->dw + o * G->KH * G->KW);
 }
 
 /* ---------------------------------------------------------------------------

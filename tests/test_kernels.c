@@ -217,6 +217,85 @@ START_TEST(every_isa_depthwise_planes_are_bit_identical_to_scalar)
 }
 END_TEST
 
+/* The depthwise weight gradient, recomputed here in the order kernels.h states
+ * (images, then rows; a stride-1 row as the canonical dot of the scalar sums,
+ * other rows product by product in double), must equal every ISA's table bit
+ * for bit; and a 3 x 3 image with a 3 x 3 kernel, pad 1, is checked by hand. */
+static void dw_weight_reference(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img, const float *dy,
+                                int64_t dy_img, float *dw)
+{
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            double acc = 0.0;
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    const int64_t ih = oh * g->stride_h - g->pad_top + kh * g->dil_h;
+                    if (ih < 0 || ih >= g->H) continue;
+                    /* the row's ow whose input column lies inside x, found by testing each */
+                    int64_t lo = -1, hi = -1;
+                    for (int64_t ow = 0; ow < g->OW; ow++) {
+                        const int64_t iw = ow * g->stride_w - g->pad_left + kw * g->dil_w;
+                        if (iw >= 0 && iw < g->W) {
+                            if (lo < 0) lo = ow;
+                            hi = ow + 1;
+                        }
+                    }
+                    if (lo < 0) continue;
+                    const float *xr = x + n * x_img + ih * g->W, *dr = dy + n * dy_img + oh * g->OW;
+                    const int64_t off = kw * g->dil_w - g->pad_left;
+                    if (g->stride_w == 1)
+                        acc += sg_k_sums_scalar(SG_SUMS_DOT, dr + lo, xr + lo + off, 0.0, hi - lo);
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++) acc += (double)dr[ow] * xr[ow * g->stride_w + off];
+                }
+            dw[kh * g->KW + kw] += (float)acc;
+        }
+}
+
+START_TEST(depthwise_weight_gradient_follows_its_stated_order_on_every_isa)
+{
+    /* by hand: one image, x = 1..9 (3 x 3), dy = 1 everywhere, 3 x 3 taps, pad 1:
+     * the centre tap sees every pixel (45), a corner tap the 2 x 2 block away from it */
+    {
+        float x[9], dy[9], dw[9] = {0};
+        for (int i = 0; i < 9; i++) x[i] = (float)(i + 1), dy[i] = 1.0f;
+        const sg_dw_geom g = {3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1};
+        sg_kernels_for(SG_ISA_SCALAR)->dw_backward_weight(&g, 1, x, 9, dy, 9, dw);
+        const float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+        for (int i = 0; i < 9; i++) ck_assert_msg(dw[i] == want[i], "dw[%d] = %g, by hand %g", i, dw[i], want[i]);
+    }
+    enum { N = 3, MAXP = 48 * 48 };   /* room for any plane below (the largest, input or output, is 1260) */
+    float *x = malloc(sizeof(float) * N * MAXP), *dy = malloc(sizeof(float) * N * MAXP);
+    sg_test_fill_normal(x, N * MAXP, 41, 1);
+    sg_test_fill_normal(dy, N * MAXP, 42, 1);
+    int64_t calls = 0;
+    for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) continue;
+        for (int v = 0; v < 48; v++) {
+            const int64_t K = v % 3 == 0 ? 3 : v % 3 == 1 ? 5 : 1, s = 1 + (v / 3) % 2, dil = 1 + (v / 6) % 2;
+            const int64_t pad = (v / 12) % 4, H = 5 + v % 7 * 5, W = 7 + v * 13 % 35;
+            sg_dw_geom g = {H, W, 0, 0, K, K, s, s, dil, dil, pad, pad};
+            g.OH = (H + 2 * pad - dil * (K - 1) - 1) / s + 1;
+            g.OW = (W + 2 * pad - dil * (K - 1) - 1) / s + 1;
+            if (g.OH < 1 || g.OW < 1) continue;
+            float got[25], want[25];
+            sg_test_fill_normal(got, 25, 43 + v, 1);
+            memcpy(want, got, sizeof got);
+            t->dw_backward_weight(&g, N, x, MAXP, dy, MAXP, got);
+            dw_weight_reference(&g, N, x, MAXP, dy, MAXP, want);
+            const int64_t d = first_difference(want, got, K * K);
+            ck_assert_msg(d < 0, "%s dw_backward_weight H=%ld W=%ld K=%ld stride=%ld pad=%ld dil=%ld: dw[%ld] is %a, "
+                          "the stated order gives %a", sg_isa_name((sg_isa)isa), (long)H, (long)W, (long)K, (long)s,
+                          (long)pad, (long)dil, (long)d, got[d], want[d]);
+            calls++;
+        }
+    }
+    printf("depthwise weight gradient in its stated order in %ld calls\n", (long)calls);
+    free(x), free(dy);
+}
+END_TEST
+
 /* beta == 0 must overwrite C, whatever it held (NaN, inf), on every ISA. */
 START_TEST(sgemm_beta_zero_ignores_nan_in_c_on_every_isa)
 {
@@ -350,6 +429,7 @@ static Suite *kernels_suite(void)
     SG_ADD_TEST(s, every_isa_sgemm_matches_scalar_across_cache_blocks, 120);
     SG_ADD_TEST(s, threaded_gemm_gives_the_scalar_bits_on_1_and_2_threads, 60);
     SG_ADD_TEST(s, every_isa_depthwise_planes_are_bit_identical_to_scalar, 60);
+    SG_ADD_TEST(s, depthwise_weight_gradient_follows_its_stated_order_on_every_isa, 60);
     SG_ADD_TEST(s, sums_follow_the_canonical_shape_bit_for_bit, 10);
     SG_ADD_TEST(s, isa_registry_is_consistent, 10);
     SG_ADD_TEST(s, every_isa_sums_are_bit_identical_to_scalar, 30);

@@ -1,5 +1,6 @@
 /* core/kernels/depthwise_scalar.c - the reference depthwise convolution of one
- * plane (kernels.h states the contract): forward and the input gradient.
+ * plane (kernels.h states the contract): forward, the input gradient and the
+ * weight gradient.
  *
  * Order of operations. Forward, for every output element y[oh][ow]:
  *   y = accumulate ? y + bias : bias
@@ -14,6 +15,7 @@
  * over the positions whose input lies inside the row (tap_range), so there
  * is no per-pixel bounds test. */
 #include "core/kernels/kernels.h"
+#include "core/sum.h"
 
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi)
@@ -68,5 +70,35 @@ void sg_k_dw_backward_data_scalar(const sg_dw_geom *g, const float *dy, const fl
                 else
                     for (int64_t ow = lo; ow < hi; ow++) dxrow[ow * g->stride_w + off] += wv * dyrow[ow];
             }
+        }
+}
+
+/* The weight gradient: kernels.h states the order. Each tap's sum runs over
+ * images, then rows, in double; a stride-1 row is the canonical dot (through
+ * the table's `sums`, identical on every ISA), any other row its exact
+ * products one by one. No SIMD twin: a vector over ow would reorder the
+ * stride-2 sum, and the stride-1 rows already run the SIMD dot. */
+void sg_k_dw_backward_weight_scalar(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img,
+                                    const float *dy, int64_t dy_img, float *dw)
+{
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            const int64_t off = kw * g->dil_w - g->pad_left;
+            int64_t lo, hi;
+            sg_dw_tap_range(off, g->stride_w, g->W, g->OW, &lo, &hi);
+            double acc = 0.0;
+            for (int64_t n = 0; n < N; n++) {
+                const float *xp = x + n * x_img, *dyp = dy + n * dy_img;
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    const int64_t ih = oh * g->stride_h - g->pad_top + kh * g->dil_h;
+                    if (ih < 0 || ih >= g->H) continue;
+                    const float *xrow = xp + ih * g->W, *dyrow = dyp + oh * g->OW;
+                    if (g->stride_w == 1)
+                        acc += sg_dot_f32(dyrow + lo, xrow + lo + off, hi - lo);
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++) acc += (double)dyrow[ow] * xrow[ow * g->stride_w + off];
+                }
+            }
+            dw[kh * g->KW + kw] += (float)acc;
         }
 }

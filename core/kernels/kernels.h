@@ -54,6 +54,19 @@ typedef void (*sg_dw_forward_fn)(const sg_dw_geom *g, const float *x, const floa
                                  bool accumulate, float *y);
 typedef void (*sg_dw_backward_data_fn)(const sg_dw_geom *g, const float *dy, const float *w,
                                        float *dx);
+/* Depthwise weight gradient of one output channel over a batch (layers/conv_kernels.c
+ * calls it per channel): x is the channel's input plane [H, W] of image 0 and
+ * dy its output-gradient plane [OH, OW], images x_img and dy_img floats apart.
+ * For each tap (kh, kw) in order:
+ *     acc = 0.0 (double);  for n = 0 .. N-1, for oh = 0 .. OH-1 whose input row lies in x:
+ *         row terms dy[n][oh][ow] * x[n][ih][ow*sw + off], ow in sg_dw_tap_range's [lo, hi):
+ *         stride_w == 1: acc += the canonical dot of the row (core/sum.h sg_dot_f32,
+ *                        the `sums` family, whose twins all give the same double)
+ *         otherwise:     acc += (double)dy * x, one exact double product at a time, ow increasing
+ *     dw[kh * KW + kw] += (float)acc
+ * depthwise_scalar.c is the reference; a twin must keep this order. */
+typedef void (*sg_dw_backward_weight_fn)(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img,
+                                         const float *dy, int64_t dy_img, float *dw);
 /* The output positions [lo, hi) of a row whose input ow*stride + off lies in [0, in_size). */
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi);
@@ -482,6 +495,7 @@ SG_K_GRID_DECLARE(neon)
 #define SG_KERNEL_FAMILIES(X)                                                 \
     X(sgemm, sg_sgemm_fn) X(sums, sg_sums_fn) X(dw_forward, sg_dw_forward_fn) \
     X(dw_backward_data, sg_dw_backward_data_fn)                               \
+    X(dw_backward_weight, sg_dw_backward_weight_fn)                           \
     SG_KERNEL_FAMILIES_EW(X) SG_KERNEL_FAMILIES_NORM(X) SG_KERNEL_FAMILIES_POOL(X)        \
     SG_KERNEL_FAMILIES_CONV(X) SG_KERNEL_FAMILIES_RESIZE(X) SG_KERNEL_FAMILIES_REDUCE(X)  \
     SG_KERNEL_FAMILIES_DATA(X)
@@ -521,6 +535,8 @@ double sg_k_sums_scalar(sg_sums_op op, const float *x, const float *y, double ce
 void sg_k_dw_forward_scalar(const sg_dw_geom *g, const float *x, const float *w, float bias,
                             bool accumulate, float *y);
 void sg_k_dw_backward_data_scalar(const sg_dw_geom *g, const float *dy, const float *w, float *dx);
+void sg_k_dw_backward_weight_scalar(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img,
+                                    const float *dy, int64_t dy_img, float *dw);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX2 + FMA (core/kernels/sgemm_avx2.c); only called when the CPU and OS have them. */
