@@ -32,7 +32,7 @@ static const sg_cli_command sgemm_cmd = {
     "--shapes MxNxK,... (default 1024x1024x1024,64x3136x576,256x3136x64,512x784x1152,\n"
     "2048x49x512), --seconds: time spent per line, at least (default 0.5)."};
 
-enum { MAX_SHAPES = 16, MAX_THREADS = 16 };
+enum { MAX_SHAPES = 16 };
 
 static const char default_shapes[] = "1024x1024x1024,64x3136x576,256x3136x64,512x784x1152,2048x49x512";
 
@@ -43,19 +43,27 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* "1,2,4" -> counts in 1..256; false on anything else. */
-static bool parse_threads(const char *s, int *out, int *n)
+int sg_bench_threads(const char *cmd, const char *arg, int threads[SG_BENCH_MAX_THREADS])
 {
-    *n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 256 || *n == MAX_THREADS || (*end && *end != ',')) return false;
-        out[(*n)++] = (int)v;
-        s = *end ? end + 1 : end;
-        if (end[0] == ',' && !*s) return false;
+    int n = 0;
+    if (!arg) {
+        threads[n++] = 1;
+        if (sg_threads() > 1) threads[n++] = sg_threads();
+        return n;
     }
-    return *n > 0;
+    for (const char *s = arg; *s;) {
+        char *end;
+        const long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 256 || n == SG_BENCH_MAX_THREADS || (*end && *end != ',') ||
+            (*end == ',' && !end[1])) {
+            n = 0;
+            break;
+        }
+        threads[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    if (n == 0) sg_cli_usage(cmd, "--threads '%s': expected counts in 1..256 separated by commas", arg);
+    return n;
 }
 
 /* "MxNxK,..." -> sizes in 1..65536; false on anything else. */
@@ -99,15 +107,9 @@ static int bench_sgemm(int argc, char **argv)
     int rc = sg_cli_parse(&sgemm_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
 
-    int threads[MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!parse_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(sgemm_cmd.name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(sgemm_cmd.name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     int64_t shapes[MAX_SHAPES][3];
     int n_shapes;
     if (!parse_shapes(shapes_arg ? shapes_arg : default_shapes, shapes, &n_shapes))
@@ -282,15 +284,9 @@ static int bench_ew(int which, int argc, char **argv)
     };
     int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
-    int threads[MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!parse_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(cmd->name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     const char *bench = cmd->name + strlen("bench ");
     ew_job J = {.t = sg_kernels()};
     for (int k = 0; k < 4; k++) {
@@ -370,15 +366,9 @@ static int bench_model(int argc, char **argv, bool train)
     int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
     if (!model) return sg_cli_usage(cmd->name, "--model NAME is required (steelgrad model list)");
-    int threads[MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!parse_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(cmd->name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     const int saved_threads = sg_threads();
     const char *isa = sg_isa_name(sg_kernels()->isa);
     sg_bench_model_opts o = {model, train, (int)batch, (int)size, (int)classes, (int)steps};
@@ -441,15 +431,9 @@ static int bench_gradcam(int argc, char **argv)
     if (!model) return sg_cli_usage(cmd->name, "--model NAME is required (steelgrad model list)");
     int cam = method ? sg_cam_method_from_name(method) : SG_CAM_GRADCAM;
     if (cam < 0) return sg_cli_usage(cmd->name, "--method '%s': expected gradcam or gradcam++", method);
-    int threads[MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!parse_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(cmd->name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     const int saved_threads = sg_threads();
     const char *isa = sg_isa_name(sg_kernels()->isa);
     sg_bench_gradcam_opts o = {model, layer, cam, (int)size, (int)classes, (int)repeats};

@@ -29,7 +29,7 @@
 #include "layers/elementwise.h"
 #include "layers/matmul.h"
 
-enum { BA_MAX_THREADS = 16, BA_PATHS = 3 };
+enum { BA_PATHS = 3 };
 
 static const sg_cli_command BA_CMD = {
     "bench attention",
@@ -111,21 +111,6 @@ static int ba_run(const int64_t shape[4], float p, int path, int threads, double
     return SG_EXIT_OK;
 }
 
-/* "1,2" -> counts in 1..256. */
-static bool ba_threads(const char *s, int *out, int *n)
-{
-    *n = 0;
-    while (*s) {
-        char *end;
-        const long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 256 || *n == BA_MAX_THREADS || (*end && *end != ',')) return false;
-        out[(*n)++] = (int)v;
-        s = *end ? end + 1 : end;
-        if (end[0] == ',' && !*s) return false;
-    }
-    return *n > 0;
-}
-
 int bench_attention(int argc, char **argv)
 {
     char *threads_arg = NULL;
@@ -152,15 +137,9 @@ int bench_attention(int argc, char **argv)
     if (done) return rc;
     if (E % H) return sg_cli_usage(BA_CMD.name, "--dim %lld is not a multiple of --heads %lld", (long long)E,
                                    (long long)H);
-    int threads[BA_MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!ba_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(BA_CMD.name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(BA_CMD.name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     const int64_t shape[4] = {B, H, T, E / H}, n = B * T * E;
     float *q = malloc(sizeof(float) * (size_t)n), *k = malloc(sizeof(float) * (size_t)n);
     float *v = malloc(sizeof(float) * (size_t)n), *seed = malloc(sizeof(float) * (size_t)n);

@@ -34,8 +34,6 @@
 #include "layers/norm.h"
 #include "layers/pool.h"
 
-enum { NB_MAX_THREADS = 16 };
-
 typedef enum nb_kind { NB_BN, NB_LN, NB_SOFTMAX, NB_MAXPOOL, NB_MAXPOOL3, NB_GAP, NB_CONV } nb_kind;
 
 typedef struct nb_case {
@@ -238,21 +236,6 @@ static int nb_run(const char *cmd, const nb_case *c, int threads, double seconds
     return SG_EXIT_OK;
 }
 
-/* "1,2" -> counts in 1..256. */
-static bool nb_threads(const char *s, int *out, int *n)
-{
-    *n = 0;
-    while (*s) {
-        char *end;
-        const long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 256 || *n == NB_MAX_THREADS || (*end && *end != ',')) return false;
-        out[(*n)++] = (int)v;
-        s = *end ? end + 1 : end;
-        if (end[0] == ',' && !*s) return false;
-    }
-    return *n > 0;
-}
-
 bool bench_norm_known(const char *name)
 {
     for (size_t i = 0; i < sizeof NB_CMDS / sizeof NB_CMDS[0]; i++)
@@ -281,15 +264,9 @@ int bench_norm(int argc, char **argv)
     const int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0] - (has_batch ? 0 : 1), NULL, 0,
                                 NULL, &done);
     if (done) return rc;
-    int threads[NB_MAX_THREADS], n_threads;
-    if (threads_arg) {
-        if (!nb_threads(threads_arg, threads, &n_threads))
-            return sg_cli_usage(cmd->name, "--threads '%s': expected counts in 1..256 separated by commas",
-                                threads_arg);
-    } else {
-        threads[0] = 1, n_threads = 1;
-        if (sg_threads() > 1) threads[n_threads++] = sg_threads();
-    }
+    int threads[SG_BENCH_MAX_THREADS];
+    const int n_threads = sg_bench_threads(cmd->name, threads_arg, threads);
+    if (!n_threads) return SG_EXIT_USAGE;
     const nb_case *cases[] = {BN_CASES, LN_CASES, SOFTMAX_CASES, POOL_CASES, CONV_CASES, DW_CASES};
     const size_t counts[] = {sizeof BN_CASES / sizeof BN_CASES[0], sizeof LN_CASES / sizeof LN_CASES[0],
                              sizeof SOFTMAX_CASES / sizeof SOFTMAX_CASES[0], sizeof POOL_CASES / sizeof POOL_CASES[0],

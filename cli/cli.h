@@ -95,6 +95,13 @@ int sg_cli_fail_err(const char *cmd, sg_err err);
 /* Same line for a usage error (a bad combination of options); returns SG_EXIT_USAGE. */
 int sg_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The --threads LIST of a bench command (cli/bench.c): counts in 1..256 separated
+ * by commas, at most SG_BENCH_MAX_THREADS of them; without the option (arg NULL),
+ * 1 and, if the machine has more, all threads. Returns how many, or 0 after
+ * printing the usage line naming cmd (the caller returns SG_EXIT_USAGE). */
+enum { SG_BENCH_MAX_THREADS = 16 };
+int sg_bench_threads(const char *cmd, const char *arg, int threads[SG_BENCH_MAX_THREADS]);
+
 /* Columns on a terminal: the number of UTF-8 code points of s (a byte that
  * does not continue a sequence starts one), so "rayure défaut" is 13 wide. */
 int sg_cli_display_width(const char *s);
