@@ -29,25 +29,12 @@
 
 START_TEST(every_isa_data_family_is_bit_identical_to_scalar)
 {
-    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
-    int tested = 0;
-    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
-        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
-        if (!t) {
-            printf("isa %s: not available on this machine, skipped\n", sg_isa_name((sg_isa)isa));
-            continue;
-        }
-#define CHECK_(family, fn_type)                                                                   \
-        {                                                                                         \
-            const int differ = sg_data_kernel_compare(SG_KERNEL_##family, t, ref, 1, stderr);     \
-            ck_assert_msg(differ == 0, "%s: %s differs from scalar in %d cases (listed above)",   \
-                          #family, sg_isa_name((sg_isa)isa), differ);                             \
-            tested++;                                                                             \
-        }
-        SG_KERNEL_FAMILIES_DATA(CHECK_)
-#undef CHECK_
-    }
-    printf("data families: %d (isa, family) pairs bit-identical to scalar\n", tested);
+#define FAMILY_(family, fn_type) SG_KERNEL_##family,
+    static const int families[] = {
+        SG_KERNEL_FAMILIES_DATA(FAMILY_)};
+#undef FAMILY_
+    sg_test_every_isa_matches_scalar("data families", sg_data_kernel_compare, families,
+                                     (int)(sizeof families / sizeof families[0]));
 }
 END_TEST
 

@@ -211,3 +211,24 @@ void sg_test_print_isa(void)
         printf("%s%s: %s", k ? ", " : "", sg_kernel_family_name(k), sg_isa_name(sg_kernel_family_isa(t, k)));
     printf(")\n");
 }
+
+void sg_test_every_isa_matches_scalar(const char *what, sg_test_family_compare compare, const int *families,
+                                      int n)
+{
+    const sg_kernel_table *ref = sg_kernels_for(SG_ISA_SCALAR);
+    int tested = 0;
+    for (int isa = 1; isa < SG_ISA_COUNT; isa++) {
+        const sg_kernel_table *t = sg_kernels_for((sg_isa)isa);
+        if (!t) {
+            printf("isa %s: not available on this machine, skipped\n", sg_isa_name((sg_isa)isa));
+            continue;
+        }
+        for (int f = 0; f < n; f++) {
+            const int differ = compare(families[f], t, ref, 1, stderr);
+            ck_assert_msg(differ == 0, "%s: %s differs from scalar in %d cases (listed above)",
+                          sg_kernel_family_name(families[f]), sg_isa_name((sg_isa)isa), differ);
+            tested++;
+        }
+    }
+    printf("%s: %d (isa, family) pairs bit-identical to scalar\n", what, tested);
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/graph.h"
+#include "core/kernels/kernels.h"
 #include "core/init.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
@@ -110,5 +111,14 @@ void sg_test_golden_read(const char *name, sg_safetensors *f);
 /* The golden tensor named by the printf-style format, or fail the test. */
 const sg_st_tensor *sg_test_golden_need(const sg_safetensors *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Every ISA table this machine runs against the scalar one, for each of
+ * families[0..n): compare(family, t, scalar, 1, stderr) (the families' compare
+ * function, which lists what differs) must find no difference. Prints the
+ * ISAs skipped and "<what>: N (isa, family) pairs bit-identical to scalar". */
+typedef int (*sg_test_family_compare)(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level,
+                                      FILE *out);
+void sg_test_every_isa_matches_scalar(const char *what, sg_test_family_compare compare, const int *families,
+                                      int n);
 
 #endif
