@@ -1,6 +1,6 @@
 /* cli/bench_order.c - `steelgrad bench order`: what the canonical order costs.
  * Issue 17 asks that the canonical order (core/sum.h's 16 double lanes and
- * fixed tree; softmax's sum in increasing d; SGEMM's one fma per k in
+ * fixed tree, also for softmax's sum of exps; SGEMM's one fma per k in
  * increasing k) cost no more than 3 % against the same kernels with a free
  * order. Each line times the library's kernel (the active table, one thread)
  * against a free-order variant written for speed that exists only in this

@@ -15,7 +15,8 @@
  *   free softmax row: the canonical row's steps (vector max, e = exp(x - m)
  *     by vmathf.h's sgv_expf, the same bits as sg_expf, y = e * (1 / sum)),
  *     but the sum of the exps in 4 zmm accumulators of doubles (double) or
- *     floats (float) instead of one by one in increasing d.
+ *     floats (float) reduced in any order, instead of the canonical 16 lanes
+ *     and tree.
  * Built without AVX-512 (another target), sg_bench_free_available() is false
  * and the functions are not called. */
 #include <stdbool.h>

@@ -244,7 +244,7 @@ sg_tensor *sg_scaled_dot_product_attention(sg_graph *g, sg_tensor *q, sg_tensor 
  * on the probabilities, for q [..., T, Dh], k [..., S, Dh], v [..., S, Dv]
  * (one "bh" = one matrix of the leading dims):
  *     S  = (q k^T) * scale       the product rounded, then scaled (two roundings)
- *     P  = softmax(S) per row    the generic softmax kernel (sums in double, in order)
+ *     P  = softmax(S) per row    the generic softmax kernel (its canonical sums in double)
  *     Pd = dropout(P)            the mask of this step's call-th dropout, element
  *                                index = its flat index in [..., T, S] (layers/dropout.h)
  *     O  = Pd v

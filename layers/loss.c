@@ -76,14 +76,21 @@ typedef struct class_ctx {
     const float *probs;      /* [N, K, S] target probabilities (soft) */
 } class_ctx;
 
-/* logsumexp over the K scores of a position (stride S), in double. */
+/* logsumexp over the K scores of a position (stride S), in double; like
+ * every sum over the K classes below, in the canonical shape (core/sum.h). */
 static double position_lse(const float *z, int64_t K, int64_t S)
 {
     float m = z[0];
     for (int64_t k = 1; k < K; k++) m = z[k * S] > m ? z[k * S] : m;
-    double sum = 0;
-    for (int64_t k = 0; k < K; k++) sum += sg_exp_f64((double)z[k * S] - m);
+    double sum;
+    SG_CANONICAL_SUM(sum, K, k, sg_exp_f64((double)z[k * S] - m));
     return m + sg_log_f64(sum);
+}
+
+/* The weight of class k (1 without class weights). */
+static inline double class_weight(const class_ctx *c, int64_t k)
+{
+    return c->weights ? c->weights[k] : 1.0;
 }
 
 /* Loss and weight of position p (z and t point at its first score). */
@@ -92,12 +99,9 @@ static double position_loss(const class_ctx *c, const float *z, const float *t, 
 {
     const int64_t K = c->K, S = c->S;
     const double e = c->smoothing, lse = c->kind == CLASS_NLL ? 0.0 : position_lse(z, K, S);
-    double loss = 0;
+    double loss;
     if (c->kind == CLASS_CE_SOFT) {
-        for (int64_t k = 0; k < K; k++) {
-            double tk = (1.0 - e) * t[k * S] + e / (double)K;
-            loss -= (c->weights ? c->weights[k] : 1.0) * tk * (z[k * S] - lse);
-        }
+        SG_CANONICAL_SUM(loss, K, k, -(class_weight(c, k) * ((1.0 - e) * t[k * S] + e / (double)K) * (z[k * S] - lse)));
         *weight = 1.0;
         return loss;
     }
@@ -106,11 +110,11 @@ static double position_loss(const class_ctx *c, const float *z, const float *t, 
         *weight = 0.0;
         return 0.0;
     }
-    double wy = c->weights ? c->weights[y] : 1.0;
+    double wy = class_weight(c, y);
     loss = (1.0 - e) * wy * -(z[y * S] - lse);
     if (e > 0) {
-        double smooth = 0;
-        for (int64_t k = 0; k < K; k++) smooth -= (c->weights ? c->weights[k] : 1.0) * (z[k * S] - lse);
+        double smooth;
+        SG_CANONICAL_SUM(smooth, K, k, -(class_weight(c, k) * (z[k * S] - lse)));
         loss += e / (double)K * smooth;
     }
     *weight = wy;
@@ -147,11 +151,10 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
         double g = upstream(k->dy, c->reduction, c->inv_denom, p);
         if (c->kind == CLASS_CE_SOFT) {
             const float *t = c->probs + off;
-            double lse = position_lse(z, K, S), wt_sum = 0;
-            for (int64_t j = 0; j < K; j++)
-                wt_sum += (c->weights ? c->weights[j] : 1.0) * ((1.0 - e) * t[j * S] + e / (double)K);
+            double lse = position_lse(z, K, S), wt_sum;
+            SG_CANONICAL_SUM(wt_sum, K, j, class_weight(c, j) * ((1.0 - e) * t[j * S] + e / (double)K));
             for (int64_t j = 0; j < K; j++) {
-                double wj = c->weights ? c->weights[j] : 1.0;
+                double wj = class_weight(c, j);
                 double logp = z[j * S] - lse;
                 if (dz) dz[j * S] += (float)(g * (wt_sum * sg_exp_f64(logp) - wj * ((1.0 - e) * t[j * S] + e / (double)K)));
                 if (k->dt) k->dt[off + j * S] += (float)(-g * (1.0 - e) * wj * logp);
@@ -160,18 +163,17 @@ static void class_backward_positions(void *arg, int64_t p0, int64_t p1)
         }
         int32_t y = c->targets[p];
         if (y == c->ignore_index || !dz) continue;
-        double wy = c->weights ? c->weights[y] : 1.0;
+        double wy = class_weight(c, y);
         if (c->kind == CLASS_NLL) {
             dz[y * S] += (float)(-g * wy);
             continue;
         }
         double lse = position_lse(z, K, S), w_sum = 0;
-        if (e > 0)
-            for (int64_t j = 0; j < K; j++) w_sum += c->weights ? c->weights[j] : 1.0;
+        if (e > 0) SG_CANONICAL_SUM(w_sum, K, j, class_weight(c, j));
         for (int64_t j = 0; j < K; j++) {
             double pj = sg_exp_f64(z[j * S] - lse);
             double d = (1.0 - e) * wy * (pj - (j == y));
-            if (e > 0) d += e / (double)K * (w_sum * pj - (c->weights ? c->weights[j] : 1.0));
+            if (e > 0) d += e / (double)K * (w_sum * pj - class_weight(c, j));
             dz[j * S] += (float)(g * d);
         }
     }

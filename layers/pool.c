@@ -350,7 +350,7 @@ static void global_forward_planes(void *arg, int64_t p0, int64_t p1)
 {
     const pool_job *J = arg;
     const int64_t HW = J->G->H * J->G->W;
-    sg_kernels()->pool_gap_forward(J->x + p0 * HW, J->y + p0, HW, p1 - p0);   /* core/kernels/pool_scalar.c */
+    sg_kernels()->pool_gap_forward(J->x + p0 * HW, J->y + p0, HW, p1 - p0);   /* canonical sum per plane */
 }
 
 static void global_backward_planes(void *arg, int64_t p0, int64_t p1)

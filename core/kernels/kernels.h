@@ -222,13 +222,14 @@ typedef sg_ln_backward_affine_k *sg_ln_backward_affine_fn;
 /* softmax / log_softmax of w <= SG_SOFTMAX_LINES neighbouring lines of D values,
  * value d of line k at x[d * stride + k] (stride >= w; w = 1 and stride = 1: a row).
  * Per line: m = x[0], then m = x[d] > m ? x[d] : m in increasing d;
- * e = sg_expf(x - m), sum += e in double in increasing d;
- * softmax y = e * (float)(1.0 / sum); log_softmax y = (x - m) - sg_logf((float)sum). */
+ * e = sg_expf(x - m), sum = the canonical sum of (double)e over d (core/sum.h);
+ * softmax y = e * (float)(1.0 / sum); log_softmax y = (x - m) - sg_logf((float)sum).
+ * y may serve as scratch for e (x and y must not overlap). */
 enum { SG_SOFTMAX_LINES = 64 };
 typedef void sg_softmax_forward_k(const float *x, float *y, int64_t D, int64_t stride, int64_t w, bool log);
 typedef sg_softmax_forward_k *sg_softmax_forward_fn;
-/* Their gradient, accumulated: a = (float)(sum over d in increasing d, in double, of
- * log ? dy : (double)dy * y); dx += log ? dy - sg_expf(y) * a : y * (dy - a). */
+/* Their gradient, accumulated: a = (float)(the canonical sum over d of
+ * log ? (double)dy : (double)dy * (double)y); dx += log ? dy - sg_expf(y) * a : y * (dy - a). */
 typedef void sg_softmax_backward_k(const float *y, const float *dy, float *dx, int64_t D, int64_t stride,
                                        int64_t w, bool log);
 typedef sg_softmax_backward_k *sg_softmax_backward_fn;
@@ -237,8 +238,8 @@ typedef sg_softmax_backward_k *sg_softmax_backward_fn;
  * row *= (float)(1.0 / the canonical sum of the row (core/sum.h)). */
 typedef void sg_attn_softmax_forward_k(float *row, int64_t S);
 typedef sg_attn_softmax_forward_k *sg_attn_softmax_forward_fn;
-/* Its gradient in place: dot = 0.0f, dot += d[s] * p[s] in float in increasing s;
- * then d[s] = p[s] * (d[s] - dot). */
+/* Its gradient in place: dot = (float)(the canonical sum of (double)d[s] * (double)p[s]),
+ * the sums family's DOT; then d[s] = p[s] * (d[s] - dot). */
 typedef void sg_attn_softmax_backward_k(const float *p, float *d, int64_t S);
 typedef sg_attn_softmax_backward_k *sg_attn_softmax_backward_fn;
 #define SG_KERNEL_FAMILIES_NORM(X)                                                            \
@@ -265,7 +266,7 @@ typedef sg_pool_max_forward_k *sg_pool_max_forward_fn;
 typedef void sg_pool_max_backward_k(const sg_pool_geom *g, const float *dy, const int32_t *argmax, float *dx);
 typedef sg_pool_max_backward_k *sg_pool_max_backward_fn;
 /* Global average pooling of `planes` planes of HW values: y[p] = (float)(s / (double)HW),
- * s = the plane's values added in double one by one in increasing index. */
+ * s = the plane's canonical sum (core/sum.h; the sums family's PLAIN). */
 typedef void sg_pool_gap_forward_k(const float *x, float *y, int64_t HW, int64_t planes);
 typedef sg_pool_gap_forward_k *sg_pool_gap_forward_fn;
 /* Its gradient: dx[p][i] += dy[p] / (float)HW. */

@@ -99,6 +99,7 @@ static int nc_report(FILE *out, int family, const char *what, const sg_kernel_ta
 /* Softmax line blocks: (D, stride, w); w = stride = 1 is a contiguous row. */
 static const struct { int64_t D, s, w; } SOFTMAX_BLOCKS[] = {
     {5, 8, 8}, {7, 16, 16}, {3, 70, 64}, {9, 20, 17}, {4, 3, 3}, {6, 40, 33}, {2, 1, 1},
+    {16, 8, 8}, {17, 20, 17}, {33, 16, 16}, {40, 64, 64}, {21, 3, 3},   /* lines with whole 16-blocks */
 };
 
 /* Pooling planes: max pooling on 2 x 2 / stride 2 planes with every row tail

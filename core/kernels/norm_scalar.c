@@ -3,13 +3,13 @@
  * element). They define the bits: layers/norm.c and layers/activation.c call
  * them through the table, and norm_simd.h's twins give the same bits.
  *
- * Reductions. LayerNorm's backward sums use the canonical shape of core/sum.h
+ * Reductions. Every sum here has the canonical shape of core/sum.h
  * (SG_CANONICAL_SUM: 16 lanes of doubles, the tree 8-4-2-1, the tail in
- * order). softmax keeps its historical order: the maximum in increasing d
- * (order-free but for NaN and signed zeros, which do not change a result) and
- * the sums of exp and of dy * y in double, one after the other in increasing
- * d per line, so a twin vectorises across lines (or computes the exps of a
- * row in vectors and adds them in order), never inside one sum. */
+ * order): LayerNorm's backward sums, softmax's sum of exps and of dy * y per
+ * line (a contiguous row or a strided line alike, so a line gives the same
+ * bits however the caller groups it), attention's dot. softmax's maximum runs
+ * in increasing d (order-free but for NaN and signed zeros, which do not
+ * change a result). */
 #include <math.h>
 
 #include "core/kernels/norm_elem.h"
@@ -67,47 +67,37 @@ void sg_k_ln_backward_affine_scalar(const float *x, const float *dy, int64_t n, 
 
 void sg_k_softmax_forward_scalar(const float *x, float *y, int64_t D, int64_t s, int64_t w, bool log)
 {
-    float m[SG_SOFTMAX_LINES];
-    double sum[SG_SOFTMAX_LINES];
-    for (int64_t k = 0; k < w; k++) {
-        m[k] = x[k];
-        sum[k] = 0;
-    }
-    for (int64_t d = 1; d < D; d++)
-        for (int64_t k = 0; k < w; k++) m[k] = x[d * s + k] > m[k] ? x[d * s + k] : m[k];
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++) {
-            const float e = sg_expf(x[d * s + k] - m[k]);
-            if (!log) y[d * s + k] = e;
-            sum[k] += e;
+    for (int64_t k = 0; k < w; k++) {   /* one line at a time: x[d * s + k], d = 0 .. D-1 */
+        float m = x[k];
+        for (int64_t d = 1; d < D; d++) m = x[d * s + k] > m ? x[d * s + k] : m;
+        for (int64_t d = 0; d < D; d++) y[d * s + k] = sg_expf(x[d * s + k] - m);   /* y holds e */
+        double sum;
+        SG_CANONICAL_SUM(sum, D, d, (double)y[d * s + k]);
+        if (log) {
+            const float lse = sg_logf((float)sum);
+            for (int64_t d = 0; d < D; d++) y[d * s + k] = (x[d * s + k] - m) - lse;
+        } else {
+            const float inv = (float)(1.0 / sum);
+            for (int64_t d = 0; d < D; d++) y[d * s + k] *= inv;
         }
-    if (log) {
-        float lse[SG_SOFTMAX_LINES];
-        for (int64_t k = 0; k < w; k++) lse[k] = sg_logf((float)sum[k]);
-        for (int64_t d = 0; d < D; d++)
-            for (int64_t k = 0; k < w; k++) y[d * s + k] = (x[d * s + k] - m[k]) - lse[k];
-    } else {
-        float inv[SG_SOFTMAX_LINES];
-        for (int64_t k = 0; k < w; k++) inv[k] = (float)(1.0 / sum[k]);
-        for (int64_t d = 0; d < D; d++)
-            for (int64_t k = 0; k < w; k++) y[d * s + k] *= inv[k];
     }
 }
 
 void sg_k_softmax_backward_scalar(const float *y, const float *dy, float *dx, int64_t D, int64_t s, int64_t w,
                                   bool log)
 {
-    double acc[SG_SOFTMAX_LINES];
-    float a[SG_SOFTMAX_LINES];
-    for (int64_t k = 0; k < w; k++) acc[k] = 0;
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++) acc[k] += log ? dy[d * s + k] : (double)dy[d * s + k] * y[d * s + k];
-    for (int64_t k = 0; k < w; k++) a[k] = (float)acc[k];
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t k = 0; k < w; k++) {
+    for (int64_t k = 0; k < w; k++) {
+        double acc;
+        if (log)
+            SG_CANONICAL_SUM(acc, D, d, (double)dy[d * s + k]);
+        else
+            SG_CANONICAL_SUM(acc, D, d, (double)dy[d * s + k] * (double)y[d * s + k]);
+        const float a = (float)acc;
+        for (int64_t d = 0; d < D; d++) {
             const int64_t i = d * s + k;
-            dx[i] += log ? dy[i] - sg_expf(y[i]) * a[k] : y[i] * (dy[i] - a[k]);
+            dx[i] += log ? dy[i] - sg_expf(y[i]) * a : y[i] * (dy[i] - a);
         }
+    }
 }
 
 void sg_k_attn_softmax_forward_scalar(float *row, int64_t S)
@@ -121,7 +111,6 @@ void sg_k_attn_softmax_forward_scalar(float *row, int64_t S)
 
 void sg_k_attn_softmax_backward_scalar(const float *p, float *d, int64_t S)
 {
-    float dot = 0.0f;
-    for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
+    const float dot = (float)sg_k_sums_scalar(SG_SUMS_DOT, d, p, 0.0, S);   /* canonical, products in double */
     for (int64_t s = 0; s < S; s++) d[s] = p[s] * (d[s] - dot);
 }

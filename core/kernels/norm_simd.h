@@ -12,9 +12,10 @@
  * - LayerNorm's affine gradients add in double lanes across columns (each
  *   column's sum is its own, in row order: the caller walks the rows);
  * - softmax vectorises across neighbouring lines (each lane one line, its
- *   max and sums in the scalar's order), or, on a single contiguous row, the
- *   max (order-free: see norm_scalar.c), the exps and the final scaling,
- *   while the sum of the exps is still added one by one in increasing d;
+ *   max in the scalar's order, its canonical sums lane after lane:
+ *   nv_lines_sum), or, on a single contiguous row, everything inside the
+ *   row: the max (order-free: see norm_scalar.c), the exps with their
+ *   canonical sum in the same pass (nv_exp_sum_row), the final scaling;
  *   exp is sgv_expf (vmathf.h, over the simd_<isa>.h primitives the
  *   including file brings in; sgv is the same vector type as vf), the bits of
  *   sg_expf. Line blocks narrower than VL run the scalar twin. */
@@ -149,43 +150,82 @@ void SG_NK(ln_backward_affine)(const float *x, const float *dy, int64_t n, float
     }
 }
 
+/* The largest lane of a vector of maxima (no NaN lanes: the selects skip
+ * NaN), folded as a tree (order-free, and log2 VL steps deep, not VL). */
+static inline float nv_fold_max(vf v)
+{
+    float l[VL];
+    vf_store(l, v);
+    for (int h = VL / 2; h > 0; h /= 2)
+        for (int k = 0; k < h; k++) l[k] = l[k + h] > l[k] ? l[k + h] : l[k];
+    return l[0];
+}
+
 /* The maximum of a row as the scalar's m = x[d] > m ? x[d] : m: the first
  * element if it is NaN, else the largest non-NaN value (a tie of +0 and -0
  * may come out either way; x - m, and so every result, is the same). */
 static float nv_row_max(const float *x, int64_t D)
 {
     if (x[0] != x[0]) return x[0];
-    vf vm = vf_set1(-INFINITY);
+    vf m4[4];   /* four independent chains (the maximum is order-free), then folded */
+    for (int q = 0; q < 4; q++) m4[q] = vf_set1(-INFINITY);
     int64_t i = 0;
+    for (; i + 4 * VL <= D; i += 4 * VL)
+        for (int q = 0; q < 4; q++) {
+            const vf v = vf_load(x + i + q * VL);
+            m4[q] = vf_sel_gt(v, m4[q], v, m4[q]);
+        }
+    vf vm = vf_sel_gt(m4[1], m4[0], m4[1], m4[0]);
+    vm = vf_sel_gt(m4[2], vm, m4[2], vm);
+    vm = vf_sel_gt(m4[3], vm, m4[3], vm);
     for (; i + VL <= D; i += VL) {
         const vf v = vf_load(x + i);
         vm = vf_sel_gt(v, vm, v, vm);
     }
-    float l[VL], m = -INFINITY;
-    vf_store(l, vm);
-    for (int k = 0; k < VL; k++) m = l[k] > m ? l[k] : m;
+    float m = nv_fold_max(vm);
     for (; i < D; i++) m = x[i] > m ? x[i] : m;
     return m;
 }
 
-enum { NV_CHUNK = 256 };
+/* e = sg_expf(x[i] - m) over a contiguous row, stored in y unless y is NULL
+ * (y may be x), and the canonical sum of the e's, in one pass. */
+static inline double nv_exp_sum_row(const float *x, float *y, int64_t n, float m)
+{
+    const vf vm = vf_set1(m);
+    vd acc[SG_NV_NACC];
+    for (int q = 0; q < SG_NV_NACC; q++) acc[q] = vd_zero();
+    const int64_t n16 = n - n % 16;
+    int64_t i = 0;
+    for (; i + 32 <= n16; i += 32) {   /* two blocks per step: more exps in flight */
+        vf t[32 / VL];
+        for (int q = 0; q < 32 / VL; q++) t[q] = sgv_expf(vf_sub(vf_load(x + i + q * VL), vm));
+        if (y)
+            for (int q = 0; q < 32 / VL; q++) vf_store(y + i + q * VL, t[q]);
+        nv_acc_block(acc, t);
+        nv_acc_block(acc, t + 16 / VL);
+    }
+    for (; i < n16; i += 16) {
+        vf t[16 / VL];
+        for (int q = 0; q < 16 / VL; q++) t[q] = sgv_expf(vf_sub(vf_load(x + i + q * VL), vm));
+        if (y)
+            for (int q = 0; q < 16 / VL; q++) vf_store(y + i + q * VL, t[q]);
+        nv_acc_block(acc, t);
+    }
+    double sum = nv_acc_tree(acc);
+    for (; i < n; i++) {
+        const float e = sg_expf(x[i] - m);
+        if (y) y[i] = e;
+        sum += (double)e;
+    }
+    return sum;
+}
 
 void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int64_t w, bool log)
 {
     if (w == 1 && s == 1) {   /* one contiguous row */
         const float m = nv_row_max(x, D);
         const vf vm = vf_set1(m);
-        double sum = 0;
-        float e[NV_CHUNK];
-        for (int64_t c = 0; c < D; c += NV_CHUNK) {
-            const int64_t n = D - c < NV_CHUNK ? D - c : NV_CHUNK;
-            int64_t i = 0;
-            for (; i + VL <= n; i += VL) vf_store(e + i, sgv_expf(vf_sub(vf_load(x + c + i), vm)));
-            for (; i < n; i++) e[i] = sg_expf(x[c + i] - m);
-            for (i = 0; i < n; i++) sum += e[i];
-            if (!log)
-                for (i = 0; i < n; i++) y[c + i] = e[i];
-        }
+        const double sum = nv_exp_sum_row(x, log ? NULL : y, D, m);
         int64_t i = 0;
         if (log) {
             const float lse = sg_logf((float)sum);
@@ -209,15 +249,10 @@ void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int6
             const vf v = vf_load(xb + d * s);
             vm = vf_sel_gt(v, vm, v, vm);
         }
-        vd lo = vd_zero(), hi = vd_zero();
-        for (int64_t d = 0; d < D; d++) {
-            const vf e = sgv_expf(vf_sub(vf_load(xb + d * s), vm));
-            if (!log) vf_store(yb + d * s, e);
-            lo = vd_add(lo, vd_lo(e)), hi = vd_add(hi, vd_hi(e));
-        }
+        for (int64_t d = 0; d < D; d++) vf_store(yb + d * s, sgv_expf(vf_sub(vf_load(xb + d * s), vm)));
         double sum[VL];
         float f[VL];
-        vd_store(sum, lo), vd_store(sum + VL / 2, hi);
+        nv_lines_sum(yb, NULL, D, s, sum);
         if (log) {
             for (int k = 0; k < VL; k++) f[k] = sg_logf((float)sum[k]);
             const vf vl = vf_load(f);
@@ -234,10 +269,8 @@ void SG_NK(softmax_forward)(const float *x, float *y, int64_t D, int64_t s, int6
 
 void SG_NK(softmax_backward)(const float *y, const float *dy, float *dx, int64_t D, int64_t s, int64_t w, bool log)
 {
-    if (w == 1 && s == 1) {   /* one contiguous row: the sum in order, the rest in vectors */
-        double acc = 0;
-        for (int64_t d = 0; d < D; d++) acc += log ? dy[d] : (double)dy[d] * y[d];
-        const float a = (float)acc;
+    if (w == 1 && s == 1) {   /* one contiguous row */
+        const float a = (float)nv_row_sum(dy, log ? NULL : y, D);
         const vf va = vf_set1(a);
         int64_t d = 0;
         if (log) {
@@ -256,19 +289,9 @@ void SG_NK(softmax_backward)(const float *y, const float *dy, float *dx, int64_t
     for (; k0 + VL <= w; k0 += VL) {
         const float *yb = y + k0, *db = dy + k0;
         float *xb = dx + k0;
-        vd lo = vd_zero(), hi = vd_zero();
-        for (int64_t d = 0; d < D; d++) {
-            const vf g = vf_load(db + d * s);
-            if (log) {
-                lo = vd_add(lo, vd_lo(g)), hi = vd_add(hi, vd_hi(g));
-            } else {
-                const vf v = vf_load(yb + d * s);
-                lo = vd_add(lo, vd_mul(vd_lo(g), vd_lo(v))), hi = vd_add(hi, vd_mul(vd_hi(g), vd_hi(v)));
-            }
-        }
         double acc[VL];
         float f[VL];
-        vd_store(acc, lo), vd_store(acc + VL / 2, hi);
+        nv_lines_sum(db, log ? NULL : yb, D, s, acc);
         for (int k = 0; k < VL; k++) f[k] = (float)acc[k];
         const vf va = vf_load(f);
         for (int64_t d = 0; d < D; d++) {
@@ -288,29 +311,9 @@ void SG_NK(attn_softmax_forward)(float *row, int64_t S)
         const vf v = vf_load(row + s);
         vm = vf_sel_gt(v, vm, v, vm);
     }
-    float l[VL], mx = -INFINITY;
-    vf_store(l, vm);
-    for (int k = 0; k < VL; k++) mx = l[k] > mx ? l[k] : mx;
+    float mx = nv_fold_max(vm);
     for (; s < S; s++) mx = row[s] > mx ? row[s] : mx;
-    /* exp in place, and its canonical sum (16 lanes of doubles, tree, tail) in the same pass */
-    const vf m = vf_set1(mx);
-    vd acc[SG_NV_NACC];
-    for (int q = 0; q < SG_NV_NACC; q++) acc[q] = vd_zero();
-    const int64_t n16 = S - S % 16;
-    for (s = 0; s < n16; s += 16) {
-        vf t[16 / VL];
-        for (int q = 0; q < 16 / VL; q++) {
-            t[q] = sgv_expf(vf_sub(vf_load(row + s + q * VL), m));
-            vf_store(row + s + q * VL, t[q]);
-        }
-        nv_acc_block(acc, t);
-    }
-    double sum = nv_acc_tree(acc);
-    for (; s < S; s++) {
-        row[s] = sg_expf(row[s] - mx);
-        sum += (double)row[s];
-    }
-    const float inv = (float)(1.0 / sum);
+    const float inv = (float)(1.0 / nv_exp_sum_row(row, row, S, mx));   /* exp in place, canonical sum */
     const vf vi = vf_set1(inv);
     for (s = 0; s + VL <= S; s += VL) vf_store(row + s, vf_mul(vf_load(row + s), vi));
     for (; s < S; s++) row[s] *= inv;
@@ -318,8 +321,7 @@ void SG_NK(attn_softmax_forward)(float *row, int64_t S)
 
 void SG_NK(attn_softmax_backward)(const float *p, float *d, int64_t S)
 {
-    float dot = 0.0f;   /* in float, in order: the scalar's sum */
-    for (int64_t s = 0; s < S; s++) dot += d[s] * p[s];
+    const float dot = (float)nv_row_sum(d, p, S);   /* canonical, products in double */
     const vf vdot = vf_set1(dot);
     int64_t s = 0;
     for (; s + VL <= S; s += VL) vf_store(d + s, vf_mul(vf_load(p + s), vf_sub(vf_load(d + s), vdot)));

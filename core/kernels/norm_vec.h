@@ -265,5 +265,67 @@ static inline double nv_acc_tree(const vd *acc)
         for (int i = 0; i < h; i++) l[i] += l[i + h];
     return l[0];
 }
+/* The canonical sum of a contiguous row: the terms a[i] (b NULL) or
+ * (double)a[i] * (double)b[i] (exact products), 16 at a time into the lanes,
+ * the tree, then the tail in order: the sums family's PLAIN and DOT. */
+static inline double nv_row_sum(const float *a, const float *b, int64_t n)
+{
+    vd acc[SG_NV_NACC];
+    for (int q = 0; q < SG_NV_NACC; q++) acc[q] = vd_zero();
+    const int64_t n16 = n - n % 16;
+    for (int64_t i = 0; i < n16; i += 16)
+        for (int q = 0; q < 16 / VL; q++) {
+            const vf v = vf_load(a + i + q * VL);
+            if (b) {
+                const vf w = vf_load(b + i + q * VL);
+                acc[2 * q] = vd_add(acc[2 * q], vd_mul(vd_lo(v), vd_lo(w)));
+                acc[2 * q + 1] = vd_add(acc[2 * q + 1], vd_mul(vd_hi(v), vd_hi(w)));
+            } else {
+                acc[2 * q] = vd_add(acc[2 * q], vd_lo(v));
+                acc[2 * q + 1] = vd_add(acc[2 * q + 1], vd_hi(v));
+            }
+        }
+    double sum = nv_acc_tree(acc);
+    for (int64_t i = n16; i < n; i++) sum += b ? (double)a[i] * (double)b[i] : (double)a[i];
+    return sum;
+}
+/* The same for VL neighbouring strided lines at once (lane k: the line of
+ * a[d * s + k], d = 0 .. n-1): out[k] = that line's canonical sum. The 16
+ * lanes of core/sum.h are taken one after the other (lane l: d = l, l + 16,
+ * ... below n - n % 16), each a vector across the lines; then the tree and
+ * the tail, all per line exactly as the scalar. */
+static inline void nv_lines_sum(const float *a, const float *b, int64_t n, int64_t s, double *out)
+{
+    double lane[16][VL];
+    const int64_t n16 = n - n % 16;
+    for (int l = 0; l < 16; l++) {
+        vd lo = vd_zero(), hi = vd_zero();
+        for (int64_t d = l; d < n16; d += 16) {
+            const vf v = vf_load(a + d * s);
+            if (b) {
+                const vf w = vf_load(b + d * s);
+                lo = vd_add(lo, vd_mul(vd_lo(v), vd_lo(w))), hi = vd_add(hi, vd_mul(vd_hi(v), vd_hi(w)));
+            } else {
+                lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
+            }
+        }
+        vd_store(lane[l], lo), vd_store(lane[l] + VL / 2, hi);
+    }
+    for (int h = 8; h > 0; h /= 2)
+        for (int i = 0; i < h; i++)
+            for (int c = 0; c < VL; c += VL / 2)
+                vd_store(lane[i] + c, vd_add(vd_load(lane[i] + c), vd_load(lane[i + h] + c)));
+    vd lo = vd_load(lane[0]), hi = vd_load(lane[0] + VL / 2);
+    for (int64_t d = n16; d < n; d++) {
+        const vf v = vf_load(a + d * s);
+        if (b) {
+            const vf w = vf_load(b + d * s);
+            lo = vd_add(lo, vd_mul(vd_lo(v), vd_lo(w))), hi = vd_add(hi, vd_mul(vd_hi(v), vd_hi(w)));
+        } else {
+            lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
+        }
+    }
+    vd_store(out, lo), vd_store(out + VL / 2, hi);
+}
 
 #endif

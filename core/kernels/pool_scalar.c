@@ -7,9 +7,9 @@
  * first of equal maxima, the last NaN) are fixed by that order; a twin keeps
  * the scan order per output and vectorises across outputs. The 2 x 2, stride
  * 2, unpadded case with every window inside the plane has its own loop (the
- * same scan, without the bookkeeping). Global average pooling adds a plane in
- * double one value after the other (its historical order, which the digests
- * pin): a twin vectorises across planes, never inside one.
+ * same scan, without the bookkeeping). Global average pooling sums a plane in
+ * the canonical shape of core/sum.h (the sums family's PLAIN: 16 double
+ * lanes, the tree, the tail), then divides by HW in double.
  * The backward kernels add into dx: max pooling's dx[argmax] += dy in
  * increasing output index, average pooling's d = dy / divisor over each
  * window in increasing (oh, ow) - overlapping windows make that the order of
@@ -85,8 +85,7 @@ void sg_k_pool_max_backward_scalar(const sg_pool_geom *g, const float *dy, const
 void sg_k_pool_gap_forward_scalar(const float *x, float *y, int64_t HW, int64_t planes)
 {
     for (int64_t p = 0; p < planes; p++) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < HW; i++) sum += x[p * HW + i];
+        const double sum = sg_k_sums_scalar(SG_SUMS_PLAIN, x + p * HW, NULL, 0.0, HW);   /* canonical */
         y[p] = (float)(sum / (double)HW);
     }
 }

@@ -6,9 +6,8 @@
  *   taps deinterleaved from two rows and taken in the scalar's order (v > max
  *   or NaN: the value and its int32 index move together); the row's last
  *   OW % VL outputs and every other geometry run the scalar code;
- * - global average forward has no twin: its sums must run in order inside a
- *   plane, and a gather across planes (lane p = plane p) measured 4-10x slower
- *   than the scalar loop, whose independent per-plane chains already overlap;
+ * - global average forward: each plane's canonical sum inside the plane
+ *   (nv_row_sum: 16 at a time into the lanes, the tree, the tail);
  * - global average backward: dx += dy[p] / HW, VL values at a time;
  * - max pooling backward, 2 x 2 / stride 2 / inside (disjoint windows: each
  *   dx element gets at most one addition, so the order cannot matter): VL
@@ -57,6 +56,11 @@ void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, 
         }
         sg_pool_max_2x2_row(g, xp, yp, ip, oh, ow, OW);
     }
+}
+
+void SG_PK(pool_gap_forward)(const float *x, float *y, int64_t HW, int64_t planes)
+{
+    for (int64_t p = 0; p < planes; p++) y[p] = (float)(nv_row_sum(x + p * HW, NULL, HW) / (double)HW);
 }
 
 void SG_PK(pool_gap_backward)(const float *dy, float *dx, int64_t HW, int64_t planes)

@@ -36,6 +36,8 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     SG_KERNEL_FAMILIES_NORM(NORM_X86_)
     KERNEL(pool_max_forward, AVX2, sg_k_pool_max_forward_avx2);   /* pooling (pool_avx2.c, pool_avx512.c) */
     KERNEL(pool_max_forward, AVX512, sg_k_pool_max_forward_avx512);
+    KERNEL(pool_gap_forward, AVX2, sg_k_pool_gap_forward_avx2);
+    KERNEL(pool_gap_forward, AVX512, sg_k_pool_gap_forward_avx512);
     KERNEL(pool_gap_backward, AVX2, sg_k_pool_gap_backward_avx2);
     KERNEL(pool_gap_backward, AVX512, sg_k_pool_gap_backward_avx512);
     KERNEL(pool_avg_forward, AVX2, sg_k_pool_avg_forward_avx2);
@@ -64,6 +66,7 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
 #define NORM_NEON_(family, fn_type) KERNEL(family, NEON, sg_k_##family##_neon);
     SG_KERNEL_FAMILIES_NORM(NORM_NEON_)
     KERNEL(pool_max_forward, NEON, sg_k_pool_max_forward_neon);   /* pooling (pool_neon.c) */
+    KERNEL(pool_gap_forward, NEON, sg_k_pool_gap_forward_neon);
     KERNEL(pool_gap_backward, NEON, sg_k_pool_gap_backward_neon);
     KERNEL(pool_avg_forward, NEON, sg_k_pool_avg_forward_neon);
     KERNEL(pool_max_backward, NEON, sg_k_pool_max_backward_neon);
