@@ -212,8 +212,9 @@ test-mpi:
 	@SG_BIN=build-mpi/steelgrad sh tests/mpi/run.sh
 
 # ASan slows the suite ~5x: Check's per-test timeouts are scaled to match.
+# Two suites at a time (tests/run.sh: SG_TEST_JOBS): sanitized suites are slow and mostly one thread.
 sanitize:
-	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} SG_TEST_JOBS=$${SG_TEST_JOBS:-2} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 # Mutation testing (tests/mutate/): each mutant of tests/mutate/mutants.txt is

@@ -58,6 +58,8 @@ void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, f
     }
     const __m256 vb = _mm256_set1_ps(bias);
     for (int64_t c0 = 0; c0 < g->OW; c0 += 8 * NB) {
+        /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
+        const int nb = (g->OW - c0 + 7) / 8 < NB ? (int)((g->OW - c0 + 7) / 8) : NB;
         __m256i mo[NB], mk[MAX_KW][NB], mlo[MAX_KW][NB], mhi[MAX_KW][NB];
         bool full[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
@@ -83,14 +85,15 @@ void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, f
                     const float *p = xrow + off[kw];
                     if (sw == 1) {
 #pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++)
+                        for (int b = 0; b < NB; b++) if (b < nb) {
                             if (full[kw][b])   /* every lane's tap is inside: plain load and add */
                                 acc[b] = _mm256_add_ps(acc[b], _mm256_mul_ps(wv, _mm256_loadu_ps(p + 8 * b)));
                             else
                                 acc[b] = add_masked(acc[b], mk[kw][b], wv, _mm256_maskload_ps(p + 8 * b, mk[kw][b]));
+                        }
                     } else {
 #pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++) {
+                        for (int b = 0; b < NB; b++) if (b < nb) {
                             const __m256 va = _mm256_maskload_ps(p + 16 * b, mlo[kw][b]);
                             const __m256 vc = _mm256_maskload_ps(p + 16 * b + 8, mhi[kw][b]);
                             /* evens of va then of vc: [a0 a2 c0 c2 a4 a6 c4 c6] -> in order */
@@ -102,7 +105,7 @@ void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, f
                 }
             }
 #pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) _mm256_maskstore_ps(yrow + 8 * b, mo[b], acc[b]);
+            for (int b = 0; b < NB; b++) if (b < nb) _mm256_maskstore_ps(yrow + 8 * b, mo[b], acc[b]);
         }
     }
 }
@@ -120,6 +123,8 @@ void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const floa
     }
     const int64_t reach = (g->KH - 1) * g->dil_h;
     for (int64_t c0 = 0; c0 < g->W; c0 += 8 * NB) {
+        /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
+        const int nb = (g->W - c0 + 7) / 8 < NB ? (int)((g->W - c0 + 7) / 8) : NB;
         __m256i mo[NB], mk[MAX_KW][NB];
         bool full[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
@@ -148,15 +153,16 @@ void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const floa
                     const __m256 wv = _mm256_set1_ps(w[kh * g->KW + kw]);
                     const float *p = dyrow - off[kw];
 #pragma GCC unroll 8
-                    for (int b = 0; b < NB; b++)
+                    for (int b = 0; b < NB; b++) if (b < nb) {
                         if (full[kw][b])
                             acc[b] = _mm256_add_ps(acc[b], _mm256_mul_ps(wv, _mm256_loadu_ps(p + 8 * b)));
                         else
                             acc[b] = add_masked(acc[b], mk[kw][b], wv, _mm256_maskload_ps(p + 8 * b, mk[kw][b]));
+                    }
                 }
             }
 #pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) _mm256_maskstore_ps(dxrow + 8 * b, mo[b], acc[b]);
+            for (int b = 0; b < NB; b++) if (b < nb) _mm256_maskstore_ps(dxrow + 8 * b, mo[b], acc[b]);
         }
     }
 }

@@ -57,6 +57,8 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
     const __m512 vb = _mm512_set1_ps(bias);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (int64_t c0 = 0; c0 < g->OW; c0 += 16 * NB) {
+        /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
+        const int nb = (g->OW - c0 + 15) / 16 < NB ? (int)((g->OW - c0 + 15) / 16) : NB;
         __mmask16 mo[NB], mk[MAX_KW][NB], mlo[MAX_KW][NB], mhi[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->OW);
@@ -81,13 +83,13 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
                     const float *p = xrow + off[kw];
                     if (sw == 1) {
 #pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++) {
+                        for (int b = 0; b < NB; b++) if (b < nb) {
                             const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
                             acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
                         }
                     } else {
 #pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++) {
+                        for (int b = 0; b < NB; b++) if (b < nb) {
                             const __m512 va = _mm512_maskz_loadu_ps(mlo[kw][b], p + 32 * b);
                             const __m512 vc = _mm512_maskz_loadu_ps(mhi[kw][b], p + 32 * b + 16);
                             const __m512 v = _mm512_permutex2var_ps(va, even, vc);
@@ -97,7 +99,7 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
                 }
             }
 #pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) _mm512_mask_storeu_ps(yrow + 16 * b, mo[b], acc[b]);
+            for (int b = 0; b < NB; b++) if (b < nb) _mm512_mask_storeu_ps(yrow + 16 * b, mo[b], acc[b]);
         }
     }
 }
@@ -116,6 +118,8 @@ void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const fl
     }
     const int64_t reach = (g->KH - 1) * g->dil_h;
     for (int64_t c0 = 0; c0 < g->W; c0 += 16 * NB) {
+        /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
+        const int nb = (g->W - c0 + 15) / 16 < NB ? (int)((g->W - c0 + 15) / 16) : NB;
         __mmask16 mo[NB], mk[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->W);
@@ -142,14 +146,14 @@ void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const fl
                     const __m512 wv = _mm512_set1_ps(w[kh * g->KW + kw]);
                     const float *p = dyrow - off[kw];
 #pragma GCC unroll 8
-                    for (int b = 0; b < NB; b++) {
+                    for (int b = 0; b < NB; b++) if (b < nb) {
                         const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
                         acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
                     }
                 }
             }
 #pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) _mm512_mask_storeu_ps(dxrow + 16 * b, mo[b], acc[b]);
+            for (int b = 0; b < NB; b++) if (b < nb) _mm512_mask_storeu_ps(dxrow + 16 * b, mo[b], acc[b]);
         }
     }
 }

@@ -227,7 +227,10 @@ int sg_k_norm_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
     const int64_t nl = nc_lengths(level, lengths);
     int64_t maxn = 0;
     for (int64_t i = 0; i < nl; i++) maxn = lengths[i] > maxn ? lengths[i] : maxn;
-    maxn = maxn < 70 * 9 + 64 ? 70 * 9 + 64 : maxn;
+    for (size_t c = 0; c < sizeof SOFTMAX_BLOCKS / sizeof SOFTMAX_BLOCKS[0]; c++) {   /* the line blocks' span */
+        const int64_t span = (SOFTMAX_BLOCKS[c].D - 1) * SOFTMAX_BLOCKS[c].s + SOFTMAX_BLOCKS[c].w;
+        maxn = span > maxn ? span : maxn;
+    }
     if (is_pool(family)) maxn = 16 * 3136 + 64;   /* the largest pooling case */
     nc_buf B = {.cap = maxn + 8};
     float *f = malloc(sizeof(float) * (size_t)B.cap * 7);

@@ -311,7 +311,7 @@ static inline void nv_lines_sum(const float *a, const float *b, int64_t n, int64
         }
         vd_store(lane[l], lo), vd_store(lane[l] + VL / 2, hi);
     }
-    for (int h = 8; h > 0; h /= 2)
+    for (int h = 8; h >= 1; h /= 2)
         for (int i = 0; i < h; i++)
             for (int c = 0; c < VL; c += VL / 2)
                 vd_store(lane[i] + c, vd_add(vd_load(lane[i] + c), vd_load(lane[i + h] + c)));
