@@ -64,6 +64,7 @@ void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, f
         bool full[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 8 * b, 0, g->OW);
+            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 mk[kw][b] = lanes_in(c0 + 8 * b, lo[kw], hi[kw]);
                 full[kw][b] = c0 + 8 * b >= lo[kw] && c0 + 8 * b + 8 <= hi[kw];
@@ -129,6 +130,7 @@ void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const floa
         bool full[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 8 * b, 0, g->W);
+            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 mk[kw][b] = lanes_in(c0 + 8 * b, lo[kw] + off[kw], hi[kw] + off[kw]);
                 full[kw][b] = c0 + 8 * b >= lo[kw] + off[kw] && c0 + 8 * b + 8 <= hi[kw] + off[kw];

@@ -62,6 +62,7 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
         __mmask16 mo[NB], mk[MAX_KW][NB], mlo[MAX_KW][NB], mhi[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->OW);
+            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 mk[kw][b] = lanes_in(c0 + 16 * b, lo[kw], hi[kw]);
                 const uint32_t e = sw == 2 ? spread_even(mk[kw][b]) : 0;
@@ -123,6 +124,7 @@ void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const fl
         __mmask16 mo[NB], mk[MAX_KW][NB];
         for (int b = 0; b < NB; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->W);
+            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++)
                 mk[kw][b] = lanes_in(c0 + 16 * b, lo[kw] + off[kw], hi[kw] + off[kw]);
         }

@@ -78,27 +78,54 @@ void sg_k_dw_backward_data_scalar(const sg_dw_geom *g, const float *dy, const fl
  * the table's `sums`, identical on every ISA), any other row its exact
  * products one by one. No SIMD twin: a vector over ow would reorder the
  * stride-2 sum, and the stride-1 rows already run the SIMD dot. */
+/* sg_dot_f32 of a row, without the call for rows under 16 values (a 7x7
+ * plane's): there the canonical shape is the exact products added to 0.0
+ * one by one, in order, which this loop does - the same bits. */
+static inline double row_dot(const float *a, const float *b, int64_t n)
+{
+    if (n >= SG_SUM_LANES) return sg_dot_f32(a, b, n);
+    double d = 0.0;
+    for (int64_t i = 0; i < n; i++) d += (double)a[i] * (double)b[i];
+    return d;
+}
+
+enum { MAX_TAPS = 64 };
+
 void sg_k_dw_backward_weight_scalar(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img,
                                     const float *dy, int64_t dy_img, float *dw)
 {
-    for (int64_t kh = 0; kh < g->KH; kh++)
-        for (int64_t kw = 0; kw < g->KW; kw++) {
-            const int64_t off = kw * g->dil_w - g->pad_left;
-            int64_t lo, hi;
-            sg_dw_tap_range(off, g->stride_w, g->W, g->OW, &lo, &hi);
-            double acc = 0.0;
-            for (int64_t n = 0; n < N; n++) {
-                const float *xp = x + n * x_img, *dyp = dy + n * dy_img;
-                for (int64_t oh = 0; oh < g->OH; oh++) {
-                    const int64_t ih = oh * g->stride_h - g->pad_top + kh * g->dil_h;
+    /* Every tap's sum is its own chain (images, then rows, in order), so the
+     * taps can take turns row by row: their chains of additions overlap
+     * instead of running one after the other. Bit for bit the same sums. */
+    const int64_t taps = g->KH * g->KW;
+    double acc[MAX_TAPS];
+    int64_t off[MAX_TAPS], lo[MAX_TAPS], hi[MAX_TAPS];
+    const bool together = taps <= MAX_TAPS;
+    for (int64_t t0 = 0; t0 < taps; t0 += together ? taps : 1) {   /* all taps at once, or one at a time */
+        const int64_t t1 = together ? taps : t0 + 1;
+        for (int64_t t = t0; t < t1; t++) {
+            const int64_t i = t - t0;
+            acc[i] = 0.0;
+            off[i] = (t % g->KW) * g->dil_w - g->pad_left;
+            sg_dw_tap_range(off[i], g->stride_w, g->W, g->OW, &lo[i], &hi[i]);
+        }
+        for (int64_t n = 0; n < N; n++) {
+            const float *xp = x + n * x_img, *dyp = dy + n * dy_img;
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                const float *dyrow = dyp + oh * g->OW;
+                for (int64_t t = t0; t < t1; t++) {
+                    const int64_t i = t - t0;
+                    const int64_t ih = oh * g->stride_h - g->pad_top + (t / g->KW) * g->dil_h;
                     if (ih < 0 || ih >= g->H) continue;
-                    const float *xrow = xp + ih * g->W, *dyrow = dyp + oh * g->OW;
+                    const float *xrow = xp + ih * g->W;
                     if (g->stride_w == 1)
-                        acc += sg_dot_f32(dyrow + lo, xrow + lo + off, hi - lo);
+                        acc[i] += row_dot(dyrow + lo[i], xrow + lo[i] + off[i], hi[i] - lo[i]);
                     else
-                        for (int64_t ow = lo; ow < hi; ow++) acc += (double)dyrow[ow] * xrow[ow * g->stride_w + off];
+                        for (int64_t ow = lo[i]; ow < hi[i]; ow++)
+                            acc[i] += (double)dyrow[ow] * xrow[ow * g->stride_w + off[i]];
                 }
             }
-            dw[kh * g->KW + kw] += (float)acc;
         }
+        for (int64_t t = t0; t < t1; t++) dw[t] += (float)acc[t - t0];
+    }
 }
