@@ -21,13 +21,14 @@ static const sg_cli_command train_cmd = {
     "anomaly train",
     "steelgrad anomaly train --data DIR --healthy CLASS -o|--out RUN [--model cae003|cae000]\n"
     "                        [--size S] [--epochs N] [--batch B] [--lr X] [--seed N] [--clahe]\n"
-    "                        [--loss mse|ssim-l1]",
+    "                        [--loss mse|ssim-l1] [--latent-l2 X]",
     "Train a convolutional autoencoder on the images of class folder DIR/CLASS only (gray, S x S,\n"
     "default 128; --clahe equalises them first, paper 003's preprocessing), minimising the mean\n"
-    "squared reconstruction error (or paper 003's SSIM-L1 hybrid, --loss ssim-l1) with Adam. cae003 is paper 003's (latent 32 x S/8 x S/8),\n"
-    "cae000 paper 000's (256-d latent). Writes RUN/cae.safetensors: the weights and, in its\n"
-    "metadata, the model, size, healthy class, options and the training images (for the\n"
-    "thresholds of `anomaly score`)."};
+    "squared reconstruction error (or paper 003's SSIM-L1 hybrid, --loss ssim-l1) with Adam,\n"
+    "plus X * mean(latent^2) with --latent-l2 X (paper 000's lambda 0.1 on the features).\n"
+    "cae003 is paper 003's (latent 32 x S/8 x S/8), cae000 paper 000's (256-d latent).\n"
+    "Writes RUN/cae.safetensors: the weights and, in its metadata, the model, size, healthy\n"
+    "class, options and the training images (for the thresholds of `anomaly score`)."};
 
 static const sg_cli_command score_cmd = {
     "anomaly score",
@@ -47,7 +48,7 @@ static int train_run(int argc, char **argv)
 {
     const char *data = NULL, *healthy = NULL, *out = NULL, *model = "cae003", *loss_name = "mse";
     int64_t size = 128, epochs = 20, batch = 32, seed = 0;
-    double lr = 1e-3;
+    double lr = 1e-3, latent_l2 = 0;
     bool clahe = false, done;
     int n_pos;
     sg_cli_opt opts[] = {
@@ -65,6 +66,8 @@ static int train_run(int argc, char **argv)
         {.name = "clahe", .type = SG_OPT_FLAG, .dest = &clahe, .help = "CLAHE (8 x 8 tiles) before resizing"},
         {.name = "loss", .type = SG_OPT_STRING, .dest = &loss_name, .arg = "mse|ssim-l1",
          .help = "reconstruction loss (default mse)"},
+        {.name = "latent-l2", .type = SG_OPT_FLOAT, .dest = &latent_l2, .min = 0, .max = 100,
+         .help = "adds X * mean(latent^2) to the loss (paper 000: 0.1; default 0)"},
         sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&train_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &n_pos, &done);
@@ -110,7 +113,8 @@ static int train_run(int argc, char **argv)
     if ((err = sg_anomaly_load_images(paths, n, (int)size, clahe, images)) != SG_OK) goto fail;
     double loss = 0;
     sg_anomaly_train_opts to = {.loss = strcmp(loss_name, "mse") ? SG_ANOMALY_SSIM_L1 : SG_ANOMALY_MSE,
-                                .epochs = (int)epochs, .batch = (int)batch, .lr = lr, .seed = (uint64_t)seed};
+                                .epochs = (int)epochs, .batch = (int)batch, .lr = lr, .seed = (uint64_t)seed,
+                                .latent_l2 = latent_l2};
     if ((err = sg_anomaly_train(&m, images, n, &to, &loss)) != SG_OK) goto fail;
     /* The training images, for the thresholds and the PCA + GMM of `anomaly score`. */
     sg_json_writer w;
@@ -125,15 +129,16 @@ static int train_run(int argc, char **argv)
         err = sg_error_set(SG_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    char s_size[16], s_epochs[24], s_lr[32], s_seed[24], s_loss[32];
+    char s_size[16], s_epochs[24], s_lr[32], s_seed[24], s_loss[32], s_l2[32];
     snprintf(s_size, sizeof s_size, "%lld", (long long)size);
     snprintf(s_epochs, sizeof s_epochs, "%lld", (long long)epochs);
     snprintf(s_lr, sizeof s_lr, "%.17g", lr);
     snprintf(s_seed, sizeof s_seed, "%lld", (long long)seed);
     snprintf(s_loss, sizeof s_loss, "%.9g", loss);
+    snprintf(s_l2, sizeof s_l2, "%.17g", latent_l2);
     const char *meta[] = {"format", "steelgrad-cae-1", "model", model, "channels", "1", "size", s_size,
                           "healthy", healthy, "clahe", clahe ? "true" : "false", "loss", loss_name,
-                          "epochs", s_epochs, "lr", s_lr, "seed", s_seed, "final_loss", s_loss,
+                          "epochs", s_epochs, "lr", s_lr, "seed", s_seed, "latent_l2", s_l2, "final_loss", s_loss,
                           "train_images", list};
     if ((err = sg_mkdir_p(out)) != SG_OK) goto fail;
     snprintf(path, sizeof path, "%s/cae.safetensors", out);

@@ -111,6 +111,41 @@ START_TEST(training_lowers_the_reconstruction_error_and_repeats_exactly)
 }
 END_TEST
 
+/* --latent-l2: the first step's loss (one batch of all images, before any
+ * update) is the MSE plus lambda times the mean square of the latent code,
+ * both computed here from the untrained model's reconstruction. */
+START_TEST(latent_l2_adds_lambda_times_the_latent_mean_square)
+{
+    enum { N = 6, S = 16 };
+    static float x[N * S * S], r[N * S * S];
+    smooth_images(x, N, S);
+    sg_cae a, b;
+    ck_assert_int_eq(sg_cae_init(&a, "cae000", 1, S, 7), SG_OK);
+    ck_assert_int_eq(sg_cae_init(&b, "cae000", 1, S, 7), SG_OK);
+    const int64_t L = sg_cae_latent_dim(&a);
+    float *z = malloc((size_t)(N * L) * sizeof *z);
+    ck_assert_ptr_nonnull(z);
+    ck_assert_int_eq(sg_anomaly_reconstruct(&a, x, N, r, z), SG_OK);
+    double mse = 0, zz = 0;
+    for (int64_t i = 0; i < (int64_t)N * S * S; i++) mse += ((double)r[i] - x[i]) * ((double)r[i] - x[i]);
+    for (int64_t i = 0; i < N * L; i++) zz += (double)z[i] * z[i];
+    mse /= (double)N * S * S, zz /= (double)(N * L);
+    double plain, reg;
+    sg_anomaly_train_opts o = {.epochs = 1, .batch = N, .lr = 1e-3, .seed = 1};
+    ck_assert_int_eq(sg_anomaly_train(&a, x, N, &o, &plain), SG_OK);
+    o.latent_l2 = 0.5;
+    ck_assert_int_eq(sg_anomaly_train(&b, x, N, &o, &reg), SG_OK);
+    printf("cae000 first step: loss %.7f without, %.7f with latent-l2 0.5; MSE %.7f + 0.5 x mean z^2 %.7f = %.7f\n",
+           plain, reg, mse, zz, mse + 0.5 * zz);
+    ck_assert(zz > 1e-6);   /* the penalty is not vacuous */
+    ck_assert(fabs(plain - mse) <= 1e-5 * mse);
+    ck_assert(fabs(reg - (mse + 0.5 * zz)) <= 1e-5 * (mse + 0.5 * zz));
+    free(z);
+    sg_cae_free(&a);
+    sg_cae_free(&b);
+}
+END_TEST
+
 START_TEST(scores_match_hand_computed_values)
 {
     /* p99 of |x - r| = 0, 0.01, ..., 1.00 (101 values): numpy.percentile(..., 99) = 0.99. */
@@ -196,6 +231,7 @@ static Suite *cae_suite(void)
     Suite *s = suite_create("cae");
     SG_ADD_TEST(s, cae_shapes_ranges_and_parameter_counts, 30);
     SG_ADD_TEST(s, training_lowers_the_reconstruction_error_and_repeats_exactly, 60);
+    SG_ADD_TEST(s, latent_l2_adds_lambda_times_the_latent_mean_square, 30);
     SG_ADD_TEST(s, scores_match_hand_computed_values, 10);
     SG_ADD_TEST(s, pcagmm_scores_outliers_higher, 10);
     SG_ADD_TEST(s, ssim_l1_loss_matches_the_score_and_finite_differences, 30);

@@ -141,9 +141,11 @@ sg_err sg_anomaly_train(sg_cae *m, const float *images, int64_t n, const sg_anom
             sg_params_zero_grad(&m->params);
             int64_t shape[4] = {bn, 1, S, S};
             sg_tensor *x = sg_graph_view(g, batch, 4, shape);
-            sg_tensor *r = sg_cae_forward(g, m, x);
+            sg_tensor *z = sg_cae_encode(g, m, x), *r = sg_cae_decode(g, m, z);
             sg_tensor *loss = o->loss == SG_ANOMALY_SSIM_L1 ? sg_anomaly_ssim_l1_loss(g, r, x)
                                                             : sg_mse_loss(g, r, x, SG_REDUCE_MEAN);
+            if (o->latent_l2 > 0)   /* + lambda mean(z^2): paper 000's regulariser on the features */
+                loss = sg_add(g, loss, sg_mul_scalar(g, sg_mean_all(g, sg_mul(g, z, z)), (float)o->latent_l2));
             if (!loss) {
                 err = sg_graph_error(g);
                 break;

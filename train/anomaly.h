@@ -6,7 +6,8 @@
  * clip 2 as paper 003's preprocessing), resized with PIL BILINEAR. The whole
  * (small) healthy set is held in memory. Training: Adam, MSE between input
  * and reconstruction (mean over pixels and batch), mini-batches in a Philox
- * order keyed by (seed, epoch): the same seed gives the same weights. The
+ * order keyed by (seed, epoch): the same seed gives the same weights.
+ * Optionally + lambda mean(z^2) of the latent code (latent_l2). The
  * pieces are the classifier engine's (graph, parameters, optimiser, atomic
  * safetensors writes); only the loss and the input differ. */
 #ifndef SG_TRAIN_ANOMALY_H
@@ -36,6 +37,10 @@ typedef struct sg_anomaly_train_opts {
     int batch;                   /* >= 1 */
     double lr;                   /* Adam, > 0 */
     uint64_t seed;
+    /* lambda >= 0: adds lambda * mean(z^2) over the latent code z to the loss
+     * (paper 000's "lambda regularization (0.1) ... to reduce variance in the
+     * learned features", read as an L2 penalty on the features); 0: none. */
+    double latent_l2;
     /* Called after every epoch with its mean loss (may be NULL). */
     void (*on_epoch)(int epoch, double loss, void *ctx);
     void *ctx;
