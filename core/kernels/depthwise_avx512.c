@@ -41,6 +41,63 @@ static inline uint32_t spread_even(__mmask16 m)
  * chunk and the tap, so they are computed once per chunk, not per row. */
 enum { NB = 8 };
 
+/* The rows of one chunk of nb vectors (nb a constant once inlined: the
+ * chunk's loops then hold exactly its vectors, no per-vector test). */
+static inline __attribute__((always_inline)) void fwd_rows(const int nb, const sg_dw_geom *g, const float *x,
+                                                         const float *w, bool accumulate, float *y, int64_t c0,
+                                                         const int64_t *off, const __mmask16 *mo,
+                                                         __mmask16 (*mk)[NB], __mmask16 (*mlo)[NB],
+                                                         __mmask16 (*mhi)[NB], __m512 vb, __m512i even)
+{
+    const int64_t sw = g->stride_w;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        float *yrow = y + oh * g->OW + c0;
+        __m512 acc[NB];
+#pragma GCC unroll 8
+        for (int b = 0; b < nb; b++)
+            acc[b] = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mo[b], yrow + 16 * b), vb) : vb;
+        for (int64_t kh = 0; kh < g->KH; kh++) {
+            const int64_t ih = oh * g->stride_h - g->pad_top + kh * g->dil_h;
+            if (ih < 0 || ih >= g->H) continue;
+            const float *xrow = x + ih * g->W + c0 * sw;
+            for (int64_t kw = 0; kw < g->KW; kw++) {
+                const __m512 wv = _mm512_set1_ps(w[kh * g->KW + kw]);
+                const float *p = xrow + off[kw];
+                if (sw == 1) {
+#pragma GCC unroll 8
+                    for (int b = 0; b < nb; b++) {
+                        const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
+                        acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
+                    }
+                } else {
+#pragma GCC unroll 8
+                    for (int b = 0; b < nb; b++) {
+                        const __m512 va = _mm512_maskz_loadu_ps(mlo[kw][b], p + 32 * b);
+                        const __m512 vc = _mm512_maskz_loadu_ps(mhi[kw][b], p + 32 * b + 16);
+                        const __m512 v = _mm512_permutex2var_ps(va, even, vc);
+                        acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
+                    }
+                }
+            }
+        }
+#pragma GCC unroll 8
+        for (int b = 0; b < nb; b++) _mm512_mask_storeu_ps(yrow + 16 * b, mo[b], acc[b]);
+    }
+}
+
+/* CALL(n) for the chunk's nb = 1 .. NB, each a constant. */
+#define SWITCH_NB(nb, CALL)                                                                   \
+    switch (nb) {                                                                             \
+    case 1: CALL(1); break;                                                                   \
+    case 2: CALL(2); break;                                                                   \
+    case 3: CALL(3); break;                                                                   \
+    case 4: CALL(4); break;                                                                   \
+    case 5: CALL(5); break;                                                                   \
+    case 6: CALL(6); break;                                                                   \
+    case 7: CALL(7); break;                                                                   \
+    default: CALL(NB); break;                                                                 \
+    }
+
 void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w, float bias,
                             bool accumulate, float *y)
 {
@@ -60,48 +117,55 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
         /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
         const int nb = (g->OW - c0 + 15) / 16 < NB ? (int)((g->OW - c0 + 15) / 16) : NB;
         __mmask16 mo[NB], mk[MAX_KW][NB], mlo[MAX_KW][NB], mhi[MAX_KW][NB];
-        for (int b = 0; b < NB; b++) {
+        for (int b = 0; b < nb; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->OW);
-            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 mk[kw][b] = lanes_in(c0 + 16 * b, lo[kw], hi[kw]);
                 const uint32_t e = sw == 2 ? spread_even(mk[kw][b]) : 0;
                 mlo[kw][b] = (__mmask16)(e & 0xffffu), mhi[kw][b] = (__mmask16)(e >> 16);
             }
         }
-        for (int64_t oh = 0; oh < g->OH; oh++) {
-            float *yrow = y + oh * g->OW + c0;
-            __m512 acc[NB];
+#define FWD_ROWS_(n) fwd_rows((n), g, x, w, accumulate, y, c0, off, mo, mk, mlo, mhi, vb, even)
+        SWITCH_NB(nb, FWD_ROWS_)
+#undef FWD_ROWS_
+    }
+}
+
+/* The dx rows of one chunk of nb vectors (a constant once inlined). */
+static inline __attribute__((always_inline)) void bwd_rows(const int nb, const sg_dw_geom *g, const float *dy,
+                                                         const float *w, float *dx, int64_t c0,
+                                                         const int64_t *off, const __mmask16 *mo,
+                                                         __mmask16 (*mk)[NB])
+{
+    const int64_t reach = (g->KH - 1) * g->dil_h;
+    for (int64_t ih = 0; ih < g->H; ih++) {
+        float *dxrow = dx + ih * g->W + c0;
+        /* The rows oh (increasing, as the twin adds them) whose tap kh lands
+         * on ih: oh * sh - pt + kh * dh == ih with 0 <= kh < KH. */
+        const int64_t t = ih + g->pad_top;   /* = oh * sh + kh * dh */
+        const int64_t oh_lo = t - reach <= 0 ? 0 : (t - reach + g->stride_h - 1) / g->stride_h;
+        const int64_t oh_hi = t / g->stride_h < g->OH - 1 ? t / g->stride_h : g->OH - 1;
+        __m512 acc[NB];
 #pragma GCC unroll 8
-            for (int b = 0; b < NB; b++)
-                acc[b] = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mo[b], yrow + 16 * b), vb) : vb;
-            for (int64_t kh = 0; kh < g->KH; kh++) {
-                const int64_t ih = oh * g->stride_h - g->pad_top + kh * g->dil_h;
-                if (ih < 0 || ih >= g->H) continue;
-                const float *xrow = x + ih * g->W + c0 * sw;
-                for (int64_t kw = 0; kw < g->KW; kw++) {
-                    const __m512 wv = _mm512_set1_ps(w[kh * g->KW + kw]);
-                    const float *p = xrow + off[kw];
-                    if (sw == 1) {
+        for (int b = 0; b < nb; b++) acc[b] = _mm512_maskz_loadu_ps(mo[b], dxrow + 16 * b);
+        for (int64_t oh = oh_lo; oh <= oh_hi; oh++) {
+            const int64_t rest = t - oh * g->stride_h;
+            if (rest < 0 || rest % g->dil_h) continue;
+            const int64_t kh = rest / g->dil_h;
+            if (kh >= g->KH) continue;
+            const float *dyrow = dy + oh * g->OW + c0;
+            for (int64_t kw = 0; kw < g->KW; kw++) {
+                const __m512 wv = _mm512_set1_ps(w[kh * g->KW + kw]);
+                const float *p = dyrow - off[kw];
 #pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++) if (b < nb) {
-                            const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
-                            acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
-                        }
-                    } else {
-#pragma GCC unroll 8
-                        for (int b = 0; b < NB; b++) if (b < nb) {
-                            const __m512 va = _mm512_maskz_loadu_ps(mlo[kw][b], p + 32 * b);
-                            const __m512 vc = _mm512_maskz_loadu_ps(mhi[kw][b], p + 32 * b + 16);
-                            const __m512 v = _mm512_permutex2var_ps(va, even, vc);
-                            acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
-                        }
-                    }
+                for (int b = 0; b < nb; b++) {
+                    const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
+                    acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
                 }
             }
-#pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) if (b < nb) _mm512_mask_storeu_ps(yrow + 16 * b, mo[b], acc[b]);
         }
+#pragma GCC unroll 8
+        for (int b = 0; b < nb; b++) _mm512_mask_storeu_ps(dxrow + 16 * b, mo[b], acc[b]);
     }
 }
 
@@ -117,45 +181,17 @@ void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const fl
         off[kw] = kw * g->dil_w - g->pad_left;
         sg_dw_tap_range(off[kw], 1, g->W, g->OW, &lo[kw], &hi[kw]);
     }
-    const int64_t reach = (g->KH - 1) * g->dil_h;
     for (int64_t c0 = 0; c0 < g->W; c0 += 16 * NB) {
         /* the vectors this chunk needs (a 7- or 14-wide plane needs one) */
         const int nb = (g->W - c0 + 15) / 16 < NB ? (int)((g->W - c0 + 15) / 16) : NB;
         __mmask16 mo[NB], mk[MAX_KW][NB];
-        for (int b = 0; b < NB; b++) {
+        for (int b = 0; b < nb; b++) {
             mo[b] = lanes_in(c0 + 16 * b, 0, g->W);
-            if (b >= nb) continue;   /* vectors the chunk does not use need no tap masks */
             for (int64_t kw = 0; kw < g->KW; kw++)
                 mk[kw][b] = lanes_in(c0 + 16 * b, lo[kw] + off[kw], hi[kw] + off[kw]);
         }
-        for (int64_t ih = 0; ih < g->H; ih++) {
-            float *dxrow = dx + ih * g->W + c0;
-            /* The rows oh (increasing, as the twin adds them) whose tap kh lands
-             * on ih: oh * sh - pt + kh * dh == ih with 0 <= kh < KH. */
-            const int64_t t = ih + g->pad_top;   /* = oh * sh + kh * dh */
-            const int64_t oh_lo = t - reach <= 0 ? 0 : (t - reach + g->stride_h - 1) / g->stride_h;
-            const int64_t oh_hi = t / g->stride_h < g->OH - 1 ? t / g->stride_h : g->OH - 1;
-            __m512 acc[NB];
-#pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) acc[b] = _mm512_maskz_loadu_ps(mo[b], dxrow + 16 * b);
-            for (int64_t oh = oh_lo; oh <= oh_hi; oh++) {
-                const int64_t rest = t - oh * g->stride_h;
-                if (rest < 0 || rest % g->dil_h) continue;
-                const int64_t kh = rest / g->dil_h;
-                if (kh >= g->KH) continue;
-                const float *dyrow = dy + oh * g->OW + c0;
-                for (int64_t kw = 0; kw < g->KW; kw++) {
-                    const __m512 wv = _mm512_set1_ps(w[kh * g->KW + kw]);
-                    const float *p = dyrow - off[kw];
-#pragma GCC unroll 8
-                    for (int b = 0; b < NB; b++) if (b < nb) {
-                        const __m512 v = _mm512_maskz_loadu_ps(mk[kw][b], p + 16 * b);
-                        acc[b] = _mm512_mask_add_ps(acc[b], mk[kw][b], acc[b], _mm512_mul_ps(wv, v));
-                    }
-                }
-            }
-#pragma GCC unroll 8
-            for (int b = 0; b < NB; b++) if (b < nb) _mm512_mask_storeu_ps(dxrow + 16 * b, mo[b], acc[b]);
-        }
+#define BWD_ROWS_(n) bwd_rows((n), g, dy, w, dx, c0, off, mo, mk)
+        SWITCH_NB(nb, BWD_ROWS_)
+#undef BWD_ROWS_
     }
 }
