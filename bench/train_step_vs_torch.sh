@@ -10,7 +10,8 @@
 # ratios: images/s ours / torch (>= 1 is the target) and peak RSS ours / torch
 # (<= 1 is the target). JSON lines; never pass/fail. Each line carries the
 # 1-minute load average: on a shared machine the speeds are noise.
-# Environment: BENCH (default build/bench/bench_train_step), PYTHON (default
+# Environment: BENCH (default build/bench/bench_train_step, rebuilt first by
+# `make` so a stale binary never times old code), PYTHON (default
 # /work/venv/bin/python).
 set -eu
 steps=${1:-2}; batch=${2:-32}; size=${3:-224}
@@ -18,6 +19,7 @@ models=${4:-mobilenetv2 resnet50}; threads_list=${5:-1 2}
 bench=${BENCH:-build/bench/bench_train_step}
 python=${PYTHON:-/work/venv/bin/python}
 here=$(dirname "$0")
+[ -n "${BENCH:-}" ] || make -s -C "$here/.." build/bench/bench_train_step >&2
 field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p"; }
 for m in $models; do
     for t in $threads_list; do
