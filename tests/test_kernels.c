@@ -165,7 +165,8 @@ END_TEST
 /* The depthwise plane kernels against the scalar twin, bit for bit: 3 x 3 and
  * 5 x 5 (and 1 x 7, 7 x 1), strides 1 and 2, padding 0..3, dilation 1 and 2,
  * widths around every tail of a 16-lane row (1, 7, 15, 16, 17, 33, 56),
- * 112, and 129 and 300 (chunks of 8 vectors and a partial one after), bias with and without accumulating, dx accumulated onto old values. */
+ * 112, and 129 and 300 (chunks of 8 vectors and a partial one after), bias
+ * with and without accumulating, dx accumulated onto old values. */
 START_TEST(every_isa_depthwise_planes_are_bit_identical_to_scalar)
 {
     static const int sizes[][2] = {{1, 1},   {5, 7},   {9, 15},  {16, 16}, {17, 17},
