@@ -93,7 +93,7 @@ static const cli_case commands[] = {
      {"threads"}, {"svm", "features", "labels"}},
     {"anomaly train", "",
      {{"data", "/nonexistent/dir"}, {"healthy", "patches"}, {"out", "@/run"}, {"size", "32"}},
-     {"size", "epochs", "batch", "lr", "seed", "threads"},
+     {"size", "epochs", "batch", "lr", "seed", "latent-l2", "threads"},
      {"data", "healthy", "out", "model", "clahe", "loss"}},
     {"anomaly score", "", {{"run", "/nonexistent/run"}, {"data", "/nonexistent/dir"}},
      {"spc-c", "components", "threads"},
