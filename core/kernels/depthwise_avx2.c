@@ -14,7 +14,7 @@
 
 #include "core/kernels/kernels.h"
 
-enum { MAX_KW = 16, NB = 8 };
+enum { MAX_KW = 16, NB = 8 };   /* NB: the largest chunk of SG_DW_SWITCH_NB */
 
 /* All-ones in lane l when lo <= base + l < hi (l < 8). */
 static inline __m256i lanes_in(int64_t base, int64_t lo, int64_t hi)
@@ -130,19 +130,6 @@ static inline __attribute__((always_inline)) void bwd_rows(const int nb, const s
     }
 }
 
-/* CALL(n) for the chunk's nb = 1 .. NB, each a constant. */
-#define SWITCH_NB(nb, CALL)                                                                   \
-    switch (nb) {                                                                             \
-    case 1: CALL(1); break;                                                                   \
-    case 2: CALL(2); break;                                                                   \
-    case 3: CALL(3); break;                                                                   \
-    case 4: CALL(4); break;                                                                   \
-    case 5: CALL(5); break;                                                                   \
-    case 6: CALL(6); break;                                                                   \
-    case 7: CALL(7); break;                                                                   \
-    default: CALL(NB); break;                                                                 \
-    }
-
 void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, float bias,
                           bool accumulate, float *y)
 {
@@ -171,7 +158,7 @@ void sg_k_dw_forward_avx2(const sg_dw_geom *g, const float *x, const float *w, f
             }
         }
 #define FWD_ROWS_(n) fwd_rows((n), g, x, w, accumulate, y, c0, off, mo, mk, mlo, mhi, full, vb)
-        SWITCH_NB(nb, FWD_ROWS_)
+        SG_DW_SWITCH_NB(nb, FWD_ROWS_)
 #undef FWD_ROWS_
     }
 }
@@ -200,7 +187,7 @@ void sg_k_dw_backward_data_avx2(const sg_dw_geom *g, const float *dy, const floa
             }
         }
 #define BWD_ROWS_(n) bwd_rows((n), g, dy, w, dx, c0, off, mo, mk, full)
-        SWITCH_NB(nb, BWD_ROWS_)
+        SG_DW_SWITCH_NB(nb, BWD_ROWS_)
 #undef BWD_ROWS_
     }
 }

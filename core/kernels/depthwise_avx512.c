@@ -39,7 +39,7 @@ static inline uint32_t spread_even(__mmask16 m)
  * registers while the taps are added: NB independent chains per tap, so the
  * adds overlap instead of waiting on one another. Masks depend only on the
  * chunk and the tap, so they are computed once per chunk, not per row. */
-enum { NB = 8 };
+enum { NB = 8 };   /* the largest chunk of SG_DW_SWITCH_NB */
 
 /* The rows of one chunk of nb vectors (nb a constant once inlined: the
  * chunk's loops then hold exactly its vectors, no per-vector test). */
@@ -85,19 +85,6 @@ static inline __attribute__((always_inline)) void fwd_rows(const int nb, const s
     }
 }
 
-/* CALL(n) for the chunk's nb = 1 .. NB, each a constant. */
-#define SWITCH_NB(nb, CALL)                                                                   \
-    switch (nb) {                                                                             \
-    case 1: CALL(1); break;                                                                   \
-    case 2: CALL(2); break;                                                                   \
-    case 3: CALL(3); break;                                                                   \
-    case 4: CALL(4); break;                                                                   \
-    case 5: CALL(5); break;                                                                   \
-    case 6: CALL(6); break;                                                                   \
-    case 7: CALL(7); break;                                                                   \
-    default: CALL(NB); break;                                                                 \
-    }
-
 void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w, float bias,
                             bool accumulate, float *y)
 {
@@ -126,7 +113,7 @@ void sg_k_dw_forward_avx512(const sg_dw_geom *g, const float *x, const float *w,
             }
         }
 #define FWD_ROWS_(n) fwd_rows((n), g, x, w, accumulate, y, c0, off, mo, mk, mlo, mhi, vb, even)
-        SWITCH_NB(nb, FWD_ROWS_)
+        SG_DW_SWITCH_NB(nb, FWD_ROWS_)
 #undef FWD_ROWS_
     }
 }
@@ -191,7 +178,7 @@ void sg_k_dw_backward_data_avx512(const sg_dw_geom *g, const float *dy, const fl
                 mk[kw][b] = lanes_in(c0 + 16 * b, lo[kw] + off[kw], hi[kw] + off[kw]);
         }
 #define BWD_ROWS_(n) bwd_rows((n), g, dy, w, dx, c0, off, mo, mk)
-        SWITCH_NB(nb, BWD_ROWS_)
+        SG_DW_SWITCH_NB(nb, BWD_ROWS_)
 #undef BWD_ROWS_
     }
 }

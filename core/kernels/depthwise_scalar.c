@@ -78,17 +78,6 @@ void sg_k_dw_backward_data_scalar(const sg_dw_geom *g, const float *dy, const fl
  * the table's `sums`, identical on every ISA), any other row its exact
  * products one by one. No SIMD twin: a vector over ow would reorder the
  * stride-2 sum, and the stride-1 rows already run the SIMD dot. */
-/* sg_dot_f32 of a row, without the call for rows under 16 values (a 7x7
- * plane's): there the canonical shape is the exact products added to 0.0
- * one by one, in order, which this loop does - the same bits. */
-static inline double row_dot(const float *a, const float *b, int64_t n)
-{
-    if (n >= SG_SUM_LANES) return sg_dot_f32(a, b, n);
-    double d = 0.0;
-    for (int64_t i = 0; i < n; i++) d += (double)a[i] * (double)b[i];
-    return d;
-}
-
 enum { MAX_TAPS = 64 };
 
 void sg_k_dw_backward_weight_scalar(const sg_dw_geom *g, int64_t N, const float *x, int64_t x_img,
@@ -119,7 +108,7 @@ void sg_k_dw_backward_weight_scalar(const sg_dw_geom *g, int64_t N, const float 
                     if (ih < 0 || ih >= g->H) continue;
                     const float *xrow = xp + ih * g->W;
                     if (g->stride_w == 1)
-                        acc[i] += row_dot(dyrow + lo[i], xrow + lo[i] + off[i], hi[i] - lo[i]);
+                        acc[i] += sg_dot_f32(dyrow + lo[i], xrow + lo[i] + off[i], hi[i] - lo[i]);
                     else
                         for (int64_t ow = lo[i]; ow < hi[i]; ow++)
                             acc[i] += (double)dyrow[ow] * xrow[ow * g->stride_w + off[i]];

@@ -70,6 +70,20 @@ typedef void (*sg_dw_backward_weight_fn)(const sg_dw_geom *g, int64_t N, const f
 /* The output positions [lo, hi) of a row whose input ow*stride + off lies in [0, in_size). */
 void sg_dw_tap_range(int64_t off, int64_t stride, int64_t in_size, int64_t out_size, int64_t *lo,
                      int64_t *hi);
+/* CALL(k) with k the constant equal to nb (1 .. 7, else 8): the depthwise
+ * twins' way to run a chunk of nb vectors through a copy of their row loops
+ * compiled for exactly that many (depthwise_avx2.c, depthwise_avx512.c). */
+#define SG_DW_SWITCH_NB(nb, CALL)                                                             \
+    switch (nb) {                                                                             \
+    case 1: CALL(1); break;                                                                   \
+    case 2: CALL(2); break;                                                                   \
+    case 3: CALL(3); break;                                                                   \
+    case 4: CALL(4); break;                                                                   \
+    case 5: CALL(5); break;                                                                   \
+    case 6: CALL(6); break;                                                                   \
+    case 7: CALL(7); break;                                                                   \
+    default: CALL(8); break;                                                                  \
+    }
 
 /* ---- elementwise families: optimiser updates, binary ops, activations ----
  * (core/kernels/optim_scalar.c, ew_scalar.c state each element's operations;

@@ -13,6 +13,7 @@
 #ifndef SG_KERNELS_NORM_VEC_H
 #define SG_KERNELS_NORM_VEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(SG_NV_AVX512)
@@ -265,6 +266,18 @@ static inline double nv_acc_tree(const vd *acc)
         for (int i = 0; i < h; i++) l[i] += l[i + h];
     return l[0];
 }
+/* Add the VL terms at a (a[k], or (double)a[k] * (double)b[k] when b is not
+ * NULL: exact products) to the double halves *lo, *hi. */
+static inline void nv_add_terms(vd *lo, vd *hi, const float *a, const float *b)
+{
+    const vf v = vf_load(a);
+    if (b) {
+        const vf w = vf_load(b);
+        *lo = vd_add(*lo, vd_mul(vd_lo(v), vd_lo(w))), *hi = vd_add(*hi, vd_mul(vd_hi(v), vd_hi(w)));
+    } else {
+        *lo = vd_add(*lo, vd_lo(v)), *hi = vd_add(*hi, vd_hi(v));
+    }
+}
 /* The canonical sum of a contiguous row: the terms a[i] (b NULL) or
  * (double)a[i] * (double)b[i] (exact products), 16 at a time into the lanes,
  * the tree, then the tail in order: the sums family's PLAIN and DOT. */
@@ -274,17 +287,8 @@ static inline double nv_row_sum(const float *a, const float *b, int64_t n)
     for (int q = 0; q < SG_NV_NACC; q++) acc[q] = vd_zero();
     const int64_t n16 = n - n % 16;
     for (int64_t i = 0; i < n16; i += 16)
-        for (int q = 0; q < 16 / VL; q++) {
-            const vf v = vf_load(a + i + q * VL);
-            if (b) {
-                const vf w = vf_load(b + i + q * VL);
-                acc[2 * q] = vd_add(acc[2 * q], vd_mul(vd_lo(v), vd_lo(w)));
-                acc[2 * q + 1] = vd_add(acc[2 * q + 1], vd_mul(vd_hi(v), vd_hi(w)));
-            } else {
-                acc[2 * q] = vd_add(acc[2 * q], vd_lo(v));
-                acc[2 * q + 1] = vd_add(acc[2 * q + 1], vd_hi(v));
-            }
-        }
+        for (int q = 0; q < 16 / VL; q++)
+            nv_add_terms(&acc[2 * q], &acc[2 * q + 1], a + i + q * VL, b ? b + i + q * VL : NULL);
     double sum = nv_acc_tree(acc);
     for (int64_t i = n16; i < n; i++) sum += b ? (double)a[i] * (double)b[i] : (double)a[i];
     return sum;
@@ -300,15 +304,7 @@ static inline void nv_lines_sum(const float *a, const float *b, int64_t n, int64
     const int64_t n16 = n - n % 16;
     for (int l = 0; l < 16; l++) {
         vd lo = vd_zero(), hi = vd_zero();
-        for (int64_t d = l; d < n16; d += 16) {
-            const vf v = vf_load(a + d * s);
-            if (b) {
-                const vf w = vf_load(b + d * s);
-                lo = vd_add(lo, vd_mul(vd_lo(v), vd_lo(w))), hi = vd_add(hi, vd_mul(vd_hi(v), vd_hi(w)));
-            } else {
-                lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
-            }
-        }
+        for (int64_t d = l; d < n16; d += 16) nv_add_terms(&lo, &hi, a + d * s, b ? b + d * s : NULL);
         vd_store(lane[l], lo), vd_store(lane[l] + VL / 2, hi);
     }
     for (int h = 8; h >= 1; h /= 2)
@@ -316,15 +312,7 @@ static inline void nv_lines_sum(const float *a, const float *b, int64_t n, int64
             for (int c = 0; c < VL; c += VL / 2)
                 vd_store(lane[i] + c, vd_add(vd_load(lane[i] + c), vd_load(lane[i + h] + c)));
     vd lo = vd_load(lane[0]), hi = vd_load(lane[0] + VL / 2);
-    for (int64_t d = n16; d < n; d++) {
-        const vf v = vf_load(a + d * s);
-        if (b) {
-            const vf w = vf_load(b + d * s);
-            lo = vd_add(lo, vd_mul(vd_lo(v), vd_lo(w))), hi = vd_add(hi, vd_mul(vd_hi(v), vd_hi(w)));
-        } else {
-            lo = vd_add(lo, vd_lo(v)), hi = vd_add(hi, vd_hi(v));
-        }
-    }
+    for (int64_t d = n16; d < n; d++) nv_add_terms(&lo, &hi, a + d * s, b ? b + d * s : NULL);
     vd_store(out, lo), vd_store(out + VL / 2, hi);
 }
 
