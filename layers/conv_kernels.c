@@ -195,6 +195,105 @@ static int64_t chunk_columns(const sg_conv_geom *G)
 }
 
 /* ---------------------------------------------------------------------------
+ * Direct convolution at stride 1 (the table's conv_s1): the input of a chunk
+ * of images is copied once with its padding written out, then each (image,
+ * group, block of output channels) runs the kernel, which gives the bits of
+ * im2col + sgemm + unpack (kernels.h) without the column matrix.
+ * ------------------------------------------------------------------------- */
+
+/* Output channels per task of the direct path (a multiple of every twin's block). */
+enum { S1_TASK_CHANNELS = 16 };
+
+static sg_conv_direct_mode direct_mode = SG_CONV_DIRECT_AUTO;
+
+void sg_conv_set_direct(sg_conv_direct_mode mode) { direct_mode = mode; }
+
+static bool use_direct(const sg_conv_geom *G)
+{
+    if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
+        return false;
+    /* Automatically where a SIMD twin exists (the scalar one is the reference,
+     * slower than the scalar GEMM) and the rows fill most of the vectors. */
+    return direct_mode == SG_CONV_DIRECT_ALWAYS ||
+           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1) != SG_ISA_SCALAR && G->OW >= 12);
+}
+
+typedef struct {
+    const sg_conv_geom *G;
+    sg_conv_s1_geom g;
+    const float *x, *w, *b;
+    float *xp, *y;
+    int64_t n0, img_floats, oparts;
+    bool accumulate;
+} s1_job;
+
+/* Planes (image n0 + i, channel c) of the padded copy: rows of zeros, then
+ * each input row between its left and right zeros. */
+static void s1_pad_planes(void *arg, int64_t p0, int64_t p1)
+{
+    const s1_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t HP = J->g.HP, WP = J->g.WP;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const float *src = J->x + (J->n0 * G->C + pl) * G->H * G->W;
+        float *dst = J->xp + pl * HP * WP;
+        for (int64_t r = 0; r < HP; r++) {
+            float *d = dst + r * WP;
+            const int64_t ih = r - G->pad_top;
+            if (ih < 0 || ih >= G->H) {
+                memset(d, 0, (size_t)WP * sizeof(float));
+                continue;
+            }
+            const int64_t right = WP - G->pad_left - G->W;   /* >= 0 at stride 1 */
+            memset(d, 0, (size_t)G->pad_left * sizeof(float));
+            memcpy(d + G->pad_left, src + ih * G->W, (size_t)G->W * sizeof(float));
+            memset(d + G->pad_left + G->W, 0, (size_t)right * sizeof(float));
+        }
+    }
+}
+
+/* Tasks (image, group, part of the group's output channels). */
+static void s1_tasks(void *arg, int64_t t0, int64_t t1)
+{
+    const s1_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, P = G->OH * G->OW;
+    const int64_t per_img = G->groups * J->oparts;
+    const sg_conv_s1_fn conv = sg_kernels()->conv_s1;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i = t / per_img, grp = (t % per_img) / J->oparts, part = t % J->oparts;
+        const int64_t o0 = part * S1_TASK_CHANNELS, o1 = min64(Og, o0 + S1_TASK_CHANNELS);
+        const int64_t n = J->n0 + i, taps = Cg * G->KH * G->KW;
+        conv(&J->g, J->xp + i * J->img_floats + grp * Cg * J->g.HP * J->g.WP, J->w + grp * Og * taps,
+             J->b ? J->b + grp * Og : NULL, J->accumulate, o0, o1, J->y + (n * G->O + grp * Og) * P);
+    }
+}
+
+static sg_err conv_forward_direct(sg_arena *scratch, const sg_conv_geom *G, const float *x, const float *w,
+                                  const float *b, float *y, bool accumulate)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups;
+    const sg_conv_s1_geom g = {Cg, G->OH + (G->KH - 1) * G->dil_h, G->OW + (G->KW - 1) * G->dil_w,
+                               G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w};
+    const int64_t img = G->C * g.HP * g.WP;
+    const int64_t per_chunk = max64(1, min64(G->N, SG_CONV_SCRATCH_FLOATS / img));
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *xp = sg_arena_alloc(scratch, (size_t)(per_chunk * img + SG_CONV_S1_SLACK) * sizeof(float));
+    if (!xp) return SG_ERR_NOMEM;
+    memset(xp + per_chunk * img, 0, SG_CONV_S1_SLACK * sizeof(float));
+    s1_job J = {G, g, x, w, b, xp, y, 0, img, (Og + S1_TASK_CHANNELS - 1) / S1_TASK_CHANNELS, accumulate};
+    const int64_t taps = Cg * G->KH * G->KW;
+    for (J.n0 = 0; J.n0 < G->N; J.n0 += per_chunk) {
+        const int64_t nimg = min64(per_chunk, G->N - J.n0);
+        sg_parallel_for(nimg * G->C, grain_for(g.HP * g.WP), s1_pad_planes, &J);
+        sg_parallel_for(nimg * G->groups * J.oparts,
+                        grain_for(S1_TASK_CHANNELS * G->OH * G->OW * taps), s1_tasks, &J);
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
+/* ---------------------------------------------------------------------------
  * Depthwise: one input channel per group (groups == C), O = C * mult.
  * Output channel o reads input channel o / mult. Forward and input gradient
  * run the table's plane kernels (core/kernels/depthwise_*.c); the weight
@@ -298,6 +397,7 @@ sg_err sg_conv_forward_raw(sg_arena *scratch, const sg_conv_geom *G, const float
         }
         return SG_OK;
     }
+    if (use_direct(G)) return conv_forward_direct(scratch, G, x, w, b, y, accumulate);
     const int64_t total = G->N * P, cols = chunk_columns(G);
     sg_arena_mark mark;
     float *col, *out;

@@ -14,11 +14,16 @@
  *   backward data  dx += conv^T(dy, w)           (conv2d dx;     conv_transpose2d forward)
  *   backward weight dw += d conv(x, w)/dw . dy   (conv2d dw;     conv_transpose2d dw)
  *
- * Three strategies, chosen from the sizes alone:
+ * The strategies, chosen from the sizes (and, for the direct forward, whether
+ * the kernel table has a SIMD twin of it):
  *   - depthwise (one input channel per group: groups == C): direct loops over
  *     image rows, no scratch;
  *   - pointwise (1x1, stride 1, no padding): x[n] already is the [C, H*W]
  *     matrix, so one GEMM per image and group, no im2col;
+ *   - direct forward at stride 1: each image's input copied once with its
+ *     padding written out (a bounded chunk of images), then the table's conv_s1
+ *     kernel per (image, group, block of output channels): the bits of the
+ *     general path, without the column matrix (sg_conv_set_direct below);
  *   - general: im2col of a bounded chunk of output columns (the columns of all
  *     images laid end to end: j = n*OH*OW + oh*OW + ow) into scratch, then GEMM.
  * Scratch is taken from the caller's arena and given back before returning.
@@ -46,6 +51,16 @@ typedef struct sg_conv_geom {
 /* Floats of scratch the general path may take at once (the bound of the shared
  * workspace: im2col chunk + packed output/gradient chunk). */
 #define SG_CONV_SCRATCH_FLOATS ((int64_t)1 << 21)
+
+/* Which path the forward of a stride-1 convolution takes (1x1 ones without
+ * padding stay on their GEMM): SG_CONV_DIRECT_AUTO, the default, runs the
+ * table's conv_s1 kernel where the ISA has a SIMD twin of it and output rows
+ * are at least 12 wide, else im2col + sgemm; _NEVER always im2col + sgemm;
+ * _ALWAYS conv_s1 for every such shape, even through its scalar twin. The
+ * paths give the same bits (core/kernels/kernels.h), which tests check with
+ * this switch. Process-wide: set it while no convolution runs. */
+typedef enum { SG_CONV_DIRECT_AUTO, SG_CONV_DIRECT_NEVER, SG_CONV_DIRECT_ALWAYS } sg_conv_direct_mode;
+void sg_conv_set_direct(sg_conv_direct_mode mode);
 
 /* y = conv(x, w) + b (b [O] or NULL); with accumulate, y += conv(x, w) + b.
  * SG_ERR_NOMEM if the scratch arena cannot grow. */

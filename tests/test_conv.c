@@ -327,6 +327,85 @@ START_TEST(conv2d_is_bit_identical_on_1_and_2_threads)
 }
 END_TEST
 
+/* The forward's two paths at stride 1, direct (conv_s1) and im2col + GEMM,
+ * give the same bits under every ISA the machine runs, on 1 and 2 threads:
+ * the stride-1 variants above, rows of every tail of 16 lanes, 1..9 output
+ * channels, groups, dilation, asymmetric and no padding, accumulating into y,
+ * and NaN and infinities on the border of x (the padding's zeros meet them in
+ * both paths' chains). */
+static void direct_case(const conv_case *k, bool accumulate, float *y)
+{
+    ref_geom r = ref_geometry(k);
+    sg_conv_geom G = {.N = k->N, .C = k->C, .H = k->H, .W = k->W, .O = k->O, .OH = r.OH, .OW = r.OW,
+                      .KH = k->KH, .KW = k->KW, .stride_h = r.sh, .stride_w = r.sw, .dil_h = r.dh,
+                      .dil_w = r.dw, .pad_top = r.pt, .pad_left = r.pl, .groups = r.groups};
+    int64_t nx = k->N * k->C * k->H * k->W, nw = k->O * wshape1(k) * k->KH * k->KW;
+    float *x = malloc((size_t)nx * 4), *w = malloc((size_t)nw * 4), *b = malloc((size_t)k->O * 4);
+    sg_test_fill_normal(x, nx, 31, 1.0f);
+    sg_test_fill_normal(w, nw, 32, 0.5f);
+    sg_test_fill_normal(b, k->O, 33, 1.0f);
+    x[0] = NAN, x[nx - 1] = INFINITY, x[k->W - 1] = -INFINITY;
+    sg_test_fill_normal(y, k->N * k->O * r.OH * r.OW, 34, 1.0f);
+    sg_arena *a = sg_arena_new(0);
+    ck_assert_int_eq(sg_conv_forward_raw(a, &G, x, w, k->bias ? b : NULL, y, accumulate), SG_OK);
+    sg_arena_free(a);
+    free(x), free(w), free(b);
+}
+
+START_TEST(conv2d_direct_and_im2col_forwards_are_bit_identical)
+{
+    const sg_conv2d_opts pad1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, SG_CONV_PAD_EXPLICIT};
+    conv_case ks[40];
+    int n = 0;
+    for (int c = 0; c < N_CASES; c++) {
+        const sg_conv2d_opts *o = &cases[c].k.opt;
+        if ((o->stride_h ? o->stride_h : 1) == 1 && (o->stride_w ? o->stride_w : 1) == 1) ks[n++] = cases[c].k;
+    }
+    const int64_t widths[] = {1, 5, 12, 15, 16, 17, 33, 70};
+    for (int i = 0; i < 8; i++)
+        ks[n++] = (conv_case){2, 3, 3 + i % 3, widths[i], 1 + i, 3, 3, pad1, i % 2 == 0};
+    ks[n++] = (conv_case){1, 4, 6, 20, 6, 3, 3, {1, 1, 2, 2, 2, 2, 2, 2, 2, SG_CONV_PAD_EXPLICIT}, true};
+    ks[n++] = (conv_case){1, 2, 5, 19, 3, 5, 3, {1, 1, 1, 1, 1, 0, 3, 1, 0, SG_CONV_PAD_EXPLICIT}, true};
+    ks[n++] = (conv_case){2, 3, 7, 13, 5, 2, 2, {0}, true};
+    ks[n++] = (conv_case){1, 3, 4, 24, 4, 1, 1, {1, 1, 1, 1, 1, 1, 1, 1, 1, SG_CONV_PAD_EXPLICIT}, true};
+    const sg_isa active = sg_kernels()->isa;
+    const int threads = sg_threads();
+    int compared = 0;
+    for (int c = 0; c < n; c++) {
+        const ref_geom r = ref_geometry(&ks[c]);
+        const int64_t ny = ks[c].N * ks[c].O * r.OH * r.OW;
+        float *ref = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
+        for (int acc = 0; acc < 2; acc++) {
+            sg_kernels_select(SG_ISA_SCALAR);
+            sg_conv_set_direct(SG_CONV_DIRECT_NEVER);
+            direct_case(&ks[c], acc, ref);
+            sg_conv_set_direct(SG_CONV_DIRECT_ALWAYS);
+            for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+                if (!sg_kernels_for((sg_isa)isa)) continue;
+                ck_assert_int_eq(sg_kernels_select((sg_isa)isa), SG_OK);
+                for (int nt = 1; nt <= 2; nt++) {
+                    ck_assert_int_eq(sg_set_threads(nt), SG_OK);
+                    direct_case(&ks[c], acc, got);
+                    for (int64_t i = 0; i < ny; i++)
+                        ck_assert_msg(memcmp(ref + i, got + i, 4) == 0 || (isnan(ref[i]) && isnan(got[i])),
+                                      "case %d (%lldx%lld, %lld -> %lld channels)%s under %s on %d threads: "
+                                      "y[%lld] is %a direct, %a through im2col", c, (long long)ks[c].H,
+                                      (long long)ks[c].W, (long long)ks[c].C, (long long)ks[c].O,
+                                      acc ? " accumulating" : "", sg_isa_name((sg_isa)isa), nt, (long long)i,
+                                      got[i], ref[i]);
+                    compared++;
+                }
+            }
+        }
+        free(ref), free(got);
+    }
+    sg_conv_set_direct(SG_CONV_DIRECT_AUTO);
+    sg_kernels_select(active);
+    sg_set_threads(threads);
+    printf("conv2d direct vs im2col: %d (case, mode, isa, threads) runs bit-identical\n", compared);
+}
+END_TEST
+
 START_TEST(conv2d_same_padding_puts_the_extra_row_at_the_bottom)
 {
     /* TensorFlow: in 8, k 3, s 2 -> out 4, total pad 1 -> top 0, bottom 1;
@@ -691,6 +770,7 @@ static Suite *conv_suite(void)
     SG_ADD_TEST(s, conv2d_backward_skips_inputs_without_grad, 10);
     SG_ADD_TEST(s, conv2d_no_grad_records_nothing, 10);
     SG_ADD_TEST(s, conv2d_is_bit_identical_on_1_and_2_threads, 60);
+    SG_ADD_TEST(s, conv2d_direct_and_im2col_forwards_are_bit_identical, 60);
     SG_ADD_TEST(s, conv2d_same_padding_puts_the_extra_row_at_the_bottom, 10);
     SG_ADD_TEST(s, conv2d_rejects_bad_shapes_and_options, 10);
     SG_ADD_TEST(s, conv_transpose2d_matches_scatter_reference, 30);

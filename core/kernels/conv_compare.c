@@ -12,7 +12,7 @@
  * left apart); dilation 1 and 2; two images; chunks of columns that start and
  * end inside an output row; ranges of rows (channels) that start past 0; the
  * pointers 1..3 floats past an aligned start; NaN and infinities among the
- * values. */
+ * values. conv_s1 (direct convolution at stride 1): s1_compare's cases below. */
 #include "core/kernels/conv_compare.h"
 
 #include <math.h>
@@ -286,6 +286,47 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
     return differ;
 }
 
+/* ---- the direct convolution at stride 1: padded inputs read from the random
+ * buffer (NaN and infinities among them), kernels 1x1 to 7x7 and 1x3, 3x1,
+ * 2x2, dilation 1 and 2, output widths of every tail, 1..9 output channels
+ * (every tail of the channel blocks) from a first channel past 0, with and
+ * without bias, writing and accumulating. ---- */
+
+static int s1_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
+                      float *oa, float *ob, int64_t cap, FILE *out)
+{
+    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
+                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
+    static const int64_t OUTS[] = {1, 9};
+    const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
+    const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
+    int differ = 0;
+    char what[128];
+    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+        for (size_t wi = 0; wi < nw; wi++)
+            for (int64_t C = 1; C <= 3; C += 2)
+                for (size_t oi = 0; oi < sizeof OUTS / sizeof OUTS[0]; oi++)
+                    for (int mode = 0; mode < (level ? 4 : 1); mode++) {
+                        const int64_t OH = 1 + (int64_t)((k + wi) % 3), OW = widths[wi], O = OUTS[oi];
+                        const sg_conv_s1_geom g = {C, OH + (K[k][0] - 1) * K[k][2], OW + (K[k][1] - 1) * K[k][3],
+                                                   OH, OW, K[k][0], K[k][1], K[k][2], K[k][3]};
+                        const int64_t taps = C * g.KH * g.KW, nx = C * g.HP * g.WP + SG_CONV_S1_SLACK;
+                        const int64_t ny = O * OH * OW, o0 = O > 1 ? 1 : 0;
+                        if (nx + O * taps + O + 16 > cap || ny + 4 > cap) continue;
+                        const float *xp = src + 1 + (int64_t)(k % 3), *w = src + nx + 3, *bias = w + O * taps;
+                        const bool acc = mode & 1, with_bias = !(mode & 2);
+                        for (int64_t i = 0; i < ny; i++) oa[i] = ob[i] = (float)(i % 13) * 0.25f - 1.5f;
+                        ta->conv_s1(&g, xp, w, with_bias ? bias : NULL, acc, o0, O, oa);
+                        tb->conv_s1(&g, xp, w, with_bias ? bias : NULL, acc, o0, O, ob);
+                        const int64_t d = diff_f(oa, ob, ny);
+                        snprintf(what, sizeof what, "C%ld %ldx%ld k%ldx%ld d%ld,%ld O%ld from %ld%s%s", (long)C,
+                                 (long)OH, (long)OW, (long)g.KH, (long)g.KW, (long)g.dil_h, (long)g.dil_w, (long)O,
+                                 (long)o0, with_bias ? " bias" : "", acc ? " accumulate" : "");
+                        differ += report(out, SG_KERNEL_conv_s1, what, ta, tb, d, oa, ob);
+                    }
+    return differ;
+}
+
 int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
@@ -302,6 +343,11 @@ int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
         family == SG_KERNEL_reduce_max_cols || family == SG_KERNEL_reduce_sum_backward ||
         family == SG_KERNEL_reduce_max_backward) {
         const int differ = reduce_compare(family, a, b, level, src, oa, ob, cap, out);
+        free(buf);
+        return differ;
+    }
+    if (family == SG_KERNEL_conv_s1) {
+        const int differ = s1_compare(a, b, level, src, oa, ob, cap, out);
         free(buf);
         return differ;
     }

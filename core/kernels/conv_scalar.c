@@ -11,7 +11,14 @@
  * one rounding each. Within one segment (one tap, one output row) the
  * elements added are distinct (stride >= 1), so a twin may add a segment's
  * elements in any grouping, VL at a time, and give the same bits; what it must
- * keep is the order of segments and taps. */
+ * keep is the order of segments and taps.
+ *
+ * conv_s1 (direct convolution at stride 1): each output element is one chain
+ * of fmaf over (c, kh, kw) in increasing order from +0.0f, then the bias is
+ * added (one rounding), then, accumulating, the result is added to y (one
+ * more): kernels.h states it, the loops below are it. */
+#include <math.h>
+
 #include "core/kernels/conv_walk.h"
 
 static void copy_row(float *out, const float *xrow, int64_t base, int64_t sw, int64_t a, int64_t b, int64_t end)
@@ -36,4 +43,26 @@ void sg_k_col2im_scalar(const sg_dw_geom *g, const float *col, int64_t j0, int64
                         float *dx, int64_t img_stride)
 {
     sg_cw_col2im(g, col, j0, ncols, c0, c1, dx, img_stride, add_row);
+}
+
+void sg_k_conv_s1_scalar(const sg_conv_s1_geom *g, const float *xp, const float *w, const float *bias,
+                         bool accumulate, int64_t o0, int64_t o1, float *y)
+{
+    const int64_t plane = g->HP * g->WP, taps = g->C * g->KH * g->KW;
+    for (int64_t o = o0; o < o1; o++) {
+        const float b = bias ? bias[o] : 0.0f;
+        for (int64_t oh = 0; oh < g->OH; oh++)
+            for (int64_t ow = 0; ow < g->OW; ow++) {
+                float acc = 0.0f;
+                const float *wt = w + o * taps;
+                for (int64_t c = 0; c < g->C; c++)
+                    for (int64_t kh = 0; kh < g->KH; kh++) {
+                        const float *xr = xp + c * plane + (oh + kh * g->dil_h) * g->WP + ow;
+                        for (int64_t kw = 0; kw < g->KW; kw++) acc = fmaf(*wt++, xr[kw * g->dil_w], acc);
+                    }
+                float *yo = y + (o * g->OH + oh) * g->OW + ow;
+                const float v = acc + b;
+                *yo = accumulate ? *yo + v : v;
+            }
+    }
 }

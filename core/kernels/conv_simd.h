@@ -12,7 +12,14 @@
  *   its one addition, in the scalar's segment order); stride 2 as the even
  *   half of 2 VL floats, the odd half (columns of the same segment, which no
  *   other thread writes: col2im threads own whole channels) stored back
- *   unchanged; other strides and the last columns one by one. */
+ *   unchanged; other strides and the last columns one by one.
+ * - conv_s1: a block of CS1_R output channels x up to CS1_NB vectors of one
+ *   output row lives in registers; each tap (c, kh, kw) loads the row's
+ *   vectors once and adds w * x to every channel's sums with vf_fma, taps in
+ *   the scalar's order, so each lane is the scalar's chain. Lanes past the
+ *   row read the padded input beyond it (or the slack) and are never stored.
+ *   A last block of fewer channels computes the first channel again in the
+ *   missing rows and stores only its own. */
 #include "core/kernels/conv_walk.h"
 
 #define SG_CK_CAT2_(a, b) sg_k_##a##_##b
@@ -69,4 +76,71 @@ void SG_CK(col2im)(const sg_dw_geom *g, const float *col, int64_t j0, int64_t nc
                    float *dx, int64_t img_stride)
 {
     sg_cw_col2im(g, col, j0, ncols, c0, c1, dx, img_stride, add_row_vec);
+}
+
+/* conv_s1's register block: CS1_R channels x CS1_NB vectors (64 columns with
+ * 16 lanes, 24 with 8, 24 with 4): CS1_R * CS1_NB sums + CS1_NB inputs + one
+ * weight fit the registers of each ISA. */
+enum { CS1_R = 4, CS1_NB = VL == 16 ? 4 : VL == 8 ? 3 : 6 };
+
+/* The channels [o, o + nr) (nr <= CS1_R) of output row oh, columns ow0 ..
+ * ow0 + ncols - 1 (ncols <= nb * VL, nb <= CS1_NB a constant once inlined). */
+static inline __attribute__((always_inline)) void s1_block(const sg_conv_s1_geom *g, const float *xp,
+                                                          const float *w, const float *bias, bool accumulate,
+                                                          int64_t o, int nr, int64_t oh, int64_t ow0,
+                                                          int64_t ncols, int nb, float *y)
+{
+    const int64_t taps = g->C * g->KH * g->KW, plane = g->HP * g->WP;
+    const float *wr[CS1_R];
+    for (int r = 0; r < CS1_R; r++) wr[r] = w + (o + (r < nr ? r : 0)) * taps;
+    vf acc[CS1_R][CS1_NB];
+    for (int r = 0; r < CS1_R; r++)
+        for (int v = 0; v < nb; v++) acc[r][v] = vf_set1(0.0f);
+    int64_t t = 0;
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t kh = 0; kh < g->KH; kh++) {
+            const float *xr = xp + c * plane + (oh + kh * g->dil_h) * g->WP + ow0;
+            for (int64_t kw = 0; kw < g->KW; kw++, t++) {
+                vf xv[CS1_NB];
+                for (int v = 0; v < nb; v++) xv[v] = vf_load(xr + kw * g->dil_w + v * VL);
+                for (int r = 0; r < CS1_R; r++) {
+                    const vf wv = vf_set1(wr[r][t]);
+                    for (int v = 0; v < nb; v++) acc[r][v] = vf_fma(wv, xv[v], acc[r][v]);
+                }
+            }
+        }
+    for (int r = 0; r < nr; r++) {
+        const vf b = vf_set1(bias ? bias[o + r] : 0.0f);
+        float *yr = y + ((o + r) * g->OH + oh) * g->OW + ow0;
+        for (int v = 0; v < nb; v++) {
+            const vf val = vf_add(acc[r][v], b);
+            const int64_t n = ncols - v * VL < VL ? ncols - v * VL : VL;
+            if (n == VL) {
+                vf_store(yr + v * VL, accumulate ? vf_add(vf_load(yr + v * VL), val) : val);
+            } else {
+                float tmp[VL];
+                vf_store(tmp, val);
+                for (int64_t i = 0; i < n; i++) yr[v * VL + i] = accumulate ? yr[v * VL + i] + tmp[i] : tmp[i];
+            }
+        }
+    }
+}
+
+void SG_CK(conv_s1)(const sg_conv_s1_geom *g, const float *xp, const float *w, const float *bias, bool accumulate,
+                    int64_t o0, int64_t o1, float *y)
+{
+    for (int64_t oh = 0; oh < g->OH; oh++)
+        for (int64_t o = o0; o < o1; o += CS1_R) {
+            const int nr = o1 - o < CS1_R ? (int)(o1 - o) : CS1_R;
+            for (int64_t ow0 = 0; ow0 < g->OW; ow0 += CS1_NB * VL) {
+                const int64_t ncols = g->OW - ow0 < CS1_NB * VL ? g->OW - ow0 : CS1_NB * VL;
+                /* one compiled copy per vector count (CS1_NB <= 6; larger cases never occur) */
+                switch ((ncols + VL - 1) / VL) {
+#define S1_CASE_(k) \
+    case k: s1_block(g, xp, w, bias, accumulate, o, nr, oh, ow0, ncols, (k) < CS1_NB ? (k) : CS1_NB, y); break;
+                    S1_CASE_(1) S1_CASE_(2) S1_CASE_(3) S1_CASE_(4) S1_CASE_(5) S1_CASE_(6)
+#undef S1_CASE_
+                }
+            }
+        }
 }

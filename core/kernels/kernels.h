@@ -430,7 +430,27 @@ typedef sg_im2col_k *sg_im2col_fn;
 typedef void sg_col2im_k(const sg_dw_geom *g, const float *col, int64_t j0, int64_t ncols, int64_t c0,
                          int64_t c1, float *dx, int64_t img_stride);
 typedef sg_col2im_k *sg_col2im_fn;
-#define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn)
+/* Direct convolution at stride 1 of one image (layers/conv_kernels.c calls it
+ * per image and range of output channels, where it replaces im2col + sgemm).
+ * xp [C][HP][WP] is the image's input (one group's C channels) with its
+ * padding written out as +0.0f: HP = OH + (KH-1)*dh rows, WP = OW + (KW-1)*dw
+ * columns, and SG_CONV_S1_SLACK readable floats after the last plane (a
+ * twin may read them; it never uses what it reads there). w [O][C][KH][KW] at
+ * output channel 0, bias [O] or NULL, y [O][OH][OW] at output channel 0; the
+ * output channels [o0, o1), each element:
+ *     acc = 0;  for c, kh, kw increasing: acc = fmaf(w[o][c][kh][kw], xp[c][oh + kh*dh][ow + kw*dw], acc)
+ *     v = acc + (bias ? bias[o] : 0.0f);   y = accumulate ? y + v : v
+ * which is the element of im2col + sgemm (k = (c, kh, kw), the padding's
+ * zeros included) + the bias pass, bit for bit: both paths give the same
+ * bits, and the twins vectorise over ow, never over the chain. */
+typedef struct sg_conv_s1_geom {
+    int64_t C, HP, WP, OH, OW, KH, KW, dil_h, dil_w;
+} sg_conv_s1_geom;
+#define SG_CONV_S1_SLACK 64
+typedef void sg_conv_s1_k(const sg_conv_s1_geom *g, const float *xp, const float *w, const float *bias,
+                          bool accumulate, int64_t o0, int64_t o1, float *y);
+typedef sg_conv_s1_k *sg_conv_s1_fn;
+#define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn) X(conv_s1, sg_conv_s1_fn)
 /* Nearest and bilinear resizing of `planes` planes [H, W] -> [OH, OW]
  * (layers/upsample.c builds the tables with PyTorch's index arithmetic):
  * output row i reads source rows h0[i] and h1[i] with weights lh0[i], lh1[i],

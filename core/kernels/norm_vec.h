@@ -5,11 +5,12 @@
  * first and are compiled with that ISA's flags.
  *
  * vf: VL floats; vd: VL / 2 doubles (the widened halves of a vf). Every
- * operation is one IEEE operation per lane with one rounding (no fma: the
- * scalar twins have none; exp comes from vmathf.h over simd_<isa>.h, which
- * norm_<isa>.c includes too, vf being the same type as sgv). The selects
- * are exact: vf_sel_gt(a, b, t, f) = a > b ? t : f per lane (false when
- * either is NaN), as the scalar ternaries. */
+ * operation is one IEEE operation per lane with one rounding (vf_fma(a, b, c)
+ * is fmaf(a, b, c) per lane, for twins whose scalar twin calls fmaf; exp
+ * comes from vmathf.h over simd_<isa>.h, which norm_<isa>.c includes too, vf
+ * being the same type as sgv). The selects are exact: vf_sel_gt(a, b, t, f)
+ * = a > b ? t : f per lane (false when either is NaN), as the scalar
+ * ternaries. */
 #ifndef SG_KERNELS_NORM_VEC_H
 #define SG_KERNELS_NORM_VEC_H
 
@@ -29,6 +30,7 @@ static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f)
 {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), f, t);
@@ -117,6 +119,7 @@ static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 static inline vf vf_sel_lt(vf a, vf b, vf t, vf f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
@@ -189,6 +192,7 @@ static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
 static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
 static inline vf vf_sel_gt(vf a, vf b, vf t, vf f) { return vbslq_f32(vcgtq_f32(a, b), t, f); }
 static inline vf vf_sel_lt(vf a, vf b, vf t, vf f) { return vbslq_f32(vcltq_f32(a, b), t, f); }
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
