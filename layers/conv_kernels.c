@@ -213,9 +213,13 @@ static bool use_direct(const sg_conv_geom *G)
     if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
         return false;
     /* Automatically where a SIMD twin exists (the scalar one is the reference,
-     * slower than the scalar GEMM) and the rows fill most of the vectors. */
+     * slower than the scalar GEMM), the rows fill most of the vectors and the
+     * channels are few: with 64 in and out the packed GEMM is as fast, with
+     * more it is faster (docs/PERFORMANCE.md, December 7-8). */
+    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
     return direct_mode == SG_CONV_DIRECT_ALWAYS ||
-           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1) != SG_ISA_SCALAR && G->OW >= 12);
+           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1) != SG_ISA_SCALAR && G->OW >= 12 &&
+            Og <= 64 && taps <= 64 * 9);
 }
 
 typedef struct {

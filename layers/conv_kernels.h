@@ -54,8 +54,9 @@ typedef struct sg_conv_geom {
 
 /* Which path the forward of a stride-1 convolution takes (1x1 ones without
  * padding stay on their GEMM): SG_CONV_DIRECT_AUTO, the default, runs the
- * table's conv_s1 kernel where the ISA has a SIMD twin of it and output rows
- * are at least 12 wide, else im2col + sgemm; _NEVER always im2col + sgemm;
+ * table's conv_s1 kernel where the ISA has a SIMD twin of it, output rows
+ * are at least 12 wide and a group has at most 64 output channels and 64 x 9
+ * taps (C/groups x KH x KW), else im2col + sgemm; _NEVER always im2col + sgemm;
  * _ALWAYS conv_s1 for every such shape, even through its scalar twin. The
  * paths give the same bits (core/kernels/kernels.h), which tests check with
  * this switch. Process-wide: set it while no convolution runs. */
