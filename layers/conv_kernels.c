@@ -297,6 +297,96 @@ static sg_err conv_forward_direct(sg_arena *scratch, const sg_conv_geom *G, cons
     return SG_OK;
 }
 
+/* The weight gradient at stride 1 (the table's conv_s1_dw): the chunks of
+ * positions of the general path (so the same bits), each chunk's images
+ * padded as for the forward and its output gradient laid out position-major
+ * (dyT), then tasks of (16 output channels, S1_DW_TAPS taps), each one
+ * thread's chains over the whole chunk. */
+enum { S1_DW_TAPS = 24 };
+
+static bool use_direct_dw(const sg_conv_geom *G)
+{
+    if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
+        return false;
+    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
+    /* (64 in and out: the packed GEMM is faster; docs/PERFORMANCE.md) */
+    return direct_mode == SG_CONV_DIRECT_ALWAYS ||
+           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1_dw) != SG_ISA_SCALAR && Og <= 64 &&
+            taps <= 32 * 9);
+}
+
+typedef struct {
+    const sg_conv_geom *G;
+    sg_conv_s1_geom g;
+    const float *dy;
+    float *xp, *dyT, *dw;
+    int64_t n_first, img_floats, j0, nc, ldo, grp, tap_parts;
+} s1_dw_job;
+
+/* dyT[jj][o] = dy[n, grp*Og + o, p] for the chunk's positions [j0 + jj0, j0 + jj1). */
+static void s1_dw_transpose(void *arg, int64_t jj0, int64_t jj1)
+{
+    const s1_dw_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t P = G->OH * G->OW, Og = G->O / G->groups;
+    for (int64_t jj = jj0; jj < jj1; jj++) {
+        const int64_t j = J->j0 + jj, n = j / P, p = j % P;
+        const float *d = J->dy + (n * G->O + J->grp * Og) * P + p;
+        float *row = J->dyT + jj * J->ldo;
+        for (int64_t o = 0; o < Og; o++) row[o] = d[o * P];
+        for (int64_t o = Og; o < J->ldo; o++) row[o] = 0.0f;
+    }
+}
+
+static void s1_dw_tasks(void *arg, int64_t t0, int64_t t1)
+{
+    const s1_dw_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, taps = Cg * G->KH * G->KW;
+    const sg_conv_s1_dw_fn grad = sg_kernels()->conv_s1_dw;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t o0 = t / J->tap_parts * 16, a = t % J->tap_parts * S1_DW_TAPS;
+        grad(&J->g, J->xp + J->grp * Cg * J->g.HP * J->g.WP, J->img_floats, J->dyT, J->ldo,
+             J->j0 - J->n_first * G->OH * G->OW, J->nc, o0, min64(Og, o0 + 16), a, min64(taps, a + S1_DW_TAPS),
+             J->dw + J->grp * Og * taps);
+    }
+}
+
+static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom *G, const float *x,
+                                          const float *dy, float *dw)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, taps = Cg * G->KH * G->KW;
+    const int64_t P = G->OH * G->OW, total = G->N * P, cols = chunk_columns(G);
+    const sg_conv_s1_geom g = {Cg, G->OH + (G->KH - 1) * G->dil_h, G->OW + (G->KW - 1) * G->dil_w,
+                               G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w};
+    const int64_t img = G->C * g.HP * g.WP, span = min64(G->N, (cols + P - 1) / P + 1);
+    const int64_t ldo = (Og + 15) / 16 * 16;
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *xp = sg_arena_alloc(scratch, (size_t)(span * img + SG_CONV_S1_SLACK) * sizeof(float));
+    float *dyT = sg_arena_alloc(scratch, (size_t)(cols * ldo) * sizeof(float));
+    if (!xp || !dyT) {
+        sg_arena_release(scratch, mark);
+        return SG_ERR_NOMEM;
+    }
+    memset(xp + span * img, 0, SG_CONV_S1_SLACK * sizeof(float));
+    s1_job pad = {G, g, x, NULL, NULL, xp, NULL, 0, img, 0, false};
+    s1_dw_job J = {G, g, dy, xp, dyT, dw, 0, img, 0, 0, ldo, 0, (taps + S1_DW_TAPS - 1) / S1_DW_TAPS};
+    /* Chunks of columns in increasing j (image 0 first), as the general path. */
+    for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        J.j0 = j0, J.nc = min64(cols, total - j0);
+        J.n_first = j0 / P;
+        const int64_t nimg = (j0 + J.nc - 1) / P - J.n_first + 1;
+        pad.n0 = J.n_first;
+        sg_parallel_for(nimg * G->C, grain_for(g.HP * g.WP), s1_pad_planes, &pad);
+        for (J.grp = 0; J.grp < G->groups; J.grp++) {
+            sg_parallel_for(J.nc, grain_for(ldo), s1_dw_transpose, &J);
+            sg_parallel_for((Og + 15) / 16 * J.tap_parts, grain_for(J.nc * 16 * S1_DW_TAPS), s1_dw_tasks, &J);
+        }
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
 /* ---------------------------------------------------------------------------
  * Depthwise: one input channel per group (groups == C), O = C * mult.
  * Output channel o reads input channel o / mult. Forward and input gradient
@@ -476,6 +566,7 @@ sg_err sg_conv_backward_weight_raw(sg_arena *scratch, const sg_conv_geom *G, con
                         x + n * G->C * HW + grp * Cg * HW, HW, 1.0f, dw + grp * Og * Cg, Cg);
         return SG_OK;
     }
+    if (use_direct_dw(G)) return conv_backward_weight_direct(scratch, G, x, dy, dw);
     const int64_t total = G->N * P, cols = chunk_columns(G);
     sg_arena_mark mark;
     float *col, *dyp;

@@ -327,13 +327,14 @@ START_TEST(conv2d_is_bit_identical_on_1_and_2_threads)
 }
 END_TEST
 
-/* The forward's two paths at stride 1, direct (conv_s1) and im2col + GEMM,
- * give the same bits under every ISA the machine runs, on 1 and 2 threads:
+/* The two paths at stride 1 of the forward and of the weight gradient,
+ * direct (conv_s1, conv_s1_dw) and im2col + GEMM, give the same bits under
+ * every ISA the machine runs, on 1 and 2 threads:
  * the stride-1 variants above, rows of every tail of 16 lanes, 1..9 output
  * channels, groups, dilation, asymmetric and no padding, accumulating into y,
  * and NaN and infinities on the border of x (the padding's zeros meet them in
  * both paths' chains). */
-static void direct_case(const conv_case *k, bool accumulate, float *y)
+static void direct_case(const conv_case *k, bool accumulate, float *y, float *dw)
 {
     ref_geom r = ref_geometry(k);
     sg_conv_geom G = {.N = k->N, .C = k->C, .H = k->H, .W = k->W, .O = k->O, .OH = r.OH, .OW = r.OW,
@@ -348,11 +349,18 @@ static void direct_case(const conv_case *k, bool accumulate, float *y)
     sg_test_fill_normal(y, k->N * k->O * r.OH * r.OW, 34, 1.0f);
     sg_arena *a = sg_arena_new(0);
     ck_assert_int_eq(sg_conv_forward_raw(a, &G, x, w, k->bias ? b : NULL, y, accumulate), SG_OK);
+    /* the weight gradient of the same shape for dy = the forward's inputs' noise, into a non-zero dw */
+    const int64_t ny = k->N * k->O * r.OH * r.OW;
+    float *dy = malloc((size_t)ny * 4);
+    sg_test_fill_normal(dy, ny, 35, 1.0f);
+    dy[ny / 2] = NAN;
+    sg_test_fill_normal(dw, nw, 36, 1.0f);
+    ck_assert_int_eq(sg_conv_backward_weight_raw(a, &G, x, dy, dw), SG_OK);
     sg_arena_free(a);
-    free(x), free(w), free(b);
+    free(x), free(w), free(b), free(dy);
 }
 
-START_TEST(conv2d_direct_and_im2col_forwards_are_bit_identical)
+START_TEST(conv2d_direct_and_im2col_paths_are_bit_identical)
 {
     const sg_conv2d_opts pad1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, SG_CONV_PAD_EXPLICIT};
     conv_case ks[40];
@@ -368,31 +376,36 @@ START_TEST(conv2d_direct_and_im2col_forwards_are_bit_identical)
     ks[n++] = (conv_case){1, 2, 5, 19, 3, 5, 3, {1, 1, 1, 1, 1, 0, 3, 1, 0, SG_CONV_PAD_EXPLICIT}, true};
     ks[n++] = (conv_case){2, 3, 7, 13, 5, 2, 2, {0}, true};
     ks[n++] = (conv_case){1, 3, 4, 24, 4, 1, 1, {1, 1, 1, 1, 1, 1, 1, 1, 1, SG_CONV_PAD_EXPLICIT}, true};
+    /* two chunks of positions (6898 + 14: SG_CONV_SCRATCH_FLOATS / (288 + 20)), two blocks of output
+     * channels (16 + 4), 288 taps in several tasks */
+    ks[n++] = (conv_case){3, 32, 48, 48, 20, 3, 3, pad1, true};
+    ck_assert_int_lt(SG_CONV_SCRATCH_FLOATS / (32 * 9 + 20), 3 * 48 * 48);
     const sg_isa active = sg_kernels()->isa;
     const int threads = sg_threads();
     int compared = 0;
     for (int c = 0; c < n; c++) {
         const ref_geom r = ref_geometry(&ks[c]);
-        const int64_t ny = ks[c].N * ks[c].O * r.OH * r.OW;
+        const int64_t ny = ks[c].N * ks[c].O * r.OH * r.OW + ks[c].O * wshape1(&ks[c]) * ks[c].KH * ks[c].KW;
+        const int64_t nout = ks[c].N * ks[c].O * r.OH * r.OW;
         float *ref = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
         for (int acc = 0; acc < 2; acc++) {
             sg_kernels_select(SG_ISA_SCALAR);
             sg_conv_set_direct(SG_CONV_DIRECT_NEVER);
-            direct_case(&ks[c], acc, ref);
+            direct_case(&ks[c], acc, ref, ref + nout);
             sg_conv_set_direct(SG_CONV_DIRECT_ALWAYS);
             for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
                 if (!sg_kernels_for((sg_isa)isa)) continue;
                 ck_assert_int_eq(sg_kernels_select((sg_isa)isa), SG_OK);
                 for (int nt = 1; nt <= 2; nt++) {
                     ck_assert_int_eq(sg_set_threads(nt), SG_OK);
-                    direct_case(&ks[c], acc, got);
+                    direct_case(&ks[c], acc, got, got + nout);
                     for (int64_t i = 0; i < ny; i++)
                         ck_assert_msg(memcmp(ref + i, got + i, 4) == 0 || (isnan(ref[i]) && isnan(got[i])),
                                       "case %d (%lldx%lld, %lld -> %lld channels)%s under %s on %d threads: "
-                                      "y[%lld] is %a direct, %a through im2col", c, (long long)ks[c].H,
+                                      "%s[%lld] is %a direct, %a through im2col", c, (long long)ks[c].H,
                                       (long long)ks[c].W, (long long)ks[c].C, (long long)ks[c].O,
-                                      acc ? " accumulating" : "", sg_isa_name((sg_isa)isa), nt, (long long)i,
-                                      got[i], ref[i]);
+                                      acc ? " accumulating" : "", sg_isa_name((sg_isa)isa), nt,
+                                      i < nout ? "y" : "dw", (long long)(i < nout ? i : i - nout), got[i], ref[i]);
                     compared++;
                 }
             }
@@ -770,7 +783,7 @@ static Suite *conv_suite(void)
     SG_ADD_TEST(s, conv2d_backward_skips_inputs_without_grad, 10);
     SG_ADD_TEST(s, conv2d_no_grad_records_nothing, 10);
     SG_ADD_TEST(s, conv2d_is_bit_identical_on_1_and_2_threads, 60);
-    SG_ADD_TEST(s, conv2d_direct_and_im2col_forwards_are_bit_identical, 60);
+    SG_ADD_TEST(s, conv2d_direct_and_im2col_paths_are_bit_identical, 60);
     SG_ADD_TEST(s, conv2d_same_padding_puts_the_extra_row_at_the_bottom, 10);
     SG_ADD_TEST(s, conv2d_rejects_bad_shapes_and_options, 10);
     SG_ADD_TEST(s, conv_transpose2d_matches_scatter_reference, 30);

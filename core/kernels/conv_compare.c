@@ -12,7 +12,8 @@
  * left apart); dilation 1 and 2; two images; chunks of columns that start and
  * end inside an output row; ranges of rows (channels) that start past 0; the
  * pointers 1..3 floats past an aligned start; NaN and infinities among the
- * values. conv_s1 (direct convolution at stride 1): s1_compare's cases below. */
+ * values. conv_s1 and conv_s1_dw (direct convolution at stride 1 and its
+ * weight gradient): s1_compare's and s1_dw_compare's cases below. */
 #include "core/kernels/conv_compare.h"
 
 #include <math.h>
@@ -327,6 +328,60 @@ static int s1_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int 
     return differ;
 }
 
+/* ---- the stride-1 weight gradient: two padded images, chunks of positions
+ * that start and end inside output rows, 1..20 output channels (a block of
+ * 16 and its tail), all taps or a middle range, the same kernels and widths;
+ * dw starts non-zero. ---- */
+
+static int s1_dw_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
+                         float *oa, float *ob, int64_t cap, FILE *out)
+{
+    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
+                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
+    static const int64_t OUTS[] = {1, 9, 20};
+    const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
+    const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
+    enum { S1_DYT_MAX = 2 * 9 * CC_MAXW * 32 };
+    float *dyT = malloc(sizeof(float) * S1_DYT_MAX);
+    if (!dyT) {
+        if (out) fprintf(out, "conv_s1_dw: out of memory\n");
+        return 1;
+    }
+    int differ = 0;
+    char what[160];
+    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+        for (size_t wi = 0; wi < nw; wi++)
+            for (int64_t C = 1; C <= 3; C += 2)
+                for (size_t oi = 0; oi < sizeof OUTS / sizeof OUTS[0]; oi++)
+                    for (int part = 0; part < (level ? 4 : 1); part++) {
+                        const int64_t OH = 1 + (int64_t)((k + wi) % 3), OW = widths[wi], O = OUTS[oi];
+                        const sg_conv_s1_geom g = {C, OH + (K[k][0] - 1) * K[k][2], OW + (K[k][1] - 1) * K[k][3],
+                                                   OH, OW, K[k][0], K[k][1], K[k][2], K[k][3]};
+                        const int64_t taps = C * g.KH * g.KW, img = C * g.HP * g.WP, P = OH * OW;
+                        const int64_t nx = 2 * img + SG_CONV_S1_SLACK, ldo = 32;
+                        /* positions: both images whole, or from inside the first row to inside the last */
+                        const int64_t j0 = part & 1 && P > 2 ? OW / 2 + 1 : 0, nj = 2 * P - j0 - (part & 1 && P > 2);
+                        const int64_t o0 = part & 2 && O > 16 ? 16 : 0, o1 = o0 ? O : O < 16 ? O : 16;
+                        const int64_t t0 = part & 2 && taps > 2 ? 1 : 0, t1 = part & 2 && taps > 2 ? taps - 1 : taps;
+                        if (nx + nj * ldo + 8 > cap || O * taps > cap || nj * ldo > S1_DYT_MAX) continue;
+                        const float *xp = src + 1 + (int64_t)(k % 3);
+                        /* the gradient from the random values past x, lanes past O zero (as the layer's) */
+                        for (int64_t jj = 0; jj < nj; jj++)
+                            for (int64_t o = 0; o < ldo; o++) dyT[jj * ldo + o] = o < O ? src[nx + 3 + jj * O + o] : 0.0f;
+                        for (int64_t i = 0; i < O * taps; i++) oa[i] = ob[i] = (float)(i % 13) * 0.25f - 1.5f;
+                        ta->conv_s1_dw(&g, xp, img, dyT, ldo, j0, nj, o0, o1, t0, t1, oa);
+                        tb->conv_s1_dw(&g, xp, img, dyT, ldo, j0, nj, o0, o1, t0, t1, ob);
+                        const int64_t d = diff_f(oa, ob, O * taps);
+                        snprintf(what, sizeof what, "C%ld %ldx%ld k%ldx%ld d%ld,%ld positions %ld+%ld channels "
+                                 "%ld..%ld taps %ld..%ld", (long)C, (long)OH, (long)OW, (long)g.KH, (long)g.KW,
+                                 (long)g.dil_h, (long)g.dil_w, (long)j0, (long)nj, (long)o0, (long)o1, (long)t0,
+                                 (long)t1);
+                        differ += report(out, SG_KERNEL_conv_s1_dw, what, ta, tb, d, oa, ob);
+                    }
+    free(dyT);
+    return differ;
+}
+
 int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
@@ -346,8 +401,9 @@ int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
         free(buf);
         return differ;
     }
-    if (family == SG_KERNEL_conv_s1) {
-        const int differ = s1_compare(a, b, level, src, oa, ob, cap, out);
+    if (family == SG_KERNEL_conv_s1 || family == SG_KERNEL_conv_s1_dw) {
+        const int differ = family == SG_KERNEL_conv_s1 ? s1_compare(a, b, level, src, oa, ob, cap, out)
+                                                       : s1_dw_compare(a, b, level, src, oa, ob, cap, out);
         free(buf);
         return differ;
     }

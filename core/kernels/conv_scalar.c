@@ -16,7 +16,9 @@
  * conv_s1 (direct convolution at stride 1): each output element is one chain
  * of fmaf over (c, kh, kw) in increasing order from +0.0f, then the bias is
  * added (one rounding), then, accumulating, the result is added to y (one
- * more): kernels.h states it, the loops below are it. */
+ * more): kernels.h states it, the loops below are it. conv_s1_dw: each
+ * weight's chain of fmaf over the chunk's positions in increasing order from
+ * +0.0f, then one addition into dw. */
 #include <math.h>
 
 #include "core/kernels/conv_walk.h"
@@ -65,4 +67,22 @@ void sg_k_conv_s1_scalar(const sg_conv_s1_geom *g, const float *xp, const float 
                 *yo = accumulate ? *yo + v : v;
             }
     }
+}
+
+void sg_k_conv_s1_dw_scalar(const sg_conv_s1_geom *g, const float *xp, int64_t img_floats, const float *dyT,
+                            int64_t ldo, int64_t j0, int64_t nj, int64_t o0, int64_t o1, int64_t t0, int64_t t1,
+                            float *dw)
+{
+    const int64_t plane = g->HP * g->WP, P = g->OH * g->OW, taps = g->C * g->KH * g->KW;
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t t = t0; t < t1; t++) {
+            const int64_t c = t / (g->KH * g->KW), kh = (t / g->KW) % g->KH, kw = t % g->KW;
+            const float *xt = xp + c * plane + kh * g->dil_h * g->WP + kw * g->dil_w;
+            float acc = 0.0f;
+            for (int64_t jj = 0; jj < nj; jj++) {
+                const int64_t j = j0 + jj, p = j % P;
+                acc = fmaf(dyT[jj * ldo + o], xt[j / P * img_floats + p / g->OW * g->WP + p % g->OW], acc);
+            }
+            dw[o * taps + t] += acc;
+        }
 }

@@ -19,7 +19,12 @@
  *   the scalar's order, so each lane is the scalar's chain. Lanes past the
  *   row read the padded input beyond it (or the slack) and are never stored.
  *   A last block of fewer channels computes the first channel again in the
- *   missing rows and stores only its own. */
+ *   missing rows and stores only its own.
+ * - conv_s1_dw: the 16 output channels in 16 / VL vectors, a tile of taps'
+ *   sums in registers; each position loads its dyT row once and adds dy * x
+ *   (x broadcast) to every tap's sums, positions in increasing order, so each
+ *   lane is one weight's chain. Lanes past the channels hold dyT's zeros and
+ *   are never stored. */
 #include "core/kernels/conv_walk.h"
 
 #define SG_CK_CAT2_(a, b) sg_k_##a##_##b
@@ -143,4 +148,63 @@ void SG_CK(conv_s1)(const sg_conv_s1_geom *g, const float *xp, const float *w, c
                 }
             }
         }
+}
+
+/* conv_s1_dw's register tile: 16 output channels (CS1_OB vectors) x up to
+ * CS1_T taps (24 sums with 16 lanes, 12 with 8, 24 with 4). */
+enum { CS1_OB = 16 / VL, CS1_T = VL == 16 ? 24 : 6 };
+
+/* The taps at offsets off[0 .. nt) (nt <= CS1_T, a constant once inlined) of
+ * the output channels [o0, o1), over the chunk; adds the sums into dw. */
+static inline __attribute__((always_inline)) void s1_dw_tile(const sg_conv_s1_geom *g, const float *xp,
+                                                            int64_t img_floats, const float *dyT, int64_t ldo,
+                                                            int64_t j0, int64_t nj, int64_t o0, int64_t o1,
+                                                            int64_t t0, int nt, const int64_t *off, float *dw)
+{
+    const int64_t P = g->OH * g->OW, taps = g->C * g->KH * g->KW;
+    vf acc[CS1_T][CS1_OB];
+    for (int t = 0; t < nt; t++)
+        for (int v = 0; v < CS1_OB; v++) acc[t][v] = vf_set1(0.0f);
+    for (int64_t jj = 0, j = j0; jj < nj;) {
+        const int64_t p = j % P, ow = p % g->OW;
+        const int64_t len = g->OW - ow < nj - jj ? g->OW - ow : nj - jj;   /* along one output row */
+        const float *xb = xp + j / P * img_floats + p / g->OW * g->WP + ow, *d = dyT + jj * ldo + o0;
+        for (int64_t q = 0; q < len; q++, xb++, d += ldo) {
+            vf dv[CS1_OB];
+            for (int v = 0; v < CS1_OB; v++) dv[v] = vf_load(d + v * VL);
+            for (int t = 0; t < nt; t++) {
+                const vf xv = vf_set1(xb[off[t]]);
+                for (int v = 0; v < CS1_OB; v++) acc[t][v] = vf_fma(dv[v], xv, acc[t][v]);
+            }
+        }
+        jj += len, j += len;
+    }
+    for (int t = 0; t < nt; t++) {
+        float sums[16];
+        for (int v = 0; v < CS1_OB; v++) vf_store(sums + v * VL, acc[t][v]);
+        for (int64_t o = o0; o < o1; o++) dw[o * taps + t0 + t] += sums[o - o0];
+    }
+}
+
+void SG_CK(conv_s1_dw)(const sg_conv_s1_geom *g, const float *xp, int64_t img_floats, const float *dyT, int64_t ldo,
+                       int64_t j0, int64_t nj, int64_t o0, int64_t o1, int64_t t0, int64_t t1, float *dw)
+{
+    const int64_t plane = g->HP * g->WP;
+    int64_t off[CS1_T];
+    for (int64_t t = t0; t < t1;) {
+        /* tiles of CS1_T taps, the rest in 4, 2, 1: one compiled copy each */
+        const int64_t left = t1 - t;
+        const int nt = left >= CS1_T ? CS1_T : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        for (int i = 0; i < nt; i++) {
+            const int64_t tt = t + i, c = tt / (g->KH * g->KW), kh = (tt / g->KW) % g->KH, kw = tt % g->KW;
+            off[i] = c * plane + kh * g->dil_h * g->WP + kw * g->dil_w;
+        }
+        switch (nt) {
+        case CS1_T: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, CS1_T, off, dw); break;
+        case 4: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 4, off, dw); break;
+        case 2: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 2, off, dw); break;
+        default: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 1, off, dw); break;
+        }
+        t += nt;
+    }
 }

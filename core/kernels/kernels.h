@@ -450,7 +450,25 @@ typedef struct sg_conv_s1_geom {
 typedef void sg_conv_s1_k(const sg_conv_s1_geom *g, const float *xp, const float *w, const float *bias,
                           bool accumulate, int64_t o0, int64_t o1, float *y);
 typedef sg_conv_s1_k *sg_conv_s1_fn;
-#define SG_KERNEL_FAMILIES_CONV(X) X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn) X(conv_s1, sg_conv_s1_fn)
+/* The weight gradient of a stride-1 convolution over one chunk of output
+ * positions (layers/conv_kernels.c cuts the chunks as for im2col + sgemm).
+ * xp: the padded input of conv_s1 (g) for the images the chunk spans, image
+ * i at xp + i * img_floats (C planes each, SG_CONV_S1_SLACK after the last);
+ * dyT [nj][ldo]: the chunk's output gradient, position-major (ldo a multiple
+ * of 16, lanes past the group's channels +0.0f); the chunk's positions are
+ * j = j0 .. j0 + nj - 1 counted from image 0 of xp (j = i*OH*OW + oh*OW + ow).
+ * For o in [o0, o1) (o1 - o0 <= 16, o0 a multiple of 16) and taps t = (c*KH
+ * + kh)*KW + kw in [t0, t1), dw [..][C*KH*KW]:
+ *     acc = 0;  for j increasing: acc = fmaf(dyT[j - j0][o], xp[i][c][oh + kh*dh][ow + kw*dw], acc)
+ *     dw[o][t] = dw[o][t] + acc                                    (one rounding)
+ * the element of sgemm(dy, col^T, beta = 1) over the chunk, bit for bit; the
+ * twins put output channels in lanes, never positions. */
+typedef void sg_conv_s1_dw_k(const sg_conv_s1_geom *g, const float *xp, int64_t img_floats, const float *dyT,
+                             int64_t ldo, int64_t j0, int64_t nj, int64_t o0, int64_t o1, int64_t t0, int64_t t1,
+                             float *dw);
+typedef sg_conv_s1_dw_k *sg_conv_s1_dw_fn;
+#define SG_KERNEL_FAMILIES_CONV(X) \
+    X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn) X(conv_s1, sg_conv_s1_fn) X(conv_s1_dw, sg_conv_s1_dw_fn)
 /* Nearest and bilinear resizing of `planes` planes [H, W] -> [OH, OW]
  * (layers/upsample.c builds the tables with PyTorch's index arithmetic):
  * output row i reads source rows h0[i] and h1[i] with weights lh0[i], lh1[i],
