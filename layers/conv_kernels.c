@@ -387,6 +387,95 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
     return SG_OK;
 }
 
+/* The input gradient at stride 1 (the table's conv_s1_dx): the chunks of
+ * positions of the general path, each chunk's images' dy copied with its
+ * padding (kernels.h), then tasks of (image, group, 16 input channels) that
+ * add the chunk's taps into dx in the general path's order: the same bits. */
+enum { S1_DX_CHANNELS = 16 };
+
+static bool use_direct_dx(const sg_conv_geom *G)
+{
+    if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
+        return false;
+    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
+    /* (rows under 24 wide, or 64 channels in and out: the GEMM + col2im is faster) */
+    return direct_mode == SG_CONV_DIRECT_ALWAYS ||
+           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1_dx) != SG_ISA_SCALAR && G->W >= 24 && Og <= 32 &&
+            taps <= 32 * 9);
+}
+
+typedef struct {
+    const sg_conv_geom *G;
+    sg_conv_s1_dx_geom g;
+    const float *dy, *w;
+    float *dyq, *dx;
+    int64_t n_first, nimg, img_q, j0, j1, cparts;
+} s1_dx_job;
+
+/* Planes (image n_first + i, output channel o) of the padded dy. */
+static void s1_dx_pad(void *arg, int64_t p0, int64_t p1)
+{
+    const s1_dx_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t TQ = (G->KH - 1) * G->dil_h, LQ = (G->KW - 1) * G->dil_w, WQ = G->OW + 2 * LQ;
+    const int64_t HQ = G->OH + 2 * TQ;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const float *src = J->dy + (J->n_first * G->O + pl) * G->OH * G->OW;
+        float *dst = J->dyq + pl * HQ * WQ;
+        memset(dst, 0, (size_t)(TQ * WQ) * sizeof(float));
+        for (int64_t r = 0; r < G->OH; r++) {
+            float *d = dst + (TQ + r) * WQ;
+            memset(d, 0, (size_t)LQ * sizeof(float));
+            memcpy(d + LQ, src + r * G->OW, (size_t)G->OW * sizeof(float));
+            memset(d + LQ + G->OW, 0, (size_t)LQ * sizeof(float));
+        }
+        memset(dst + (TQ + G->OH) * WQ, 0, (size_t)(TQ * WQ) * sizeof(float));
+    }
+}
+
+static void s1_dx_tasks(void *arg, int64_t t0, int64_t t1)
+{
+    const s1_dx_job *J = arg;
+    const sg_conv_geom *G = J->G;
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, P = G->OH * G->OW, HW = G->H * G->W;
+    const int64_t plane_q = (G->OH + 2 * (G->KH - 1) * G->dil_h) * (G->OW + 2 * (G->KW - 1) * G->dil_w);
+    const sg_conv_s1_dx_fn grad = sg_kernels()->conv_s1_dx;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i = t / (G->groups * J->cparts), grp = t / J->cparts % G->groups, part = t % J->cparts;
+        const int64_t n = J->n_first + i, c0 = part * S1_DX_CHANNELS;
+        /* the chunk's positions inside image n */
+        const int64_t jlo = max64(J->j0 - n * P, 0), jhi = min64(J->j1 - n * P, P);
+        grad(&J->g, J->dyq + i * J->img_q + grp * Og * plane_q, J->w + grp * Og * Cg * G->KH * G->KW, jlo, jhi,
+             c0, min64(Cg, c0 + S1_DX_CHANNELS), J->dx + (n * G->C + grp * Cg) * HW);
+    }
+}
+
+static sg_err conv_backward_data_direct(sg_arena *scratch, const sg_conv_geom *G, const float *dy, const float *w,
+                                        float *dx)
+{
+    const int64_t Cg = G->C / G->groups, Og = G->O / G->groups;
+    const int64_t P = G->OH * G->OW, total = G->N * P, cols = chunk_columns(G);
+    const int64_t TQ = (G->KH - 1) * G->dil_h, LQ = (G->KW - 1) * G->dil_w;
+    const int64_t img_q = G->O * (G->OH + 2 * TQ) * (G->OW + 2 * LQ), span = min64(G->N, (cols + P - 1) / P + 1);
+    sg_arena_mark mark = sg_arena_get_mark(scratch);
+    float *dyq = sg_arena_alloc(scratch, (size_t)(span * img_q + SG_CONV_S1_SLACK) * sizeof(float));
+    if (!dyq) return SG_ERR_NOMEM;
+    memset(dyq + span * img_q, 0, SG_CONV_S1_SLACK * sizeof(float));
+    s1_dx_job J = {G, {Cg, Og, G->H, G->W, G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w, G->pad_top, G->pad_left},
+                   dy, w, dyq, dx, 0, 0, img_q, 0, 0, (Cg + S1_DX_CHANNELS - 1) / S1_DX_CHANNELS};
+    /* Chunks of columns in increasing j, as the general path: a pixel whose
+     * taps fall in two chunks adds the first chunk's first. */
+    for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        J.j0 = j0, J.j1 = min64(total, j0 + cols);
+        J.n_first = j0 / P, J.nimg = (J.j1 - 1) / P - J.n_first + 1;
+        sg_parallel_for(J.nimg * G->O, grain_for((G->OH + 2 * TQ) * (G->OW + 2 * LQ)), s1_dx_pad, &J);
+        sg_parallel_for(J.nimg * G->groups * J.cparts,
+                        grain_for(S1_DX_CHANNELS * G->H * G->W * Og * G->KH * G->KW), s1_dx_tasks, &J);
+    }
+    sg_arena_release(scratch, mark);
+    return SG_OK;
+}
+
 /* ---------------------------------------------------------------------------
  * Depthwise: one input channel per group (groups == C), O = C * mult.
  * Output channel o reads input channel o / mult. Forward and input gradient
@@ -530,6 +619,7 @@ sg_err sg_conv_backward_data_raw(sg_arena *scratch, const sg_conv_geom *G, const
                         dx + n * G->C * HW + grp * Cg * HW, HW);
         return SG_OK;
     }
+    if (use_direct_dx(G)) return conv_backward_data_direct(scratch, G, dy, w, dx);
     const int64_t total = G->N * P, cols = chunk_columns(G);
     sg_arena_mark mark;
     float *dcol, *dyp;

@@ -28,6 +28,9 @@
  *     positions, each chunk's images padded and its dy laid out position-
  *     major, then the table's conv_s1_dw per (16 output channels, 24 taps):
  *     the same bits again;
+ *   - direct input gradient at stride 1: the general path's chunks again,
+ *     each chunk's dy padded, then the table's conv_s1_dx per (image, group,
+ *     16 input channels), adding the chunk's taps in col2im's order;
  *   - general: im2col of a bounded chunk of output columns (the columns of all
  *     images laid end to end: j = n*OH*OW + oh*OW + ow) into scratch, then GEMM.
  * Scratch is taken from the caller's arena and given back before returning.
@@ -56,14 +59,16 @@ typedef struct sg_conv_geom {
  * workspace: im2col chunk + packed output/gradient chunk). */
 #define SG_CONV_SCRATCH_FLOATS ((int64_t)1 << 21)
 
-/* Which path the forward and the weight gradient of a stride-1 convolution
- * take (1x1 ones without padding stay on their GEMM): SG_CONV_DIRECT_AUTO, the
- * default, runs the table's conv_s1 (conv_s1_dw) kernel where the ISA has a
- * SIMD twin of it, a group has at most 64 output channels and 64 x 9 taps
- * (C/groups x KH x KW; 32 x 9 for the weight gradient) and, for the forward,
- * output rows are at least 12 wide, else im2col + sgemm; _NEVER always
- * im2col + sgemm; _ALWAYS the direct kernels for every such shape, even
- * through their scalar twins. The paths give the same bits
+/* Which path the forward and the gradients of a stride-1 convolution take
+ * (1x1 ones without padding stay on their GEMM): SG_CONV_DIRECT_AUTO, the
+ * default, runs the table's conv_s1, conv_s1_dw and conv_s1_dx kernels where
+ * the ISA has a SIMD twin of them and the shape is one they are faster on
+ * (a group with at most 64 output channels and 64 x 9 taps, C/groups x KH x
+ * KW, and output rows at least 12 wide for the forward; 64 and 32 x 9 for
+ * the weight gradient; 32 and 32 x 9 with input rows at least 24 wide for
+ * the input gradient), else im2col + sgemm (+ col2im); _NEVER always the
+ * latter; _ALWAYS the direct kernels for every such shape, even through
+ * their scalar twins. The paths give the same bits
  * (core/kernels/kernels.h), which tests check with this switch. Process-wide:
  * set it while no convolution runs. */
 typedef enum { SG_CONV_DIRECT_AUTO, SG_CONV_DIRECT_NEVER, SG_CONV_DIRECT_ALWAYS } sg_conv_direct_mode;

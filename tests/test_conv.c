@@ -327,14 +327,15 @@ START_TEST(conv2d_is_bit_identical_on_1_and_2_threads)
 }
 END_TEST
 
-/* The two paths at stride 1 of the forward and of the weight gradient,
- * direct (conv_s1, conv_s1_dw) and im2col + GEMM, give the same bits under
- * every ISA the machine runs, on 1 and 2 threads:
+/* The two paths at stride 1 of the forward and of both gradients, direct
+ * (conv_s1, conv_s1_dw, conv_s1_dx) and im2col + GEMM (+ col2im), give the
+ * same bits under every ISA the machine runs, on 1 and 2 threads:
  * the stride-1 variants above, rows of every tail of 16 lanes, 1..9 output
  * channels, groups, dilation, asymmetric and no padding, accumulating into y,
- * and NaN and infinities on the border of x (the padding's zeros meet them in
- * both paths' chains). */
-static void direct_case(const conv_case *k, bool accumulate, float *y, float *dw)
+ * NaN and infinities on the border of x (the padding's zeros meet them in
+ * both paths' chains), -0.0 in dx and an infinite weight (no path may add a
+ * padding tap's term to dx). */
+static void direct_case(const conv_case *k, bool accumulate, float *y, float *dw, float *dx)
 {
     ref_geom r = ref_geometry(k);
     sg_conv_geom G = {.N = k->N, .C = k->C, .H = k->H, .W = k->W, .O = k->O, .OH = r.OH, .OW = r.OW,
@@ -356,6 +357,11 @@ static void direct_case(const conv_case *k, bool accumulate, float *y, float *dw
     dy[ny / 2] = NAN;
     sg_test_fill_normal(dw, nw, 36, 1.0f);
     ck_assert_int_eq(sg_conv_backward_weight_raw(a, &G, x, dy, dw), SG_OK);
+    /* and the input gradient into a non-zero dx holding -0.0 (an addition of +0.0 would show) */
+    sg_test_fill_normal(dx, nx, 37, 1.0f);
+    for (int64_t i = 0; i < nx; i += 7) dx[i] = -0.0f;
+    w[nw - 1] = INFINITY;   /* times a padding zero would be NaN: the paths add no such term */
+    ck_assert_int_eq(sg_conv_backward_data_raw(a, &G, dy, w, dx), SG_OK);
     sg_arena_free(a);
     free(x), free(w), free(b), free(dy);
 }
@@ -385,27 +391,29 @@ START_TEST(conv2d_direct_and_im2col_paths_are_bit_identical)
     int compared = 0;
     for (int c = 0; c < n; c++) {
         const ref_geom r = ref_geometry(&ks[c]);
-        const int64_t ny = ks[c].N * ks[c].O * r.OH * r.OW + ks[c].O * wshape1(&ks[c]) * ks[c].KH * ks[c].KW;
-        const int64_t nout = ks[c].N * ks[c].O * r.OH * r.OW;
+        const int64_t nout = ks[c].N * ks[c].O * r.OH * r.OW, nw = ks[c].O * wshape1(&ks[c]) * ks[c].KH * ks[c].KW;
+        const int64_t ny = nout + nw + ks[c].N * ks[c].C * ks[c].H * ks[c].W;
         float *ref = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
         for (int acc = 0; acc < 2; acc++) {
             sg_kernels_select(SG_ISA_SCALAR);
             sg_conv_set_direct(SG_CONV_DIRECT_NEVER);
-            direct_case(&ks[c], acc, ref, ref + nout);
+            direct_case(&ks[c], acc, ref, ref + nout, ref + nout + nw);
             sg_conv_set_direct(SG_CONV_DIRECT_ALWAYS);
             for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
                 if (!sg_kernels_for((sg_isa)isa)) continue;
                 ck_assert_int_eq(sg_kernels_select((sg_isa)isa), SG_OK);
                 for (int nt = 1; nt <= 2; nt++) {
                     ck_assert_int_eq(sg_set_threads(nt), SG_OK);
-                    direct_case(&ks[c], acc, got, got + nout);
+                    direct_case(&ks[c], acc, got, got + nout, got + nout + nw);
                     for (int64_t i = 0; i < ny; i++)
                         ck_assert_msg(memcmp(ref + i, got + i, 4) == 0 || (isnan(ref[i]) && isnan(got[i])),
                                       "case %d (%lldx%lld, %lld -> %lld channels)%s under %s on %d threads: "
                                       "%s[%lld] is %a direct, %a through im2col", c, (long long)ks[c].H,
                                       (long long)ks[c].W, (long long)ks[c].C, (long long)ks[c].O,
                                       acc ? " accumulating" : "", sg_isa_name((sg_isa)isa), nt,
-                                      i < nout ? "y" : "dw", (long long)(i < nout ? i : i - nout), got[i], ref[i]);
+                                      i < nout ? "y" : i < nout + nw ? "dw" : "dx",
+                                      (long long)(i < nout ? i : i < nout + nw ? i - nout : i - nout - nw), got[i],
+                                      ref[i]);
                     compared++;
                 }
             }

@@ -12,8 +12,9 @@
  * left apart); dilation 1 and 2; two images; chunks of columns that start and
  * end inside an output row; ranges of rows (channels) that start past 0; the
  * pointers 1..3 floats past an aligned start; NaN and infinities among the
- * values. conv_s1 and conv_s1_dw (direct convolution at stride 1 and its
- * weight gradient): s1_compare's and s1_dw_compare's cases below. */
+ * values. conv_s1, conv_s1_dw and conv_s1_dx (direct convolution at stride 1
+ * and its gradients): the cases of s1_compare, s1_dw_compare and
+ * s1_dx_compare below. */
 #include "core/kernels/conv_compare.h"
 
 #include <math.h>
@@ -382,6 +383,51 @@ static int s1_dw_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, i
     return differ;
 }
 
+/* ---- the stride-1 input gradient: the same kernels and widths, paddings
+ * from 0 to the kernel's span (so OH, OW differ from H, W), 1 and 5 input
+ * channels (a block and its tail) from a first channel past 0, 1 and 9
+ * output channels, all the positions or a chunk cut inside rows; dx starts
+ * with -0.0 among its values. ---- */
+
+static int s1_dx_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
+                         float *oa, float *ob, int64_t cap, FILE *out)
+{
+    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
+                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
+    const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
+    const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
+    int differ = 0;
+    char what[160];
+    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+        for (size_t wi = 0; wi < nw; wi++)
+            for (int64_t C = 1; C <= 5; C += 4)
+                for (int64_t O = 1; O <= 9; O += 8)
+                    for (int part = 0; part < (level ? 4 : 1); part++) {
+                        const int64_t H = 1 + (int64_t)((k + wi) % 3) + (part & 2), W = widths[wi];
+                        const int64_t TQ = (K[k][0] - 1) * K[k][2], LQ = (K[k][1] - 1) * K[k][3];
+                        /* padding: half the span (the usual), or all of it on top/left */
+                        const int64_t pt = part & 1 ? TQ : TQ / 2, pl = part & 1 ? LQ : LQ / 2;
+                        const int64_t OH = H + 2 * pt - TQ, OW = W + 2 * pl - LQ;
+                        if (OH < 1 || OW < 1) continue;
+                        const sg_conv_s1_dx_geom g = {C, O, H, W, OH, OW, K[k][0], K[k][1], K[k][2], K[k][3], pt, pl};
+                        const int64_t P = OH * OW, nq = O * (OH + 2 * TQ) * (OW + 2 * LQ) + SG_CONV_S1_SLACK;
+                        const int64_t taps = C * g.KH * g.KW, nx = C * H * W;
+                        const int64_t jlo = part & 2 && P > 3 ? OW / 2 + 1 : 0, jhi = part & 2 && P > 3 ? P - 1 : P;
+                        const int64_t c0 = C > 1 ? 1 : 0;
+                        if (nq + O * taps + 8 > cap || nx > cap) continue;
+                        const float *dyq = src + 1 + (int64_t)(k % 3), *w = src + nq + 3;
+                        for (int64_t i = 0; i < nx; i++) oa[i] = ob[i] = i % 5 ? (float)(i % 13) * 0.25f - 1.5f : -0.0f;
+                        ta->conv_s1_dx(&g, dyq, w, jlo, jhi, c0, C, oa);
+                        tb->conv_s1_dx(&g, dyq, w, jlo, jhi, c0, C, ob);
+                        const int64_t d = diff_f(oa, ob, nx);
+                        snprintf(what, sizeof what, "C%ld O%ld %ldx%ld k%ldx%ld d%ld,%ld p%ld,%ld positions %ld..%ld "
+                                 "channels from %ld", (long)C, (long)O, (long)H, (long)W, (long)g.KH, (long)g.KW,
+                                 (long)g.dil_h, (long)g.dil_w, (long)pt, (long)pl, (long)jlo, (long)jhi, (long)c0);
+                        differ += report(out, SG_KERNEL_conv_s1_dx, what, ta, tb, d, oa, ob);
+                    }
+    return differ;
+}
+
 int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_table *b, int level, FILE *out)
 {
     const int64_t cap = (CC_COL_MAX > CC_PLANE_MAX ? CC_COL_MAX : CC_PLANE_MAX) + CC_PAD;
@@ -401,9 +447,10 @@ int sg_k_conv_compare(int family, const sg_kernel_table *a, const sg_kernel_tabl
         free(buf);
         return differ;
     }
-    if (family == SG_KERNEL_conv_s1 || family == SG_KERNEL_conv_s1_dw) {
-        const int differ = family == SG_KERNEL_conv_s1 ? s1_compare(a, b, level, src, oa, ob, cap, out)
-                                                       : s1_dw_compare(a, b, level, src, oa, ob, cap, out);
+    if (family == SG_KERNEL_conv_s1 || family == SG_KERNEL_conv_s1_dw || family == SG_KERNEL_conv_s1_dx) {
+        const int differ = family == SG_KERNEL_conv_s1      ? s1_compare(a, b, level, src, oa, ob, cap, out)
+                           : family == SG_KERNEL_conv_s1_dw ? s1_dw_compare(a, b, level, src, oa, ob, cap, out)
+                                                            : s1_dx_compare(a, b, level, src, oa, ob, cap, out);
         free(buf);
         return differ;
     }

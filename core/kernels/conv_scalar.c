@@ -18,7 +18,9 @@
  * added (one rounding), then, accumulating, the result is added to y (one
  * more): kernels.h states it, the loops below are it. conv_s1_dw: each
  * weight's chain of fmaf over the chunk's positions in increasing order from
- * +0.0f, then one addition into dw. */
+ * +0.0f, then one addition into dw. conv_s1_dx: per pixel, per tap in order
+ * whose output position is in the output and the chunk, the chain of fmaf
+ * over the output channels from +0.0f, then one addition into dx. */
 #include <math.h>
 
 #include "core/kernels/conv_walk.h"
@@ -85,4 +87,27 @@ void sg_k_conv_s1_dw_scalar(const sg_conv_s1_geom *g, const float *xp, int64_t i
             }
             dw[o * taps + t] += acc;
         }
+}
+
+void sg_k_conv_s1_dx_scalar(const sg_conv_s1_dx_geom *g, const float *dyq, const float *w, int64_t jlo,
+                            int64_t jhi, int64_t c0, int64_t c1, float *dx)
+{
+    const int64_t TQ = (g->KH - 1) * g->dil_h, LQ = (g->KW - 1) * g->dil_w;
+    const int64_t WQ = g->OW + 2 * LQ, plane = (g->OH + 2 * TQ) * WQ, KK = g->KH * g->KW;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t ih = 0; ih < g->H; ih++)
+            for (int64_t iw = 0; iw < g->W; iw++) {
+                float *px = dx + (c * g->H + ih) * g->W + iw;
+                for (int64_t kh = 0; kh < g->KH; kh++)
+                    for (int64_t kw = 0; kw < g->KW; kw++) {
+                        const int64_t oh = ih + g->pad_top - kh * g->dil_h, ow = iw + g->pad_left - kw * g->dil_w;
+                        const int64_t j = oh * g->OW + ow;
+                        if (oh < 0 || oh >= g->OH || ow < 0 || ow >= g->OW || j < jlo || j >= jhi) continue;
+                        const float *dy = dyq + (oh + TQ) * WQ + ow + LQ;
+                        const float *wt = w + c * KK + kh * g->KW + kw;
+                        float d = 0.0f;
+                        for (int64_t o = 0; o < g->O; o++) d = fmaf(wt[o * g->C * KK], dy[o * plane], d);
+                        *px = *px + d;
+                    }
+            }
 }

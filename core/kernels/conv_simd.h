@@ -24,7 +24,15 @@
  *   sums in registers; each position loads its dyT row once and adds dy * x
  *   (x broadcast) to every tap's sums, positions in increasing order, so each
  *   lane is one weight's chain. Lanes past the channels hold dyT's zeros and
- *   are never stored. */
+ *   are never stored.
+ * - conv_s1_dx: CS1_R input channels x up to CS1_NB vectors of one input row;
+ *   per tap, the chain over output channels (dy rows loaded once, w
+ *   broadcast), then the lanes whose output position is in the output and
+ *   the chunk add it into dx (vf_add_lanes), taps in the scalar's order. A
+ *   vector past the row's end goes through a copy of the row's last pixels,
+ *   so nothing past the row is read or written. */
+#include <string.h>
+
 #include "core/kernels/conv_walk.h"
 
 #define SG_CK_CAT2_(a, b) sg_k_##a##_##b
@@ -206,5 +214,86 @@ void SG_CK(conv_s1_dw)(const sg_conv_s1_geom *g, const float *xp, int64_t img_fl
         default: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 1, off, dw); break;
         }
         t += nt;
+    }
+}
+
+/* Input channels [c, c + nr) of input row ih, columns iw0 .. iw0 + ncols - 1
+ * (ncols <= nb * VL, nb <= CS1_NB a constant once inlined), the chunk's
+ * positions [jlo, jhi) of the image. */
+static inline __attribute__((always_inline)) void s1_dx_block(const sg_conv_s1_dx_geom *g, const float *dyq,
+                                                             const float *w, int64_t jlo, int64_t jhi, int64_t c,
+                                                             int nr, int64_t ih, int64_t iw0, int64_t ncols, int nb,
+                                                             float *dx)
+{
+    const int64_t TQ = (g->KH - 1) * g->dil_h, LQ = (g->KW - 1) * g->dil_w, KK = g->KH * g->KW;
+    const int64_t WQ = g->OW + 2 * LQ, plane = (g->OH + 2 * TQ) * WQ, wo = g->C * KK;
+    const float *wr[CS1_R];
+    for (int r = 0; r < CS1_R; r++) wr[r] = w + (c + (r < nr ? r : 0)) * KK;
+    for (int64_t kh = 0; kh < g->KH; kh++) {
+        const int64_t oh = ih + g->pad_top - kh * g->dil_h;
+        if (oh < 0 || oh >= g->OH) continue;
+        /* the output columns of row oh inside the output and the chunk */
+        const int64_t lo = jlo - oh * g->OW > 0 ? jlo - oh * g->OW : 0;
+        const int64_t hi = jhi - oh * g->OW < g->OW ? jhi - oh * g->OW : g->OW;
+        if (lo >= hi) continue;
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            const int64_t ow0 = iw0 + g->pad_left - kw * g->dil_w;   /* lane 0's output column */
+            const int64_t a = lo - ow0 > 0 ? lo - ow0 : 0, b = hi - ow0 < ncols ? hi - ow0 : ncols;
+            if (a >= b) continue;
+            const float *dyr = dyq + (oh + TQ) * WQ + ow0 + LQ;
+            const int64_t t = kh * g->KW + kw;
+            vf d[CS1_R][CS1_NB];
+            for (int r = 0; r < CS1_R; r++)
+                for (int v = 0; v < nb; v++) d[r][v] = vf_set1(0.0f);
+            for (int64_t o = 0; o < g->O; o++) {
+                vf yv[CS1_NB];
+                for (int v = 0; v < nb; v++) yv[v] = vf_load(dyr + o * plane + v * VL);
+                for (int r = 0; r < CS1_R; r++) {
+                    const vf wv = vf_set1(wr[r][o * wo + t]);
+                    for (int v = 0; v < nb; v++) d[r][v] = vf_fma(wv, yv[v], d[r][v]);
+                }
+            }
+            for (int r = 0; r < nr; r++) {
+                float *px = dx + ((c + r) * g->H + ih) * g->W + iw0;
+                for (int v = 0; v < nb; v++) {
+                    const int64_t vlo = a - v * VL, vhi = b - v * VL;
+                    if (vhi <= 0 || vlo >= VL) continue;
+                    const int l0 = vlo > 0 ? (int)vlo : 0, l1 = vhi < VL ? (int)vhi : VL;
+                    const int64_t n = ncols - v * VL < VL ? ncols - v * VL : VL;   /* pixels of the row */
+                    if (n == VL) {
+                        vf_store(px + v * VL, vf_add_lanes(vf_load(px + v * VL), d[r][v], l0, l1));
+                    } else {
+                        float tmp[VL];
+                        memcpy(tmp, px + v * VL, sizeof(float) * (size_t)n);
+                        vf_store(tmp, vf_add_lanes(vf_load(tmp), d[r][v], l0, l1));
+                        memcpy(px + v * VL, tmp, sizeof(float) * (size_t)n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void SG_CK(conv_s1_dx)(const sg_conv_s1_dx_geom *g, const float *dyq, const float *w, int64_t jlo, int64_t jhi,
+                       int64_t c0, int64_t c1, float *dx)
+{
+    if (jlo >= jhi) return;
+    /* the input rows some tap of the chunk's output rows reads */
+    const int64_t oh_lo = jlo / g->OW, oh_hi = (jhi - 1) / g->OW;
+    const int64_t r0 = oh_lo - g->pad_top > 0 ? oh_lo - g->pad_top : 0;
+    const int64_t r1 = oh_hi - g->pad_top + (g->KH - 1) * g->dil_h + 1 < g->H
+                           ? oh_hi - g->pad_top + (g->KH - 1) * g->dil_h + 1 : g->H;
+    for (int64_t c = c0; c < c1; c += CS1_R) {
+        const int nr = c1 - c < CS1_R ? (int)(c1 - c) : CS1_R;
+        for (int64_t ih = r0; ih < r1; ih++)
+            for (int64_t iw0 = 0; iw0 < g->W; iw0 += CS1_NB * VL) {
+                const int64_t ncols = g->W - iw0 < CS1_NB * VL ? g->W - iw0 : CS1_NB * VL;
+                switch ((ncols + VL - 1) / VL) {
+#define S1_CASE_(k) \
+    case k: s1_dx_block(g, dyq, w, jlo, jhi, c, nr, ih, iw0, ncols, (k) < CS1_NB ? (k) : CS1_NB, dx); break;
+                    S1_CASE_(1) S1_CASE_(2) S1_CASE_(3) S1_CASE_(4) S1_CASE_(5) S1_CASE_(6)
+#undef S1_CASE_
+                }
+            }
     }
 }

@@ -467,8 +467,28 @@ typedef void sg_conv_s1_dw_k(const sg_conv_s1_geom *g, const float *xp, int64_t 
                              int64_t ldo, int64_t j0, int64_t nj, int64_t o0, int64_t o1, int64_t t0, int64_t t1,
                              float *dw);
 typedef sg_conv_s1_dw_k *sg_conv_s1_dw_fn;
-#define SG_KERNEL_FAMILIES_CONV(X) \
-    X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn) X(conv_s1, sg_conv_s1_fn) X(conv_s1_dw, sg_conv_s1_dw_fn)
+/* The input gradient of a stride-1 convolution of one image (one group) over
+ * one chunk of its output positions [jlo, jhi) (j = oh*OW + ow; the chunks of
+ * the general path). dyq [O][HQ][WQ]: the image's output gradient with
+ * TQ = (KH-1)*dh rows and LQ = (KW-1)*dw columns of padding on each side
+ * (HQ = OH + 2 TQ, WQ = OW + 2 LQ) plus SG_CONV_S1_SLACK floats after the
+ * last plane, values there never used; w [O][C][KH][KW]; dx [C][H][W]. For
+ * the input channels [c0, c1), each pixel (ih, iw), each tap (kh, kw) in
+ * increasing order whose output position oh = ih + pt - kh*dh,
+ * ow = iw + pl - kw*dw lies in the output and in the chunk:
+ *     d = 0;  for o increasing: d = fmaf(w[o][c][kh][kw], dy[o][oh][ow], d)
+ *     dx[c][ih][iw] = dx[c][ih][iw] + d                        (one rounding)
+ * and nothing for the other taps: the additions of sgemm(w^T, dy) + col2im
+ * for that chunk, in their order, bit for bit. */
+typedef struct sg_conv_s1_dx_geom {
+    int64_t C, O, H, W, OH, OW, KH, KW, dil_h, dil_w, pad_top, pad_left;
+} sg_conv_s1_dx_geom;
+typedef void sg_conv_s1_dx_k(const sg_conv_s1_dx_geom *g, const float *dyq, const float *w, int64_t jlo,
+                             int64_t jhi, int64_t c0, int64_t c1, float *dx);
+typedef sg_conv_s1_dx_k *sg_conv_s1_dx_fn;
+#define SG_KERNEL_FAMILIES_CONV(X)                                                                        \
+    X(im2col, sg_im2col_fn) X(col2im, sg_col2im_fn) X(conv_s1, sg_conv_s1_fn) X(conv_s1_dw, sg_conv_s1_dw_fn) \
+    X(conv_s1_dx, sg_conv_s1_dx_fn)
 /* Nearest and bilinear resizing of `planes` planes [H, W] -> [OH, OW]
  * (layers/upsample.c builds the tables with PyTorch's index arithmetic):
  * output row i reads source rows h0[i] and h1[i] with weights lh0[i], lh1[i],

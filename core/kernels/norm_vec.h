@@ -90,6 +90,12 @@ static inline void vi_store(int32_t *p, vi v) { _mm512_storeu_si512(p, v); }
 static inline vi vi_load(const int32_t *p) { return _mm512_loadu_si512(p); }
 /* x == y ? a + d : a per lane (the addition only where the indices match). */
 static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return _mm512_mask_add_ps(a, _mm512_cmpeq_epi32_mask(x, y), a, d); }
+/* Lanes lo <= i < hi (0 <= lo <= hi <= VL) of a + d, the others a. */
+static inline vf vf_add_lanes(vf a, vf d, int lo, int hi)
+{
+    const __mmask16 m = (__mmask16)((hi >= 16 ? 0xffffu : (1u << hi) - 1u) & ~((1u << lo) - 1u));
+    return _mm512_mask_add_ps(a, m, a, d);
+}
 /* Max pooling's take: where v > *m or v is NaN, *m = v and *best = idx. */
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
@@ -166,6 +172,13 @@ static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y)
 {
     return _mm256_blendv_ps(a, _mm256_add_ps(a, d), _mm256_castsi256_ps(_mm256_cmpeq_epi32(x, y)));
 }
+static inline vf vf_add_lanes(vf a, vf d, int lo, int hi)
+{
+    const __m256i i = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(lo - 1)),
+                                       _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), i));
+    return _mm256_blendv_ps(a, _mm256_add_ps(a, d), _mm256_castsi256_ps(m));
+}
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const vf t = _mm256_or_ps(_mm256_cmp_ps(v, *m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
@@ -233,6 +246,12 @@ static inline vi vi_addc(vi a, int32_t c) { return vaddq_s32(a, vdupq_n_s32(c));
 static inline void vi_store(int32_t *p, vi v) { vst1q_s32(p, v); }
 static inline vi vi_load(const int32_t *p) { return vld1q_s32(p); }
 static inline vf vf_add_where_eq(vf a, vf d, vi x, vi y) { return vbslq_f32(vceqq_s32(x, y), vaddq_f32(a, d), a); }
+static inline vf vf_add_lanes(vf a, vf d, int lo, int hi)
+{
+    const int32x4_t i = {0, 1, 2, 3};
+    const uint32x4_t m = vandq_u32(vcgeq_s32(i, vdupq_n_s32(lo)), vcltq_s32(i, vdupq_n_s32(hi)));
+    return vbslq_f32(m, vaddq_f32(a, d), a);
+}
 static inline void nv_take(vf v, vi idx, vf *m, vi *best)
 {
     const uint32x4_t t = vorrq_u32(vcgtq_f32(v, *m), vmvnq_u32(vceqq_f32(v, v)));
