@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pool.h"
+
 /* A gradient block given back during backward, waiting for reuse. */
 typedef struct free_block {
     unsigned char *p;
@@ -496,7 +498,11 @@ static float *hole_alloc(sg_graph *g, size_t bytes, bool zero)
         if (g->free_grads[i].bytes >= need &&
             (best < 0 || g->free_grads[i].bytes < g->free_grads[best].bytes))
             best = i;
-    if (best < 0) return (zero ? sg_arena_calloc : sg_arena_alloc)(g->arena, bytes);
+    if (best < 0) {
+        float *q = sg_arena_alloc(g->arena, bytes);
+        if (q && zero) sg_parallel_zero(q, (int64_t)(bytes / sizeof(float)));
+        return q;
+    }
     free_block *b = &g->free_grads[best];
     float *p = (float *)(void *)b->p;
     b->p += need;
@@ -505,7 +511,7 @@ static float *hole_alloc(sg_graph *g, size_t bytes, bool zero)
         memmove(b, b + 1, (size_t)(g->free_len - best - 1) * sizeof *b);
         g->free_len--;
     }
-    if (zero) memset(p, 0, bytes);
+    if (zero) sg_parallel_zero(p, (int64_t)(bytes / sizeof(float)));
     return p;
 }
 

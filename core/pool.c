@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #ifdef SG_OPENMP
@@ -211,4 +212,19 @@ void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx)
     pthread_mutex_unlock(&P.mu);
     pthread_mutex_unlock(&P.submit);
 #endif
+}
+
+static void zero_range(void *ctx, int64_t begin, int64_t end)
+{
+    memset((float *)ctx + begin, 0, (size_t)(end - begin) * sizeof(float));
+}
+
+void sg_parallel_zero(float *p, int64_t n)
+{
+    enum { ZERO_GRAIN = 1 << 18 };   /* 1 MiB a chunk: below that one memset */
+    if (n <= ZERO_GRAIN) {
+        if (n > 0) memset(p, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    sg_parallel_for(n, ZERO_GRAIN, zero_range, p);
 }

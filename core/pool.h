@@ -25,6 +25,10 @@ void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx);
 /* Number of chunks sg_parallel_for makes for (n, grain): ceil(n / grain). */
 int64_t sg_parallel_chunks(int64_t n, int64_t grain);
 
+/* p[0 .. n) = +0.0f, large ranges split between the threads (a memset:
+ * the result cannot depend on the split). */
+void sg_parallel_zero(float *p, int64_t n);
+
 /* Threads in use (including the caller). */
 int sg_threads(void);
 /* Change the count (1 .. 256); joins and restarts the workers. */

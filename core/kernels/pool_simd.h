@@ -5,7 +5,8 @@
  * - max pooling, 2 x 2 / stride 2: VL outputs of a row at once, the four
  *   taps deinterleaved from two rows and taken in the scalar's order (v > max
  *   or NaN: the value and its int32 index move together); the row's last
- *   OW % VL outputs and every other geometry run the scalar code;
+ *   OW % VL outputs the same way through copies of their inputs; every other
+ *   geometry runs the scalar code;
  * - global average forward: each plane's canonical sum inside the plane
  *   (nv_row_sum: 16 at a time into the lanes, the tree, the tail);
  * - global average backward: dx += dy[p] / HW, VL values at a time;
@@ -23,12 +24,29 @@
  *   vector blocks and the scalar edges run in increasing ow. Other strides
  *   run the scalar twin. */
 #include <math.h>
+#include <string.h>
 
 #include "core/kernels/kernels.h"
 
 #define SG_PK_CAT2_(a, b) sg_k_##a##_##b
 #define SG_PK_CAT_(a, b) SG_PK_CAT2_(a, b)
 #define SG_PK(name) SG_PK_CAT_(name, SG_NK_ISA)
+
+/* VL outputs of a 2 x 2 row: the 2 VL inputs of the window's two rows at a
+ * and b, the first at element index `at` of the plane (rows W apart). */
+static inline void max_2x2_vec(const float *a, const float *b, int32_t at, int32_t W, vf *m, vi *best)
+{
+    vf a0, a1, b0, b1;
+    vf_load_even_odd(a, &a0, &a1);
+    vf_load_even_odd(b, &b0, &b1);
+    const vi i0 = vi_iota(at, 2);
+    *m = vf_set1(-INFINITY);
+    *best = i0;
+    nv_take(a0, i0, m, best);
+    nv_take(a1, vi_addc(i0, 1), m, best);
+    nv_take(b0, vi_addc(i0, W), m, best);
+    nv_take(b1, vi_addc(i0, W + 1), m, best);
+}
 
 void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, int32_t *ip)
 {
@@ -41,20 +59,28 @@ void SG_PK(pool_max_forward)(const sg_pool_geom *g, const float *xp, float *yp, 
         int64_t ow = 0;
         for (; ow + VL <= OW; ow += VL) {
             const int64_t at = 2 * oh * W + 2 * ow;
-            vf a0, a1, b0, b1;
-            vf_load_even_odd(xp + at, &a0, &a1);
-            vf_load_even_odd(xp + at + W, &b0, &b1);
-            const vi i0 = vi_iota((int32_t)at, 2);
-            vf m = vf_set1(-INFINITY);
-            vi best = i0;
-            nv_take(a0, i0, &m, &best);
-            nv_take(a1, vi_addc(i0, 1), &m, &best);
-            nv_take(b0, vi_addc(i0, (int32_t)W), &m, &best);
-            nv_take(b1, vi_addc(i0, (int32_t)W + 1), &m, &best);
+            vf m;
+            vi best;
+            max_2x2_vec(xp + at, xp + at + W, (int32_t)at, (int32_t)W, &m, &best);
             vf_store(yp + oh * OW + ow, m);
             if (ip) vi_store(ip + oh * OW + ow, best);
         }
-        sg_pool_max_2x2_row(g, xp, yp, ip, oh, ow, OW);
+        if (ow < OW) {
+            /* the last n < VL outputs: their 2n inputs of each row copied into
+             * vectors (the lanes past them hold zeros and are not stored) */
+            const int64_t n = OW - ow, at = 2 * oh * W + 2 * ow;
+            float ra[2 * VL] = {0}, rb[2 * VL] = {0}, ym[VL];
+            int32_t yi[VL];
+            memcpy(ra, xp + at, sizeof(float) * (size_t)(2 * n));
+            memcpy(rb, xp + at + W, sizeof(float) * (size_t)(2 * n));
+            vf m;
+            vi best;
+            max_2x2_vec(ra, rb, (int32_t)at, (int32_t)W, &m, &best);
+            vf_store(ym, m);
+            vi_store(yi, best);
+            memcpy(yp + oh * OW + ow, ym, sizeof(float) * (size_t)n);
+            if (ip) memcpy(ip + oh * OW + ow, yi, sizeof(int32_t) * (size_t)n);
+        }
     }
 }
 
