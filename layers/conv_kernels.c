@@ -300,8 +300,10 @@ static sg_err conv_forward_direct(sg_arena *scratch, const sg_conv_geom *G, cons
 /* The weight gradient at stride 1 (the table's conv_s1_dw): the chunks of
  * positions of the general path (so the same bits), each chunk's images
  * padded as for the forward and its output gradient laid out position-major
- * (dyT), then tasks of (16 output channels, S1_DW_TAPS taps), each one
- * thread's chains over the whole chunk. */
+ * (dyT), then tasks of (16 output channels, a range of at most S1_DW_TAPS
+ * taps), each one thread's chains over the whole chunk: each weight is
+ * computed whole by one task, so the ranges may follow the thread count
+ * (enough tasks for every thread, of even sizes) without changing a bit. */
 enum { S1_DW_TAPS = 24 };
 
 static bool use_direct_dw(const sg_conv_geom *G)
@@ -320,7 +322,7 @@ typedef struct {
     sg_conv_s1_geom g;
     const float *dy;
     float *xp, *dyT, *dw;
-    int64_t n_first, img_floats, j0, nc, ldo, grp, tap_parts;
+    int64_t n_first, img_floats, j0, nc, ldo, grp, tap_parts, tap_range;
 } s1_dw_job;
 
 /* dyT[jj][o] = dy[n, grp*Og + o, p] for the chunk's positions [j0 + jj0, j0 + jj1). */
@@ -345,9 +347,9 @@ static void s1_dw_tasks(void *arg, int64_t t0, int64_t t1)
     const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, taps = Cg * G->KH * G->KW;
     const sg_conv_s1_dw_fn grad = sg_kernels()->conv_s1_dw;
     for (int64_t t = t0; t < t1; t++) {
-        const int64_t o0 = t / J->tap_parts * 16, a = t % J->tap_parts * S1_DW_TAPS;
+        const int64_t o0 = t / J->tap_parts * 16, a = t % J->tap_parts * J->tap_range;
         grad(&J->g, J->xp + J->grp * Cg * J->g.HP * J->g.WP, J->img_floats, J->dyT, J->ldo,
-             J->j0 - J->n_first * G->OH * G->OW, J->nc, o0, min64(Og, o0 + 16), a, min64(taps, a + S1_DW_TAPS),
+             J->j0 - J->n_first * G->OH * G->OW, J->nc, o0, min64(Og, o0 + 16), a, min64(taps, a + J->tap_range),
              J->dw + J->grp * Og * taps);
     }
 }
@@ -370,7 +372,10 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
     }
     memset(xp + span * img, 0, SG_CONV_S1_SLACK * sizeof(float));
     s1_job pad = {G, g, x, NULL, NULL, xp, NULL, 0, img, 0, false};
-    s1_dw_job J = {G, g, dy, xp, dyT, dw, 0, img, 0, 0, ldo, 0, (taps + S1_DW_TAPS - 1) / S1_DW_TAPS};
+    const int64_t oblocks = (Og + 15) / 16;
+    const int64_t parts = max64((taps + S1_DW_TAPS - 1) / S1_DW_TAPS, min64(taps, (sg_threads() + oblocks - 1) / oblocks));
+    const int64_t range = (taps + parts - 1) / parts;
+    s1_dw_job J = {G, g, dy, xp, dyT, dw, 0, img, 0, 0, ldo, 0, (taps + range - 1) / range, range};
     /* Chunks of columns in increasing j (image 0 first), as the general path. */
     for (int64_t j0 = 0; j0 < total; j0 += cols) {
         J.j0 = j0, J.nc = min64(cols, total - j0);
@@ -380,7 +385,7 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
         sg_parallel_for(nimg * G->C, grain_for(g.HP * g.WP), s1_pad_planes, &pad);
         for (J.grp = 0; J.grp < G->groups; J.grp++) {
             sg_parallel_for(J.nc, grain_for(ldo), s1_dw_transpose, &J);
-            sg_parallel_for((Og + 15) / 16 * J.tap_parts, grain_for(J.nc * 16 * S1_DW_TAPS), s1_dw_tasks, &J);
+            sg_parallel_for(oblocks * J.tap_parts, grain_for(J.nc * 16 * range), s1_dw_tasks, &J);
         }
     }
     sg_arena_release(scratch, mark);

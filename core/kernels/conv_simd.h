@@ -200,15 +200,17 @@ void SG_CK(conv_s1_dw)(const sg_conv_s1_geom *g, const float *xp, int64_t img_fl
     const int64_t plane = g->HP * g->WP;
     int64_t off[CS1_T];
     for (int64_t t = t0; t < t1;) {
-        /* tiles of CS1_T taps, the rest in 4, 2, 1: one compiled copy each */
+        /* tiles of CS1_T taps, the rest in 12 (when CS1_T is larger), 4, 2, 1:
+         * one compiled copy each */
         const int64_t left = t1 - t;
-        const int nt = left >= CS1_T ? CS1_T : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const int nt = left >= CS1_T ? CS1_T : left >= 12 ? 12 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
         for (int i = 0; i < nt; i++) {
             const int64_t tt = t + i, c = tt / (g->KH * g->KW), kh = (tt / g->KW) % g->KH, kw = tt % g->KW;
             off[i] = c * plane + kh * g->dil_h * g->WP + kw * g->dil_w;
         }
         switch (nt) {
         case CS1_T: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, CS1_T, off, dw); break;
+        case 12: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 12 < CS1_T ? 12 : CS1_T, off, dw); break;
         case 4: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 4, off, dw); break;
         case 2: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 2, off, dw); break;
         default: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 1, off, dw); break;
