@@ -208,18 +208,36 @@ static sg_conv_direct_mode direct_mode = SG_CONV_DIRECT_AUTO;
 
 void sg_conv_set_direct(sg_conv_direct_mode mode) { direct_mode = mode; }
 
-static bool use_direct(const sg_conv_geom *G)
+/* Whether a stride-1 product takes its direct kernel `family`: never for
+ * 1x1 convolutions without padding (their GEMM needs no copy), always under
+ * SG_CONV_DIRECT_ALWAYS, else where the table has a SIMD twin of it (the
+ * scalar one is the reference, slower than the scalar GEMM) and the shape is
+ * one it is faster on (`faster`, from the measurements of docs/PERFORMANCE.md:
+ * few channels, rows that fill the vectors). */
+static bool direct_path(const sg_conv_geom *G, int family, bool faster)
 {
     if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
         return false;
-    /* Automatically where a SIMD twin exists (the scalar one is the reference,
-     * slower than the scalar GEMM), the rows fill most of the vectors and the
-     * channels are few: with 64 in and out the packed GEMM is as fast, with
-     * more it is faster (docs/PERFORMANCE.md, December 7-8). */
-    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
     return direct_mode == SG_CONV_DIRECT_ALWAYS ||
-           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1) != SG_ISA_SCALAR && G->OW >= 12 &&
-            Og <= 64 && taps <= 64 * 9);
+           (faster && sg_kernel_family_isa(sg_kernels(), family) != SG_ISA_SCALAR);
+}
+
+/* Output channels and taps (C/groups x KH x KW) of one group. */
+static int64_t group_outputs(const sg_conv_geom *G) { return G->O / G->groups; }
+static int64_t group_taps(const sg_conv_geom *G) { return G->C / G->groups * G->KH * G->KW; }
+
+/* The forward: with 64 channels in and out the packed GEMM is as fast, with
+ * more it is faster; rows under 12 leave most of a vector empty. */
+static bool use_direct(const sg_conv_geom *G)
+{
+    return direct_path(G, SG_KERNEL_conv_s1, G->OW >= 12 && group_outputs(G) <= 64 && group_taps(G) <= 64 * 9);
+}
+
+/* The kernels' view of one group's padded input (kernels.h: sg_conv_s1_geom). */
+static sg_conv_s1_geom s1_geom(const sg_conv_geom *G)
+{
+    return (sg_conv_s1_geom){G->C / G->groups, G->OH + (G->KH - 1) * G->dil_h, G->OW + (G->KW - 1) * G->dil_w,
+                             G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w};
 }
 
 typedef struct {
@@ -277,8 +295,7 @@ static sg_err conv_forward_direct(sg_arena *scratch, const sg_conv_geom *G, cons
                                   const float *b, float *y, bool accumulate)
 {
     const int64_t Cg = G->C / G->groups, Og = G->O / G->groups;
-    const sg_conv_s1_geom g = {Cg, G->OH + (G->KH - 1) * G->dil_h, G->OW + (G->KW - 1) * G->dil_w,
-                               G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w};
+    const sg_conv_s1_geom g = s1_geom(G);
     const int64_t img = G->C * g.HP * g.WP;
     const int64_t per_chunk = max64(1, min64(G->N, SG_CONV_SCRATCH_FLOATS / img));
     sg_arena_mark mark = sg_arena_get_mark(scratch);
@@ -306,15 +323,10 @@ static sg_err conv_forward_direct(sg_arena *scratch, const sg_conv_geom *G, cons
  * (enough tasks for every thread, of even sizes) without changing a bit. */
 enum { S1_DW_TAPS = 24 };
 
+/* (64 channels in and out: the packed GEMM is faster) */
 static bool use_direct_dw(const sg_conv_geom *G)
 {
-    if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
-        return false;
-    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
-    /* (64 in and out: the packed GEMM is faster; docs/PERFORMANCE.md) */
-    return direct_mode == SG_CONV_DIRECT_ALWAYS ||
-           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1_dw) != SG_ISA_SCALAR && Og <= 64 &&
-            taps <= 32 * 9);
+    return direct_path(G, SG_KERNEL_conv_s1_dw, group_outputs(G) <= 64 && group_taps(G) <= 32 * 9);
 }
 
 typedef struct {
@@ -359,8 +371,7 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
 {
     const int64_t Cg = G->C / G->groups, Og = G->O / G->groups, taps = Cg * G->KH * G->KW;
     const int64_t P = G->OH * G->OW, total = G->N * P, cols = chunk_columns(G);
-    const sg_conv_s1_geom g = {Cg, G->OH + (G->KH - 1) * G->dil_h, G->OW + (G->KW - 1) * G->dil_w,
-                               G->OH, G->OW, G->KH, G->KW, G->dil_h, G->dil_w};
+    const sg_conv_s1_geom g = s1_geom(G);
     const int64_t img = G->C * g.HP * g.WP, span = min64(G->N, (cols + P - 1) / P + 1);
     const int64_t ldo = (Og + 15) / 16 * 16;
     sg_arena_mark mark = sg_arena_get_mark(scratch);
@@ -398,15 +409,10 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
  * add the chunk's taps into dx in the general path's order: the same bits. */
 enum { S1_DX_CHANNELS = 16 };
 
+/* (rows under 24 wide, or 64 channels in and out: the GEMM + col2im is faster) */
 static bool use_direct_dx(const sg_conv_geom *G)
 {
-    if (G->stride_h != 1 || G->stride_w != 1 || is_pointwise(G) || direct_mode == SG_CONV_DIRECT_NEVER)
-        return false;
-    const int64_t Og = G->O / G->groups, taps = G->C / G->groups * G->KH * G->KW;
-    /* (rows under 24 wide, or 64 channels in and out: the GEMM + col2im is faster) */
-    return direct_mode == SG_CONV_DIRECT_ALWAYS ||
-           (sg_kernel_family_isa(sg_kernels(), SG_KERNEL_conv_s1_dx) != SG_ISA_SCALAR && G->W >= 24 && Og <= 32 &&
-            taps <= 32 * 9);
+    return direct_path(G, SG_KERNEL_conv_s1_dx, G->W >= 24 && group_outputs(G) <= 32 && group_taps(G) <= 32 * 9);
 }
 
 typedef struct {
