@@ -25,10 +25,10 @@ typedef struct pool {
     pthread_t *workers;
     int n_workers;            /* running workers: threads - 1 once started, else 0 */
     bool started;             /* workers for n_threads are running */
-    uint64_t gen;             /* bumped once per job */
+    atomic_uint_fast64_t gen; /* bumped once per job (release: the job's fields are set) */
     uint64_t start_gen;       /* gen when the workers were started: their "seen" */
-    bool stop;
-    int active;
+    atomic_bool stop;
+    atomic_int active;        /* workers that have not finished the current job */
     /* the current job */
     sg_range_fn fn;
     void *ctx;
@@ -65,8 +65,8 @@ static void forget_workers_in_child(void)
     P.workers = NULL;
     P.n_workers = 0;
     P.started = false;
-    P.stop = false;
-    P.active = 0;
+    atomic_store(&P.stop, false);
+    atomic_store(&P.active, 0);
 }
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -82,22 +82,53 @@ static void run_chunks(void)
     }
 }
 
+/* Between jobs a thread spins this many pauses (a fraction of a millisecond)
+ * before it sleeps on the condition variable: a training step posts hundreds
+ * of short jobs, and waking a sleeping thread costs tens of microseconds on a
+ * virtual machine; an idle program still sleeps (0 % CPU) after the spin. */
+enum { SPIN_PAUSES = 1 << 14 };
+
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Spin until *v != old or the spin ends; true if it changed. */
+static bool spin_until_changed(atomic_uint_fast64_t *v, uint64_t old)
+{
+    for (int i = 0; i < SPIN_PAUSES; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) != old) return true;
+        cpu_pause();
+    }
+    return false;
+}
+
 static void *worker_main(void *arg)
 {
     (void)arg;
     in_worker = true;
     pthread_mutex_lock(&P.mu);
     uint64_t seen = P.start_gen;   /* not P.gen: a job may already be posted */
-    for (;;) {
-        while (!P.stop && P.gen == seen) pthread_cond_wait(&P.wake, &P.mu);
-        if (P.stop) break;
-        seen = P.gen;
-        pthread_mutex_unlock(&P.mu);
-        run_chunks();
-        pthread_mutex_lock(&P.mu);
-        if (--P.active == 0) pthread_cond_signal(&P.done);
-    }
     pthread_mutex_unlock(&P.mu);
+    for (;;) {
+        if (!spin_until_changed(&P.gen, seen)) {
+            pthread_mutex_lock(&P.mu);
+            while (!atomic_load(&P.stop) && atomic_load(&P.gen) == seen) pthread_cond_wait(&P.wake, &P.mu);
+            pthread_mutex_unlock(&P.mu);
+        }
+        if (atomic_load(&P.stop)) break;
+        seen = atomic_load_explicit(&P.gen, memory_order_acquire);
+        run_chunks();
+        if (atomic_fetch_sub(&P.active, 1) == 1) {   /* the last one: wake the submitter */
+            pthread_mutex_lock(&P.mu);
+            pthread_cond_signal(&P.done);
+            pthread_mutex_unlock(&P.mu);
+        }
+    }
     return NULL;
 }
 
@@ -107,7 +138,7 @@ static void start_workers(void)
 {
     pthread_once(&atfork_once, install_atfork);
     P.started = true;
-    P.start_gen = P.gen;
+    P.start_gen = atomic_load(&P.gen);
     if (n_threads <= 1) return;
     P.workers = calloc((size_t)n_threads - 1, sizeof *P.workers);
     if (!P.workers) return;
@@ -122,14 +153,15 @@ static void start_workers(void)
 static void stop_workers(void)
 {
     pthread_mutex_lock(&P.mu);
-    P.stop = true;
+    atomic_store(&P.stop, true);
+    atomic_fetch_add(&P.gen, 1);   /* a spinning worker sees it too */
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
     for (int i = 0; i < P.n_workers; i++) pthread_join(P.workers[i], NULL);
     free(P.workers);
     P.workers = NULL;
     P.n_workers = 0;
-    P.stop = false;
+    atomic_store(&P.stop, false);
     P.started = false;
 }
 
@@ -191,15 +223,15 @@ void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx)
 #else
     pthread_mutex_lock(&P.submit);
     if (!P.started) start_workers();
-    pthread_mutex_lock(&P.mu);
     P.fn = fn;
     P.ctx = ctx;
     P.n = n;
     P.grain = grain;
     P.chunks = chunks;
     atomic_store(&P.next, 0);
-    P.active = P.n_workers;
-    P.gen++;
+    atomic_store(&P.active, P.n_workers);
+    pthread_mutex_lock(&P.mu);
+    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);   /* publishes the job */
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
 
@@ -207,9 +239,13 @@ void sg_parallel_for(int64_t n, int64_t grain, sg_range_fn fn, void *ctx)
     run_chunks();
     in_worker = false;
 
-    pthread_mutex_lock(&P.mu);
-    while (P.active > 0) pthread_cond_wait(&P.done, &P.mu);
-    pthread_mutex_unlock(&P.mu);
+    /* wait for the workers: spin a little, then sleep until the last signals */
+    for (int i = 0; i < SPIN_PAUSES && atomic_load(&P.active) > 0; i++) cpu_pause();
+    if (atomic_load(&P.active) > 0) {
+        pthread_mutex_lock(&P.mu);
+        while (atomic_load(&P.active) > 0) pthread_cond_wait(&P.done, &P.mu);
+        pthread_mutex_unlock(&P.mu);
+    }
     pthread_mutex_unlock(&P.submit);
 #endif
 }
