@@ -409,10 +409,10 @@ static sg_err conv_backward_weight_direct(sg_arena *scratch, const sg_conv_geom 
  * add the chunk's taps into dx in the general path's order: the same bits. */
 enum { S1_DX_CHANNELS = 16 };
 
-/* (rows under 24 wide, or 64 channels in and out: the GEMM + col2im is faster) */
+/* (rows under 12 wide, or 64 output channels: the GEMM + col2im is as fast or faster) */
 static bool use_direct_dx(const sg_conv_geom *G)
 {
-    return direct_path(G, SG_KERNEL_conv_s1_dx, G->W >= 24 && group_outputs(G) <= 32 && group_taps(G) <= 32 * 9);
+    return direct_path(G, SG_KERNEL_conv_s1_dx, G->W >= 12 && group_outputs(G) <= 32 && group_taps(G) <= 32 * 9);
 }
 
 typedef struct {

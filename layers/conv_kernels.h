@@ -65,7 +65,7 @@ typedef struct sg_conv_geom {
  * the ISA has a SIMD twin of them and the shape is one they are faster on
  * (a group with at most 64 output channels and 64 x 9 taps, C/groups x KH x
  * KW, and output rows at least 12 wide for the forward; 64 and 32 x 9 for
- * the weight gradient; 32 and 32 x 9 with input rows at least 24 wide for
+ * the weight gradient; 32 and 32 x 9 with input rows at least 12 wide for
  * the input gradient), else im2col + sgemm (+ col2im); _NEVER always the
  * latter; _ALWAYS the direct kernels for every such shape, even through
  * their scalar twins. The paths give the same bits

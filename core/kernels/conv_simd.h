@@ -25,12 +25,13 @@
  *   (x broadcast) to every tap's sums, positions in increasing order, so each
  *   lane is one weight's chain. Lanes past the channels hold dyT's zeros and
  *   are never stored.
- * - conv_s1_dx: CS1_R input channels x up to CS1_NB vectors of one input row;
- *   per tap, the chain over output channels (dy rows loaded once, w
- *   broadcast), then the lanes whose output position is in the output and
- *   the chunk add it into dx (vf_add_lanes), taps in the scalar's order. A
- *   vector past the row's end goes through a copy of the row's last pixels,
- *   so nothing past the row is read or written. */
+ * - conv_s1_dx: CS1_R input channels x up to CS1_DX_NB vectors of one input
+ *   row, their dx values held in registers; per tap, the chain over output
+ *   channels (dy rows loaded once, w broadcast), then the lanes whose output
+ *   position is in the output and the chunk add it to them (vf_add_lanes),
+ *   taps in the scalar's order; the values are stored once. A vector past
+ *   the row's end is loaded and stored through a copy of the row's last
+ *   pixels, so nothing past the row is read or written. */
 #include <string.h>
 
 #include "core/kernels/conv_walk.h"
@@ -219,9 +220,14 @@ void SG_CK(conv_s1_dw)(const sg_conv_s1_geom *g, const float *xp, int64_t img_fl
     }
 }
 
+/* conv_s1_dx's register block: CS1_R input channels x up to CS1_DX_NB vectors
+ * of dx sums, as many of the tap's chains, the dy vectors and a weight. */
+enum { CS1_DX_NB = VL == 16 ? 3 : VL == 8 ? 1 : 3 };
+
 /* Input channels [c, c + nr) of input row ih, columns iw0 .. iw0 + ncols - 1
- * (ncols <= nb * VL, nb <= CS1_NB a constant once inlined), the chunk's
- * positions [jlo, jhi) of the image. */
+ * (ncols <= nb * VL, nb <= CS1_DX_NB a constant once inlined), the chunk's
+ * positions [jlo, jhi) of the image. The block's dx values stay in registers
+ * while the taps are added in order, and are stored once. */
 static inline __attribute__((always_inline)) void s1_dx_block(const sg_conv_s1_dx_geom *g, const float *dyq,
                                                              const float *w, int64_t jlo, int64_t jhi, int64_t c,
                                                              int nr, int64_t ih, int64_t iw0, int64_t ncols, int nb,
@@ -231,6 +237,17 @@ static inline __attribute__((always_inline)) void s1_dx_block(const sg_conv_s1_d
     const int64_t WQ = g->OW + 2 * LQ, plane = (g->OH + 2 * TQ) * WQ, wo = g->C * KK;
     const float *wr[CS1_R];
     for (int r = 0; r < CS1_R; r++) wr[r] = w + (c + (r < nr ? r : 0)) * KK;
+    /* the block's dx (rows past nr: a copy of the first, never stored); the
+     * last vector past the row's end through a copy of its pixels */
+    vf acc[CS1_R][CS1_DX_NB];
+    const int64_t last = ncols - (nb - 1) * VL;   /* pixels in the last vector, 1..VL */
+    for (int r = 0; r < CS1_R; r++) {
+        const float *px = dx + ((c + (r < nr ? r : 0)) * g->H + ih) * g->W + iw0;
+        for (int v = 0; v + 1 < nb; v++) acc[r][v] = vf_load(px + v * VL);
+        float tmp[VL] = {0};
+        memcpy(tmp, px + (nb - 1) * VL, sizeof(float) * (size_t)last);
+        acc[r][nb - 1] = vf_load(tmp);
+    }
     for (int64_t kh = 0; kh < g->KH; kh++) {
         const int64_t oh = ih + g->pad_top - kh * g->dil_h;
         if (oh < 0 || oh >= g->OH) continue;
@@ -244,35 +261,31 @@ static inline __attribute__((always_inline)) void s1_dx_block(const sg_conv_s1_d
             if (a >= b) continue;
             const float *dyr = dyq + (oh + TQ) * WQ + ow0 + LQ;
             const int64_t t = kh * g->KW + kw;
-            vf d[CS1_R][CS1_NB];
+            vf d[CS1_R][CS1_DX_NB];
             for (int r = 0; r < CS1_R; r++)
                 for (int v = 0; v < nb; v++) d[r][v] = vf_set1(0.0f);
             for (int64_t o = 0; o < g->O; o++) {
-                vf yv[CS1_NB];
+                vf yv[CS1_DX_NB];
                 for (int v = 0; v < nb; v++) yv[v] = vf_load(dyr + o * plane + v * VL);
                 for (int r = 0; r < CS1_R; r++) {
                     const vf wv = vf_set1(wr[r][o * wo + t]);
                     for (int v = 0; v < nb; v++) d[r][v] = vf_fma(wv, yv[v], d[r][v]);
                 }
             }
-            for (int r = 0; r < nr; r++) {
-                float *px = dx + ((c + r) * g->H + ih) * g->W + iw0;
-                for (int v = 0; v < nb; v++) {
-                    const int64_t vlo = a - v * VL, vhi = b - v * VL;
-                    if (vhi <= 0 || vlo >= VL) continue;
-                    const int l0 = vlo > 0 ? (int)vlo : 0, l1 = vhi < VL ? (int)vhi : VL;
-                    const int64_t n = ncols - v * VL < VL ? ncols - v * VL : VL;   /* pixels of the row */
-                    if (n == VL) {
-                        vf_store(px + v * VL, vf_add_lanes(vf_load(px + v * VL), d[r][v], l0, l1));
-                    } else {
-                        float tmp[VL];
-                        memcpy(tmp, px + v * VL, sizeof(float) * (size_t)n);
-                        vf_store(tmp, vf_add_lanes(vf_load(tmp), d[r][v], l0, l1));
-                        memcpy(px + v * VL, tmp, sizeof(float) * (size_t)n);
-                    }
-                }
+            for (int v = 0; v < nb; v++) {
+                const int64_t vlo = a - v * VL, vhi = b - v * VL;
+                if (vhi <= 0 || vlo >= VL) continue;
+                const int l0 = vlo > 0 ? (int)vlo : 0, l1 = vhi < VL ? (int)vhi : VL;
+                for (int r = 0; r < CS1_R; r++) acc[r][v] = vf_add_lanes(acc[r][v], d[r][v], l0, l1);
             }
         }
+    }
+    for (int r = 0; r < nr; r++) {
+        float *px = dx + ((c + r) * g->H + ih) * g->W + iw0;
+        for (int v = 0; v + 1 < nb; v++) vf_store(px + v * VL, acc[r][v]);
+        float tmp[VL];
+        vf_store(tmp, acc[r][nb - 1]);
+        memcpy(px + (nb - 1) * VL, tmp, sizeof(float) * (size_t)last);
     }
 }
 
@@ -288,11 +301,11 @@ void SG_CK(conv_s1_dx)(const sg_conv_s1_dx_geom *g, const float *dyq, const floa
     for (int64_t c = c0; c < c1; c += CS1_R) {
         const int nr = c1 - c < CS1_R ? (int)(c1 - c) : CS1_R;
         for (int64_t ih = r0; ih < r1; ih++)
-            for (int64_t iw0 = 0; iw0 < g->W; iw0 += CS1_NB * VL) {
-                const int64_t ncols = g->W - iw0 < CS1_NB * VL ? g->W - iw0 : CS1_NB * VL;
+            for (int64_t iw0 = 0; iw0 < g->W; iw0 += CS1_DX_NB * VL) {
+                const int64_t ncols = g->W - iw0 < CS1_DX_NB * VL ? g->W - iw0 : CS1_DX_NB * VL;
                 switch ((ncols + VL - 1) / VL) {
 #define S1_CASE_(k) \
-    case k: s1_dx_block(g, dyq, w, jlo, jhi, c, nr, ih, iw0, ncols, (k) < CS1_NB ? (k) : CS1_NB, dx); break;
+    case k: s1_dx_block(g, dyq, w, jlo, jhi, c, nr, ih, iw0, ncols, (k) < CS1_DX_NB ? (k) : CS1_DX_NB, dx); break;
                     S1_CASE_(1) S1_CASE_(2) S1_CASE_(3) S1_CASE_(4) S1_CASE_(5) S1_CASE_(6)
 #undef S1_CASE_
                 }
