@@ -24,7 +24,8 @@
  *   sums in registers; each position loads its dyT row once and adds dy * x
  *   (x broadcast) to every tap's sums, positions in increasing order, so each
  *   lane is one weight's chain. Lanes past the channels hold dyT's zeros and
- *   are never stored.
+ *   are never stored; a last tile rounded up to a compiled size repeats a
+ *   tap in its extra rows and does not store them.
  * - conv_s1_dx: CS1_R input channels x up to CS1_DX_NB vectors of one input
  *   row, their dx values held in registers; per tap, the chain over output
  *   channels (dy rows loaded once, w broadcast), then the lanes whose output
@@ -168,11 +169,15 @@ enum { CS1_OB = 16 / VL, CS1_T = VL == 16 ? 24 : 6 };
 static inline __attribute__((always_inline)) void s1_dw_tile(const sg_conv_s1_geom *g, const float *xp,
                                                             int64_t img_floats, const float *dyT, int64_t ldo,
                                                             int64_t j0, int64_t nj, int64_t o0, int64_t o1,
-                                                            int64_t t0, int nt, const int64_t *off, float *dw)
+                                                            int64_t t0, int nt, int nreal, const int64_t *off,
+                                                            float *dw)
 {
     const int64_t P = g->OH * g->OW, taps = g->C * g->KH * g->KW;
+    /* every loop over t and v unrolled: the sums must live in registers */
     vf acc[CS1_T][CS1_OB];
+#pragma GCC unroll 24
     for (int t = 0; t < nt; t++)
+#pragma GCC unroll 4
         for (int v = 0; v < CS1_OB; v++) acc[t][v] = vf_set1(0.0f);
     for (int64_t jj = 0, j = j0; jj < nj;) {
         const int64_t p = j % P, ow = p % g->OW;
@@ -180,16 +185,22 @@ static inline __attribute__((always_inline)) void s1_dw_tile(const sg_conv_s1_ge
         const float *xb = xp + j / P * img_floats + p / g->OW * g->WP + ow, *d = dyT + jj * ldo + o0;
         for (int64_t q = 0; q < len; q++, xb++, d += ldo) {
             vf dv[CS1_OB];
+#pragma GCC unroll 4
             for (int v = 0; v < CS1_OB; v++) dv[v] = vf_load(d + v * VL);
+#pragma GCC unroll 24
             for (int t = 0; t < nt; t++) {
                 const vf xv = vf_set1(xb[off[t]]);
+#pragma GCC unroll 4
                 for (int v = 0; v < CS1_OB; v++) acc[t][v] = vf_fma(dv[v], xv, acc[t][v]);
             }
         }
         jj += len, j += len;
     }
+#pragma GCC unroll 24
     for (int t = 0; t < nt; t++) {
+        if (t >= nreal) break;
         float sums[16];
+#pragma GCC unroll 4
         for (int v = 0; v < CS1_OB; v++) vf_store(sums + v * VL, acc[t][v]);
         for (int64_t o = o0; o < o1; o++) dw[o * taps + t0 + t] += sums[o - o0];
     }
@@ -201,22 +212,23 @@ void SG_CK(conv_s1_dw)(const sg_conv_s1_geom *g, const float *xp, int64_t img_fl
     const int64_t plane = g->HP * g->WP;
     int64_t off[CS1_T];
     for (int64_t t = t0; t < t1;) {
-        /* tiles of CS1_T taps, the rest in 12 (when CS1_T is larger), 4, 2, 1:
-         * one compiled copy each */
+        /* tiles of CS1_T taps; the last one in the smallest compiled size that
+         * holds it (CS1_T / 6 steps), its extra taps computing tap t again
+         * and not stored: one pass over the positions per tile */
         const int64_t left = t1 - t;
-        const int nt = left >= CS1_T ? CS1_T : left >= 12 ? 12 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const int nreal = left >= CS1_T ? CS1_T : (int)left;
+        const int step = CS1_T / 6, nt = (nreal + step - 1) / step * step;
         for (int i = 0; i < nt; i++) {
-            const int64_t tt = t + i, c = tt / (g->KH * g->KW), kh = (tt / g->KW) % g->KH, kw = tt % g->KW;
-            off[i] = c * plane + kh * g->dil_h * g->WP + kw * g->dil_w;
+            const int64_t tt = i < nreal ? t + i : t, c = tt / (g->KH * g->KW), kh = (tt / g->KW) % g->KH;
+            off[i] = c * plane + kh * g->dil_h * g->WP + tt % g->KW * g->dil_w;
         }
-        switch (nt) {
-        case CS1_T: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, CS1_T, off, dw); break;
-        case 12: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 12 < CS1_T ? 12 : CS1_T, off, dw); break;
-        case 4: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 4, off, dw); break;
-        case 2: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 2, off, dw); break;
-        default: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, 1, off, dw); break;
+        switch (nt / step) {
+#define S1_DW_CASE_(k) \
+    case k: s1_dw_tile(g, xp, img_floats, dyT, ldo, j0, nj, o0, o1, t, (k) * (CS1_T / 6), nreal, off, dw); break;
+            S1_DW_CASE_(1) S1_DW_CASE_(2) S1_DW_CASE_(3) S1_DW_CASE_(4) S1_DW_CASE_(5) S1_DW_CASE_(6)
+#undef S1_DW_CASE_
         }
-        t += nt;
+        t += nreal;
     }
 }
 
