@@ -165,7 +165,8 @@ void SG_CK(conv_s1)(const sg_conv_s1_geom *g, const float *xp, const float *w, c
 enum { CS1_OB = 16 / VL, CS1_T = VL == 16 ? 24 : 6 };
 
 /* The taps at offsets off[0 .. nt) (nt <= CS1_T, a constant once inlined) of
- * the output channels [o0, o1), over the chunk; adds the sums into dw. */
+ * the output channels [o0, o1), over the chunk; adds the sums of the first
+ * nreal (taps t0 ..) into dw. */
 static inline __attribute__((always_inline)) void s1_dw_tile(const sg_conv_s1_geom *g, const float *xp,
                                                             int64_t img_floats, const float *dyT, int64_t ldo,
                                                             int64_t j0, int64_t nj, int64_t o0, int64_t o1,
