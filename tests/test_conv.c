@@ -330,8 +330,9 @@ END_TEST
 /* The two paths at stride 1 of the forward and of both gradients, direct
  * (conv_s1, conv_s1_dw, conv_s1_dx) and im2col + GEMM (+ col2im), give the
  * same bits under every ISA the machine runs, on 1 and 2 threads:
- * the stride-1 variants above, rows of every tail of 16 lanes, 1..9 output
- * channels, groups, dilation, asymmetric and no padding, accumulating into y,
+ * the stride-1 variants above, rows 1 to 70 wide (tails of 8 and 16 lanes),
+ * 1 to 20 output channels, groups, dilation, asymmetric and no padding,
+ * accumulating into y,
  * NaN and infinities on the border of x (the padding's zeros meet them in
  * both paths' chains), -0.0 in dx and an infinite weight (no path may add a
  * padding tap's term to dx). */
@@ -350,7 +351,7 @@ static void direct_case(const conv_case *k, bool accumulate, float *y, float *dw
     sg_test_fill_normal(y, k->N * k->O * r.OH * r.OW, 34, 1.0f);
     sg_arena *a = sg_arena_new(0);
     ck_assert_int_eq(sg_conv_forward_raw(a, &G, x, w, k->bias ? b : NULL, y, accumulate), SG_OK);
-    /* the weight gradient of the same shape for dy = the forward's inputs' noise, into a non-zero dw */
+    /* the weight gradient for a random dy (one NaN), into a non-zero dw */
     const int64_t ny = k->N * k->O * r.OH * r.OW;
     float *dy = malloc((size_t)ny * 4);
     sg_test_fill_normal(dy, ny, 35, 1.0f);
