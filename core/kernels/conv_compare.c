@@ -288,6 +288,17 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
     return differ;
 }
 
+/* The kernels of the three direct stride-1 compares: (KH, KW, dil_h, dil_w). */
+static const int64_t S1_KERNELS[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1},
+                                        {1, 3, 1, 1}, {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
+
+/* The padded-input geometry of kernel k with C channels and an OH x OW output. */
+static sg_conv_s1_geom s1_geom_of(size_t k, int64_t C, int64_t OH, int64_t OW)
+{
+    const int64_t *K = S1_KERNELS[k];
+    return (sg_conv_s1_geom){C, OH + (K[0] - 1) * K[2], OW + (K[1] - 1) * K[3], OH, OW, K[0], K[1], K[2], K[3]};
+}
+
 /* ---- the direct convolution at stride 1: padded inputs read from the random
  * buffer (NaN and infinities among them), kernels 1x1 to 7x7 and 1x3, 3x1,
  * 2x2, dilation 1 and 2, output widths of every tail, 1..9 output channels
@@ -297,21 +308,18 @@ static int reduce_compare(int family, const sg_kernel_table *ta, const sg_kernel
 static int s1_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
                       float *oa, float *ob, int64_t cap, FILE *out)
 {
-    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
-                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
     static const int64_t OUTS[] = {1, 9};
     const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
     const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
     int differ = 0;
     char what[128];
-    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+    for (size_t k = 0; k < sizeof S1_KERNELS / sizeof S1_KERNELS[0]; k++)
         for (size_t wi = 0; wi < nw; wi++)
             for (int64_t C = 1; C <= 3; C += 2)
                 for (size_t oi = 0; oi < sizeof OUTS / sizeof OUTS[0]; oi++)
                     for (int mode = 0; mode < (level ? 4 : 1); mode++) {
                         const int64_t OH = 1 + (int64_t)((k + wi) % 3), OW = widths[wi], O = OUTS[oi];
-                        const sg_conv_s1_geom g = {C, OH + (K[k][0] - 1) * K[k][2], OW + (K[k][1] - 1) * K[k][3],
-                                                   OH, OW, K[k][0], K[k][1], K[k][2], K[k][3]};
+                        const sg_conv_s1_geom g = s1_geom_of(k, C, OH, OW);
                         const int64_t taps = C * g.KH * g.KW, nx = C * g.HP * g.WP + SG_CONV_S1_SLACK;
                         const int64_t ny = O * OH * OW, o0 = O > 1 ? 1 : 0;
                         if (nx + O * taps + O + 16 > cap || ny + 4 > cap) continue;
@@ -337,8 +345,6 @@ static int s1_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int 
 static int s1_dw_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
                          float *oa, float *ob, int64_t cap, FILE *out)
 {
-    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
-                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
     static const int64_t OUTS[] = {1, 9, 20};
     const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
     const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
@@ -350,14 +356,13 @@ static int s1_dw_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, i
     }
     int differ = 0;
     char what[160];
-    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+    for (size_t k = 0; k < sizeof S1_KERNELS / sizeof S1_KERNELS[0]; k++)
         for (size_t wi = 0; wi < nw; wi++)
             for (int64_t C = 1; C <= 3; C += 2)
                 for (size_t oi = 0; oi < sizeof OUTS / sizeof OUTS[0]; oi++)
                     for (int part = 0; part < (level ? 4 : 1); part++) {
                         const int64_t OH = 1 + (int64_t)((k + wi) % 3), OW = widths[wi], O = OUTS[oi];
-                        const sg_conv_s1_geom g = {C, OH + (K[k][0] - 1) * K[k][2], OW + (K[k][1] - 1) * K[k][3],
-                                                   OH, OW, K[k][0], K[k][1], K[k][2], K[k][3]};
+                        const sg_conv_s1_geom g = s1_geom_of(k, C, OH, OW);
                         const int64_t taps = C * g.KH * g.KW, img = C * g.HP * g.WP, P = OH * OW;
                         const int64_t nx = 2 * img + SG_CONV_S1_SLACK, ldo = 32;
                         /* positions: both images whole, or from inside the first row to inside the last */
@@ -392,24 +397,23 @@ static int s1_dw_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, i
 static int s1_dx_compare(const sg_kernel_table *ta, const sg_kernel_table *tb, int level, const float *src,
                          float *oa, float *ob, int64_t cap, FILE *out)
 {
-    static const int64_t K[][4] = {{1, 1, 1, 1}, {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {1, 3, 1, 1},
-                                   {3, 1, 1, 1}, {2, 2, 1, 1}, {7, 7, 1, 1}};
     const int64_t *widths = level ? WIDTHS : WIDTHS_QUICK;
     const size_t nw = level ? sizeof WIDTHS / sizeof WIDTHS[0] : sizeof WIDTHS_QUICK / sizeof WIDTHS_QUICK[0];
     int differ = 0;
     char what[160];
-    for (size_t k = 0; k < sizeof K / sizeof K[0]; k++)
+    for (size_t k = 0; k < sizeof S1_KERNELS / sizeof S1_KERNELS[0]; k++)
         for (size_t wi = 0; wi < nw; wi++)
             for (int64_t C = 1; C <= 5; C += 4)
                 for (int64_t O = 1; O <= 9; O += 8)
                     for (int part = 0; part < (level ? 4 : 1); part++) {
                         const int64_t H = 1 + (int64_t)((k + wi) % 3) + (part & 2), W = widths[wi];
-                        const int64_t TQ = (K[k][0] - 1) * K[k][2], LQ = (K[k][1] - 1) * K[k][3];
+                        const int64_t *K = S1_KERNELS[k];
+                        const int64_t TQ = (K[0] - 1) * K[2], LQ = (K[1] - 1) * K[3];
                         /* padding: half the span (the usual), or all of it on top/left */
                         const int64_t pt = part & 1 ? TQ : TQ / 2, pl = part & 1 ? LQ : LQ / 2;
                         const int64_t OH = H + 2 * pt - TQ, OW = W + 2 * pl - LQ;
                         if (OH < 1 || OW < 1) continue;
-                        const sg_conv_s1_dx_geom g = {C, O, H, W, OH, OW, K[k][0], K[k][1], K[k][2], K[k][3], pt, pl};
+                        const sg_conv_s1_dx_geom g = {C, O, H, W, OH, OW, K[0], K[1], K[2], K[3], pt, pl};
                         const int64_t P = OH * OW, nq = O * (OH + 2 * TQ) * (OW + 2 * LQ) + SG_CONV_S1_SLACK;
                         const int64_t taps = C * g.KH * g.KW, nx = C * H * W;
                         const int64_t jlo = part & 2 && P > 3 ? OW / 2 + 1 : 0, jhi = part & 2 && P > 3 ? P - 1 : P;
