@@ -69,19 +69,19 @@ static const nb_case DW_CASES[] = {{NB_CONV, 4, {32, 96, 112, 112}, 96, 3, 1, 96
                                    {NB_CONV, 4, {32, 960, 7, 7}, 960, 3, 1, 960}};
 
 static const sg_cli_command NB_CMDS[] = {
-    {"bench bn", "steelgrad bench bn [--threads LIST] [--seconds X]",
+    {"bench bn", "steelgrad bench bn [--threads LIST] [--seconds X] [--batch N]",
      "Time BatchNorm2d in training mode (batch statistics, affine), forward and backward, through\n"
      "the layer with the active kernels (SG_ISA picks them); one JSON line per shape, pass and\n"
      "thread count: {\"bench\":\"bn\",\"shape\":..,\"pass\":..,\"threads\":..,\"isa\":..,\"ms\":..,\n"
      "\"gbytes_s\":..} (bytes: x and y forward; x, dy and dx read+write backward)."},
-    {"bench layernorm", "steelgrad bench layernorm [--threads LIST] [--seconds X]",
+    {"bench layernorm", "steelgrad bench layernorm [--threads LIST] [--seconds X] [--batch N]",
      "Time LayerNorm over the last dim (affine), forward and backward, through the layer with the\n"
      "active kernels; one JSON line per shape, pass and thread count (fields as bench bn)."},
-    {"bench softmax", "steelgrad bench softmax [--threads LIST] [--seconds X]",
+    {"bench softmax", "steelgrad bench softmax [--threads LIST] [--seconds X] [--batch N]",
      "Time softmax (rows of the last dim, and dim 1 of an NCHW tensor), forward and backward,\n"
      "through the layer with the active kernels; one JSON line per shape, pass and thread count\n"
      "(fields as bench bn)."},
-    {"bench pool", "steelgrad bench pool [--threads LIST] [--seconds X]",
+    {"bench pool", "steelgrad bench pool [--threads LIST] [--seconds X] [--batch N]",
      "Time max pooling (2x2 stride 2; 3x3 stride 2 pad 1) and global average pooling, forward and\n"
      "backward, through the layers with the active kernels; one JSON line per shape, pass and\n"
      "thread count (fields as bench bn; shape names the op: maxpool2, maxpool3, gap)."},
@@ -250,7 +250,7 @@ int bench_norm(int argc, char **argv)
     const sg_cli_command *cmd = &NB_CMDS[which];
     char *threads_arg = NULL;
     double seconds = 0.3;
-    int64_t batch = 32;
+    int64_t batch = 0;   /* 0: the shapes as listed */
     bool done;
     sg_cli_opt opts[] = {
         {.name = "threads", .type = SG_OPT_STRING, .dest = &threads_arg, .arg = "LIST",
@@ -258,11 +258,9 @@ int bench_norm(int argc, char **argv)
         {.name = "seconds", .type = SG_OPT_FLOAT, .dest = &seconds, .min = 0, .max = 3600, .above_min = true,
          .help = "time per line, at least"},
         {.name = "batch", .type = SG_OPT_INT, .dest = &batch, .arg = "N", .min = 1, .max = 4096,
-         .help = "images per batch (conv and depthwise; default 32)"},
+         .help = "the shapes' first dimension: images, or rows of the 2-D shapes (default: as listed)"},
     };
-    const bool has_batch = which >= 4;   /* conv, depthwise */
-    const int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0] - (has_batch ? 0 : 1), NULL, 0,
-                                NULL, &done);
+    const int rc = sg_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, &done);
     if (done) return rc;
     int threads[SG_BENCH_MAX_THREADS];
     const int n_threads = sg_bench_threads(cmd->name, threads_arg, threads);
@@ -277,7 +275,7 @@ int bench_norm(int argc, char **argv)
         for (int t = 0; t < n_threads && status == SG_EXIT_OK; t++) {
             if (sg_set_threads(threads[t]) != SG_OK) continue;
             nb_case one = cases[which][c];
-            if (has_batch) one.shape[0] = batch;
+            if (batch) one.shape[0] = batch;
             status = nb_run(cmd->name, &one, threads[t], seconds);
         }
     sg_set_threads(saved);
