@@ -6,9 +6,10 @@
  * bit-identical on 1 or N threads. Reductions are written per chunk and summed
  * by the caller in chunk order (see sg_parallel_chunks).
  *
- * Between jobs a worker spins a fraction of a millisecond (a training step
- * posts hundreds of short jobs), then sleeps on a condition variable (an idle
- * server shows 0% CPU).
+ * Between jobs a worker spins about a millisecond (a training step posts
+ * hundreds of short jobs), giving its CPU away (sched_yield) between short
+ * rounds after the first 50 microseconds, then sleeps on a condition
+ * variable (an idle server shows 0% CPU).
  * Work of a single chunk, and calls made from inside a worker, run inline on
  * the calling thread. SG_THREADS sets the count (default: online cores).
  * Built with OPENMP=1, the same calls are served by OpenMP. */
