@@ -55,7 +55,7 @@ else
     done
 fi
 echo "slowest suites:"
-printf '%s' "$times" | sort -rn | head -n 5 | sed 's/^/  /'
+printf '%s' "$times" | sort -rn | head -n 10 | sed 's/^/  /'
 echo "suite time: $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1
