@@ -261,64 +261,26 @@ static const explain_method *find_method(const char *name)
 /* --- the model and its input pipeline ------------------------------------ */
 
 typedef struct explain_model {
-    sg_run_model rm;              /* with metadata */
-    bool own;                     /* built from --model/--classes */
-    sg_model model;
-    char **names;                 /* class names (rm's, or "0".."K-1") */
+    sg_run_model rm;              /* a checkpoint, or reference weights with --model/--classes */
+    char **names;                 /* rm's class names ("0".."K-1" for reference weights) */
     int K;
     sg_loader_opts lo;            /* preprocessing of one image */
 } explain_model;
 
-static sg_model *em_model(explain_model *e) { return e->own ? &e->model : &e->rm.model; }
+static sg_model *em_model(explain_model *e) { return &e->rm.model; }
 
-static void em_close(explain_model *e)
-{
-    if (e->own) {
-        sg_model_free(&e->model);
-        for (int k = 0; k < e->K && e->names; k++) free(e->names[k]);
-        free(e->names);
-    } else {
-        sg_run_model_close(&e->rm);
-    }
-}
+static void em_close(explain_model *e) { sg_run_model_close(&e->rm); }
 
 static int em_open(explain_model *e, const char *weights, const char *model, int64_t classes,
                    int64_t size)
 {
     memset(e, 0, sizeof *e);
-    if (!model) {
-        if (sg_run_model_open(weights, &e->rm) != SG_OK) return sg_cli_fail_err("explain", SG_ERR_FORMAT);
-        e->names = e->rm.class_names;
-        e->K = e->rm.classes;
-        e->lo = sg_run_model_loader_opts(&e->rm, 1);
-        return SG_EXIT_OK;
-    }
-    e->own = true;
-    sg_model_options o = sg_model_options_defaults((int)classes);
-    o.image_size = (int)size;
-    if (sg_model_build(&e->model, model, &o, 0) != SG_OK) return sg_cli_fail_err("explain", SG_ERR_INVALID);
-    e->K = (int)classes;
-    e->names = calloc((size_t)classes, sizeof *e->names);
-    for (int k = 0; e->names && k < e->K; k++) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%d", k);
-        e->names[k] = strdup(buf);
-    }
-    sg_model_load_report r;
-    sg_err err = sg_model_load_weights(&e->model, weights, false, &r);
-    if (err == SG_OK && (r.missing || r.mismatched))
-        err = sg_error_set(SG_ERR_FORMAT, "%s: %d parameters of %s missing (%s), %d of another shape (%s)",
-                           weights, r.missing, model, r.missing_names, r.mismatched, r.mismatched_names);
-    if (err != SG_OK) {
-        int rc = sg_cli_fail_err("explain", err);
-        em_close(e);
-        return rc;
-    }
-    int C = e->model.opts.in_channels;
-    e->lo = (sg_loader_opts){.batch_size = 1, .channels = C, .height = e->model.opts.image_size,
-                             .width = e->model.opts.image_size, .resize = SG_RESIZE_BILINEAR_AA,
-                             .workers = -1};
-    sg_norm_values(C == 3 ? "imagenet" : "unit", C, &e->lo.mean, &e->lo.std);
+    sg_err err = model ? sg_run_model_reference(weights, model, (int)classes, 0, (int)size, &e->rm)
+                       : sg_run_model_open(weights, &e->rm);
+    if (err != SG_OK) return sg_cli_fail_err("explain", model ? err : SG_ERR_FORMAT);
+    e->names = e->rm.class_names;
+    e->K = e->rm.classes;
+    e->lo = sg_run_model_loader_opts(&e->rm, 1);
     return SG_EXIT_OK;
 }
 

@@ -18,7 +18,8 @@
 static const sg_cli_command features_cmd = {
     "features",
     "steelgrad features --weights W (--data DIR | IMAGE...) -o|--output X.npy [--labels Y.npy]\n"
-    "                   [--standardize] [--layer NAME]",
+    "                   [--standardize] [--layer NAME] [--model NAME --classes K [--size S]\n"
+    "                   [--channels 1|3]]",
     "Run the images through the checkpoint's backbone (the model, its input size, channels and\n"
     "normalisation come from the checkpoint's metadata, as in `predict`) and write the global\n"
     "average pool of its last feature map: X.npy is N x D float32 (D = the backbone's channels,\n"
@@ -26,7 +27,11 @@ static const sg_cli_command features_cmd = {
     "files sorted) or in the order given. --labels writes the class index of each row as int32\n"
     "(the checkpoint's class order; needs --data). --standardize scales every column to mean 0\n"
     "and standard deviation 1 over these images (a constant column becomes 0). A corrupt image\n"
-    "stops the command, naming the file."};
+    "stops the command, naming the file. Weights without steelgrad's metadata (torchvision's\n"
+    "ResNet-50 ImageNet weights saved as safetensors, for paper 000's SVM) need --model and\n"
+    "--classes (the file's classifier outputs); the input is then --size (default: the model's)\n"
+    "with ImageNet normalisation, or gray with --channels 1 (the RGB stem summed), and --labels\n"
+    "follows the data's folder order."};
 
 enum { MAX_IMAGES = 100000, FEATURE_BATCH = 16 };
 
@@ -58,9 +63,10 @@ static sg_err layer_dim(sg_run_model *rm, const char *layer, int64_t *D)
     return err;
 }
 
-/* Paths and labels of --data DIR, mapped to the checkpoint's class order. */
-static sg_err data_images(const sg_run_model *rm, const char *dir, sg_dataset *ds, const char ***paths,
-                          int32_t **labels, int64_t *n)
+/* Paths and labels of --data DIR, mapped to the checkpoint's class order
+ * (reference weights, whose classes are not the data's: the folder order). */
+static sg_err data_images(const sg_run_model *rm, bool reference, const char *dir, sg_dataset *ds,
+                          const char ***paths, int32_t **labels, int64_t *n)
 {
     sg_err err = sg_dataset_from_folders(dir, NULL, ds);
     if (err != SG_OK) return err;
@@ -68,6 +74,15 @@ static sg_err data_images(const sg_run_model *rm, const char *dir, sg_dataset *d
     *labels = calloc((size_t)ds->n_samples + 1, sizeof **labels);
     if (!*paths || !*labels) return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", dir);
     *n = 0;
+    if (reference) {
+        for (int c = 0; c < ds->n_classes; c++)
+            for (int i = 0; i < ds->n_samples; i++)
+                if (ds->samples[i].label == c) {
+                    (*paths)[*n] = ds->samples[i].path;
+                    (*labels)[(*n)++] = c;
+                }
+        return *n ? SG_OK : sg_error_set(SG_ERR_INVALID, "%s: no images", dir);
+    }
     /* Checkpoint class order first, files in the data set's order within a class. */
     for (int k = 0; k < rm->classes; k++)
         for (int i = 0; i < ds->n_samples; i++) {
@@ -155,14 +170,15 @@ static void standardize(float *X, int64_t n, int64_t D)
 
 int cmd_features(int argc, char **argv)
 {
-    const char *weights = NULL, *data = NULL, *output = NULL, *labels_out = NULL, *layer = NULL;
+    const char *weights = NULL, *data = NULL, *output = NULL, *labels_out = NULL, *layer = NULL, *model = NULL;
+    int64_t classes = 0, size = 0, channels = 0;
     bool standard = false, done;
     char **images = malloc(MAX_IMAGES * sizeof *images);
     int n_images = 0;
     if (!images) return sg_cli_fail("features", "out of memory");
     sg_cli_opt opts[] = {
         {.name = "weights", .type = SG_OPT_STRING, .dest = &weights, .arg = "W",
-         .help = "checkpoint from steelgrad train (required)"},
+         .help = "checkpoint from steelgrad train, or reference weights with --model (required)"},
         {.name = "data", .type = SG_OPT_STRING, .dest = &data, .arg = "DIR",
          .help = "a folder per class (instead of IMAGE...)"},
         {.name = "output", .type = SG_OPT_STRING, .dest = &output, .short_name = 'o', .arg = "X.npy",
@@ -175,6 +191,14 @@ int cmd_features(int argc, char **argv)
          .help = "features of this named layer (a PyTorch module path, e.g. layer3; steelgrad "
                  "explain lists them for a bad name), average-pooled over space; default: the "
                  "backbone's last map"},
+        {.name = "model", .type = SG_OPT_STRING, .dest = &model, .arg = "NAME",
+         .help = "zoo model of weights without steelgrad metadata (steelgrad model list)"},
+        {.name = "classes", .type = SG_OPT_INT, .dest = &classes, .arg = "K", .min = 2, .max = 100000,
+         .help = "outputs of those weights' classifier (1000 for ImageNet), with --model"},
+        {.name = "size", .type = SG_OPT_INT, .dest = &size, .arg = "S", .min = 8, .max = 4096,
+         .help = "input side, with --model (default: the model's, 224 for resnet50)"},
+        {.name = "channels", .type = SG_OPT_INT, .dest = &channels, .arg = "C", .min = 1, .max = 3,
+         .help = "1 (gray, the RGB stem summed) or 3, with --model (default 3)"},
         sg_cli_threads_opt,
     };
     int rc = sg_cli_parse(&features_cmd, argc, argv, opts, sizeof opts / sizeof opts[0], images, MAX_IMAGES,
@@ -189,6 +213,19 @@ int cmd_features(int argc, char **argv)
     if (done) goto out;
     if (!weights || !output || (!data) == (n_images == 0)) {
         rc = sg_cli_usage("features", "--weights, --output and either --data DIR or IMAGE... are required");
+        goto out;
+    }
+    if ((model != NULL) != (classes != 0) || (!model && (size || channels))) {
+        rc = sg_cli_usage("features", "--model and --classes go together (weights without steelgrad metadata); "
+                                      "--size and --channels need them");
+        goto out;
+    }
+    if (model && !sg_model_find(model)) {
+        rc = sg_cli_usage("features", "--model: unknown model '%s' (steelgrad model list)", model);
+        goto out;
+    }
+    if (channels == 2) {
+        rc = sg_cli_usage("features", "--channels: expected 1 or 3, got 2");
         goto out;
     }
     if (labels_out && !data) {
@@ -212,7 +249,8 @@ int cmd_features(int argc, char **argv)
             goto out;
         }
     }
-    sg_err err = sg_run_model_open(weights, &rm);
+    sg_err err = model ? sg_run_model_reference(weights, model, (int)classes, (int)channels, (int)size, &rm)
+                       : sg_run_model_open(weights, &rm);
     if (err != SG_OK) {
         rc = sg_cli_fail_err("features", err);
         goto out;
@@ -221,7 +259,7 @@ int cmd_features(int argc, char **argv)
     int64_t n = n_images;
     if (data) {
         have_ds = true;
-        err = data_images(&rm, data, &ds, &paths, &labels, &n);
+        err = data_images(&rm, model != NULL, data, &ds, &paths, &labels, &n);
     } else {
         paths = (const char **)images;
     }

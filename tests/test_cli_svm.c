@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/checkpoint.h"
 #include "core/json.h"
 #include "core/npy.h"
 #include "optim/svm.h"
+#include "train/checkpoint.h"
 #include "tests/testfiles.h"
 #include "tests/testutil.h"
 
@@ -162,12 +165,62 @@ START_TEST(features_of_a_checkpoint_feed_the_svm)
 }
 END_TEST
 
+/* Weights without steelgrad's metadata (a torchvision file, say): the
+ * checkpoint's own parameters saved bare give, with --model, --classes,
+ * --size and --channels naming what the metadata held, the checkpoint's
+ * features to the bit and the data's folder order as labels; a file that
+ * lacks the model's parameters fails naming them; the options go together. */
+START_TEST(features_of_reference_weights_with_model_and_classes)
+{
+    const char *dir = sg_test_tmpdir();
+    ck_assert_int_eq(run(dir, "synth --out %s/s --per-class 3 --size 32 --classes crazing,patches,scratches", dir), 0);
+    ck_assert_int_eq(run(dir, "train --quiet --data %s/s/images --model cnn --size 32 --channels 1 --norm unit "
+                              "--epochs 1 --ratios 100,0,0 --out %s/r", dir), 0);
+    ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --data %s/s/images -o %s/X.npy", dir), 0);
+    sg_run_model rm;
+    ck_assert_int_eq(sg_run_model_open(sg_test_path(dir, "r/best.safetensors"), &rm), SG_OK);
+    ck_assert_int_eq(sg_params_save(rm.model.params, sg_test_path(dir, "bare.safetensors"), NULL, 0), SG_OK);
+    sg_run_model_close(&rm);
+    int rc = run(dir, "features --weights %s/bare.safetensors --model cnn --classes 3 --size 32 --channels 1 "
+                      "--data %s/s/images -o %s/Xr.npy --labels %s/yr.npy", dir);
+    ck_assert_msg(rc == 0, "features --model: exit %d:\n%s", rc, sg_test_slurp(sg_test_path(dir, "out.txt")));
+    sg_npy X, Xr, yr;
+    ck_assert_int_eq(sg_npy_read(sg_test_path(dir, "X.npy"), &X), SG_OK);
+    ck_assert_int_eq(sg_npy_read(sg_test_path(dir, "Xr.npy"), &Xr), SG_OK);
+    ck_assert_int_eq(sg_npy_read(sg_test_path(dir, "yr.npy"), &yr), SG_OK);
+    ck_assert(Xr.ndim == 2 && Xr.shape[0] == 9 && Xr.shape[1] == X.shape[1]);
+    SG_ASSERT_CLOSE("features of the bare weights vs the checkpoint's", X.data, Xr.data, X.numel, 0, 0);
+    for (int i = 0; i < 9; i++) ck_assert_int_eq((int)yr.data[i], i / 3);
+    /* a file without the model's parameters; the options' rules */
+    ck_assert_int_eq(run(dir, "features --weights %s/bare.safetensors --model resnet18 --classes 3 --data %s/s/images "
+                              "-o %s/Xb.npy", dir), 1);
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "bare.safetensors: ");
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "parameters of resnet18 missing (conv1.weight");
+    ck_assert_int_eq(run(dir, "features --weights %s/bare.safetensors --model cnn --data %s/s/images -o %s/Xb.npy", dir),
+                     2);
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "--model and --classes go together");
+    ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --size 64 --data %s/s/images -o %s/Xb.npy", dir),
+                     2);
+    ck_assert_int_eq(run(dir, "features --weights %s/bare.safetensors --model nosuch --classes 3 --data %s/s/images "
+                              "-o %s/Xb.npy", dir), 2);
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "--model: unknown model 'nosuch'");
+    ck_assert_int_eq(run(dir, "features --weights %s/bare.safetensors --model cnn --classes 3 --channels 2 "
+                              "--data %s/s/images -o %s/Xb.npy", dir), 2);
+    ck_assert(access(sg_test_path(dir, "Xb.npy"), F_OK) != 0);
+    sg_npy_free(&X);
+    sg_npy_free(&Xr);
+    sg_npy_free(&yr);
+    sg_test_remove_tree(dir);
+}
+END_TEST
+
 static Suite *cli_svm_suite(void)
 {
     Suite *s = suite_create("cli_svm");
     SG_ADD_TEST(s, svm_train_predict_eval_match_sklearn_through_files, 60);
     SG_ADD_TEST(s, svm_refuses_mismatched_features_nan_and_output_over_input, 60);
     SG_ADD_TEST(s, features_of_a_checkpoint_feed_the_svm, 120);
+    SG_ADD_TEST(s, features_of_reference_weights_with_model_and_classes, 120);
     return s;
 }
 

@@ -255,6 +255,33 @@ done:
     return err;
 }
 
+sg_err sg_run_model_reference(const char *path, const char *model, int classes, int channels, int size,
+                              sg_run_model *out)
+{
+    memset(out, 0, sizeof *out);
+    sg_train_config_defaults(&out->cfg);
+    sg_model_options o = sg_model_options_defaults(classes);
+    o.in_channels = channels;
+    o.image_size = size;
+    sg_err err = sg_model_build(&out->model, model, &o, 0);
+    if (err != SG_OK) return sg_error_set(err, "%s: %s", path, sg_error_message());
+    out->cfg.norm = out->model.opts.in_channels == 3 ? "imagenet" : "unit";
+    out->class_names = calloc((size_t)classes, sizeof *out->class_names);
+    if (!out->class_names) err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+    for (int k = 0; err == SG_OK && k < classes; k++, out->classes++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", k);
+        if (!(out->class_names[k] = strdup(name))) err = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    sg_model_load_report r;
+    if (err == SG_OK) err = sg_model_load_weights(&out->model, path, false, &r);
+    if (err == SG_OK && (r.missing || r.mismatched))
+        err = sg_error_set(SG_ERR_FORMAT, "%s: %d parameters of %s missing (%s), %d of another shape (%s)", path,
+                           r.missing, model, r.missing_names, r.mismatched, r.mismatched_names);
+    if (err != SG_OK) sg_run_model_close(out);
+    return err;
+}
+
 void sg_run_model_close(sg_run_model *rm)
 {
     sg_model_free(&rm->model);

@@ -55,6 +55,15 @@ typedef struct sg_run_model {
 } sg_run_model;
 
 sg_err sg_run_model_open(const char *path, sg_run_model *out);
+/* Reference weights without steelgrad's metadata (torchvision's ResNet-50
+ * saved as safetensors, say): the zoo model `model` built for `classes`
+ * outputs, `channels` (0: the model's default; 1 with an RGB file sums its
+ * stem, as sg_model_load_weights does) and `size` (0: the default), every
+ * parameter loaded (a missing or reshaped one is an error naming it), the
+ * classes named "0", "1", ..., the input normalised as ImageNet's for 3
+ * channels, unit for 1. Closed with sg_run_model_close. */
+sg_err sg_run_model_reference(const char *path, const char *model, int classes, int channels, int size,
+                              sg_run_model *out);
 void sg_run_model_close(sg_run_model *rm);
 
 /* The mean and std of a normalisation name (unit: NULL, NULL). */
