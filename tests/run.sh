@@ -4,6 +4,8 @@
 # SG_TEST_JOBS=N runs N suites at a time (make sanitize uses 2: its suites
 # are slow and mostly one thread; every suite works in its own mkdtemp
 # directory); the outputs are still printed whole, in the given order.
+# SG_TEST_FIRST="test_a test_b" starts those suites first (the slowest: a
+# long suite started last would run on alone at the end).
 passed=0
 failed=0
 status=0
@@ -33,12 +35,18 @@ account() {
 if [ "$jobs" -gt 1 ] 2>/dev/null; then
     dir=$(mktemp -d "${TMPDIR:-/tmp}/sg_run_XXXXXX") || exit 1
     # one line per suite: its output, exit code and seconds go to $dir/<name>.*
+    for t in "$@"; do
+        case " ${SG_TEST_FIRST:-} " in *" $(basename "$t") "*) echo "$t" ;; esac
+    done > "$dir/order"
+    for t in "$@"; do
+        case " ${SG_TEST_FIRST:-} " in *" $(basename "$t") "*) ;; *) echo "$t" ;; esac
+    done >> "$dir/order"
     # shellcheck disable=SC2016 # expanded by the inner sh
-    printf '%s\n' "$@" | xargs -P "$jobs" -I{} sh -c '
+    xargs -P "$jobs" -I{} sh -c '
         t0=$(date +%s); n=$(basename "$1")
         # shellcheck disable=SC2086
         ${SG_RUNNER:-} "$1" > "$2/$n.out" 2>&1; echo $? > "$2/$n.rc"
-        echo $(( $(date +%s) - t0 )) > "$2/$n.time"' sh {} "$dir"
+        echo $(( $(date +%s) - t0 )) > "$2/$n.time"' sh {} "$dir" < "$dir/order"
     for t in "$@"; do
         n=$(basename "$t")
         account "$(cat "$dir/$n.out" 2>/dev/null)" "$(cat "$dir/$n.rc" 2>/dev/null || echo 1)" \
