@@ -212,9 +212,11 @@ test-mpi:
 	@SG_BIN=build-mpi/steelgrad sh tests/mpi/run.sh
 
 # ASan slows the suite ~5x: Check's per-test timeouts are scaled to match.
-# Two suites at a time (tests/run.sh: SG_TEST_JOBS): sanitized suites are slow and mostly one thread.
+# Two suites at a time (tests/run.sh: SG_TEST_JOBS): sanitized suites are slow and mostly one
+# thread; the slowest start first (SG_TEST_FIRST), so none runs on alone at the end.
+SAN_FIRST := test_models test_infer_memory test_cli test_kernels test_kernels_data test_kernels_ew test_explain
 sanitize:
-	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} SG_TEST_JOBS=$${SG_TEST_JOBS:-2} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	SG_TEST_FIRST="$(SAN_FIRST)" CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-6} SG_TEST_JOBS=$${SG_TEST_JOBS:-2} $(MAKE) BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 # Mutation testing (tests/mutate/): each mutant of tests/mutate/mutants.txt is
