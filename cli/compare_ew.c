@@ -244,3 +244,31 @@ int compare_mathf(const sg_kernel_table *a, const sg_kernel_table *b)
     }
     return differ;
 }
+
+/* Normal sampling: keys and first indices (one crossing 2^32, where the
+ * counter's high word starts), every tail of the 16-block batches, two
+ * mean/std pairs; the 2^20 values of the long case cover u1 and u2 densely. */
+int compare_rng_normal(const sg_kernel_table *a, const sg_kernel_table *b)
+{
+    enum { LONG = 1 << 20 };
+    static float ya[LONG], yb[LONG];
+    static const uint64_t firsts[] = {0, 5, 0xFFFFFFF9ull, 1ull << 40};
+    static const int64_t lengths[] = {0, 1, 15, 16, 17, 33, 1030, LONG};
+    static const float ms[][2] = {{0.0f, 1.0f}, {0.5f, 0.02f}};
+    int differ = 0;
+    for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++)
+        for (size_t l = 0; l < sizeof lengths / sizeof *lengths; l++) {
+            if (lengths[l] == LONG && f != 0) continue;
+            const size_t m = l % 2;
+            const sg_rng_key key = {7 + f, SG_RNG_INIT, 3 * l};
+            a->rng_normal(key, firsts[f], ya, lengths[l], ms[m][0], ms[m][1]);
+            b->rng_normal(key, firsts[f], yb, lengths[l], ms[m][0], ms[m][1]);
+            char what[64];
+            snprintf(what, sizeof what, "rng_normal first %llu", (unsigned long long)firsts[f]);
+            float *ra[] = {ya}, *rb[] = {yb};
+            static const char *const names[] = {"out"};
+            differ += report(what, lengths[l], 1, ra, rb, names, a->rng_normal_isa, b->rng_normal_isa);
+        }
+    return differ;
+}
+

@@ -3,7 +3,9 @@
 
 #include <math.h>
 
-#include "core/mathf.h"
+#include "core/kernels/kernels.h"
+#include "core/pool.h"
+#include "core/rng_normal.h"
 
 static void mulhilo(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo)
 {
@@ -79,11 +81,7 @@ float sg_rng_normal(sg_rng_key key, uint64_t index)
 {
     uint32_t w[4];
     sg_rng_block(key, index, w);
-    /* u1 in (0, 1] so the log is finite; computed in double for accuracy,
-     * with our log and cos (core/mathf.h) so every libc gives the same numbers. */
-    double u1 = ((double)(w[0] >> 8) + 1.0) / 16777216.0;
-    double u2 = (double)(w[1] >> 8) / 16777216.0;
-    return (float)(sqrt(-2.0 * sg_log_f64(u1)) * sg_cospi_f64(2.0 * u2));
+    return sg_rng_normal_of_block(w);
 }
 
 uint32_t sg_rng_below(sg_rng_key key, uint64_t index, uint32_t n)
@@ -91,14 +89,49 @@ uint32_t sg_rng_below(sg_rng_key key, uint64_t index, uint32_t n)
     return (uint32_t)(((uint64_t)sg_rng_u32(key, index) * n) >> 32);
 }
 
-void sg_rng_fill_uniform(sg_rng_key key, float *out, int64_t n, float lo, float hi)
+typedef struct fill_uniform_ctx {
+    sg_rng_key key;
+    float *out, lo, hi;
+} fill_uniform_ctx;
+
+/* out[i] for i in [begin, end), begin a multiple of 4: word i % 4 of block
+ * i / 4, as sg_rng_uniform; the blocks 16 at a time. */
+static void fill_uniform_range(void *ctx, int64_t begin, int64_t end)
 {
-    for (int64_t i = 0; i < n; i++) out[i] = lo + (hi - lo) * sg_rng_uniform(key, (uint64_t)i);
+    const fill_uniform_ctx *c = ctx;
+    uint32_t w[4 * 16];
+    for (int64_t i = begin; i < end; i += 64) {
+        const int64_t m = end - i < 64 ? end - i : 64;
+        sg_rng_blocks(c->key, (uint64_t)i >> 2, (m + 3) / 4, w);
+        for (int64_t j = 0; j < m; j++)
+            c->out[i + j] = c->lo + (c->hi - c->lo) * ((float)(w[j] >> 8) * (1.0f / 16777216.0f));
+    }
 }
 
+void sg_rng_fill_uniform(sg_rng_key key, float *out, int64_t n, float lo, float hi)
+{
+    fill_uniform_ctx c = {key, out, lo, hi};
+    sg_parallel_for(n, 1 << 14, fill_uniform_range, &c);   /* the grain keeps begin % 4 == 0 */
+}
+
+typedef struct fill_normal_ctx {
+    sg_rng_key key;
+    float *out, mean, std;
+    sg_rng_normal_fn fn;
+} fill_normal_ctx;
+
+static void fill_normal_range(void *ctx, int64_t begin, int64_t end)
+{
+    const fill_normal_ctx *c = ctx;
+    c->fn(c->key, (uint64_t)begin, c->out + begin, end - begin, c->mean, c->std);
+}
+
+/* Each value is a function of its index alone: the chunks may run on any
+ * thread, and the kernel table's twins all give sg_rng_normal's bits. */
 void sg_rng_fill_normal(sg_rng_key key, float *out, int64_t n, float mean, float std)
 {
-    for (int64_t i = 0; i < n; i++) out[i] = mean + std * sg_rng_normal(key, (uint64_t)i);
+    fill_normal_ctx c = {key, out, mean, std, sg_kernels()->rng_normal};
+    sg_parallel_for(n, 1 << 14, fill_normal_range, &c);
 }
 
 void sg_rng_permutation(sg_rng_key key, int64_t *out, int64_t n)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kernels/kernels.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "data/transform.h"
 #include "tests/testutil.h"
@@ -129,6 +131,52 @@ START_TEST(blocks_in_bulk_equal_one_block_at_a_time)
                                   (unsigned long long)starts[c], (long long)n, (long long)b);
                 }
             }
+}
+END_TEST
+
+/* The fills (chunked over threads, blocks 16 at a time, through the kernel
+ * table) give sg_rng_normal / sg_rng_uniform of each index, on 1 and 2
+ * threads, under every ISA this machine runs, for lengths around the 4-word
+ * blocks, the 16-block batches and the threads' chunks of 16384. */
+START_TEST(fills_equal_the_per_index_numbers_on_every_isa_and_thread_count)
+{
+    static const int64_t lengths[] = {1, 3, 4, 5, 63, 64, 65, 16383, 16384, 16385, 40000};
+    enum { MAXN = 40000 };
+    float *y = malloc(sizeof(float) * MAXN);
+    ck_assert_ptr_nonnull(y);
+    const sg_isa saved_isa = sg_kernels()->isa;
+    const int saved_threads = sg_threads();
+    int runs = 0;
+    for (int isa = 0; isa < SG_ISA_COUNT; isa++) {
+        if (sg_kernels_select((sg_isa)isa) != SG_OK) continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            ck_assert_int_eq(sg_set_threads(threads), SG_OK);
+            for (size_t l = 0; l < sizeof lengths / sizeof *lengths; l++) {
+                const int64_t n = lengths[l];
+                const sg_rng_key key = {1234 + l, SG_RNG_INIT, 77};
+                sg_rng_fill_normal(key, y, n, 0.25f, 0.5f);
+                for (int64_t i = 0; i < n; i++) {
+                    const float want = 0.25f + 0.5f * sg_rng_normal(key, (uint64_t)i);
+                    ck_assert_msg(memcmp(&want, y + i, sizeof want) == 0,
+                                  "%s, %d threads, n %lld: normal %lld is %a, sg_rng_normal gives %a",
+                                  sg_isa_name((sg_isa)isa), threads, (long long)n, (long long)i, y[i], want);
+                }
+                sg_rng_fill_uniform(key, y, n, -0.5f, 2.0f);
+                for (int64_t i = 0; i < n; i++) {
+                    const float want = -0.5f + (2.0f - -0.5f) * sg_rng_uniform(key, (uint64_t)i);
+                    ck_assert_msg(memcmp(&want, y + i, sizeof want) == 0,
+                                  "%s, %d threads, n %lld: uniform %lld is %a, sg_rng_uniform gives %a",
+                                  sg_isa_name((sg_isa)isa), threads, (long long)n, (long long)i, y[i], want);
+                }
+            }
+            runs++;
+        }
+    }
+    printf("fills equal the per-index numbers: %d (isa, threads) runs\n", runs);
+    ck_assert_int_ge(runs, 2);
+    ck_assert_int_eq(sg_kernels_select(saved_isa), SG_OK);
+    ck_assert_int_eq(sg_set_threads(saved_threads), SG_OK);
+    free(y);
 }
 END_TEST
 
@@ -333,6 +381,7 @@ static Suite *rng_suite(void)
     SG_ADD_TEST(s, blocks_in_bulk_equal_one_block_at_a_time, 10);
     SG_ADD_TEST(s, permutation_has_one_fixed_point_on_average, 30);
     SG_ADD_TEST(s, permutation_positions_are_uniform_by_chi_square, 30);
+    SG_ADD_TEST(s, fills_equal_the_per_index_numbers_on_every_isa_and_thread_count, 60);
     SG_ADD_TEST(s, permutation_small_sizes_and_distinct_keys, 10);
     SG_ADD_TEST(s, every_augmentation_draws_from_its_own_word, 30);
     SG_ADD_TEST(s, augmentation_outcomes_are_jointly_independent, 30);

@@ -7,6 +7,7 @@
 
 #include "core/kernels/kernels.h"
 #include "core/mathf.h"
+#include "core/rng_normal.h"
 
 /* y[i] = EXPR(A, B), A = a[i * sa], B = b[i * sb]; the contiguous case gets
  * its own loop so that it vectorises (the same operations either way). */
@@ -136,6 +137,12 @@ void sg_k_act_backward_scalar(sg_act_kind kind, float p0, float p1, const float 
         for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
         break;
     }
+}
+
+/* core/rng_normal.h's text, compiled without ISA flags (fma() is libm's). */
+void sg_k_rng_normal_scalar(sg_rng_key key, uint64_t first, float *out, int64_t n, float mean, float std)
+{
+    sg_rng_normal_fill_blocks(key, first, out, n, mean, std);
 }
 
 void sg_k_mathf_scalar(sg_mathf_op op, const float *x, float *y, int64_t n)

@@ -15,6 +15,7 @@
 
 #include "core/kernels/kernels.h"
 #include "core/kernels/vmathf.h"
+#include "core/rng_normal.h"
 
 #define SGV_CAT2_(a, b) a##_##b
 #define SGV_CAT_(a, b) SGV_CAT2_(a, b)
@@ -170,4 +171,11 @@ void SGV_FN(sg_k_mathf)(sg_mathf_op op, const float *x, float *y, int64_t n)
     case SG_MATHF_ERF: SGV_LOOP(sgv_store(y + i, sgv_erff(sgv_load(x + i)));) break;
     }
     if (i < n) sg_k_mathf_scalar(op, x + i, y + i, n - i);
+}
+
+/* Normal sampling: core/rng_normal.h's text, compiled with this ISA's flags
+ * (fma() inline); the scalar twin compiles the same text. */
+void SGV_FN(sg_k_rng_normal)(sg_rng_key key, uint64_t first, float *out, int64_t n, float mean, float std)
+{
+    sg_rng_normal_fill_blocks(key, first, out, n, mean, std);
 }

@@ -17,6 +17,7 @@
 
 #include "core/cpu.h"
 #include "core/error.h"
+#include "core/rng.h"
 
 /* C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major.
  * op(A) is M x K: A itself (lda >= K) or, if transA, the transpose of a
@@ -161,12 +162,15 @@ typedef void (*sg_act_backward_fn)(sg_act_kind kind, float p0, float p1, const f
 typedef enum sg_mathf_op { SG_MATHF_EXP, SG_MATHF_TANH, SG_MATHF_SIGMOID, SG_MATHF_ERF } sg_mathf_op;
 enum { SG_MATHF_OP_COUNT = SG_MATHF_ERF + 1 };
 typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n);
+/* out[i] = mean + std * sg_rng_normal(key, first + i) for i < n (core/rng_normal.h:
+ * Box-Muller in double on Philox blocks; every twin compiles that one text). */
+typedef void (*sg_rng_normal_fn)(sg_rng_key key, uint64_t first, float *out, int64_t n, float mean, float std);
 
 #define SG_KERNEL_FAMILIES_EW(X)                                                    \
     X(sgd, sg_sgd_fn) X(adam, sg_adam_fn) X(ew_binary, sg_ew_binary_fn)             \
     X(ew_grad, sg_ew_grad_fn)                                                       \
     X(act_forward, sg_act_forward_fn) X(act_backward, sg_act_backward_fn)           \
-    X(mathf, sg_mathf_fn)
+    X(mathf, sg_mathf_fn) X(rng_normal, sg_rng_normal_fn)
 
 /* Declares sg_k_<family>_<isa> for the elementwise families. */
 #define SG_EW_KERNELS_DECLARE(isa)                                                              \
@@ -181,7 +185,8 @@ typedef void (*sg_mathf_fn)(sg_mathf_op op, const float *x, float *y, int64_t n)
                                 int64_t n);                                                     \
     void sg_k_act_backward_##isa(sg_act_kind kind, float p0, float p1, const float *x,          \
                                  const float *y, const float *dy, float *dx, int64_t n);        \
-    void sg_k_mathf_##isa(sg_mathf_op op, const float *x, float *y, int64_t n);
+    void sg_k_mathf_##isa(sg_mathf_op op, const float *x, float *y, int64_t n);                 \
+    void sg_k_rng_normal_##isa(sg_rng_key key, uint64_t first, float *out, int64_t n, float mean, float std);
 SG_EW_KERNELS_DECLARE(scalar)
 #if defined(__x86_64__) || defined(__i386__)
 SG_EW_KERNELS_DECLARE(avx2)

@@ -93,11 +93,13 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(act_forward, AVX2, sg_k_act_forward_avx2);
     KERNEL(act_backward, AVX2, sg_k_act_backward_avx2);
     KERNEL(mathf, AVX2, sg_k_mathf_avx2);
+    KERNEL(rng_normal, AVX2, sg_k_rng_normal_avx2);
     KERNEL(ew_binary, AVX512, sg_k_ew_binary_avx512);
     KERNEL(ew_grad, AVX512, sg_k_ew_grad_avx512);
     KERNEL(act_forward, AVX512, sg_k_act_forward_avx512);
     KERNEL(act_backward, AVX512, sg_k_act_backward_avx512);
     KERNEL(mathf, AVX512, sg_k_mathf_avx512);
+    KERNEL(rng_normal, AVX512, sg_k_rng_normal_avx512);
 #endif
 #if defined(__aarch64__)
     KERNEL(sgd, NEON, sg_k_sgd_neon);
@@ -107,6 +109,7 @@ static void register_kernels(sg_isa isa, sg_kernel_table *t)
     KERNEL(act_forward, NEON, sg_k_act_forward_neon);
     KERNEL(act_backward, NEON, sg_k_act_backward_neon);
     KERNEL(mathf, NEON, sg_k_mathf_neon);
+    KERNEL(rng_normal, NEON, sg_k_rng_normal_neon);
 #endif
     /* the data pipeline families (core/kernels/data_avx2.c, _avx512.c, _neon.c;
      * data/jpeg_avx2.c); crc32 has only its scalar twin */
