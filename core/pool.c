@@ -84,8 +84,9 @@ static void run_chunks(void)
 }
 
 /* Between jobs a thread spins a little (about a millisecond) before it
- * sleeps on the condition variable: a training step posts hundreds of short jobs, and waking a sleeping thread costs tens of microseconds on a
- * virtual machine; an idle program still sleeps (0 % CPU) after the spin.
+ * sleeps on the condition variable: a training step posts hundreds of short
+ * jobs, and waking a sleeping thread costs tens of microseconds on a virtual
+ * machine; an idle program still sleeps (0 % CPU) after the spin.
  * After its first SPIN_QUIET rounds (about 50 microseconds) the spin gives
  * its CPU away (sched_yield) after every round of SPIN_PAUSES pauses: when
  * more threads are runnable than there are CPUs (two programs at once, or the
