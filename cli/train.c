@@ -251,10 +251,16 @@ int cmd_train(int argc, char **argv)
     bool report = writer && sg_run_report(out, NULL) == SG_OK;
     if (writer && !report) fprintf(stderr, "steelgrad train: no report.html: %s\n", sg_error_message());
     if (!quiet) {
-        printf("test accuracy %.4f, macro F1 %.4f, ROC-AUC %.4f; val accuracy %.4f; %lld epochs%s; "
-               "%.1f s%s\n", res.test_accuracy, res.test_macro_f1, res.test_roc_auc, res.val_accuracy,
-               (long long)res.epochs_run, res.stopped_early ? " (stopped early)" : "", res.seconds,
-               res.skipped ? "; skipped files are listed in metrics.json" : "");
+        /* a part the ratios left empty has NaN figures: say so instead */
+        if (res.test_accuracy == res.test_accuracy)
+            printf("test accuracy %.4f, macro F1 %.4f, ROC-AUC %.4f; ", res.test_accuracy, res.test_macro_f1,
+                   res.test_roc_auc);
+        else
+            printf("no test part; ");
+        if (res.val_accuracy == res.val_accuracy) printf("val accuracy %.4f; ", res.val_accuracy);
+        else printf("no val part; ");
+        printf("%lld epochs%s; %.1f s%s\n", (long long)res.epochs_run, res.stopped_early ? " (stopped early)" : "",
+               res.seconds, res.skipped ? "; skipped files are listed in metrics.json" : "");
         printf("wrote %s/best.safetensors, %s/last.safetensors, %s/metrics.json%s%s%s\n", out, out, out,
                report ? ", " : "", report ? out : "", report ? "/report.html" : "");
     }

@@ -174,8 +174,10 @@ START_TEST(features_of_reference_weights_with_model_and_classes)
 {
     const char *dir = sg_test_tmpdir();
     ck_assert_int_eq(run(dir, "synth --out %s/s --per-class 3 --size 32 --classes crazing,patches,scratches", dir), 0);
-    ck_assert_int_eq(run(dir, "train --quiet --data %s/s/images --model cnn --size 32 --channels 1 --norm unit "
+    ck_assert_int_eq(run(dir, "train --data %s/s/images --model cnn --size 32 --channels 1 --norm unit "
                               "--epochs 1 --ratios 100,0,0 --out %s/r", dir), 0);
+    /* parts the ratios left empty are named, not given NaN figures */
+    sg_test_expect_file_contains(sg_test_path(dir, "out.txt"), "no test part; no val part; 1 epochs;");
     ck_assert_int_eq(run(dir, "features --weights %s/r/best.safetensors --data %s/s/images -o %s/X.npy", dir), 0);
     sg_run_model rm;
     ck_assert_int_eq(sg_run_model_open(sg_test_path(dir, "r/best.safetensors"), &rm), SG_OK);
