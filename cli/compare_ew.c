@@ -271,4 +271,3 @@ int compare_rng_normal(const sg_kernel_table *a, const sg_kernel_table *b)
         }
     return differ;
 }
-
