@@ -27,7 +27,7 @@ mkdir -p "$out"
 "$sg" data split "$data" --ratios 80,20,0 --seed 42 -o "$out/split.csv"
 # The two parts as class folders of links (features reads class folders).
 for part in train val; do
-    rm -rf "$out/$part"
+    rm -rf "${out:?}/$part"
     tr -d '\r' < "$out/split.csv" | grep ",$part\$" | while IFS=, read -r path label _; do
         case $path in /*) src=$path ;; *) src=$(cd "$(dirname "$path")" && pwd)/$(basename "$path") ;; esac
         mkdir -p "$out/$part/$label"
