@@ -210,8 +210,8 @@ double sg_exp_f64(double x)
     return p * pow2i_d(k);
 }
 
-/* log(x) as sg_logf, in double: log(1 + f) = f - hfsq + s (hfsq + R) with
- * R = 2 s^2/3 + ... + 2 s^20/21 (Taylor, |s| < 0.172, truncation < 1e-18). */
+/* log, cos(pi t) and sin(pi t) in double: core/mathf_f64.h (inline, so that
+ * the normal-sampling kernels compile the same text with their ISA's flags). */
 double sg_log_f64(double x) { return sgm_log_f64(x); }
 
 /* log(1 + x): exactly x where 1 + x rounds to 1, else log(u) * x / (u - 1)

@@ -26,6 +26,8 @@ static inline double sgm_double_of(uint64_t u)
     return x;
 }
 
+/* log(x) as sg_logf, in double: log(1 + f) = f - hfsq + s (hfsq + R) with
+ * R = 2 s^2/3 + ... + 2 s^20/21 (Taylor, |s| < 0.172, truncation < 1e-18). */
 static inline double sgm_log_f64(double x)
 {
     static const double LN2_HI_D = 6.93147180369123816490e-01, LN2_LO_D = 1.90821492927058770002e-10;

@@ -1,8 +1,6 @@
 /* core/rng.c - Philox4x32-10 (see rng.h). */
 #include "core/rng.h"
 
-#include <math.h>
-
 #include "core/kernels/kernels.h"
 #include "core/pool.h"
 #include "core/rng_normal.h"
@@ -72,10 +70,10 @@ uint32_t sg_rng_u32(sg_rng_key key, uint64_t index)
     return w[index & 3];
 }
 
-float sg_rng_uniform(sg_rng_key key, uint64_t index)
-{
-    return (float)(sg_rng_u32(key, index) >> 8) * (1.0f / 16777216.0f);
-}
+/* A word's uniform number in [0, 1): its top 24 bits. */
+static inline float uniform_of_word(uint32_t w) { return (float)(w >> 8) * (1.0f / 16777216.0f); }
+
+float sg_rng_uniform(sg_rng_key key, uint64_t index) { return uniform_of_word(sg_rng_u32(key, index)); }
 
 float sg_rng_normal(sg_rng_key key, uint64_t index)
 {
@@ -104,7 +102,7 @@ static void fill_uniform_range(void *ctx, int64_t begin, int64_t end)
         const int64_t m = end - i < 64 ? end - i : 64;
         sg_rng_blocks(c->key, (uint64_t)i >> 2, (m + 3) / 4, w);
         for (int64_t j = 0; j < m; j++)
-            c->out[i + j] = c->lo + (c->hi - c->lo) * ((float)(w[j] >> 8) * (1.0f / 16777216.0f));
+            c->out[i + j] = c->lo + (c->hi - c->lo) * uniform_of_word(w[j]);
     }
 }
 
